@@ -1,0 +1,372 @@
+package crypt
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	stdzip "archive/zip"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"filippo.io/age"
+	"filippo.io/age/armor"
+)
+
+// Limits bound what opening an archive may produce, against decompression
+// bombs and archives built to exhaust disk or memory.
+type Limits struct {
+	MaxEntries int
+	MaxTotal   int64 // bytes of plaintext in all
+	MaxRatio   int64 // uncompressed/compressed, checked for entries > 1 MiB
+}
+
+// DefaultLimits fit attachments many times over: payroll lists, registers
+// and scanned documents are megabytes, not gigabytes.
+var DefaultLimits = Limits{MaxEntries: 10000, MaxTotal: 16 << 30, MaxRatio: 1000}
+
+// Kind is the type of an archive found by [Inspect].
+type Kind string
+
+const (
+	KindZip      Kind = "zip"
+	KindAge      Kind = "age"
+	KindAgeArmor Kind = "age-armor"
+)
+
+// Info is what can be learnt about an archive without a password.
+type Info struct {
+	Kind Kind
+	// Passphrase is true when a password opens it (every AES zip; an age
+	// file with a scrypt stanza) rather than an age identity.
+	Passphrase bool
+}
+
+// Credentials open an archive: a password, or age identities.
+type Credentials struct {
+	Password   string
+	Identities []age.Identity
+}
+
+// OpenOptions are shared by [List], [Verify] and [Extract].
+type OpenOptions struct {
+	Credentials
+	Limits   Limits // zero value means DefaultLimits
+	Progress func(n int64)
+}
+
+// Entry is one file inside an archive.
+type Entry struct {
+	Name     string    `json:"name"`
+	Size     int64     `json:"size"`
+	Modified time.Time `json:"modified"`
+}
+
+const ageMagic = "age-encryption.org/v1\n"
+
+// Inspect tells what kind of archive path is.
+func Inspect(path string) (Info, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return Info{}, fmt.Errorf("%w: %s", ErrInput, describeFSError(err))
+	}
+	defer f.Close()
+	br := bufio.NewReader(f)
+	head, _ := br.Peek(64)
+	switch {
+	case bytes.HasPrefix(head, []byte("PK\x03\x04")), bytes.HasPrefix(head, []byte("PK\x05\x06")):
+		return Info{Kind: KindZip, Passphrase: true}, nil
+	case bytes.HasPrefix(head, []byte(ageMagic)):
+		return Info{Kind: KindAge, Passphrase: hasScrypt(br)}, nil
+	case bytes.HasPrefix(bytes.TrimLeft(head, " \t\r\n"), []byte(armor.Header)):
+		return Info{Kind: KindAgeArmor, Passphrase: hasScrypt(armor.NewReader(br))}, nil
+	}
+	return Info{}, fmt.Errorf("%w: %s is neither a zip nor an age file", ErrUnsupported, path)
+}
+
+func hasScrypt(r io.Reader) bool {
+	hdr, err := age.ExtractHeader(io.LimitReader(r, 1<<20))
+	if err != nil {
+		return false
+	}
+	return bytes.Contains(hdr, []byte("\n-> scrypt "))
+}
+
+// source is an opened archive: its entries and a way to read each.
+type source struct {
+	entries []zipEntry
+	open    func(i int) (io.ReadCloser, error)
+	close   func()
+}
+
+func openSource(path string, o OpenOptions) (*source, error) {
+	info, err := Inspect(path)
+	if err != nil {
+		return nil, err
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s", ErrInput, describeFSError(err))
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	var s *source
+	if info.Kind == KindZip {
+		s, err = openZipSource(f, st.Size(), o)
+	} else {
+		s, err = openAgeSource(f, st.Size(), info, path, o)
+	}
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	inner := s.close
+	s.close = func() {
+		if inner != nil {
+			inner()
+		}
+		f.Close()
+	}
+	return s, nil
+}
+
+func openZipSource(ra io.ReaderAt, size int64, o OpenOptions) (*source, error) {
+	_, entries, err := checkZip(ra, size, o.Limits, false)
+	if err != nil {
+		return nil, err
+	}
+	yr, err := openYeka(ra, size, entries)
+	if err != nil {
+		return nil, err
+	}
+	return &source{entries: entries, open: func(i int) (io.ReadCloser, error) {
+		if !entries[i].encrypted {
+			return io.NopCloser(bytes.NewReader(nil)), nil // empty, checked in checkZip
+		}
+		if o.Password == "" {
+			return nil, ErrNeedPassword
+		}
+		return openYekaEntry(yr.File[i], o.Password)
+	}}, nil
+}
+
+func openAgeSource(f *os.File, size int64, info Info, path string, o OpenOptions) (*source, error) {
+	var ra io.ReaderAt = f
+	var cleanup func()
+	if info.Kind == KindAgeArmor {
+		// De-armor into a temporary file: it holds ciphertext only, and
+		// gives DecryptReaderAt the random access it needs.
+		tmp, err := os.CreateTemp("", "kuvert-dearmor-*")
+		if err != nil {
+			return nil, err
+		}
+		cleanup = func() { tmp.Close(); os.Remove(tmp.Name()) }
+		n, err := io.Copy(tmp, armor.NewReader(f))
+		if err != nil {
+			cleanup()
+			return nil, fmt.Errorf("%w: the armored text is damaged", ErrDamaged)
+		}
+		ra, size = tmp, n
+	}
+	ids := append([]age.Identity(nil), o.Identities...)
+	if o.Password != "" {
+		id, err := age.NewScryptIdentity(o.Password)
+		if err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	fail := func(err error) (*source, error) {
+		if cleanup != nil {
+			cleanup()
+		}
+		return nil, err
+	}
+	if len(ids) == 0 {
+		if info.Passphrase {
+			return fail(ErrNeedPassword)
+		}
+		return fail(fmt.Errorf("%w: this age file is for a key holder: give the identity file with -i", ErrNeedPassword))
+	}
+	pt, ptSize, err := decryptAge(ra, size, ids)
+	if err != nil {
+		return fail(err)
+	}
+	if ptSize > o.Limits.MaxTotal {
+		return fail(fmt.Errorf("%w: the contents exceed %s, the size limit", ErrUnsafe, humanBytes(o.Limits.MaxTotal)))
+	}
+	if zr, entries, ok := bundleZip(pt, ptSize, o.Limits); ok {
+		return &source{entries: entries, close: cleanup, open: func(i int) (io.ReadCloser, error) {
+			rc, err := zr.File[i].Open()
+			if err != nil {
+				return nil, fmt.Errorf("%w: entry %q: %v", ErrDamaged, entries[i].name, err)
+			}
+			return &ageReadCloser{rc: rc}, nil
+		}}, nil
+	} else if entries != nil {
+		return fail(fmt.Errorf("%w: the bundle inside is not a valid zip", ErrDamaged))
+	}
+	name := ageStem(filepath.Base(path))
+	st, _ := f.Stat()
+	e := zipEntry{name: name, size: ptSize, modified: st.ModTime()}
+	return &source{entries: []zipEntry{e}, close: cleanup, open: func(int) (io.ReadCloser, error) {
+		return &ageReadCloser{rc: io.NopCloser(io.NewSectionReader(pt, 0, ptSize))}, nil
+	}}, nil
+}
+
+// bundleZip recognises kuvert's multi-file bundle inside an age file. ok is
+// false for anything else; entries is non-nil when it claimed to be a
+// bundle but failed the checks.
+func bundleZip(pt io.ReaderAt, size int64, lim Limits) (zr *stdzip.Reader, entries []zipEntry, ok bool) {
+	probe, err := stdzip.NewReader(pt, size)
+	if err != nil || probe.Comment != bundleComment {
+		return nil, nil, false
+	}
+	zr, entries, err = checkZip(pt, size, lim, true)
+	if err != nil {
+		return nil, []zipEntry{}, false
+	}
+	return zr, entries, true
+}
+
+func decryptAge(ra io.ReaderAt, size int64, ids []age.Identity) (io.ReaderAt, int64, error) {
+	pt, n, err := age.DecryptReaderAt(ra, size, ids...)
+	if err != nil {
+		var nm *age.NoIdentityMatchError
+		if errors.As(err, &nm) {
+			return nil, 0, ErrWrongPassword
+		}
+		return nil, 0, fmt.Errorf("%w: %s", ErrDamaged, ageErrText(err))
+	}
+	return pt, n, nil
+}
+
+// ageErrText keeps age's own words where they help ("failed to read
+// header") but never a byte of the file.
+func ageErrText(err error) string {
+	s := err.Error()
+	if len(s) > 120 {
+		s = s[:120]
+	}
+	return "age: " + s
+}
+
+// ageReadCloser maps age's STREAM errors (a chunk failed to authenticate,
+// truncation) to ErrDamaged.
+type ageReadCloser struct{ rc io.ReadCloser }
+
+func (a *ageReadCloser) Read(p []byte) (int, error) {
+	n, err := a.rc.Read(p)
+	if err != nil && err != io.EOF {
+		err = fmt.Errorf("%w: %s", ErrDamaged, ageErrText(err))
+	}
+	return n, err
+}
+
+func (a *ageReadCloser) Close() error { return a.rc.Close() }
+
+// ageStem is the file name a single-file age archive gives back.
+func ageStem(base string) string {
+	for _, suf := range []string{".asc", ".age"} {
+		base = strings.TrimSuffix(base, suf)
+	}
+	if base == "" || base == "." || base == ".." {
+		return "decrypted"
+	}
+	return base
+}
+
+func (o *OpenOptions) limits() {
+	if o.Limits == (Limits{}) {
+		o.Limits = DefaultLimits
+	}
+}
+
+// List returns the entries of an archive. A zip's names and sizes are
+// readable without the password (they are not encrypted: see
+// docs/threat-model.md); an age file must be decrypted to be listed.
+func List(path string, o OpenOptions) ([]Entry, error) {
+	o.limits()
+	s, err := openSource(path, o)
+	if err != nil {
+		return nil, err
+	}
+	defer s.close()
+	var out []Entry
+	for _, e := range s.entries {
+		if !e.isDir {
+			out = append(out, Entry{Name: e.name, Size: e.size, Modified: e.modified})
+		}
+	}
+	return out, nil
+}
+
+// Verify checks the password and the integrity of every entry by reading
+// it completely, writing no plaintext anywhere.
+func Verify(ctx context.Context, path string, o OpenOptions) ([]Entry, error) {
+	o.limits()
+	s, err := openSource(path, o)
+	if err != nil {
+		return nil, err
+	}
+	defer s.close()
+	var out []Entry
+	for i, e := range s.entries {
+		if e.isDir {
+			continue
+		}
+		if err := readEntry(ctx, s, i, io.Discard, o.Progress); err != nil {
+			return nil, err
+		}
+		out = append(out, Entry{Name: e.name, Size: e.size, Modified: e.modified})
+	}
+	return out, nil
+}
+
+// readEntry copies entry i to w and succeeds only if its authentication
+// verified and it produced exactly its declared size.
+func readEntry(ctx context.Context, s *source, i int, w io.Writer, progress func(int64)) error {
+	e := s.entries[i]
+	rc, err := s.open(i)
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	buf := make([]byte, 256<<10)
+	var n int64
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		k, rerr := rc.Read(buf)
+		if k > 0 {
+			n += int64(k)
+			if n > e.size {
+				return fmt.Errorf("%w: entry %q is larger than its header says", ErrDamaged, e.name)
+			}
+			if _, err := w.Write(buf[:k]); err != nil {
+				return writeErr(e.name, err)
+			}
+			if progress != nil {
+				progress(int64(k))
+			}
+		}
+		if rerr == io.EOF {
+			break
+		}
+		if rerr != nil {
+			return rerr
+		}
+	}
+	if n != e.size {
+		return fmt.Errorf("%w: entry %q is shorter than its header says", ErrDamaged, e.name)
+	}
+	return nil
+}

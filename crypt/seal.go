@@ -1,0 +1,361 @@
+package crypt
+
+import (
+	"bufio"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"filippo.io/age"
+	"filippo.io/age/armor"
+	yzip "github.com/yeka/zip"
+)
+
+// Format is the kind of archive [Seal] writes.
+type Format string
+
+const (
+	FormatZip Format = "zip" // WinZip AES-256 (AE-2); opens in 7-Zip, WinZip
+	FormatAge Format = "age" // age v1, passphrase (scrypt) or public keys
+)
+
+// ParseFormat accepts "zip" and "age".
+func ParseFormat(s string) (Format, error) {
+	switch strings.ToLower(s) {
+	case "zip", "":
+		return FormatZip, nil
+	case "age":
+		return FormatAge, nil
+	}
+	return "", fmt.Errorf("unknown format %q (use zip or age)", s)
+}
+
+// SealOptions says what to seal, how and where.
+type SealOptions struct {
+	Inputs     []Input
+	Output     string // final path; written through a temporary file
+	Format     Format
+	Password   Password        // zip, and age without Recipients
+	Recipients []age.Recipient // age public keys (then no Password)
+	Armor      bool            // age only: ASCII armor
+	Force      bool            // replace an existing Output
+	// Progress, if set, is called with the number of input bytes read
+	// since the last call.
+	Progress func(n int64)
+}
+
+// FileResult describes one sealed input.
+type FileResult struct {
+	Name   string `json:"name"`
+	Size   int64  `json:"size"`
+	SHA256 string `json:"sha256"`
+}
+
+// SealResult describes a sealed archive.
+type SealResult struct {
+	Archive string       `json:"archive"`
+	Format  string       `json:"format"` // zip-aes256, age-scrypt, age-x25519, …
+	SHA256  string       `json:"sha256"`
+	Size    int64        `json:"size"`
+	Files   []FileResult `json:"files"`
+}
+
+// DefaultOutput is the archive path kuvert proposes beside the first input:
+// NAME.zip, FILE.age for one file, or NAME.zip.age for several files.
+func DefaultOutput(inputs []Input, f Format, armor bool, userPaths []string) string {
+	first := filepath.Clean(userPaths[0])
+	dir := filepath.Dir(first)
+	base := filepath.Base(first)
+	if abs, err := filepath.Abs(first); err == nil && (base == "." || base == string(filepath.Separator)) {
+		dir, base = filepath.Dir(abs), filepath.Base(abs)
+	}
+	stem := strings.TrimSuffix(base, filepath.Ext(base))
+	if stem == "" {
+		stem = base
+	}
+	switch {
+	case f == FormatZip:
+		return filepath.Join(dir, stem+".zip")
+	case !ageBundle(inputs):
+		return filepath.Join(dir, base+".age")
+	default:
+		return filepath.Join(dir, stem+".zip.age")
+	}
+}
+
+// checkZipPassword refuses characters outside printable ASCII: 7-Zip
+// (26.02) rejects a zip AES password with å, ä or ö ("E_INVALIDARG"), so a
+// recipient could never type it. age passwords may use any characters.
+func checkZipPassword(pw string) error {
+	for _, r := range pw {
+		if r < 0x20 || r > 0x7e {
+			return fmt.Errorf("%w: a zip password may hold only ASCII letters, digits and punctuation; 7-Zip cannot open a zip whose password has å, ä, ö or other characters", ErrInput)
+		}
+	}
+	return nil
+}
+
+// ageBundle reports whether an age archive of these inputs carries a zip
+// inside (several files, or files from a folder, whose names and times must
+// survive) rather than the one file as it is, which `age -d` gives back.
+func ageBundle(inputs []Input) bool {
+	return len(inputs) > 1 || strings.Contains(inputs[0].Name, "/")
+}
+
+// Seal writes the archive to a temporary file beside Output and moves it
+// into place only when it is complete and synced, so a failure or a
+// cancellation never leaves a half-written archive under the final name.
+func Seal(ctx context.Context, o SealOptions) (res *SealResult, err error) {
+	if len(o.Inputs) == 0 {
+		return nil, fmt.Errorf("%w: no files to seal", ErrInput)
+	}
+	if err := checkOutput(o.Output, o.Inputs, o.Force); err != nil {
+		return nil, err
+	}
+	switch o.Format {
+	case FormatZip:
+		if o.Password.Value == "" || len(o.Recipients) > 0 {
+			return nil, fmt.Errorf("%w: a zip archive needs a password and takes no age recipients", ErrInput)
+		}
+		if o.Armor {
+			return nil, fmt.Errorf("%w: armor is for age only", ErrInput)
+		}
+		if err := checkZipPassword(o.Password.Value); err != nil {
+			return nil, err
+		}
+	case FormatAge:
+		if (o.Password.Value == "") == (len(o.Recipients) == 0) {
+			return nil, fmt.Errorf("%w: age takes either a password or recipients, not both", ErrInput)
+		}
+	default:
+		return nil, fmt.Errorf("%w: unknown format %q", ErrInput, o.Format)
+	}
+
+	dir := filepath.Dir(o.Output)
+	tmp, err := os.CreateTemp(dir, ".kuvert-*.tmp")
+	if err != nil {
+		return nil, fmt.Errorf("cannot write in %s: %s", dir, describeFSError(err))
+	}
+	defer func() {
+		if err != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+
+	hw := &hashWriter{h: sha256.New()}
+	bw := bufio.NewWriterSize(io.MultiWriter(tmp, hw), 256<<10)
+	res = &SealResult{Archive: o.Output}
+	files, err := sealTo(ctx, bw, o, res)
+	if err != nil {
+		return nil, err
+	}
+	if err := bw.Flush(); err != nil {
+		return nil, writeErr(o.Output, err)
+	}
+	if err := tmp.Sync(); err != nil {
+		return nil, writeErr(o.Output, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return nil, writeErr(o.Output, err)
+	}
+	if err := place(tmp.Name(), o.Output, o.Force); err != nil {
+		return nil, err
+	}
+	res.Files = files
+	res.SHA256 = hex.EncodeToString(hw.h.Sum(nil))
+	res.Size = hw.n
+	return res, nil
+}
+
+func sealTo(ctx context.Context, w io.Writer, o SealOptions, res *SealResult) ([]FileResult, error) {
+	if o.Format == FormatZip {
+		res.Format = "zip-aes256"
+		return writeEntries(ctx, &aesZipWriter{zw: yzip.NewWriter(w), password: o.Password.Value}, o)
+	}
+	var recips []age.Recipient
+	if o.Password.Value != "" {
+		r, err := age.NewScryptRecipient(o.Password.Value)
+		if err != nil {
+			return nil, err
+		}
+		recips = []age.Recipient{r} // work factor stays at age's default 18
+		res.Format = "age-scrypt"
+	} else {
+		recips = o.Recipients
+		res.Format = recipientsFormat(o.Recipients)
+	}
+	var out io.Writer = w
+	var aw io.WriteCloser
+	if o.Armor {
+		aw = armor.NewWriter(w)
+		out = aw
+	}
+	ew, err := age.Encrypt(out, recips...)
+	if err != nil {
+		return nil, fmt.Errorf("age: %w", err)
+	}
+	var files []FileResult
+	if !ageBundle(o.Inputs) {
+		fr, err := copyInput(ctx, ew, o.Inputs[0], o.Progress)
+		if err != nil {
+			return nil, err
+		}
+		files = []FileResult{fr}
+	} else {
+		files, err = writeEntries(ctx, newPlainZipWriter(ew), o)
+		if err != nil {
+			return nil, err
+		}
+	}
+	if err := ew.Close(); err != nil {
+		return nil, writeErr(o.Output, err)
+	}
+	if aw != nil {
+		if err := aw.Close(); err != nil {
+			return nil, writeErr(o.Output, err)
+		}
+	}
+	return files, nil
+}
+
+func writeEntries(ctx context.Context, ew entryWriter, o SealOptions) ([]FileResult, error) {
+	files := make([]FileResult, 0, len(o.Inputs))
+	for _, in := range o.Inputs {
+		w, err := ew.create(in, chooseMethod(in))
+		if err != nil {
+			return nil, writeErr(o.Output, err)
+		}
+		fr, err := copyInput(ctx, w, in, o.Progress)
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, fr)
+	}
+	if err := ew.close(); err != nil {
+		return nil, writeErr(o.Output, err)
+	}
+	return files, nil
+}
+
+// copyInput streams one input into w, hashing it on the way. The size
+// recorded is what was actually read, even if the file changed meanwhile.
+func copyInput(ctx context.Context, w io.Writer, in Input, progress func(int64)) (FileResult, error) {
+	f, err := os.Open(in.Path)
+	if err != nil {
+		return FileResult{}, fmt.Errorf("%w: %s", ErrInput, describeFSError(err))
+	}
+	defer f.Close()
+	h := sha256.New()
+	buf := make([]byte, 1<<20)
+	var total int64
+	for {
+		if err := ctx.Err(); err != nil {
+			return FileResult{}, err
+		}
+		n, rerr := f.Read(buf)
+		if n > 0 {
+			h.Write(buf[:n])
+			if _, err := w.Write(buf[:n]); err != nil {
+				return FileResult{}, writeErr("archive", err)
+			}
+			total += int64(n)
+			if progress != nil {
+				progress(int64(n))
+			}
+		}
+		if rerr == io.EOF {
+			break
+		}
+		if rerr != nil {
+			return FileResult{}, fmt.Errorf("%w: reading %s: %v", ErrInput, in.Path, rerr)
+		}
+	}
+	return FileResult{Name: in.Name, Size: total, SHA256: hex.EncodeToString(h.Sum(nil))}, nil
+}
+
+// checkOutput refuses to overwrite without force, to write into a folder
+// path, and to write the archive over one of its own inputs.
+func checkOutput(out string, inputs []Input, force bool) error {
+	if out == "" {
+		return fmt.Errorf("%w: no output path", ErrInput)
+	}
+	absOut, err := filepath.Abs(out)
+	if err != nil {
+		return err
+	}
+	ofi, statErr := os.Stat(out)
+	for _, in := range inputs {
+		absIn, err := filepath.Abs(in.Path)
+		if err != nil {
+			return err
+		}
+		same := absIn == absOut
+		if statErr == nil && !same {
+			if ifi, err := os.Stat(in.Path); err == nil && os.SameFile(ifi, ofi) {
+				same = true
+			}
+		}
+		if same {
+			return fmt.Errorf("%w: the output %s is also an input", ErrInput, out)
+		}
+	}
+	if statErr == nil {
+		if ofi.IsDir() {
+			return fmt.Errorf("%w: the output %s is a folder", ErrInput, out)
+		}
+		if !force {
+			return fmt.Errorf("%w: %s", ErrExists, out)
+		}
+	}
+	return nil
+}
+
+// place moves the finished temporary file to its final name. Without force
+// it uses a hard link, which fails atomically if the name was taken in the
+// meantime; file systems without links fall back to a checked rename.
+func place(tmp, final string, force bool) error {
+	if force {
+		if err := os.Rename(tmp, final); err != nil {
+			return writeErr(final, err)
+		}
+		return nil
+	}
+	err := os.Link(tmp, final)
+	if err == nil {
+		os.Remove(tmp)
+		return nil
+	}
+	if errors.Is(err, os.ErrExist) {
+		return fmt.Errorf("%w: %s", ErrExists, final)
+	}
+	if _, serr := os.Lstat(final); serr == nil {
+		return fmt.Errorf("%w: %s", ErrExists, final)
+	}
+	if err := os.Rename(tmp, final); err != nil {
+		return writeErr(final, err)
+	}
+	return nil
+}
+
+func writeErr(what string, err error) error {
+	return fmt.Errorf("cannot write %s: %s", what, describeFSError(err))
+}
+
+type hashWriter struct {
+	h hash.Hash
+	n int64
+}
+
+func (w *hashWriter) Write(p []byte) (int, error) {
+	w.h.Write(p)
+	w.n += int64(len(p))
+	return len(p), nil
+}

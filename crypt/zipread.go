@@ -1,0 +1,250 @@
+package crypt
+
+import (
+	stdzip "archive/zip"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	yzip "github.com/yeka/zip"
+)
+
+// zipEntry is what the reader needs of one central-directory record, cross
+// checked between archive/zip and yeka/zip.
+type zipEntry struct {
+	name      string
+	size      int64 // declared uncompressed size
+	csize     int64
+	modified  time.Time
+	isDir     bool
+	isLink    bool
+	encrypted bool
+}
+
+// aesExtra is the WinZip AES extra field (0x9901).
+type aesExtra struct {
+	version  uint16 // 1 = AE-1, 2 = AE-2
+	strength byte   // 1, 2, 3 = AES-128, -192, -256
+	method   uint16 // the real compression method
+}
+
+// parseExtra walks a central-directory extra block and returns the AES
+// field and the extended timestamp, if present. Malformed blocks are errors:
+// yeka/zip panics on an AES field shorter than 7 bytes, so this runs first.
+func parseExtra(b []byte) (aes *aesExtra, mtime time.Time, err error) {
+	for len(b) >= 4 {
+		tag := binary.LittleEndian.Uint16(b[0:])
+		size := int(binary.LittleEndian.Uint16(b[2:]))
+		b = b[4:]
+		if size > len(b) {
+			return nil, time.Time{}, errors.New("extra field overruns its record")
+		}
+		body := b[:size]
+		b = b[size:]
+		switch tag {
+		case 0x9901:
+			if size != 7 || body[2] != 'A' || body[3] != 'E' {
+				return nil, time.Time{}, errors.New("malformed AES extra field")
+			}
+			aes = &aesExtra{
+				version:  binary.LittleEndian.Uint16(body[0:]),
+				strength: body[4],
+				method:   binary.LittleEndian.Uint16(body[5:]),
+			}
+		case 0x5455:
+			if size >= 5 && body[0]&1 != 0 {
+				mtime = time.Unix(int64(binary.LittleEndian.Uint32(body[1:])), 0)
+			}
+		}
+	}
+	return aes, mtime, nil
+}
+
+// dosLocal reads an MS-DOS date and time as the local wall-clock time it
+// was written in, the way Windows and 7-Zip mean it.
+func dosLocal(d, t uint16) time.Time {
+	if d == 0 {
+		return time.Time{}
+	}
+	return time.Date(int(d>>9)+1980, time.Month(d>>5&0xf), int(d&0x1f),
+		int(t>>11), int(t>>5&0x3f), int(t&0x1f)*2, 0, time.Local)
+}
+
+// aesOverhead is salt + password verifier + authentication code.
+func aesOverhead(strength byte) int64 {
+	return int64(4*(int(strength)+1)) + 2 + 10
+}
+
+// checkZip parses the directory with the standard library, which is fuzzed
+// and robust, and refuses what kuvert does not open before yeka/zip ever
+// sees the bytes. plainOK allows unencrypted entries (inside an age file,
+// where age authenticates everything).
+func checkZip(ra io.ReaderAt, size int64, lim Limits, plainOK bool) (*stdzip.Reader, []zipEntry, error) {
+	zr, err := stdzip.NewReader(ra, size)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: not a readable zip archive (%v)", ErrDamaged, plainZipErr(err))
+	}
+	if len(zr.File) > lim.MaxEntries {
+		return nil, nil, fmt.Errorf("%w: %d entries, the limit is %d", ErrUnsafe, len(zr.File), lim.MaxEntries)
+	}
+	var total int64
+	entries := make([]zipEntry, 0, len(zr.File))
+	for _, f := range zr.File {
+		aes, mtime, err := parseExtra(f.Extra)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%w: entry %q: %v", ErrDamaged, f.Name, err)
+		}
+		if mtime.IsZero() {
+			mtime = dosLocal(f.ModifiedDate, f.ModifiedTime)
+		}
+		e := zipEntry{
+			name:      f.Name,
+			size:      int64(f.UncompressedSize64),
+			csize:     int64(f.CompressedSize64),
+			modified:  mtime,
+			isDir:     strings.HasSuffix(f.Name, "/") || f.Mode().IsDir(),
+			isLink:    f.Mode()&os.ModeSymlink != 0,
+			encrypted: f.Flags&1 != 0,
+		}
+		if e.size < 0 || e.csize < 0 {
+			return nil, nil, fmt.Errorf("%w: entry %q has an impossible size", ErrDamaged, f.Name)
+		}
+		switch {
+		case f.Flags&0x40 != 0:
+			return nil, nil, fmt.Errorf("%w: entry %q uses PKWARE strong encryption", ErrUnsupported, f.Name)
+		case e.encrypted && aes == nil:
+			return nil, nil, fmt.Errorf("%w: entry %q uses ZipCrypto, the old zip encryption that is broken; ask the sender to use AES-256", ErrUnsupported, f.Name)
+		case e.encrypted:
+			if f.Method != 99 || (aes.version != 1 && aes.version != 2) || aes.strength < 1 || aes.strength > 3 {
+				return nil, nil, fmt.Errorf("%w: entry %q has an unknown AES variant", ErrUnsupported, f.Name)
+			}
+			if aes.method != yzip.Store && aes.method != yzip.Deflate {
+				return nil, nil, fmt.Errorf("%w: entry %q uses compression method %d (only stored and deflated entries are supported)", ErrUnsupported, f.Name, aes.method)
+			}
+			if e.csize < aesOverhead(aes.strength) {
+				return nil, nil, fmt.Errorf("%w: entry %q is too short to be encrypted", ErrDamaged, f.Name)
+			}
+		case e.isDir || e.size == 0 && e.csize == 0:
+			// Directories and empty files carry no data to protect.
+		case !plainOK:
+			return nil, nil, fmt.Errorf("%w: entry %q is not encrypted although the archive is; it may have been added by someone else", ErrDamaged, f.Name)
+		default:
+			if f.Method != stdzip.Store && f.Method != stdzip.Deflate {
+				return nil, nil, fmt.Errorf("%w: entry %q uses compression method %d", ErrUnsupported, f.Name, f.Method)
+			}
+		}
+		if e.size > lim.MaxTotal-total {
+			return nil, nil, fmt.Errorf("%w: the contents exceed %s, the size limit", ErrUnsafe, humanBytes(lim.MaxTotal))
+		}
+		total += e.size
+		if e.size > 1<<20 && e.size/max(e.csize, 1) > lim.MaxRatio {
+			return nil, nil, fmt.Errorf("%w: entry %q expands %d times (limit %d): a decompression bomb?", ErrUnsafe, f.Name, e.size/max(e.csize, 1), lim.MaxRatio)
+		}
+		entries = append(entries, e)
+	}
+	return zr, entries, nil
+}
+
+func plainZipErr(err error) string {
+	switch {
+	case errors.Is(err, stdzip.ErrFormat), errors.Is(err, io.ErrUnexpectedEOF):
+		return "truncated or corrupt"
+	}
+	return "corrupt directory"
+}
+
+// openYeka opens the archive with yeka/zip behind recover() and checks
+// that it sees the same entries as the standard library did: a parser
+// difference is treated as tampering.
+func openYeka(ra io.ReaderAt, size int64, want []zipEntry) (r *yzip.Reader, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			r, err = nil, fmt.Errorf("%w: malformed zip structure", ErrDamaged)
+		}
+	}()
+	r, err = yzip.NewReader(ra, size)
+	if err != nil {
+		return nil, fmt.Errorf("%w: not a readable zip archive", ErrDamaged)
+	}
+	if len(r.File) != len(want) {
+		return nil, fmt.Errorf("%w: inconsistent zip directory", ErrDamaged)
+	}
+	for i, f := range r.File {
+		w := want[i]
+		if f.Name != w.name || int64(f.UncompressedSize64) != w.size || int64(f.CompressedSize64) != w.csize {
+			return nil, fmt.Errorf("%w: inconsistent zip directory at %q", ErrDamaged, w.name)
+		}
+	}
+	return r, nil
+}
+
+// openYekaEntry opens one AES entry in streaming mode (DeferAuth): the
+// bytes it hands out are unverified until the reader returns io.EOF, so
+// callers write them to a temporary file and keep it only after EOF.
+func openYekaEntry(f *yzip.File, password string) (rc io.ReadCloser, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			rc, err = nil, fmt.Errorf("%w: malformed entry %q", ErrDamaged, f.Name)
+		}
+	}()
+	f.DeferAuth = true
+	f.SetPassword(password)
+	rc, err = f.Open()
+	if err != nil {
+		return nil, mapZipErr(f.Name, err)
+	}
+	return &safeReadCloser{rc: rc, name: f.Name}, nil
+}
+
+func mapZipErr(name string, err error) error {
+	switch {
+	case errors.Is(err, yzip.ErrPassword):
+		return fmt.Errorf("%w (entry %q)", ErrWrongPassword, name)
+	case errors.Is(err, yzip.ErrAuthentication), errors.Is(err, yzip.ErrDecryption),
+		errors.Is(err, yzip.ErrChecksum), errors.Is(err, yzip.ErrFormat),
+		errors.Is(err, io.ErrUnexpectedEOF):
+		return fmt.Errorf("%w: entry %q failed its integrity check", ErrDamaged, name)
+	case errors.Is(err, yzip.ErrAlgorithm):
+		return fmt.Errorf("%w: entry %q uses an unsupported method", ErrUnsupported, name)
+	}
+	return fmt.Errorf("%w: entry %q: %v", ErrDamaged, name, err)
+}
+
+// safeReadCloser turns panics and library errors during reading into
+// ErrDamaged; io.EOF passes through unchanged.
+type safeReadCloser struct {
+	rc   io.ReadCloser
+	name string
+}
+
+func (s *safeReadCloser) Read(p []byte) (n int, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			n, err = 0, fmt.Errorf("%w: malformed entry %q", ErrDamaged, s.name)
+		}
+	}()
+	n, err = s.rc.Read(p)
+	if err != nil && err != io.EOF {
+		err = mapZipErr(s.name, err)
+	}
+	return n, err
+}
+
+func (s *safeReadCloser) Close() error { return s.rc.Close() }
+
+func humanBytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}
