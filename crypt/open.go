@@ -1,10 +1,10 @@
 package crypt
 
 import (
+	stdzip "archive/zip"
 	"bufio"
 	"bytes"
 	"context"
-	stdzip "archive/zip"
 	"errors"
 	"fmt"
 	"io"
