@@ -2,6 +2,7 @@ package crypt
 
 import (
 	stdzip "archive/zip"
+	"compress/flate"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -36,6 +37,7 @@ type aesExtra struct {
 // field and the extended timestamp, if present. Malformed blocks are errors:
 // yeka/zip panics on an AES field shorter than 7 bytes, so this runs first.
 func parseExtra(b []byte) (aes *aesExtra, mtime time.Time, err error) {
+	var ntfs time.Time
 	for len(b) >= 4 {
 		tag := binary.LittleEndian.Uint16(b[0:])
 		size := int(binary.LittleEndian.Uint16(b[2:]))
@@ -55,9 +57,17 @@ func parseExtra(b []byte) (aes *aesExtra, mtime time.Time, err error) {
 				strength: body[4],
 				method:   binary.LittleEndian.Uint16(body[5:]),
 			}
-		case 0x5455:
-			if size >= 5 && body[0]&1 != 0 {
+		case 0x5455: // Info-ZIP extended timestamp (Unix seconds)
+			if size >= 5 && body[0]&1 != 0 && ntfs.IsZero() {
 				mtime = time.Unix(int64(binary.LittleEndian.Uint32(body[1:])), 0)
+			}
+		case 0x000a: // NTFS times, written by 7-Zip and Windows tools
+			if size >= 32 && binary.LittleEndian.Uint16(body[4:]) == 1 && binary.LittleEndian.Uint16(body[6:]) >= 24 {
+				ft := int64(binary.LittleEndian.Uint64(body[8:])) // 100 ns since 1601
+				if ft > 0 {
+					ntfs = time.Unix(ft/1e7-11644473600, ft%1e7*100)
+					mtime = ntfs
+				}
 			}
 		}
 	}
@@ -191,13 +201,62 @@ func openYekaEntry(f *yzip.File, password string) (rc io.ReadCloser, err error) 
 			rc, err = nil, fmt.Errorf("%w: malformed entry %q", ErrDamaged, f.Name)
 		}
 	}()
+	// yeka/zip checks the HMAC only when its decrypting reader reaches
+	// EOF, but a flate reader on top stops at the end of the deflate
+	// stream and may never ask for that EOF: a tampered deflated entry
+	// then passes unnoticed. So kuvert asks yeka for the decrypted raw
+	// bytes (method Store), inflates them itself, and drains the raw
+	// stream to its end, which forces the check.
+	method := f.Method
+	f.Method = yzip.Store
 	f.DeferAuth = true
 	f.SetPassword(password)
-	rc, err = f.Open()
+	raw, err := f.Open()
+	f.Method = method
 	if err != nil {
 		return nil, mapZipErr(f.Name, err)
 	}
-	return &safeReadCloser{rc: rc, name: f.Name}, nil
+	s := &safeReadCloser{rc: raw, name: f.Name}
+	if method == yzip.Store {
+		return s, nil
+	}
+	return &inflateReader{raw: s, fr: flate.NewReader(s), name: f.Name}, nil
+}
+
+// inflateReader inflates an authenticated raw stream and, when the deflate
+// stream ends, reads the raw stream to its end so that the MAC is checked
+// before EOF is reported.
+type inflateReader struct {
+	raw  *safeReadCloser
+	fr   io.ReadCloser
+	name string
+	err  error
+}
+
+func (r *inflateReader) Read(p []byte) (int, error) {
+	if r.err != nil {
+		return 0, r.err
+	}
+	n, err := r.fr.Read(p)
+	switch {
+	case err == io.EOF:
+		if _, derr := io.Copy(io.Discard, r.raw); derr != nil {
+			r.err = derr
+			return 0, derr // never hand out the last bytes of an unverified entry
+		}
+		r.err = io.EOF
+	case err != nil:
+		if !errors.Is(err, ErrDamaged) && !errors.Is(err, ErrWrongPassword) {
+			err = fmt.Errorf("%w: entry %q does not inflate", ErrDamaged, r.name)
+		}
+		r.err = err
+	}
+	return n, err
+}
+
+func (r *inflateReader) Close() error {
+	r.fr.Close()
+	return r.raw.Close()
 }
 
 func mapZipErr(name string, err error) error {
