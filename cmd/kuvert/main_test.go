@@ -1,0 +1,149 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/kuvert-app/kuvert/internal/cli"
+	"github.com/rogpeppe/go-internal/testscript"
+)
+
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){
+		"kuvert": func() { os.Exit(cli.Main()) },
+	})
+}
+
+// TestScripts runs the CLI sessions in testdata/*.txtar. Each script is a
+// user's session; the real 7-Zip, bsdtar and age are used where named.
+func TestScripts(t *testing.T) {
+	testscript.Run(t, testscript.Params{
+		Dir: "testdata",
+		Setup: func(env *testscript.Env) error {
+			env.Setenv("KUVERT_HOME", env.WorkDir+"/.kuvert")
+			env.Setenv("TZ", "Europe/Stockholm")
+			env.Setenv("LC_ALL", "C.UTF-8") // bsdtar and 7zz need a UTF-8 locale for å ä ö
+			return nil
+		},
+		Condition: func(cond string) (bool, error) {
+			// [peer:7zz] is true when the tool is installed. In CI a
+			// missing peer fails the script instead of skipping it.
+			name, ok := strings.CutPrefix(cond, "peer:")
+			if !ok {
+				return false, fmt.Errorf("unknown condition %q", cond)
+			}
+			if _, err := exec.LookPath(name); err != nil {
+				if os.Getenv("CI") != "" {
+					return false, fmt.Errorf("%s is required in CI (make deps installs it)", name)
+				}
+				return false, nil
+			}
+			return true, nil
+		},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"exitcode": cmdExitcode,
+			"jsonget":  cmdJSONGet,
+			"envfile":  cmdEnvFile,
+			"flipbyte": cmdFlipByte,
+			"truncate": cmdTruncate,
+			"mkfile":   cmdMkfile,
+		},
+	})
+}
+
+// exitcode N PROG ARGS... runs PROG and checks its exit code is N.
+func cmdExitcode(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) < 2 {
+		ts.Fatalf("usage: exitcode N prog args...")
+	}
+	want, _ := strconv.Atoi(args[0])
+	err := ts.Exec(args[1], args[2:]...)
+	got := 0
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		got = ee.ExitCode()
+	} else if err != nil {
+		ts.Fatalf("%v", err)
+	}
+	if got != want {
+		ts.Fatalf("exit code %d, want %d", got, want)
+	}
+}
+
+// jsonget FIELD FILE writes a top-level field of the last stdout (a JSON
+// object) into FILE.
+func cmdJSONGet(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 2 {
+		ts.Fatalf("usage: jsonget field file")
+	}
+	var m map[string]any
+	if err := json.Unmarshal([]byte(ts.ReadFile("stdout")), &m); err != nil {
+		ts.Fatalf("stdout is not a JSON object: %v", err)
+	}
+	v, ok := m[args[0]]
+	if !ok {
+		if neg {
+			return
+		}
+		ts.Fatalf("no field %q", args[0])
+	}
+	if neg {
+		ts.Fatalf("field %q present", args[0])
+	}
+	ts.Check(os.WriteFile(ts.MkAbs(args[1]), []byte(fmt.Sprint(v)), 0o600))
+}
+
+// envfile VAR FILE sets VAR to the content of FILE.
+func cmdEnvFile(ts *testscript.TestScript, neg bool, args []string) {
+	ts.Setenv(args[0], strings.TrimSpace(ts.ReadFile(args[1])))
+}
+
+// flipbyte FILE OFFSET flips the low bit of one byte; a negative offset
+// counts from the end.
+func cmdFlipByte(ts *testscript.TestScript, neg bool, args []string) {
+	p := ts.MkAbs(args[0])
+	b, err := os.ReadFile(p)
+	ts.Check(err)
+	off, _ := strconv.Atoi(args[1])
+	if off < 0 {
+		off += len(b)
+	}
+	b[off] ^= 1
+	ts.Check(os.WriteFile(p, b, 0o644))
+}
+
+// truncate FILE N cuts FILE to N bytes; a negative N removes bytes from
+// the end.
+func cmdTruncate(ts *testscript.TestScript, neg bool, args []string) {
+	p := ts.MkAbs(args[0])
+	fi, err := os.Stat(p)
+	ts.Check(err)
+	n, _ := strconv.ParseInt(args[1], 10, 64)
+	if n < 0 {
+		n += fi.Size()
+	}
+	ts.Check(os.Truncate(p, n))
+}
+
+// mkfile FILE SIZE [random|text] makes a test file of SIZE bytes.
+func cmdMkfile(ts *testscript.TestScript, neg bool, args []string) {
+	n, _ := strconv.Atoi(args[1])
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = "abcdefghij;\n"[i%12]
+	}
+	if len(args) > 2 && args[2] == "random" {
+		f, _ := os.Open("/dev/urandom")
+		defer f.Close()
+		f.Read(b)
+	}
+	ts.Check(os.MkdirAll(filepath.Dir(ts.MkAbs(args[0])), 0o755))
+	ts.Check(os.WriteFile(ts.MkAbs(args[0]), b, 0o644))
+}

@@ -1,0 +1,101 @@
+// Package config finds kuvert's state folder and reads its settings file.
+//
+// Everything kuvert keeps between runs (settings, signing keys, the
+// compliance log) lives in one folder: $KUVERT_HOME if set, else the OS
+// user configuration folder + "/kuvert" (%AppData%\kuvert on Windows,
+// ~/.config/kuvert on Linux). Nothing else is written outside the outputs a
+// user names. The package never stores a password or an API token.
+package config
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+// Home returns the state folder, without creating it.
+func Home() (string, error) {
+	if h := os.Getenv("KUVERT_HOME"); h != "" {
+		return filepath.Abs(h)
+	}
+	dir, err := os.UserConfigDir()
+	if err != nil {
+		return "", fmt.Errorf("cannot find a folder for kuvert's settings; set KUVERT_HOME: %w", err)
+	}
+	return filepath.Join(dir, "kuvert"), nil
+}
+
+// Config is the settings file, $KUVERT_HOME/config.json. Every field is
+// optional; the zero value is kuvert's embedded default.
+type Config struct {
+	// Operator is the display name recorded in the compliance log beside
+	// the OS user name.
+	Operator string `json:"operator,omitempty"`
+	// Format is the default archive format, "zip" or "age".
+	Format string `json:"format,omitempty"`
+	// Retention is how long log entry bodies are kept, e.g. "90d".
+	Retention string `json:"retention,omitempty"`
+	// SMS holds the provider settings (never the auth token).
+	SMS SMS `json:"sms,omitempty"`
+	// OutputDir is where the desktop app puts archives by default.
+	OutputDir string `json:"output_dir,omitempty"`
+	// Language is "sv" or "en" for texts to staff and recipients.
+	Language string `json:"language,omitempty"`
+}
+
+// SMS holds the SMS provider's settings. Credentials are not here: they
+// come from the environment or the OS keyring.
+type SMS struct {
+	Provider            string `json:"provider,omitempty"` // twilio, console, outbox:PATH
+	From                string `json:"from,omitempty"`
+	MessagingServiceSID string `json:"messaging_service_sid,omitempty"`
+	Sender              string `json:"sender,omitempty"` // name shown in the message text
+	Template            string `json:"template,omitempty"`
+	Language            string `json:"language,omitempty"`
+}
+
+// Path is the settings file's location.
+func Path(home string) string { return filepath.Join(home, "config.json") }
+
+// Load reads the settings file; a missing file is the default.
+func Load(home string) (*Config, error) {
+	b, err := os.ReadFile(Path(home))
+	if errors.Is(err, fs.ErrNotExist) {
+		return &Config{}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var c Config
+	if err := json.Unmarshal(b, &c); err != nil {
+		return nil, fmt.Errorf("%s is not valid JSON: %v", Path(home), err)
+	}
+	return &c, nil
+}
+
+// Save writes the settings file atomically with mode 0600.
+func Save(home string, c *Config) error {
+	if err := os.MkdirAll(home, 0o700); err != nil {
+		return err
+	}
+	b, err := json.MarshalIndent(c, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(home, ".config-*.tmp")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(append(b, '\n')); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), Path(home))
+}

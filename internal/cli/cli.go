@@ -1,0 +1,207 @@
+// Package cli is the kuvert command line: cobra commands over the core
+// packages. It holds no sealing, opening or logging logic of its own; each
+// verb parses flags into an options struct and calls its run function,
+// which tests can call directly.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+
+	"github.com/kuvert-app/kuvert/crypt"
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+)
+
+// Exit codes, documented in docs/exit-codes.md and `kuvert --help`.
+const (
+	ExitOK          = 0
+	ExitFailure     = 1
+	ExitUsage       = 2
+	ExitWrongSecret = 3
+	ExitDamaged     = 4
+	ExitSMS         = 5
+	ExitLogInvalid  = 6
+	ExitSensitive   = 7
+)
+
+// Version is set at build time with -ldflags "-X ...cli.Version=…".
+var Version = "0.1.0-dev"
+
+// IOStreams is where a command reads and writes. Results go to Out,
+// messages and progress to ErrOut; commands never touch os.Stdout.
+type IOStreams struct {
+	In     io.Reader
+	Out    io.Writer
+	ErrOut io.Writer
+	// OutTTY and ErrTTY say whether Out and ErrOut are terminals.
+	OutTTY, ErrTTY bool
+	// ReadPassword asks for a secret on the terminal without echo; nil
+	// when there is no terminal.
+	ReadPassword func(prompt string) (string, error)
+}
+
+func systemStreams() *IOStreams {
+	s := &IOStreams{
+		In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr,
+		OutTTY: term.IsTerminal(int(os.Stdout.Fd())),
+		ErrTTY: term.IsTerminal(int(os.Stderr.Fd())),
+	}
+	if term.IsTerminal(int(os.Stdin.Fd())) {
+		s.ReadPassword = func(prompt string) (string, error) {
+			fmt.Fprint(os.Stderr, prompt)
+			b, err := term.ReadPassword(int(os.Stdin.Fd()))
+			fmt.Fprintln(os.Stderr)
+			return string(b), err
+		}
+	}
+	return s
+}
+
+// Main runs kuvert with the process's arguments and streams and returns
+// the exit code.
+func Main() int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	return Run(ctx, os.Args[1:], systemStreams())
+}
+
+// usageError marks errors in how kuvert was called (exit 2).
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+func usagef(format string, a ...any) error { return usageError{fmt.Errorf(format, a...)} }
+
+// hintError carries a next step for the user.
+type hintError struct {
+	err  error
+	hint string
+}
+
+func (e hintError) Error() string { return e.err.Error() }
+func (e hintError) Unwrap() error { return e.err }
+
+func withHint(err error, hint string) error { return hintError{err, hint} }
+
+// Run executes one command line.
+func Run(ctx context.Context, args []string, s *IOStreams) int {
+	root := newRootCmd(s)
+	root.SetArgs(args)
+	root.SetOut(s.Out)
+	root.SetErr(s.ErrOut)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return ExitOK
+	}
+	code := exitCode(err)
+	msg := err.Error()
+	fmt.Fprintf(s.ErrOut, "kuvert: %s\n", strings.TrimSuffix(msg, "."))
+	for _, h := range hints(err) {
+		fmt.Fprintf(s.ErrOut, "kuvert: hint: %s\n", h)
+	}
+	return code
+}
+
+func exitCode(err error) int {
+	var ue usageError
+	var ce codeError
+	switch {
+	case errors.As(err, &ce):
+		return ce.code
+	case errors.As(err, &ue), isCobraUsage(err):
+		return ExitUsage
+	case errors.Is(err, crypt.ErrWrongPassword):
+		return ExitWrongSecret
+	case errors.Is(err, crypt.ErrDamaged), errors.Is(err, crypt.ErrUnsafe), errors.Is(err, crypt.ErrUnsupported):
+		return ExitDamaged
+	case errors.Is(err, crypt.ErrInput), errors.Is(err, crypt.ErrWeakPassword), errors.Is(err, crypt.ErrNeedPassword):
+		return ExitUsage
+	}
+	return ExitFailure
+}
+
+// codeError forces an exit code (log verification, SMS, sensitive data).
+type codeError struct {
+	err  error
+	code int
+}
+
+func (e codeError) Error() string { return e.err.Error() }
+func (e codeError) Unwrap() error { return e.err }
+
+func isCobraUsage(err error) bool {
+	s := err.Error()
+	for _, p := range []string{"unknown command", "unknown flag", "unknown shorthand flag", "flag needs an argument", "invalid argument", "accepts ", "requires at least", "required flag"} {
+		if strings.Contains(s, p) {
+			return true
+		}
+	}
+	return false
+}
+
+func hints(err error) []string {
+	var out []string
+	var he hintError
+	if errors.As(err, &he) && he.hint != "" {
+		out = append(out, he.hint)
+	}
+	switch {
+	case errors.Is(err, crypt.ErrWrongPassword):
+		out = append(out, "check the password: it is case-sensitive, and the dashes between groups belong to it")
+	case errors.Is(err, crypt.ErrDamaged):
+		out = append(out, "the file was changed or cut off on its way; ask the sender to send it again")
+	case errors.Is(err, crypt.ErrUnsafe):
+		out = append(out, "kuvert refused to open it to protect this computer; nothing was written")
+	case errors.Is(err, crypt.ErrExists):
+		out = append(out, "use --force to replace it, or -o to choose another name")
+	case errors.Is(err, crypt.ErrWeakPassword):
+		out = append(out, "leave out --password-file and KUVERT_PASSWORD to get a generated password, or add --weak-password-ok if you must")
+	case errors.Is(err, crypt.ErrNeedPassword):
+		out = append(out, "give the password with --password-file FILE or KUVERT_PASSWORD, or run kuvert in a terminal to be asked")
+	}
+	return out
+}
+
+const rootLong = `kuvert seals attachments so that only someone with the password can open
+them: AES-256 zip (opens in 7-Zip and WinZip) or age.
+kuvert förseglar bilagor så att bara den som har lösenordet kan öppna dem.
+
+Send the archive by e-mail and the password another way (SMS).
+Skicka arkivet med e-post och lösenordet på annat sätt (sms).
+
+Exit codes / Slutkoder:
+  0  ok
+  1  other failure / annat fel
+  2  usage error / fel användning
+  3  wrong password or key / fel lösenord eller nyckel
+  4  damaged, tampered or unsafe input / skadad eller manipulerad fil
+  5  SMS not delivered / sms kunde inte levereras
+  6  log verification failed / loggen klarade inte kontrollen
+  7  sensitive data found / känsliga uppgifter hittades`
+
+func newRootCmd(s *IOStreams) *cobra.Command {
+	root := &cobra.Command{
+		Use:           "kuvert",
+		Short:         "Seal attachments with a password / Försegla bilagor med lösenord",
+		Long:          rootLong,
+		Version:       Version,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
+	root.AddCommand(
+		newEncryptCmd(s, nil),
+		newDecryptCmd(s, nil),
+		newVerifyCmd(s, nil),
+		newGenpassCmd(s, nil),
+	)
+	root.CompletionOptions.DisableDefaultCmd = true
+	return root
+}

@@ -1,0 +1,203 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"filippo.io/age"
+	"github.com/kuvert-app/kuvert/crypt"
+	"github.com/spf13/cobra"
+)
+
+// EncryptOptions are the flags of `kuvert encrypt`.
+type EncryptOptions struct {
+	Inputs          []string
+	Output          string
+	Format          string
+	Recipients      []string
+	RecipientsFiles []string
+	Armor           bool
+	Force           bool
+	PasswordFile    string
+	WeakOK          bool
+	Words           int
+	JSON            bool
+	Quiet           bool
+	formatSet       bool // --format given explicitly
+}
+
+// encryptResult is the --json output.
+type encryptResult struct {
+	*crypt.SealResult
+	Password     string   `json:"password,omitempty"`
+	PasswordBits float64  `json:"password_bits,omitempty"`
+	Skipped      []string `json:"skipped,omitempty"`
+}
+
+func newEncryptCmd(s *IOStreams, runF func(context.Context, *EncryptOptions) error) *cobra.Command {
+	o := &EncryptOptions{}
+	cmd := &cobra.Command{
+		Use:   "encrypt [flags] FILE...",
+		Short: "Seal files into a password-protected archive / Kryptera filer",
+		Long: `Seal one or more files or folders into one archive.
+
+By default kuvert writes an AES-256 zip beside the first file and generates
+a strong password, shown once. Send the archive by e-mail and the password
+another way, for example by SMS.
+
+Som standard skriver kuvert en AES-256-zip bredvid den första filen och
+skapar ett starkt lösenord som visas en gång. Skicka arkivet med e-post och
+lösenordet på annat sätt, till exempel med sms.`,
+		Example: `  kuvert encrypt lönelista.xlsx
+  kuvert encrypt --format age -r age1... rapport.pdf
+  kuvert encrypt --password-file pw.txt -o bilagor.zip mapp/`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Inputs = args
+			o.formatSet = cmd.Flags().Changed("format")
+			if runF != nil {
+				return runF(cmd.Context(), o)
+			}
+			return runEncrypt(cmd.Context(), s, o)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVarP(&o.Output, "output", "o", "", "write the archive to `PATH`")
+	f.StringVarP(&o.Format, "format", "f", "zip", "archive format: zip (AES-256) or age")
+	f.StringArrayVarP(&o.Recipients, "recipient", "r", nil, "age public key (age1…, age1pq1…, ssh-…); implies --format age")
+	f.StringArrayVarP(&o.RecipientsFiles, "recipients-file", "R", nil, "file of age recipients, one a line")
+	f.BoolVarP(&o.Armor, "armor", "a", false, "age: write ASCII text instead of binary")
+	f.BoolVar(&o.Force, "force", false, "replace an existing output file")
+	f.StringVar(&o.PasswordFile, "password-file", "", "read the password from `FILE` (- for standard input) instead of generating one")
+	f.BoolVar(&o.WeakOK, "weak-password-ok", false, "accept a user password below 64 bits of estimated strength")
+	f.IntVar(&o.Words, "words", 0, "generate a passphrase of `N` words instead of characters")
+	f.BoolVar(&o.JSON, "json", false, "print the result as one JSON object")
+	f.BoolVarP(&o.Quiet, "quiet", "q", false, "print nothing but errors and the password")
+	return cmd
+}
+
+func runEncrypt(ctx context.Context, s *IOStreams, o *EncryptOptions) error {
+	format, err := crypt.ParseFormat(o.Format)
+	if err != nil {
+		return usageError{err}
+	}
+	var recips []age.Recipient
+	for _, r := range o.Recipients {
+		rc, err := crypt.ParseRecipient(r)
+		if err != nil {
+			return err
+		}
+		recips = append(recips, rc)
+	}
+	for _, path := range o.RecipientsFiles {
+		rs, err := crypt.ReadRecipientsFile(path)
+		if err != nil {
+			return err
+		}
+		recips = append(recips, rs...)
+	}
+	if len(recips) > 0 {
+		if format == crypt.FormatZip && o.formatSet {
+			return usagef("age recipients (-r, -R) cannot be used with --format zip")
+		}
+		format = crypt.FormatAge
+	}
+	if o.Armor && format != crypt.FormatAge {
+		return usagef("--armor is for --format age")
+	}
+
+	inputs, skipped, err := crypt.CollectInputs(o.Inputs)
+	if err != nil {
+		return err
+	}
+	for _, sk := range skipped {
+		if !o.Quiet && !o.JSON {
+			fmt.Fprintf(s.ErrOut, "kuvert: skipping %s (not a regular file)\n", sk)
+		}
+	}
+
+	var pw crypt.Password
+	secret, err := readSecret(s, o.PasswordFile)
+	if err != nil {
+		return err
+	}
+	switch {
+	case len(recips) > 0 && secret != "":
+		return usagef("give either age recipients or a password, not both")
+	case len(recips) > 0:
+		if o.Words > 0 {
+			return usagef("--words generates a password; it does not apply to age recipients")
+		}
+	case secret != "":
+		if o.Words > 0 {
+			return usagef("--words generates a password; it cannot be combined with --password-file or KUVERT_PASSWORD")
+		}
+		pw, err = crypt.UserPassword(secret, o.WeakOK)
+		if err != nil {
+			return err
+		}
+	default:
+		pw, err = crypt.Generate(crypt.GenOptions{Words: o.Words})
+		if err != nil {
+			return usageError{err}
+		}
+	}
+
+	out := o.Output
+	if out == "" {
+		out = crypt.DefaultOutput(inputs, format, o.Armor, o.Inputs)
+	}
+	prog := newProgress(s, o.Quiet || o.JSON, totalSize(inputs), "Krypterar / Sealing")
+	res, err := crypt.Seal(ctx, crypt.SealOptions{
+		Inputs: inputs, Output: out, Format: format, Password: pw,
+		Recipients: recips, Armor: o.Armor, Force: o.Force, Progress: prog.add,
+	})
+	prog.done()
+	if err != nil {
+		return err
+	}
+
+	showPassword := pw.Origin == "generated"
+	if o.JSON {
+		r := encryptResult{SealResult: res, Skipped: skipped}
+		if showPassword {
+			r.Password, r.PasswordBits = pw.Value, pw.Bits
+		}
+		enc := json.NewEncoder(s.Out)
+		enc.SetIndent("", "  ")
+		return enc.Encode(r)
+	}
+	if !o.Quiet {
+		fmt.Fprintf(s.ErrOut, "Krypterat / Sealed: %s (%s, %d %s, %s)\n", res.Archive, formatName(res.Format), len(res.Files), plural(len(res.Files), "fil/file", "filer/files"), humanSize(res.Size))
+	}
+	if showPassword {
+		fmt.Fprintf(s.Out, "Lösenord / Password: %s\n", pw.Value)
+		if !o.Quiet {
+			fmt.Fprintf(s.ErrOut, "  Lösenordet visas bara nu. Skicka det på annat sätt än e-post, t.ex. sms.\n  The password is shown only now. Send it another way than e-mail, e.g. SMS.\n")
+		}
+	}
+	return nil
+}
+
+func formatName(f string) string {
+	if f == "zip-aes256" {
+		return "AES-256 zip"
+	}
+	return f
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+func totalSize(ins []crypt.Input) int64 {
+	var n int64
+	for _, in := range ins {
+		n += in.Size
+	}
+	return n
+}
