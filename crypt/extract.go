@@ -226,9 +226,6 @@ func extractOne(ctx context.Context, root *os.Root, s *source, i int, name strin
 	if err := readEntry(ctx, s, i, f, progress); err != nil {
 		return err
 	}
-	if err := f.Sync(); err != nil {
-		return writeErr(name, err)
-	}
 	if err := f.Close(); err != nil {
 		return writeErr(name, err)
 	}

@@ -3,11 +3,8 @@ package crypt
 import (
 	"bufio"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash"
 	"io"
 	"os"
 	"path/filepath"
@@ -150,19 +147,23 @@ func Seal(ctx context.Context, o SealOptions) (res *SealResult, err error) {
 		}
 	}()
 
-	hw := &hashWriter{h: sha256.New()}
+	hw := newAsyncHash()
 	bw := bufio.NewWriterSize(io.MultiWriter(tmp, hw), 256<<10)
 	res = &SealResult{Archive: o.Output}
 	files, err := sealTo(ctx, bw, o, res)
+	if err == nil {
+		err = bw.Flush()
+		if err != nil {
+			err = writeErr(o.Output, err)
+		}
+	}
+	sum := hw.Sum()
 	if err != nil {
 		return nil, err
 	}
-	if err := bw.Flush(); err != nil {
-		return nil, writeErr(o.Output, err)
-	}
-	if err := tmp.Sync(); err != nil {
-		return nil, writeErr(o.Output, err)
-	}
+	// The archive is not fsynced: like 7-Zip and age, kuvert leaves that
+	// to the OS (an fsync of 500 MB cost 2.3 s here). The rename below is
+	// still atomic; the compliance log, which must survive a crash, syncs.
 	if err := tmp.Close(); err != nil {
 		return nil, writeErr(o.Output, err)
 	}
@@ -170,7 +171,7 @@ func Seal(ctx context.Context, o SealOptions) (res *SealResult, err error) {
 		return nil, err
 	}
 	res.Files = files
-	res.SHA256 = hex.EncodeToString(hw.h.Sum(nil))
+	res.SHA256 = sum
 	res.Size = hw.n
 	return res, nil
 }
@@ -253,8 +254,13 @@ func copyInput(ctx context.Context, w io.Writer, in Input, progress func(int64))
 		return FileResult{}, fmt.Errorf("%w: %s", ErrInput, describeFSError(err))
 	}
 	defer f.Close()
-	h := sha256.New()
-	buf := make([]byte, 1<<20)
+	h := newAsyncHash()
+	defer func() {
+		if h != nil {
+			h.Abort()
+		}
+	}()
+	buf := make([]byte, 256<<10)
 	var total int64
 	for {
 		if err := ctx.Err(); err != nil {
@@ -278,7 +284,9 @@ func copyInput(ctx context.Context, w io.Writer, in Input, progress func(int64))
 			return FileResult{}, fmt.Errorf("%w: reading %s: %v", ErrInput, in.Path, rerr)
 		}
 	}
-	return FileResult{Name: in.Name, Size: total, SHA256: hex.EncodeToString(h.Sum(nil))}, nil
+	sum := h.Sum()
+	h = nil
+	return FileResult{Name: in.Name, Size: total, SHA256: sum}, nil
 }
 
 // checkOutput refuses to overwrite without force, to write into a folder
@@ -347,15 +355,4 @@ func place(tmp, final string, force bool) error {
 
 func writeErr(what string, err error) error {
 	return fmt.Errorf("cannot write %s: %s", what, describeFSError(err))
-}
-
-type hashWriter struct {
-	h hash.Hash
-	n int64
-}
-
-func (w *hashWriter) Write(p []byte) (int, error) {
-	w.h.Write(p)
-	w.n += int64(len(p))
-	return len(p), nil
 }

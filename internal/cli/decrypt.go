@@ -93,7 +93,6 @@ func credentials(s *IOStreams, o *DecryptOptions, needPassword bool) (crypt.Cred
 	return c, nil
 }
 
-
 func runDecrypt(ctx context.Context, s *IOStreams, o *DecryptOptions) error {
 	info, err := crypt.Inspect(o.Archive)
 	if err != nil {

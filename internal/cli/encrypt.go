@@ -118,13 +118,16 @@ func runEncrypt(ctx context.Context, s *IOStreams, o *EncryptOptions) error {
 	}
 
 	var pw crypt.Password
-	secret, err := readSecret(s, o.PasswordFile)
-	if err != nil {
-		return err
+	if len(recips) > 0 && o.PasswordFile != "" {
+		return usagef("give either age recipients or --password-file, not both")
+	}
+	secret := ""
+	if len(recips) == 0 { // KUVERT_PASSWORD is ambient: explicit recipients win
+		if secret, err = readSecret(s, o.PasswordFile); err != nil {
+			return err
+		}
 	}
 	switch {
-	case len(recips) > 0 && secret != "":
-		return usagef("give either age recipients or a password, not both")
 	case len(recips) > 0:
 		if o.Words > 0 {
 			return usagef("--words generates a password; it does not apply to age recipients")

@@ -1,0 +1,53 @@
+package pnr
+
+import (
+	"strings"
+	"testing"
+)
+
+// Test numbers: Skatteverket's published test personnummer have valid
+// check digits; 811218-9876 and 19850312-XXXX forms below are computed.
+func TestValid(t *testing.T) {
+	for _, c := range []struct {
+		s  string
+		ok bool
+	}{
+		{"811218-9876", true},
+		{"8112189876", true},
+		{"19811218-9876", true},
+		{"198112189876", true},
+		{"811218+9876", true},  // 100 years or older
+		{"811278-9873", true},  // samordningsnummer: day 18 + 60
+		{"811218-9875", false}, // wrong check digit
+		{"811318-9870", false}, // month 13
+		{"810230-9876", false}, // 30 February
+		{"19811218+9876", false},
+		{"070-1234567", false},
+		{"0701234567", false}, // a phone number: month 01, day 23 but Luhn fails
+		{"12345", false},
+	} {
+		if got := Valid(c.s); got != c.ok {
+			t.Errorf("Valid(%q) = %v, want %v", c.s, got, c.ok)
+		}
+	}
+}
+
+func TestFindAndMask(t *testing.T) {
+	text := "lönelista_19811218-9876.xlsx och 8112189876, ordernr 1234567890123, tel 070-123 45 67, datum 2026-03-12"
+	ms := FindAll(text)
+	if len(ms) != 2 {
+		t.Fatalf("found %d: %+v", len(ms), ms)
+	}
+	got := Mask(text)
+	want := "lönelista_19811218-****.xlsx och 811218-****, ordernr 1234567890123, tel 070-123 45 67, datum 2026-03-12"
+	if got != want {
+		t.Fatalf("Mask = %q", got)
+	}
+	if strings.Contains(got, "9876") {
+		t.Fatal("digits left unmasked")
+	}
+	// Adjacent numbers separated by one character are both found.
+	if n := len(FindAll("811218-9876,811218-9876")); n != 2 {
+		t.Fatalf("adjacent: %d", n)
+	}
+}
