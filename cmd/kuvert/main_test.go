@@ -48,12 +48,13 @@ func TestScripts(t *testing.T) {
 			return true, nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"exitcode": cmdExitcode,
-			"jsonget":  cmdJSONGet,
-			"envfile":  cmdEnvFile,
-			"flipbyte": cmdFlipByte,
-			"truncate": cmdTruncate,
-			"mkfile":   cmdMkfile,
+			"exitcode":   cmdExitcode,
+			"jsonget":    cmdJSONGet,
+			"envfile":    cmdEnvFile,
+			"flipbyte":   cmdFlipByte,
+			"truncate":   cmdTruncate,
+			"mkfile":     cmdMkfile,
+			"notcontain": cmdNotContain,
 		},
 	})
 }
@@ -146,4 +147,18 @@ func cmdMkfile(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	ts.Check(os.MkdirAll(filepath.Dir(ts.MkAbs(args[0])), 0o755))
 	ts.Check(os.WriteFile(ts.MkAbs(args[0]), b, 0o644))
+}
+
+// notcontain SECRETFILE FILE... fails if any FILE contains the text of
+// SECRETFILE (a password, a phone number).
+func cmdNotContain(ts *testscript.TestScript, neg bool, args []string) {
+	secret := strings.TrimSpace(ts.ReadFile(args[0]))
+	if secret == "" {
+		ts.Fatalf("empty secret")
+	}
+	for _, f := range args[1:] {
+		if strings.Contains(ts.ReadFile(f), secret) {
+			ts.Fatalf("%s contains the secret from %s", f, args[0])
+		}
+	}
 }

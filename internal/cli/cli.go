@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/kuvert-app/kuvert/crypt"
+	"github.com/kuvert-app/kuvert/crypt/auditlog"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 )
@@ -123,6 +124,8 @@ func exitCode(err error) int {
 		return ExitDamaged
 	case errors.Is(err, crypt.ErrInput), errors.Is(err, crypt.ErrWeakPassword), errors.Is(err, crypt.ErrNeedPassword):
 		return ExitUsage
+	case errors.Is(err, auditlog.ErrTampered):
+		return ExitLogInvalid
 	}
 	return ExitFailure
 }
@@ -165,6 +168,10 @@ func hints(err error) []string {
 		out = append(out, "leave out --password-file and KUVERT_PASSWORD to get a generated password, or add --weak-password-ok if you must")
 	case errors.Is(err, crypt.ErrNeedPassword):
 		out = append(out, "give the password with --password-file FILE or KUVERT_PASSWORD, or run kuvert in a terminal to be asked")
+	case errors.Is(err, auditlog.ErrUnavailable):
+		out = append(out, "check that the log folder exists, is writable and the disk is not full (--log-dir or KUVERT_HOME)")
+	case errors.Is(err, auditlog.ErrTampered) && !errors.As(err, new(codeError)):
+		out = append(out, "run 'kuvert log verify' and tell whoever is responsible for information security")
 	}
 	return out
 }
@@ -196,8 +203,11 @@ func newRootCmd(s *IOStreams) *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
+	g := &globalOptions{}
+	root.PersistentFlags().StringVar(&g.LogDir, "log-dir", "", "compliance log folder for this command (default $KUVERT_HOME/log)")
 	root.AddCommand(
-		newEncryptCmd(s, nil),
+		newEncryptCmd(s, g, nil),
+		newLogCmd(s, g),
 		newDecryptCmd(s, nil),
 		newVerifyCmd(s, nil),
 		newGenpassCmd(s, nil),

@@ -7,6 +7,7 @@ import (
 
 	"filippo.io/age"
 	"github.com/kuvert-app/kuvert/crypt"
+	"github.com/kuvert-app/kuvert/envelope"
 	"github.com/spf13/cobra"
 )
 
@@ -24,6 +25,8 @@ type EncryptOptions struct {
 	Words           int
 	JSON            bool
 	Quiet           bool
+	Case            string
+	Note            string
 	formatSet       bool // --format given explicitly
 }
 
@@ -33,9 +36,10 @@ type encryptResult struct {
 	Password     string   `json:"password,omitempty"`
 	PasswordBits float64  `json:"password_bits,omitempty"`
 	Skipped      []string `json:"skipped,omitempty"`
+	LogEntry     string   `json:"log_entry"`
 }
 
-func newEncryptCmd(s *IOStreams, runF func(context.Context, *EncryptOptions) error) *cobra.Command {
+func newEncryptCmd(s *IOStreams, g *globalOptions, runF func(context.Context, *EncryptOptions) error) *cobra.Command {
 	o := &EncryptOptions{}
 	cmd := &cobra.Command{
 		Use:   "encrypt [flags] FILE...",
@@ -59,7 +63,7 @@ lösenordet på annat sätt, till exempel med sms.`,
 			if runF != nil {
 				return runF(cmd.Context(), o)
 			}
-			return runEncrypt(cmd.Context(), s, o)
+			return runEncrypt(cmd.Context(), s, g, o)
 		},
 	}
 	f := cmd.Flags()
@@ -74,10 +78,12 @@ lösenordet på annat sätt, till exempel med sms.`,
 	f.IntVar(&o.Words, "words", 0, "generate a passphrase of `N` words instead of characters")
 	f.BoolVar(&o.JSON, "json", false, "print the result as one JSON object")
 	f.BoolVarP(&o.Quiet, "quiet", "q", false, "print nothing but errors and the password")
+	f.StringVar(&o.Case, "case", "", "case number (diarienummer) for the compliance log")
+	f.StringVar(&o.Note, "note", "", "a note for the compliance log (never the password)")
 	return cmd
 }
 
-func runEncrypt(ctx context.Context, s *IOStreams, o *EncryptOptions) error {
+func runEncrypt(ctx context.Context, s *IOStreams, g *globalOptions, o *EncryptOptions) error {
 	format, err := crypt.ParseFormat(o.Format)
 	if err != nil {
 		return usageError{err}
@@ -151,19 +157,27 @@ func runEncrypt(ctx context.Context, s *IOStreams, o *EncryptOptions) error {
 	if out == "" {
 		out = crypt.DefaultOutput(inputs, format, o.Armor, o.Inputs)
 	}
+	log, cfg, err := openLog(g)
+	if err != nil {
+		return err // before sealing: nothing is sealed without a record
+	}
 	prog := newProgress(s, o.Quiet || o.JSON, totalSize(inputs), "Krypterar / Sealing")
-	res, err := crypt.Seal(ctx, crypt.SealOptions{
-		Inputs: inputs, Output: out, Format: format, Password: pw,
-		Recipients: recips, Armor: o.Armor, Force: o.Force, Progress: prog.add,
+	sealed, err := envelope.Seal(ctx, log, envelope.Request{
+		Seal: crypt.SealOptions{
+			Inputs: inputs, Output: out, Format: format, Password: pw,
+			Recipients: recips, Armor: o.Armor, Force: o.Force, Progress: prog.add,
+		},
+		Case: o.Case, Note: o.Note, Operator: cfg.Operator,
 	})
 	prog.done()
 	if err != nil {
 		return err
 	}
+	res := sealed.SealResult
 
 	showPassword := pw.Origin == "generated"
 	if o.JSON {
-		r := encryptResult{SealResult: res, Skipped: skipped}
+		r := encryptResult{SealResult: res, Skipped: skipped, LogEntry: sealed.Entry.ID}
 		if showPassword {
 			r.Password, r.PasswordBits = pw.Value, pw.Bits
 		}
