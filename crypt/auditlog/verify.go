@@ -76,13 +76,20 @@ func verifyDir(dir string, verifier note.Verifier) (*VerifyResult, error) {
 		line := raw[:i]
 		raw = raw[i+1:]
 		n++
-		var e Entry
-		if err := json.Unmarshal(line, &e); err != nil {
+		// Only the fields verification needs: decoding whole entries
+		// doubled the time for 100,000 of them.
+		var head struct {
+			Seq    int64  `json:"seq"`
+			Pruned bool   `json:"pruned"`
+			Leaf   string `json:"leaf"`
+		}
+		if err := json.Unmarshal(line, &head); err != nil {
 			return fail(n, "entry %d is not valid JSON", n)
 		}
-		if e.Seq != n {
-			return fail(n, "line %d holds entry %d: entries were deleted, inserted or reordered", n, e.Seq)
+		if head.Seq != n {
+			return fail(n, "line %d holds entry %d: entries were deleted, inserted or reordered", n, head.Seq)
 		}
+		e := Entry{Seq: head.Seq, Pruned: head.Pruned, Leaf: head.Leaf}
 		if e.Pruned {
 			res.Pruned++
 		}
