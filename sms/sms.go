@@ -1,0 +1,99 @@
+// Package sms delivers passwords out of band by SMS: a small [Sender]
+// interface with its providers (console for demos, outbox for tests and
+// dry runs, Twilio in sms/twilio), validation of mobile numbers, and the
+// message text.
+//
+// It must never log or return a password in an error, and never put an
+// API token anywhere. Phone numbers leave this package masked
+// ([MaskNumber]) except on their way to the provider.
+package sms
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"math/big"
+	"strconv"
+)
+
+// Status is a message's delivery state, in Twilio's words.
+type Status string
+
+const (
+	StatusQueued      Status = "queued"
+	StatusAccepted    Status = "accepted"
+	StatusSending     Status = "sending"
+	StatusSent        Status = "sent"
+	StatusDelivered   Status = "delivered"
+	StatusUndelivered Status = "undelivered"
+	StatusFailed      Status = "failed"
+	// StatusDemo marks a message that was shown, not sent (console).
+	StatusDemo Status = "not-sent-demo"
+	// StatusOutbox marks a message written to an outbox file.
+	StatusOutbox Status = "outbox"
+)
+
+// Failed reports whether the status means the message will not arrive.
+func (s Status) Failed() bool { return s == StatusFailed || s == StatusUndelivered }
+
+// Message is one SMS to send.
+type Message struct {
+	To   string // E.164, from [ParseMobile]
+	Body string
+}
+
+// Receipt is what a provider says about a message.
+type Receipt struct {
+	Provider string `json:"provider"`
+	ID       string `json:"id"`
+	Status   Status `json:"status"`
+	// ErrorCode is the provider's delivery error code, if any.
+	ErrorCode int `json:"error_code,omitempty"`
+}
+
+// Sender sends messages and reports their status. Every implementation
+// passes the conformance test in sms_test.go.
+type Sender interface {
+	// Name is the provider's name for logs: twilio, console, outbox.
+	Name() string
+	// Send delivers one message. It must not send the same message twice,
+	// even when it retries: an error means nothing reached the provider
+	// or the provider refused it.
+	Send(ctx context.Context, m Message) (Receipt, error)
+	// Status fetches the current state of a sent message.
+	Status(ctx context.Context, id string) (Receipt, error)
+}
+
+// ErrNotDelivered wraps every failure to hand a message to the provider.
+var ErrNotDelivered = errors.New("the SMS was not sent")
+
+// ProviderError is a provider's refusal, in plain words, with its code.
+type ProviderError struct {
+	Code    int    // the provider's error code, e.g. Twilio 21211
+	Status  int    // HTTP status, if any
+	Message string // plain words for staff
+	Hint    string // what to do next
+}
+
+func (e *ProviderError) Error() string {
+	if e.Code != 0 {
+		return e.Message + " (code " + strconv.Itoa(e.Code) + ")"
+	}
+	return e.Message
+}
+
+func (e *ProviderError) Unwrap() error { return ErrNotDelivered }
+
+const refAlphabet = "23456789abcdefghjkmnpqrstuvwxyz"
+
+// NewRef makes the short reference printed in both the SMS and the e-mail
+// so the recipient can match them: 6 characters, no look-alikes.
+func NewRef() string {
+	b := make([]byte, 6)
+	max := big.NewInt(int64(len(refAlphabet)))
+	for i := range b {
+		k, _ := rand.Int(rand.Reader, max)
+		b[i] = refAlphabet[k.Int64()]
+	}
+	return string(b)
+}
