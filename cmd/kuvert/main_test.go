@@ -10,8 +10,10 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/kuvert-app/kuvert/internal/cli"
+	"github.com/kuvert-app/kuvert/sms/twilio/twiliotest"
 	"github.com/rogpeppe/go-internal/testscript"
 )
 
@@ -27,6 +29,17 @@ func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir: "testdata",
 		Setup: func(env *testscript.Env) error {
+			// Every script gets its own loopback Twilio; scripts choose it
+			// with KUVERT_SMS_PROVIDER=twilio.
+			fake := twiliotest.NewServer()
+			env.Defer(fake.Close)
+			env.Values[fakeKey{}] = fake
+			env.Setenv("KUVERT_TWILIO_API_URL", fake.URL)
+			env.Setenv("TWILIO_ACCOUNT_SID", twiliotest.AccountSID)
+			env.Setenv("TWILIO_AUTH_TOKEN", twiliotest.AuthToken)
+			env.Setenv("KUVERT_SMS_FROM", twiliotest.From)
+			env.Setenv("KUVERT_SMS_PROVIDER", "console")
+			env.Setenv("KUVERT_SMS_TIMEOUT", "1s")
 			env.Setenv("KUVERT_HOME", env.WorkDir+"/.kuvert")
 			env.Setenv("TZ", "Europe/Stockholm")
 			env.Setenv("LC_ALL", "C.UTF-8") // bsdtar and 7zz need a UTF-8 locale for å ä ö
@@ -55,6 +68,7 @@ func TestScripts(t *testing.T) {
 			"truncate":   cmdTruncate,
 			"mkfile":     cmdMkfile,
 			"notcontain": cmdNotContain,
+			"twilio":     cmdTwilio,
 		},
 	})
 }
@@ -160,5 +174,54 @@ func cmdNotContain(ts *testscript.TestScript, neg bool, args []string) {
 		if strings.Contains(ts.ReadFile(f), secret) {
 			ts.Fatalf("%s contains the secret from %s", f, args[0])
 		}
+	}
+}
+
+type fakeKey struct{}
+
+// twilio drives the script's fake Twilio:
+//
+//	twilio fail STATUS CODE     next POST answers with a JSON error
+//	twilio html STATUS          next POST answers with an HTML error page
+//	twilio hang                 next POST hangs (the client times out)
+//	twilio accept-hang          next POST stores the message, then hangs
+//	twilio refuse NUMBER CODE   POSTs to NUMBER fail with CODE
+//	twilio final NUMBER STATUS  messages to NUMBER end in STATUS
+//	twilio count N              exactly N messages were accepted
+//	twilio password NUMBER FILE the password in the last SMS to NUMBER
+//	twilio body NUMBER FILE     the whole last SMS to NUMBER
+func cmdTwilio(ts *testscript.TestScript, neg bool, args []string) {
+	fake := ts.Value(fakeKey{}).(*twiliotest.Server)
+	atoi := func(s string) int { n, _ := strconv.Atoi(s); return n }
+	switch args[0] {
+	case "fail":
+		fake.Script(twiliotest.Behaviour{Status: atoi(args[1]), Code: atoi(args[2])})
+	case "html":
+		fake.Script(twiliotest.Behaviour{Status: atoi(args[1]), HTML: true})
+	case "hang":
+		fake.Script(twiliotest.Behaviour{Hang: 3 * time.Second})
+	case "accept-hang":
+		fake.Script(twiliotest.Behaviour{AcceptThenHang: true, Hang: 3 * time.Second})
+	case "refuse":
+		fake.RefuseNumber(args[1], atoi(args[2]))
+	case "final":
+		fake.FinalStatus(args[1], args[2])
+	case "count":
+		if got := len(fake.Messages()); got != atoi(args[1]) {
+			ts.Fatalf("the fake Twilio holds %d messages, want %s", got, args[1])
+		}
+	case "password", "body":
+		m, ok := fake.LastTo(args[1])
+		if !ok {
+			ts.Fatalf("no SMS to %s", args[1])
+		}
+		out := m.Body
+		if args[0] == "password" {
+			i := strings.LastIndex(m.Body, ": ")
+			out = m.Body[i+2:]
+		}
+		ts.Check(os.WriteFile(ts.MkAbs(args[2]), []byte(out), 0o600))
+	default:
+		ts.Fatalf("unknown twilio command %q", args[0])
 	}
 }

@@ -64,6 +64,7 @@ type Entry struct {
 	Batch        string       `json:"batch,omitempty"`
 	Row          int          `json:"row,omitempty"`
 	Details      string       `json:"details,omitempty"`
+	Refers       string       `json:"refers,omitempty"` // the entry this one follows up
 
 	// Pruned entries keep only Seq, Pruned and Leaf (see [Log.Prune]).
 	Pruned bool   `json:"pruned,omitempty"`

@@ -15,6 +15,8 @@ import (
 
 	"github.com/kuvert-app/kuvert/crypt"
 	"github.com/kuvert-app/kuvert/crypt/auditlog"
+	"github.com/kuvert-app/kuvert/envelope"
+	"github.com/kuvert-app/kuvert/sms"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 )
@@ -126,6 +128,8 @@ func exitCode(err error) int {
 		return ExitUsage
 	case errors.Is(err, auditlog.ErrTampered):
 		return ExitLogInvalid
+	case errors.Is(err, envelope.ErrSMS), errors.Is(err, sms.ErrNotDelivered):
+		return ExitSMS
 	}
 	return ExitFailure
 }
@@ -168,6 +172,8 @@ func hints(err error) []string {
 		out = append(out, "leave out --password-file and KUVERT_PASSWORD to get a generated password, or add --weak-password-ok if you must")
 	case errors.Is(err, crypt.ErrNeedPassword):
 		out = append(out, "give the password with --password-file FILE or KUVERT_PASSWORD, or run kuvert in a terminal to be asked")
+	case errors.Is(err, envelope.ErrSMS) && !errors.As(err, new(codeError)):
+		out = append(out, smsHint(err))
 	case errors.Is(err, auditlog.ErrUnavailable):
 		out = append(out, "check that the log folder exists, is writable and the disk is not full (--log-dir or KUVERT_HOME)")
 	case errors.Is(err, auditlog.ErrTampered) && !errors.As(err, new(codeError)):
@@ -208,6 +214,7 @@ func newRootCmd(s *IOStreams) *cobra.Command {
 	root.AddCommand(
 		newEncryptCmd(s, g, nil),
 		newLogCmd(s, g),
+		newSMSCmd(s, g),
 		newDecryptCmd(s, nil),
 		newVerifyCmd(s, nil),
 		newGenpassCmd(s, nil),

@@ -8,6 +8,7 @@ import (
 	"filippo.io/age"
 	"github.com/kuvert-app/kuvert/crypt"
 	"github.com/kuvert-app/kuvert/envelope"
+	"github.com/kuvert-app/kuvert/sms"
 	"github.com/spf13/cobra"
 )
 
@@ -27,16 +28,28 @@ type EncryptOptions struct {
 	Quiet           bool
 	Case            string
 	Note            string
+	SMS             string // recipient's mobile number
+	SMSFrom         string // sender name shown in the SMS
+	SMSLang         string
 	formatSet       bool // --format given explicitly
 }
 
 // encryptResult is the --json output.
 type encryptResult struct {
 	*crypt.SealResult
-	Password     string   `json:"password,omitempty"`
-	PasswordBits float64  `json:"password_bits,omitempty"`
-	Skipped      []string `json:"skipped,omitempty"`
-	LogEntry     string   `json:"log_entry"`
+	Password     string     `json:"password,omitempty"`
+	PasswordBits float64    `json:"password_bits,omitempty"`
+	Skipped      []string   `json:"skipped,omitempty"`
+	LogEntry     string     `json:"log_entry"`
+	SMS          *smsResult `json:"sms,omitempty"`
+}
+
+type smsResult struct {
+	Provider string `json:"provider"`
+	To       string `json:"to"` // masked
+	ID       string `json:"id"`
+	Status   string `json:"status"`
+	Ref      string `json:"ref"`
 }
 
 func newEncryptCmd(s *IOStreams, g *globalOptions, runF func(context.Context, *EncryptOptions) error) *cobra.Command {
@@ -80,6 +93,9 @@ lösenordet på annat sätt, till exempel med sms.`,
 	f.BoolVarP(&o.Quiet, "quiet", "q", false, "print nothing but errors and the password")
 	f.StringVar(&o.Case, "case", "", "case number (diarienummer) for the compliance log")
 	f.StringVar(&o.Note, "note", "", "a note for the compliance log (never the password)")
+	f.StringVar(&o.SMS, "sms", "", "text the password to this mobile `NUMBER` (then it is shown nowhere else)")
+	f.StringVar(&o.SMSFrom, "sender", "", "your name or unit as the SMS shows it (default: sms.sender in config.json)")
+	f.StringVar(&o.SMSLang, "sms-lang", "", "language of the SMS text: sv (default) or en")
 	return cmd
 }
 
@@ -161,25 +177,35 @@ func runEncrypt(ctx context.Context, s *IOStreams, g *globalOptions, o *EncryptO
 	if err != nil {
 		return err // before sealing: nothing is sealed without a record
 	}
-	prog := newProgress(s, o.Quiet || o.JSON, totalSize(inputs), "Krypterar / Sealing")
-	sealed, err := envelope.Seal(ctx, log, envelope.Request{
+	req := envelope.Request{
 		Seal: crypt.SealOptions{
 			Inputs: inputs, Output: out, Format: format, Password: pw,
-			Recipients: recips, Armor: o.Armor, Force: o.Force, Progress: prog.add,
+			Recipients: recips, Armor: o.Armor, Force: o.Force,
 		},
 		Case: o.Case, Note: o.Note, Operator: cfg.Operator,
-	})
+	}
+	if o.SMS != "" {
+		if req.SMS, err = smsRequest(s, cfg, o.SMS, o.SMSFrom, o.SMSLang); err != nil {
+			return err
+		}
+	}
+	prog := newProgress(s, o.Quiet || o.JSON, totalSize(inputs), "Krypterar / Sealing")
+	req.Seal.Progress = prog.add
+	sealed, err := envelope.Seal(ctx, log, req)
 	prog.done()
 	if err != nil {
 		return err
 	}
 	res := sealed.SealResult
 
-	showPassword := pw.Origin == "generated"
+	showPassword := pw.Origin == "generated" && sealed.Delivery == nil
 	if o.JSON {
 		r := encryptResult{SealResult: res, Skipped: skipped, LogEntry: sealed.Entry.ID}
 		if showPassword {
 			r.Password, r.PasswordBits = pw.Value, pw.Bits
+		}
+		if d := sealed.Delivery; d != nil {
+			r.SMS = &smsResult{Provider: d.Provider, To: d.To, ID: d.ID, Status: string(d.Status), Ref: d.Ref}
 		}
 		enc := json.NewEncoder(s.Out)
 		enc.SetIndent("", "  ")
@@ -187,6 +213,15 @@ func runEncrypt(ctx context.Context, s *IOStreams, g *globalOptions, o *EncryptO
 	}
 	if !o.Quiet {
 		fmt.Fprintf(s.ErrOut, "Krypterat / Sealed: %s (%s, %d %s, %s)\n", res.Archive, formatName(res.Format), len(res.Files), plural(len(res.Files), "fil/file", "filer/files"), humanSize(res.Size))
+	}
+	if d := sealed.Delivery; d != nil && !o.Quiet {
+		if d.Status == sms.StatusDemo {
+			fmt.Fprintf(s.ErrOut, "DEMO: lösenordet visades ovan i stället för att skickas / the password was shown above instead of sent\n")
+		} else {
+			fmt.Fprintf(s.ErrOut, "Lösenordet skickades med sms till / the password was texted to %s (%s, %s)\n", d.To, d.Provider, d.Status)
+		}
+		fmt.Fprintf(s.Out, "Referens / Reference: %s\n", d.Ref)
+		fmt.Fprintf(s.ErrOut, "  Skriv referensen i e-posten så att mottagaren kan para ihop sms och bilaga.\n  Put the reference in the e-mail so the recipient can match SMS and attachment.\n")
 	}
 	if showPassword {
 		fmt.Fprintf(s.Out, "Lösenord / Password: %s\n", pw.Value)

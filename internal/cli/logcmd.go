@@ -164,7 +164,7 @@ func summary(e *auditlog.Entry) string {
 		parts = append(parts, "dnr "+e.Case)
 	}
 	if d := e.Delivery; d != nil {
-		parts = append(parts, fmt.Sprintf("→ %s (%s)", d.To, d.Status))
+		parts = append(parts, fmt.Sprintf("→ %s via %s (%s)", d.To, d.Provider, d.Status))
 	}
 	if e.Details != "" {
 		parts = append(parts, e.Details)

@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -45,7 +46,8 @@ type Config struct {
 }
 
 // ConfigFromEnv reads TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN,
-// KUVERT_SMS_FROM, TWILIO_MESSAGING_SERVICE_SID and KUVERT_TWILIO_API_URL.
+// KUVERT_SMS_FROM, TWILIO_MESSAGING_SERVICE_SID, KUVERT_TWILIO_API_URL and
+// KUVERT_SMS_TIMEOUT (a per-call timeout such as "10s").
 func ConfigFromEnv() Config {
 	return Config{
 		AccountSID:          os.Getenv("TWILIO_ACCOUNT_SID"),
@@ -53,7 +55,13 @@ func ConfigFromEnv() Config {
 		From:                os.Getenv("KUVERT_SMS_FROM"),
 		MessagingServiceSID: os.Getenv("TWILIO_MESSAGING_SERVICE_SID"),
 		BaseURL:             os.Getenv("KUVERT_TWILIO_API_URL"),
+		Timeout:             envDuration("KUVERT_SMS_TIMEOUT"),
 	}
+}
+
+func envDuration(name string) time.Duration {
+	d, _ := time.ParseDuration(os.Getenv(name))
+	return d
 }
 
 // Sender is the Twilio provider.
@@ -100,11 +108,12 @@ func (s *Sender) Name() string { return "twilio" }
 // caller's context, and remembers the last HTTP status (twilio-go loses it
 // when an error page is not JSON).
 type rewrite struct {
-	base   *url.URL
-	ctx    context.Context
-	mu     sync.Mutex
-	status int
-	sent   bool // a request was written to the connection
+	base       *url.URL
+	ctx        context.Context
+	mu         sync.Mutex
+	status     int
+	retryAfter time.Duration
+	sent       bool // a request was written to the connection
 }
 
 func (t *rewrite) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -120,6 +129,11 @@ func (t *rewrite) RoundTrip(req *http.Request) (*http.Response, error) {
 	if resp != nil {
 		t.mu.Lock()
 		t.status = resp.StatusCode
+		if secs, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && secs >= 0 {
+			t.retryAfter = min(time.Duration(secs)*time.Second, 30*time.Second)
+		} else {
+			t.retryAfter = -1
+		}
 		t.mu.Unlock()
 	}
 	return resp, err
@@ -143,15 +157,20 @@ func (s *Sender) api(ctx context.Context) (*openapi.ApiService, *rewrite) {
 func (s *Sender) Send(ctx context.Context, m sms.Message) (sms.Receipt, error) {
 	start := time.Now()
 	var lastErr error
+	wait := time.Duration(-1)
 	for attempt := 0; attempt <= s.cfg.Retries; attempt++ {
 		if attempt > 0 {
+			if wait < 0 {
+				wait = s.cfg.Backoff(attempt)
+			}
 			select {
-			case <-time.After(s.cfg.Backoff(attempt)):
+			case <-time.After(wait):
 			case <-ctx.Done():
 				return sms.Receipt{}, fmt.Errorf("%w: %v", sms.ErrNotDelivered, ctx.Err())
 			}
 		}
-		rc, kind, err := s.create(ctx, m)
+		rc, kind, retryAfter, err := s.create(ctx, m)
+		wait = retryAfter
 		if err == nil {
 			return rc, nil
 		}
@@ -180,7 +199,13 @@ const (
 	unknownFate          // look before resending
 )
 
-func (s *Sender) create(ctx context.Context, m sms.Message) (sms.Receipt, failKind, error) {
+// create posts once. retryAfter is the server's Retry-After, or -1.
+func (s *Sender) create(ctx context.Context, m sms.Message) (r sms.Receipt, kind failKind, retryAfter time.Duration, err error) {
+	r, kind, err = s.createOnce(ctx, m, &retryAfter)
+	return
+}
+
+func (s *Sender) createOnce(ctx context.Context, m sms.Message, retryAfter *time.Duration) (sms.Receipt, failKind, error) {
 	api, rt := s.api(ctx)
 	p := &openapi.CreateMessageParams{}
 	p.SetTo(m.To)
@@ -191,12 +216,17 @@ func (s *Sender) create(ctx context.Context, m sms.Message) (sms.Receipt, failKi
 	} else {
 		p.SetFrom(s.cfg.From)
 	}
+	*retryAfter = -1
 	res, err := api.CreateMessage(p)
 	if err == nil {
 		return receipt(res), 0, nil
 	}
 	rt.mu.Lock()
 	status, sent := rt.status, rt.sent
+	*retryAfter = rt.retryAfter
+	if status == 0 {
+		*retryAfter = -1
+	}
 	rt.mu.Unlock()
 	var te *client.TwilioRestError
 	switch {

@@ -27,9 +27,9 @@ const (
 
 // Behaviour scripts the fake's answer to the next message POST.
 type Behaviour struct {
-	Status int    // HTTP status of an error answer (0: accept)
-	Code   int    // Twilio error code in the JSON body
-	HTML   bool   // answer with an HTML page instead of JSON
+	Status int  // HTTP status of an error answer (0: accept)
+	Code   int  // Twilio error code in the JSON body
+	HTML   bool // answer with an HTML page instead of JSON
 	Hang   time.Duration
 	// AcceptThenHang stores the message, then hangs for Hang: the client
 	// times out although the message was sent.
@@ -150,7 +150,7 @@ func (s *Server) resource(m *Message) map[string]any {
 		"status": m.Status, "error_code": ec, "error_message": nil, "num_segments": "1",
 		"direction": "outbound-api", "api_version": "2010-04-01", "price": nil, "price_unit": "USD",
 		"messaging_service_sid": svc,
-		"date_created": m.Created.UTC().Format(time.RFC1123Z), "date_updated": m.Created.UTC().Format(time.RFC1123Z),
+		"date_created":          m.Created.UTC().Format(time.RFC1123Z), "date_updated": m.Created.UTC().Format(time.RFC1123Z),
 		"date_sent": nil, "uri": "/2010-04-01/Accounts/" + AccountSID + "/Messages/" + m.SID + ".json",
 	}
 }
