@@ -9,14 +9,9 @@
 package pnr
 
 import (
-	"regexp"
-	"strconv"
+	"strings"
 	"time"
 )
-
-// candidate matches 10 or 12 digits with an optional - or + before the
-// last four, not inside a longer run of digits.
-var candidate = regexp.MustCompile(`(?:^|[^0-9])((?:19|20)?[0-9]{6})([-+]?)([0-9]{4})(?:[^0-9]|$)`)
 
 // Match is one number found in a text.
 type Match struct {
@@ -25,43 +20,91 @@ type Match struct {
 	Coordination bool   // samordningsnummer (day + 60)
 }
 
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+// find calls fn for each candidate: a run of 10 or 12 digits, or a run of
+// 6 or 8 digits, then - or +, then a run of exactly 4 digits. Runs that
+// touch further digits never match, so order numbers and long ids do not.
+// It is a byte scanner, not a regexp: it runs at memory speed.
+func find(b []byte, fn func(start, end int, date []byte, sep byte, tail []byte)) {
+	n := len(b)
+	for i := 0; i < n; {
+		if !isDigit(b[i]) {
+			i++
+			continue
+		}
+		j := i + 1
+		for j < n && isDigit(b[j]) {
+			j++
+		}
+		run := j - i
+		switch {
+		case run == 10 || run == 12:
+			fn(i, j, b[i:j-4], 0, b[j-4:j])
+		case (run == 6 || run == 8) && j+5 <= n && (b[j] == '-' || b[j] == '+'):
+			k := j + 1
+			m := k
+			for m < n && isDigit(b[m]) {
+				m++
+			}
+			if m-k == 4 {
+				fn(i, m, b[i:j], b[j], b[k:m])
+				j = m
+			}
+		}
+		i = j
+	}
+}
+
 // Valid reports whether s is a personnummer or samordningsnummer in one
 // of the forms YYMMDD-NNNC, YYMMDD+NNNC, YYMMDDNNNC, YYYYMMDD-NNNC,
 // YYYYMMDDNNNC.
 func Valid(s string) bool {
-	m := candidate.FindStringSubmatchIndex(s)
-	if m == nil || m[2] != 0 || m[7] != len(s) {
-		return false
-	}
-	_, ok := check(s[m[2]:m[3]], s[m[4]:m[5]], s[m[6]:m[7]])
+	ok := false
+	find([]byte(s), func(start, end int, date []byte, sep byte, tail []byte) {
+		if start == 0 && end == len(s) {
+			_, ok = check(date, sep, tail)
+		}
+	})
 	return ok
 }
 
 // FindAll returns every valid number in text, in order.
-func FindAll(text string) []Match {
+func FindAll(text string) []Match { return FindAllBytes([]byte(text)) }
+
+// FindAllBytes is [FindAll] on bytes, without copying them.
+func FindAllBytes(b []byte) []Match {
 	var out []Match
-	for pos := 0; pos < len(text); {
-		m := candidate.FindStringSubmatchIndex(text[pos:])
-		if m == nil {
-			break
-		}
-		date, sep, tail := text[pos+m[2]:pos+m[3]], text[pos+m[4]:pos+m[5]], text[pos+m[6]:pos+m[7]]
+	find(b, func(start, end int, date []byte, sep byte, tail []byte) {
 		if coord, ok := check(date, sep, tail); ok {
-			sepOut := sep
-			if sepOut == "" {
-				sepOut = "-"
+			s := byte('-')
+			if sep != 0 {
+				s = sep
 			}
-			out = append(out, Match{Start: pos + m[2], End: pos + m[7], Masked: date + sepOut + "****", Coordination: coord})
+			out = append(out, Match{Start: start, End: end, Masked: string(date) + string(s) + "****", Coordination: coord})
 		}
-		// Continue after the date part: the match consumed one delimiter
-		// on each side, which may start the next number.
-		pos += m[3]
-	}
+	})
 	return out
 }
 
-// Mask replaces every valid number in text by its masked form.
-func Mask(text string) string {
+// Count returns how many valid numbers b holds, allocating nothing.
+func Count(b []byte) int {
+	n := 0
+	find(b, func(start, end int, date []byte, sep byte, tail []byte) {
+		if _, ok := check(date, sep, tail); ok {
+			n++
+		}
+	})
+	return n
+}
+
+// Mask replaces every valid number in text by its masked form
+// (19850312-****).
+func Mask(text string) string { return MaskWith(text, "****") }
+
+// MaskWith is [Mask] with another mask, e.g. "xxxx" for file names, where
+// Windows does not allow '*'.
+func MaskWith(text, mask string) string {
 	ms := FindAll(text)
 	if len(ms) == 0 {
 		return text
@@ -70,39 +113,41 @@ func Mask(text string) string {
 	last := 0
 	for _, m := range ms {
 		b = append(b, text[last:m.Start]...)
-		b = append(b, m.Masked...)
+		b = append(b, strings.TrimSuffix(m.Masked, "****")+mask...)
 		last = m.End
 	}
 	return string(append(b, text[last:]...))
 }
 
-// check validates the date (YYMMDD or YYYYMMDD) and the Luhn digit over
-// the 10-digit form.
-func check(date, sep, tail string) (coordination, ok bool) {
-	ten := date + tail
-	if len(ten) == 12 {
-		ten = ten[2:]
+// check validates the date (YYMMDD or YYYYMMDD, century 19 or 20) and the
+// Luhn digit over the 10-digit form.
+func check(date []byte, sep byte, tail []byte) (coordination, ok bool) {
+	if len(date) == 8 {
+		if !(date[0] == '1' && date[1] == '9' || date[0] == '2' && date[1] == '0') {
+			return false, false
+		}
+		if sep == '+' {
+			return false, false // + marks age 100+ only in the 10-digit form
+		}
 	}
-	year, _ := strconv.Atoi(date[:len(date)-4])
-	month, _ := strconv.Atoi(date[len(date)-4 : len(date)-2])
-	day, _ := strconv.Atoi(date[len(date)-2:])
+	num := func(b []byte) int { return int(b[0]-'0')*10 + int(b[1]-'0') }
+	d := len(date)
+	month, day := num(date[d-4:d-2]), num(date[d-2:])
 	if day > 60 {
 		day -= 60
 		coordination = true
 	}
-	if len(date) == 6 {
+	if d == 6 {
 		// Two-digit year: any century will do for the date check, but
 		// 29 February needs a leap year in one of them.
-		if !validDate(1900+year, month, day) && !validDate(2000+year, month, day) {
+		y := num(date[:2])
+		if !validDate(1900+y, month, day) && !validDate(2000+y, month, day) {
 			return false, false
 		}
-	} else if !validDate(year, month, day) {
+	} else if !validDate(num(date[:2])*100+num(date[2:4]), month, day) {
 		return false, false
 	}
-	if sep == "+" && len(date) == 8 {
-		return false, false // + only marks age 100+ in the 10-digit form
-	}
-	return coordination, luhn(ten)
+	return coordination, luhn(date[d-6:], tail)
 }
 
 func validDate(y, m, d int) bool {
@@ -113,11 +158,17 @@ func validDate(y, m, d int) bool {
 	return t.Day() == d && t.Month() == time.Month(m)
 }
 
-// luhn checks a 10-digit string with weights 2,1,2,1,…
-func luhn(s string) bool {
+// luhn checks the 10 digits YYMMDD+NNNC with weights 2,1,2,1,…
+func luhn(date6, tail []byte) bool {
 	sum := 0
-	for i := 0; i < len(s); i++ {
-		d := int(s[i] - '0')
+	for i := 0; i < 10; i++ {
+		var c byte
+		if i < 6 {
+			c = date6[i]
+		} else {
+			c = tail[i-6]
+		}
+		d := int(c - '0')
 		if i%2 == 0 {
 			d *= 2
 			if d > 9 {
