@@ -184,7 +184,76 @@ func Extract(ctx context.Context, archive string, o ExtractOptions) (res *Extrac
 		done = append(done, n)
 		res.Files = append(res.Files, Entry{Name: n, Size: e.size, Modified: e.modified})
 	}
+	if len(res.Files) == 1 && res.Files[0].Name == HiddenNamesEntry {
+		o.Dest = dest
+		files, err := unpackHidden(ctx, root, o, &done)
+		if err != nil {
+			return nil, err
+		}
+		if files != nil {
+			res.Files = files
+		}
+	}
 	return res, nil
+}
+
+// unpackHidden replaces a hidden-names inner zip (bilagor.zip, already
+// verified and extracted) by the files it holds, with the same checks as
+// any archive. It returns nil if bilagor.zip is not kuvert's.
+func unpackHidden(ctx context.Context, root *os.Root, o ExtractOptions, done *[]string) ([]Entry, error) {
+	f, err := root.Open(HiddenNamesEntry)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	zr, entries, ok := markedZip(f, st.Size(), o.Limits, hiddenNamesComment)
+	if !ok {
+		if entries != nil {
+			return nil, fmt.Errorf("%w: the inner %s is not a valid zip", ErrDamaged, HiddenNamesEntry)
+		}
+		return nil, nil
+	}
+	s := plainSource(zr, entries)
+	var files []Entry
+	seen := map[string]bool{strings.ToLower(HiddenNamesEntry): true}
+	for i, e := range entries {
+		if e.isLink {
+			return nil, fmt.Errorf("%w: entry %q is a symbolic link", ErrUnsafe, e.name)
+		}
+		n, err := SafeName(e.name)
+		if err != nil {
+			return nil, err
+		}
+		if n == "" || e.isDir {
+			continue
+		}
+		if seen[strings.ToLower(n)] {
+			return nil, fmt.Errorf("%w: the name %q occurs twice", ErrUnsafe, n)
+		}
+		seen[strings.ToLower(n)] = true
+		if _, err := root.Lstat(n); err == nil && !o.Force {
+			return nil, fmt.Errorf("%w: %s", ErrExists, filepath.Join(o.Dest, filepath.FromSlash(n)))
+		}
+		if dir := path.Dir(n); dir != "." {
+			if err := mkdirs(root, dir, done); err != nil {
+				return nil, err
+			}
+		}
+		if err := extractOne(ctx, root, s, i, n, o.Force, o.Progress); err != nil {
+			return nil, err
+		}
+		*done = append(*done, n)
+		files = append(files, Entry{Name: n, Size: e.size, Modified: e.modified})
+	}
+	f.Close()
+	if err := root.Remove(HiddenNamesEntry); err != nil {
+		return nil, err
+	}
+	return files, nil
 }
 
 func mkdirs(root *os.Root, dir string, done *[]string) error {

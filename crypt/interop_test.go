@@ -223,3 +223,47 @@ func TestAgeInterop(t *testing.T) {
 		}
 	})
 }
+
+// Hidden names: 7-Zip's listing shows only bilagor.zip; one more
+// extraction gives back the real names and times. kuvert unpacks both
+// layers itself.
+func TestHiddenNames(t *testing.T) {
+	sz := needTool(t, "7zz")
+	dir := t.TempDir()
+	mtime := time.Date(2026, 2, 3, 8, 15, 0, 0, time.Local)
+	files := map[string][]byte{
+		"lönelista_811218-9876.csv": csvLike(20 << 10),
+		"mapp/intyg 8112189876.pdf": randomBytes(t, 5000),
+	}
+	for n, b := range files {
+		writeFile(t, filepath.Join(dir, "in", filepath.FromSlash(n)), b, mtime)
+	}
+	ins, _, _ := CollectInputs([]string{filepath.Join(dir, "in", "lönelista_811218-9876.csv"), filepath.Join(dir, "in", "mapp")})
+	out := DefaultOutput(ins, FormatZip, false, []string{filepath.Join(dir, "in", "lönelista_811218-9876.csv")})
+	if filepath.Base(out) != "lönelista_811218-xxxx.zip" {
+		t.Fatalf("default name %s", out)
+	}
+	pw := mustPassword(t)
+	if _, err := Seal(context.Background(), SealOptions{Inputs: ins, Output: out, Format: FormatZip, Password: pw, HideNames: true}); err != nil {
+		t.Fatal(err)
+	}
+	l := run(t, dir, sz, "l", "-slt", out)
+	_, entries, _ := strings.Cut(l, "----------")
+	if strings.Count(entries, "Path = ") != 1 || !strings.Contains(entries, "Path = bilagor.zip") || strings.Contains(entries, "9876") || strings.Contains(entries, "lönelista") {
+		t.Fatalf("7zz l shows:\n%s", l)
+	}
+	x1 := filepath.Join(dir, "x1")
+	run(t, dir, sz, "x", "-p"+pw.Value, "-o"+x1, out)
+	x2 := filepath.Join(dir, "x2")
+	run(t, dir, sz, "x", "-o"+x2, filepath.Join(x1, "bilagor.zip"))
+	compareTree(t, x2, files, mtime)
+
+	res, err := Extract(context.Background(), out, ExtractOptions{Dest: filepath.Join(dir, "k"), OpenOptions: OpenOptions{Credentials: Credentials{Password: pw.Value}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	compareTree(t, res.Dest, files, mtime)
+	if left := listDir(t, res.Dest); len(left) != 3 { // 2 files + mapp
+		t.Fatalf("left: %v", left)
+	}
+}

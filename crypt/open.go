@@ -202,14 +202,10 @@ func openAgeSource(f *os.File, size int64, info Info, path string, o OpenOptions
 	if ptSize > o.Limits.MaxTotal {
 		return fail(fmt.Errorf("%w: the contents exceed %s, the size limit", ErrUnsafe, humanBytes(o.Limits.MaxTotal)))
 	}
-	if zr, entries, ok := bundleZip(pt, ptSize, o.Limits); ok {
-		return &source{entries: entries, close: cleanup, open: func(i int) (io.ReadCloser, error) {
-			rc, err := zr.File[i].Open()
-			if err != nil {
-				return nil, fmt.Errorf("%w: entry %q: %v", ErrDamaged, entries[i].name, err)
-			}
-			return &ageReadCloser{rc: rc}, nil
-		}}, nil
+	if zr, entries, ok := markedZip(pt, ptSize, o.Limits, bundleComment); ok {
+		s := plainSource(zr, entries)
+		s.close = cleanup
+		return s, nil
 	} else if entries != nil {
 		return fail(fmt.Errorf("%w: the bundle inside is not a valid zip", ErrDamaged))
 	}
@@ -221,12 +217,25 @@ func openAgeSource(f *os.File, size int64, info Info, path string, o OpenOptions
 	}}, nil
 }
 
-// bundleZip recognises kuvert's multi-file bundle inside an age file. ok is
-// false for anything else; entries is non-nil when it claimed to be a
-// bundle but failed the checks.
-func bundleZip(pt io.ReaderAt, size int64, lim Limits) (zr *stdzip.Reader, entries []zipEntry, ok bool) {
+// plainSource reads a checked plain zip (authenticated by the layer
+// around it: age, or the AES entry it came out of).
+func plainSource(zr *stdzip.Reader, entries []zipEntry) *source {
+	return &source{entries: entries, open: func(i int) (io.ReadCloser, error) {
+		rc, err := zr.File[i].Open()
+		if err != nil {
+			return nil, fmt.Errorf("%w: entry %q: %v", ErrDamaged, entries[i].name, err)
+		}
+		return &ageReadCloser{rc: rc}, nil
+	}}
+}
+
+// markedZip recognises a plain zip kuvert wrote, by its comment: the
+// multi-file bundle inside an age file, or the hidden-names zip inside an
+// AES zip. ok is false for anything else; entries is non-nil when it
+// claimed to be one but failed the checks.
+func markedZip(pt io.ReaderAt, size int64, lim Limits, comment string) (zr *stdzip.Reader, entries []zipEntry, ok bool) {
 	probe, err := stdzip.NewReader(pt, size)
-	if err != nil || probe.Comment != bundleComment {
+	if err != nil || probe.Comment != comment {
 		return nil, nil, false
 	}
 	zr, entries, err = checkZip(pt, size, lim, true)

@@ -9,9 +9,11 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"filippo.io/age"
 	"filippo.io/age/armor"
+	"github.com/kuvert-app/kuvert/crypt/pnr"
 	yzip "github.com/yeka/zip"
 )
 
@@ -43,6 +45,10 @@ type SealOptions struct {
 	Recipients []age.Recipient // age public keys (then no Password)
 	Armor      bool            // age only: ASCII armor
 	Force      bool            // replace an existing Output
+	// HideNames keeps every file name out of a zip's clear directory: the
+	// AES zip then holds one entry, HiddenNamesEntry, itself a plain zip
+	// with the real files, names and times (see docs/formats.md).
+	HideNames bool
 	// Progress, if set, is called with the number of input bytes read
 	// since the last call.
 	Progress func(n int64)
@@ -73,6 +79,10 @@ func DefaultOutput(inputs []Input, f Format, armor bool, userPaths []string) str
 	if abs, err := filepath.Abs(first); err == nil && (base == "." || base == string(filepath.Separator)) {
 		dir, base = filepath.Dir(abs), filepath.Base(abs)
 	}
+	// A personnummer never goes into the archive's name (it travels in
+	// the clear, in the e-mail): mask it with "xxxx" ('*' is not allowed
+	// in Windows file names).
+	base = pnr.MaskWith(base, "xxxx")
 	stem := strings.TrimSuffix(base, filepath.Ext(base))
 	if stem == "" {
 		stem = base
@@ -179,7 +189,20 @@ func Seal(ctx context.Context, o SealOptions) (res *SealResult, err error) {
 func sealTo(ctx context.Context, w io.Writer, o SealOptions, res *SealResult) ([]FileResult, error) {
 	if o.Format == FormatZip {
 		res.Format = "zip-aes256"
-		return writeEntries(ctx, &aesZipWriter{zw: yzip.NewWriter(w), password: o.Password.Value}, o)
+		outer := &aesZipWriter{zw: yzip.NewWriter(w), password: o.Password.Value}
+		if !o.HideNames {
+			return writeEntries(ctx, outer, o)
+		}
+		ew, err := outer.create(Input{Name: HiddenNamesEntry, ModTime: time.Now()}, yzip.Store)
+		if err != nil {
+			return nil, writeErr(o.Output, err)
+		}
+		inner := newPlainZipWriter(ew, hiddenNamesComment)
+		files, err := writeEntries(ctx, inner, o)
+		if err != nil {
+			return nil, err
+		}
+		return files, outer.close()
 	}
 	var recips []age.Recipient
 	if o.Password.Value != "" {
@@ -211,7 +234,7 @@ func sealTo(ctx context.Context, w io.Writer, o SealOptions, res *SealResult) ([
 		}
 		files = []FileResult{fr}
 	} else {
-		files, err = writeEntries(ctx, newPlainZipWriter(ew), o)
+		files, err = writeEntries(ctx, newPlainZipWriter(ew, bundleComment), o)
 		if err != nil {
 			return nil, err
 		}

@@ -128,11 +128,18 @@ func (w *aesZipWriter) close() error { return w.zw.Close() }
 // opening tells it apart from a single .zip file that was sealed alone.
 const bundleComment = "kuvert-bundle/1"
 
+// HiddenNamesEntry is the one name a hidden-names AES zip shows, and
+// hiddenNamesComment marks the plain zip inside it.
+const (
+	HiddenNamesEntry   = "bilagor.zip"
+	hiddenNamesComment = "kuvert-hidden-names/1"
+)
+
 type plainZipWriter struct{ zw *stdzip.Writer }
 
-func newPlainZipWriter(w io.Writer) *plainZipWriter {
+func newPlainZipWriter(w io.Writer, comment string) *plainZipWriter {
 	zw := stdzip.NewWriter(w)
-	zw.SetComment(bundleComment)
+	zw.SetComment(comment)
 	return &plainZipWriter{zw: zw}
 }
 

@@ -21,6 +21,8 @@ import (
 
 	"github.com/kuvert-app/kuvert/crypt"
 	"github.com/kuvert-app/kuvert/crypt/auditlog"
+	"github.com/kuvert-app/kuvert/crypt/guard"
+	"github.com/kuvert-app/kuvert/crypt/pnr"
 	"github.com/kuvert-app/kuvert/sms"
 )
 
@@ -34,6 +36,18 @@ type Request struct {
 	Row      int    // batch row, optional
 	// SMS, if set, delivers the password by SMS.
 	SMS *SMS
+	// NoScan skips scanning the inputs' contents for personnummer (names
+	// are always checked).
+	NoScan bool
+}
+
+// Scan is what the guard found in the inputs.
+type Scan struct {
+	Personnummer int      // in contents and names
+	Files        int      // inputs that hold any
+	NotScanned   []string // inputs whose format could not be read
+	NamesHidden  bool     // a name held a personnummer, so names were hidden
+	Skipped      bool     // --no-scan
 }
 
 // SMS says where and how to text the password.
@@ -50,6 +64,7 @@ type Result struct {
 	*crypt.SealResult
 	Entry    *auditlog.Entry // the seal entry
 	Delivery *Delivered      // nil without SMS
+	Scan     Scan
 }
 
 // Delivered describes a password that was texted.
@@ -103,6 +118,17 @@ func Seal(ctx context.Context, log *auditlog.Log, r Request) (*Result, error) {
 			return nil, err
 		}
 	}
+	if m := pnr.FindAll(filepath.Base(r.Seal.Output)); len(m) > 0 {
+		return nil, fmt.Errorf("%w: the archive name %s holds a personnummer (%s), and it travels in the clear", guard.ErrSensitive, pnr.MaskWith(filepath.Base(r.Seal.Output), "xxxx"), m[0].Masked)
+	}
+	sc, err := scanInputs(ctx, r.Seal.Inputs, r.NoScan)
+	if err != nil {
+		return nil, err
+	}
+	if sc.NamesHidden && r.Seal.Format == crypt.FormatZip {
+		r.Seal.HideNames = true
+	}
+	sc.NamesHidden = r.Seal.HideNames
 	res, err := crypt.Seal(ctx, r.Seal)
 	if err != nil {
 		return nil, err
@@ -123,6 +149,10 @@ func Seal(ctx context.Context, log *auditlog.Log, r Request) (*Result, error) {
 	if r.Seal.Password.Value != "" {
 		entry.Password = &auditlog.PasswordRef{Origin: r.Seal.Password.Origin, Bits: float64(int(r.Seal.Password.Bits*10)) / 10}
 	}
+	if !sc.Skipped {
+		n := sc.Personnummer
+		entry.Personnummer = &n
+	}
 	if p != nil {
 		entry.Delivery = &auditlog.Delivery{Provider: r.SMS.Sender.Name(), To: p.masked, Ref: p.ref, Status: "pending"}
 	}
@@ -133,7 +163,7 @@ func Seal(ctx context.Context, log *auditlog.Log, r Request) (*Result, error) {
 		os.Remove(res.Archive)
 		return nil, fmt.Errorf("%w; the archive was removed, because nothing may be sealed without a record", err)
 	}
-	out := &Result{SealResult: res, Entry: e}
+	out := &Result{SealResult: res, Entry: e, Scan: sc}
 	if p == nil {
 		return out, nil
 	}
@@ -170,4 +200,37 @@ func Seal(ctx context.Context, log *auditlog.Log, r Request) (*Result, error) {
 	}
 	out.Delivery = &Delivered{Receipt: rc, To: p.masked, Ref: p.ref, Entry: se}
 	return out, nil
+}
+
+// scanInputs checks every input's name (always) and content (unless
+// noScan) for personnummer.
+func scanInputs(ctx context.Context, ins []crypt.Input, noScan bool) (Scan, error) {
+	sc := Scan{Skipped: noScan}
+	for _, in := range ins {
+		if err := ctx.Err(); err != nil {
+			return sc, err
+		}
+		names := len(pnr.FindAll(in.Name))
+		if names > 0 {
+			sc.NamesHidden = true
+		}
+		n := names
+		if !noScan {
+			rep, err := guard.File(in.Path)
+			if err != nil {
+				return sc, fmt.Errorf("%w: %v", crypt.ErrInput, err)
+			}
+			if !rep.Scanned {
+				sc.NotScanned = append(sc.NotScanned, in.Name)
+			}
+			// guard.File counts the file's own name too; in.Name (the
+			// path inside the archive) was counted above.
+			n += rep.Count() - len(guard.Name(in.Path))
+		}
+		sc.Personnummer += n
+		if n > 0 {
+			sc.Files++
+		}
+	}
+	return sc, nil
 }

@@ -28,6 +28,10 @@ import (
 	"golang.org/x/text/transform"
 )
 
+// ErrSensitive: a personnummer where it must not be (a file name of the
+// archive, an e-mail subject); `kuvert scan` also exits with it (code 7).
+var ErrSensitive = errors.New("sensitive data found")
+
 // Finding is one number found.
 type Finding struct {
 	Place        string `json:"place"`  // "line 12", "Blad1!C7", "paragraph 3", "file name"
@@ -41,8 +45,8 @@ type Report struct {
 	Format   string    `json:"format"` // text, csv, xlsx, docx, odt, ods, name-only
 	Scanned  bool      `json:"scanned"`
 	Reason   string    `json:"reason,omitempty"` // why not scanned
-	Findings []Finding `json:"findings"` // the first MaxFindings
-	Total    int       `json:"count"`    // all findings
+	Findings []Finding `json:"findings"`         // the first MaxFindings
+	Total    int       `json:"count"`            // all findings
 }
 
 // Count is the number of numbers found.

@@ -90,7 +90,7 @@ func TestLookAlikes(t *testing.T) {
 			hits10++
 		}
 		mob := fmt.Sprintf("07%d%07d", []int{0, 2, 3, 6, 9}[r.IntN(5)], r.IntN(1e7))
-		if pnr.Count([]byte("tel " + mob)) > 0 {
+		if pnr.Count([]byte("tel "+mob)) > 0 {
 			hitsMob++
 		}
 	}
