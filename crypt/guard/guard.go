@@ -67,6 +67,11 @@ func Name(path string) []Finding {
 var textExt = map[string]bool{"txt": true, "csv": true, "tsv": true, "tab": true, "log": true, "md": true,
 	"json": true, "xml": true, "html": true, "htm": true, "sql": true, "skv": true, "prn": true, "dat": true}
 
+// binaryExt are formats kuvert does not read: reported as not scanned.
+var binaryExt = map[string]bool{"pdf": true, "doc": true, "xls": true, "ppt": true, "pptx": true,
+	"jpg": true, "jpeg": true, "png": true, "gif": true, "tif": true, "tiff": true, "heic": true,
+	"zip": true, "7z": true, "rar": true, "gz": true, "msg": true, "eml": true, "mp4": true}
+
 // File scans a file's name and content.
 func File(path string) (*Report, error) {
 	r := &Report{File: path, Findings: Name(path)}
@@ -83,6 +88,10 @@ func File(path string) (*Report, error) {
 	case ext == "odt" || ext == "ods" || ext == "odp":
 		r.Format = ext
 		err = scanOOXML(path, r, func(n string) bool { return n == "content.xml" }, "text:p")
+	case binaryExt[ext]:
+		r.Format = ext
+		r.Reason = "kuvert cannot read " + ext + " files; check them yourself"
+		return r, nil
 	case textExt[ext]:
 		r.Format = "text"
 		if ext == "csv" || ext == "tsv" || ext == "skv" {

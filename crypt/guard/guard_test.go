@@ -131,7 +131,8 @@ func TestFormats(t *testing.T) {
 		"1252 csv":   {w("b.csv", []byte(cp1252)), "csv", 2, "line 3"},
 		"utf16 txt":  {w("c.txt", []byte(utf16)), "text", 2, "line 2"},
 		"no ext":     {w("export", []byte(csv)), "text", 2, "line 2"},
-		"name":       {w("lönelista_"+strings.ReplaceAll(p1, "-", "")+".pdf", []byte("%PDF-1.4\x00\x01")), "binary", 1, "file name"},
+		"name":       {w("lönelista_"+strings.ReplaceAll(p1, "-", "")+".pdf", []byte("%PDF-1.4\x00\x01")), "pdf", 1, "file name"},
+		"unknown":    {w("data.bin", []byte("\x00\x01\x02")), "binary", 0, ""},
 		"xlsx":       {makeXLSX(t, dir), "xlsx", 2, "Personal!B3"},
 		"docx":       {makeDocx(t, dir, "word/document.xml", "w"), "docx", 1, "word/document.xml paragraph 2"},
 		"odt":        {makeDocx(t, dir, "content.xml", "text"), "odt", 1, "content.xml paragraph 2"},
@@ -160,10 +161,10 @@ func TestFormats(t *testing.T) {
 					t.Fatal("report holds a full number")
 				}
 			}
-			if c.format == "binary" && (r.Scanned || r.Reason == "") {
+			if (c.format == "binary" || c.format == "pdf") && (r.Scanned || r.Reason == "") {
 				t.Fatal("binary reported as scanned")
 			}
-			if c.format != "binary" && !r.Scanned {
+			if c.format != "binary" && c.format != "pdf" && !r.Scanned {
 				t.Fatalf("not scanned: %s", r.Reason)
 			}
 		})

@@ -15,6 +15,7 @@ import (
 
 	"github.com/kuvert-app/kuvert/crypt"
 	"github.com/kuvert-app/kuvert/crypt/auditlog"
+	"github.com/kuvert-app/kuvert/crypt/guard"
 	"github.com/kuvert-app/kuvert/envelope"
 	"github.com/kuvert-app/kuvert/sms"
 	"github.com/spf13/cobra"
@@ -128,6 +129,8 @@ func exitCode(err error) int {
 		return ExitUsage
 	case errors.Is(err, auditlog.ErrTampered):
 		return ExitLogInvalid
+	case errors.Is(err, guard.ErrSensitive):
+		return ExitSensitive
 	case errors.Is(err, envelope.ErrSMS), errors.Is(err, sms.ErrNotDelivered):
 		return ExitSMS
 	}
@@ -215,6 +218,7 @@ func newRootCmd(s *IOStreams) *cobra.Command {
 		newEncryptCmd(s, g, nil),
 		newLogCmd(s, g),
 		newSMSCmd(s, g),
+		newScanCmd(s),
 		newDecryptCmd(s, nil),
 		newVerifyCmd(s, nil),
 		newGenpassCmd(s, nil),

@@ -31,17 +31,31 @@ type EncryptOptions struct {
 	SMS             string // recipient's mobile number
 	SMSFrom         string // sender name shown in the SMS
 	SMSLang         string
+	HideNames       bool
+	NoScan          bool
+	EML             string // recipient's e-mail address for a draft
+	Subject         string
 	formatSet       bool // --format given explicitly
 }
 
 // encryptResult is the --json output.
 type encryptResult struct {
 	*crypt.SealResult
-	Password     string     `json:"password,omitempty"`
-	PasswordBits float64    `json:"password_bits,omitempty"`
-	Skipped      []string   `json:"skipped,omitempty"`
-	LogEntry     string     `json:"log_entry"`
-	SMS          *smsResult `json:"sms,omitempty"`
+	Password     string      `json:"password,omitempty"`
+	PasswordBits float64     `json:"password_bits,omitempty"`
+	Skipped      []string    `json:"skipped,omitempty"`
+	LogEntry     string      `json:"log_entry"`
+	SMS          *smsResult  `json:"sms,omitempty"`
+	Scan         *scanResult `json:"scan"`
+	Draft        string      `json:"draft,omitempty"`
+}
+
+type scanResult struct {
+	Personnummer int      `json:"personnummer"`
+	Files        int      `json:"files"`
+	NotScanned   []string `json:"not_scanned,omitempty"`
+	NamesHidden  bool     `json:"names_hidden"`
+	Skipped      bool     `json:"skipped,omitempty"`
 }
 
 type smsResult struct {
@@ -95,7 +109,11 @@ lösenordet på annat sätt, till exempel med sms.`,
 	f.StringVar(&o.Note, "note", "", "a note for the compliance log (never the password)")
 	f.StringVar(&o.SMS, "sms", "", "text the password to this mobile `NUMBER` (then it is shown nowhere else)")
 	f.StringVar(&o.SMSFrom, "sender", "", "your name or unit as the SMS shows it (default: sms.sender in config.json)")
-	f.StringVar(&o.SMSLang, "sms-lang", "", "language of the SMS text: sv (default) or en")
+	f.StringVar(&o.SMSLang, "sms-lang", "", "language of the SMS text and e-mail draft: sv (default) or en")
+	f.BoolVar(&o.HideNames, "hide-names", false, "keep file names out of the zip's clear directory (automatic when a name holds a personnummer)")
+	f.BoolVar(&o.NoScan, "no-scan", false, "do not scan the contents for personnummer (for huge inputs)")
+	f.StringVar(&o.EML, "eml", "", "also write a ready e-mail draft to `ADDRESS` beside the archive (ARCHIVE.eml)")
+	f.StringVar(&o.Subject, "subject", "", "subject of the e-mail draft (default: neutral; a personnummer is refused)")
 	return cmd
 }
 
@@ -129,6 +147,14 @@ func runEncrypt(ctx context.Context, s *IOStreams, g *globalOptions, o *EncryptO
 		return usagef("--armor is for --format age")
 	}
 
+	if o.Subject != "" {
+		if o.EML == "" {
+			return usagef("--subject is for the e-mail draft: add --eml ADDRESS")
+		}
+		if err := envelope.CheckSubject(o.Subject); err != nil {
+			return withHint(err, "write the subject without the personnummer, e.g. \"Lönelista november\" or just leave --subject out")
+		}
+	}
 	inputs, skipped, err := crypt.CollectInputs(o.Inputs)
 	if err != nil {
 		return err
@@ -180,9 +206,9 @@ func runEncrypt(ctx context.Context, s *IOStreams, g *globalOptions, o *EncryptO
 	req := envelope.Request{
 		Seal: crypt.SealOptions{
 			Inputs: inputs, Output: out, Format: format, Password: pw,
-			Recipients: recips, Armor: o.Armor, Force: o.Force,
+			Recipients: recips, Armor: o.Armor, Force: o.Force, HideNames: o.HideNames,
 		},
-		Case: o.Case, Note: o.Note, Operator: cfg.Operator,
+		Case: o.Case, Note: o.Note, Operator: cfg.Operator, NoScan: o.NoScan,
 	}
 	if o.SMS != "" {
 		if req.SMS, err = smsRequest(s, cfg, o.SMS, o.SMSFrom, o.SMSLang); err != nil {
@@ -198,6 +224,16 @@ func runEncrypt(ctx context.Context, s *IOStreams, g *globalOptions, o *EncryptO
 	}
 	res := sealed.SealResult
 
+	var draft string
+	if o.EML != "" {
+		d := envelope.Draft{To: o.EML, Subject: o.Subject, Lang: o.SMSLang, ByAge: format == crypt.FormatAge, Force: o.Force}
+		if sealed.Delivery != nil {
+			d.Ref = sealed.Delivery.Ref
+		}
+		if draft, err = envelope.WriteDraft(res.Archive, d); err != nil {
+			return fmt.Errorf("the archive %s is sealed, but the e-mail draft could not be written: %w", res.Archive, err)
+		}
+	}
 	showPassword := pw.Origin == "generated" && sealed.Delivery == nil
 	if o.JSON {
 		r := encryptResult{SealResult: res, Skipped: skipped, LogEntry: sealed.Entry.ID}
@@ -207,12 +243,30 @@ func runEncrypt(ctx context.Context, s *IOStreams, g *globalOptions, o *EncryptO
 		if d := sealed.Delivery; d != nil {
 			r.SMS = &smsResult{Provider: d.Provider, To: d.To, ID: d.ID, Status: string(d.Status), Ref: d.Ref}
 		}
+		r.Draft = draft
+		sc := sealed.Scan
+		r.Scan = &scanResult{Personnummer: sc.Personnummer, Files: sc.Files, NotScanned: sc.NotScanned, NamesHidden: sc.NamesHidden, Skipped: sc.Skipped}
 		enc := json.NewEncoder(s.Out)
 		enc.SetIndent("", "  ")
 		return enc.Encode(r)
 	}
 	if !o.Quiet {
 		fmt.Fprintf(s.ErrOut, "Krypterat / Sealed: %s (%s, %d %s, %s)\n", res.Archive, formatName(res.Format), len(res.Files), plural(len(res.Files), "fil/file", "filer/files"), humanSize(res.Size))
+	}
+	if !o.Quiet {
+		sc := sealed.Scan
+		if sc.Personnummer > 0 {
+			fmt.Fprintf(s.ErrOut, "Förseglade %d personnummer i %d %s / sealed %d personnummer in %d %s\n", sc.Personnummer, sc.Files, plural(sc.Files, "fil", "filer"), sc.Personnummer, sc.Files, plural(sc.Files, "file", "files"))
+		}
+		if sc.NamesHidden {
+			fmt.Fprintf(s.ErrOut, "Filnamnen döljs i arkivet (%s) / file names are hidden in the archive\n", crypt.HiddenNamesEntry)
+		}
+		for _, n := range sc.NotScanned {
+			fmt.Fprintf(s.ErrOut, "kuvert: note: %s could not be scanned for personnummer\n", n)
+		}
+		if draft != "" {
+			fmt.Fprintf(s.ErrOut, "E-postutkast / e-mail draft: %s\n", draft)
+		}
 	}
 	if d := sealed.Delivery; d != nil && !o.Quiet {
 		if d.Status == sms.StatusDemo {

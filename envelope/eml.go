@@ -1,0 +1,176 @@
+package envelope
+
+import (
+	"fmt"
+	"io"
+	"net/mail"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	gomail "github.com/emersion/go-message/mail"
+	"github.com/kuvert-app/kuvert/crypt/guard"
+	"github.com/kuvert-app/kuvert/crypt/pnr"
+)
+
+// Draft describes the e-mail draft kuvert writes beside an archive.
+type Draft struct {
+	To      string // recipient's address
+	Subject string // "" for the neutral default
+	Lang    string // sv (default) or en
+	Ref     string // the SMS reference, if the password went by SMS
+	ByAge   bool   // the archive is an age file
+	Force   bool
+}
+
+// DefaultSubject is neutral on purpose: no file name, no "lönelista".
+var DefaultSubject = map[string]string{"sv": "Krypterad bilaga", "en": "Encrypted attachment"}
+
+// CheckSubject refuses a subject with a personnummer in it.
+func CheckSubject(s string) error {
+	if m := pnr.FindAll(s); len(m) > 0 {
+		return fmt.Errorf("%w: the subject holds a personnummer (%s); subjects travel in the clear and are logged", guard.ErrSensitive, m[0].Masked)
+	}
+	return nil
+}
+
+// WriteDraft writes ARCHIVE.eml: a MIME message with the archive attached,
+// X-Unsent: 1 so that Outlook opens it as an editable draft, and a body
+// that tells the recipient how to open it. It never contains the
+// password.
+func WriteDraft(archive string, d Draft) (string, error) {
+	lang := d.Lang
+	if lang != "en" {
+		lang = "sv"
+	}
+	subject := d.Subject
+	if subject == "" {
+		subject = DefaultSubject[lang]
+		if d.Ref != "" {
+			subject += " (ref " + d.Ref + ")"
+		}
+	}
+	if err := CheckSubject(subject); err != nil {
+		return "", err
+	}
+	to, err := mail.ParseAddress(d.To)
+	if err != nil {
+		return "", fmt.Errorf("%q is not an e-mail address", d.To)
+	}
+	out := archive + ".eml"
+	flag := os.O_WRONLY | os.O_CREATE | os.O_EXCL
+	if d.Force {
+		flag = os.O_WRONLY | os.O_CREATE | os.O_TRUNC
+	}
+	f, err := os.OpenFile(out, flag, 0o600)
+	if err != nil {
+		if os.IsExist(err) {
+			return "", fmt.Errorf("the draft %s already exists (use --force)", out)
+		}
+		return "", err
+	}
+	err = writeDraft(f, archive, to, subject, lang, d)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(out)
+		return "", err
+	}
+	return out, nil
+}
+
+func writeDraft(w io.Writer, archive string, to *mail.Address, subject, lang string, d Draft) error {
+	var h gomail.Header
+	h.SetDate(time.Now())
+	h.SetAddressList("To", []*gomail.Address{{Name: to.Name, Address: to.Address}})
+	h.SetSubject(subject)
+	h.Set("X-Unsent", "1")
+	h.Set("X-Mailer", "kuvert")
+	mw, err := gomail.CreateWriter(w, h)
+	if err != nil {
+		return err
+	}
+	var th gomail.InlineHeader
+	th.SetContentType("text/plain", map[string]string{"charset": "utf-8"})
+	tw, err := mw.CreateSingleInline(th)
+	if err != nil {
+		return err
+	}
+	io.WriteString(tw, draftBody(filepath.Base(archive), lang, d))
+	tw.Close()
+
+	var ah gomail.AttachmentHeader
+	ctype := "application/zip"
+	if d.ByAge {
+		ctype = "application/octet-stream"
+	}
+	ah.SetContentType(ctype, nil)
+	ah.SetFilename(filepath.Base(archive))
+	aw, err := mw.CreateAttachment(ah)
+	if err != nil {
+		return err
+	}
+	af, err := os.Open(archive)
+	if err != nil {
+		return err
+	}
+	defer af.Close()
+	if _, err := io.Copy(aw, af); err != nil {
+		return err
+	}
+	if err := aw.Close(); err != nil {
+		return err
+	}
+	return mw.Close()
+}
+
+
+func draftBody(name, lang string, d Draft) string {
+	var b strings.Builder
+	sv := func() {
+		fmt.Fprintf(&b, "Hej!\n\nBifogat finns en krypterad fil: %s\n\n", name)
+		if d.Ref != "" {
+			fmt.Fprintf(&b, "Lösenordet har skickats till dig med sms, med referensen %s. Det skickas aldrig med e-post.\n\n", d.Ref)
+		} else {
+			b.WriteString("Lösenordet får du på annat sätt, till exempel med sms. Det skickas aldrig med e-post.\n\n")
+		}
+		if d.ByAge {
+			b.WriteString("Filen är krypterad med age. Öppna den med programmet age (age -d) eller kuvert.\n\n")
+		} else {
+			b.WriteString("Så öppnar du filen:\n" +
+				"- Windows: installera 7-Zip (gratis, https://7-zip.org). Högerklicka på filen, välj 7-Zip > Extrahera filer och skriv lösenordet exakt som i sms:et, med bindestrecken.\n" +
+				"- Mac: använd The Unarchiver eller Keka.\n" +
+				"- Windows Utforskare och macOS Arkivverktyg kan inte öppna filen.\n" +
+				"- Innehåller arkivet bara filen bilagor.zip, öppna den också: där finns filerna.\n\n")
+		}
+		b.WriteString("Vänliga hälsningar\n")
+	}
+	en := func() {
+		fmt.Fprintf(&b, "Hello,\n\nAttached is an encrypted file: %s\n\n", name)
+		if d.Ref != "" {
+			fmt.Fprintf(&b, "The password was sent to you by SMS, with the reference %s. It is never sent by e-mail.\n\n", d.Ref)
+		} else {
+			b.WriteString("You will get the password another way, for example by SMS. It is never sent by e-mail.\n\n")
+		}
+		if d.ByAge {
+			b.WriteString("The file is encrypted with age. Open it with age (age -d) or kuvert.\n\n")
+		} else {
+			b.WriteString("To open it:\n" +
+				"- Windows: install 7-Zip (free, https://7-zip.org). Right-click the file, choose 7-Zip > Extract files and type the password exactly as in the SMS, including the dashes.\n" +
+				"- Mac: use The Unarchiver or Keka.\n" +
+				"- Windows Explorer and macOS Archive Utility cannot open it.\n" +
+				"- If the archive holds only bilagor.zip, open that too: the files are inside.\n\n")
+		}
+		b.WriteString("Kind regards\n")
+	}
+	if lang == "en" {
+		en()
+	} else {
+		sv()
+		b.WriteString("\n----- English -----\n\n")
+		en()
+	}
+	return b.String()
+}
