@@ -126,7 +126,6 @@ func writeDraft(w io.Writer, archive string, to *mail.Address, subject, lang str
 	return mw.Close()
 }
 
-
 func draftBody(name, lang string, d Draft) string {
 	var b strings.Builder
 	sv := func() {
