@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -105,4 +106,30 @@ func randHex(n int) string {
 	b := make([]byte, n)
 	rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+var _ Finder = (*Outbox)(nil)
+
+// FindRef looks for a message to to whose text carries "ref REF".
+func (o *Outbox) FindRef(ctx context.Context, to, ref string) (Receipt, bool, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	recs, err := ReadOutbox(o.Path)
+	if os.IsNotExist(err) {
+		return Receipt{}, false, nil
+	}
+	if err != nil {
+		return Receipt{}, false, err
+	}
+	for _, r := range recs {
+		if r.To == to && containsRef(r.Body, ref) {
+			return Receipt{Provider: o.Name(), ID: r.ID, Status: StatusOutbox}, true, nil
+		}
+	}
+	return Receipt{}, false, nil
+}
+
+// containsRef reports whether an SMS text carries the reference.
+func containsRef(body, ref string) bool {
+	return ref != "" && strings.Contains(body, "ref "+ref)
 }

@@ -97,3 +97,10 @@ func NewRef() string {
 	}
 	return string(b)
 }
+
+// Finder is implemented by providers that can look up a sent message by
+// the reference it carries. Resuming an interrupted batch asks it whether
+// a row's SMS went out before sending another.
+type Finder interface {
+	FindRef(ctx context.Context, to, ref string) (Receipt, bool, error)
+}

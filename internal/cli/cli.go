@@ -219,6 +219,7 @@ func newRootCmd(s *IOStreams) *cobra.Command {
 		newLogCmd(s, g),
 		newSMSCmd(s, g),
 		newScanCmd(s),
+		newBatchCmd(s, g),
 		newDecryptCmd(s, nil),
 		newVerifyCmd(s, nil),
 		newGenpassCmd(s, nil),

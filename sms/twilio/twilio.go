@@ -344,3 +344,25 @@ func plainError(te *client.TwilioRestError) *sms.ProviderError {
 	}
 	return e
 }
+
+var _ sms.Finder = (*Sender)(nil)
+
+// FindRef looks among the newest messages to a number for one whose text
+// carries "ref REF".
+func (s *Sender) FindRef(ctx context.Context, to, ref string) (sms.Receipt, bool, error) {
+	api, _ := s.api(ctx)
+	p := &openapi.ListMessageParams{}
+	p.SetTo(to)
+	p.SetPageSize(50)
+	p.SetLimit(50)
+	list, err := api.ListMessage(p)
+	if err != nil {
+		return sms.Receipt{}, false, &sms.ProviderError{Message: "cannot list messages at Twilio (" + netReason(err) + ")"}
+	}
+	for _, msg := range list {
+		if msg.Body != nil && ref != "" && strings.Contains(*msg.Body, "ref "+ref) {
+			return receipt(&msg), true, nil
+		}
+	}
+	return sms.Receipt{}, false, nil
+}

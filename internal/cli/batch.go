@@ -1,0 +1,178 @@
+package cli
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"runtime"
+
+	"github.com/kuvert-app/kuvert/batch"
+	"github.com/kuvert-app/kuvert/crypt"
+	"github.com/kuvert-app/kuvert/envelope"
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
+)
+
+// BatchOptions are the flags of `kuvert batch`.
+type BatchOptions struct {
+	Manifest    string
+	OutDir      string
+	Format      string
+	Jobs        int
+	DryRun      bool
+	NoSMS       bool
+	PasswordOut string
+	SkipInvalid bool
+	SMSRate     float64
+	JSON        bool
+	Quiet       bool
+	From        string
+	Lang        string
+}
+
+func newBatchCmd(s *IOStreams, g *globalOptions) *cobra.Command {
+	o := &BatchOptions{}
+	cmd := &cobra.Command{
+		Use:   "batch [flags] MANIFEST.csv",
+		Short: "Seal one archive per row, each password by SMS / Massutskick",
+		Long: `Seal each row's files into its own archive with its own generated
+password, text the password to that row's mobile, and log every row.
+
+The manifest is a CSV with a header row, as Excel saves it (UTF-8 or
+Windows-1252, "," or ";"). Columns: file (several separated by |), phone,
+and optional name, email, case, output, format, recipient (an age key, no
+SMS then). Swedish headers work too: fil, mobil, namn, epost,
+diarienummer. Paths are relative to the manifest.
+
+The whole manifest is checked first; every problem is listed with its row
+number and nothing is done (exit 2) unless --skip-invalid.
+
+Running the same manifest again continues where it stopped: rows sealed and
+delivered are skipped, failed rows are done again, and no row is ever
+texted twice. report.csv in the output folder lists every row, never a
+password. Exit 5 if any row's SMS failed.`,
+		Example: `  kuvert batch lönekörning.csv
+  kuvert batch --dry-run lönekörning.csv
+  kuvert batch --no-sms --password-out lösenord.csv lista.csv`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Manifest = args[0]
+			if !cmd.Flags().Changed("sms-rate") {
+				o.SMSRate = -1
+			}
+			return runBatch(cmd, s, g, o)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.OutDir, "out-dir", "", "write archives and report.csv to `DIR` (default: a dated folder beside the manifest)")
+	f.StringVarP(&o.Format, "format", "f", "zip", "zip or age (per row: the format column)")
+	f.IntVarP(&o.Jobs, "jobs", "j", runtime.NumCPU(), "rows sealed in parallel")
+	f.BoolVar(&o.DryRun, "dry-run", false, "check the manifest and show what would happen; seal and send nothing")
+	f.BoolVar(&o.NoSMS, "no-sms", false, "send no SMS; requires --password-out")
+	f.StringVar(&o.PasswordOut, "password-out", "", "write the passwords to `FILE` (a 0600 CSV) instead of texting them")
+	f.BoolVar(&o.SkipInvalid, "skip-invalid", false, "process the valid rows and list the others")
+	f.Float64Var(&o.SMSRate, "sms-rate", 1, "SMS per second (default: 1 for Twilio, what a long code allows; no limit for console and outbox)")
+	f.BoolVar(&o.JSON, "json", false, "print one JSON line per row")
+	f.BoolVarP(&o.Quiet, "quiet", "q", false, "print only errors")
+	f.StringVar(&o.From, "sender", "", "your name or unit as the SMS shows it")
+	f.StringVar(&o.Lang, "sms-lang", "", "sv or en")
+	return cmd
+}
+
+func runBatch(cmd *cobra.Command, s *IOStreams, g *globalOptions, o *BatchOptions) error {
+	format, err := crypt.ParseFormat(o.Format)
+	if err != nil {
+		return usageError{err}
+	}
+	if o.NoSMS != (o.PasswordOut != "") {
+		return usagef("--no-sms and --password-out go together: the passwords must reach the recipients some way")
+	}
+	m, err := batch.Load(o.Manifest, batch.LoadOptions{NoSMS: o.NoSMS, Format: format})
+	if err != nil {
+		return err
+	}
+	if len(m.Problems) > 0 {
+		for _, p := range m.Problems {
+			fmt.Fprintf(s.ErrOut, "kuvert: %s: %s\n", o.Manifest, p)
+		}
+		if !o.SkipInvalid || len(m.Rows) == 0 {
+			return withHint(usagef("the manifest has %d %s; nothing was sealed or sent", len(m.Problems), plural(len(m.Problems), "problem", "problems")), "fix the rows above, or add --skip-invalid to process the valid rows")
+		}
+		fmt.Fprintf(s.ErrOut, "kuvert: skipping %d invalid %s, processing %d\n", len(m.Problems), plural(len(m.Problems), "row", "rows"), len(m.Rows))
+	}
+	l, cfg, err := openLog(g)
+	if err != nil {
+		return err
+	}
+	opts := batch.Options{OutDir: o.OutDir, Jobs: o.Jobs, DryRun: o.DryRun, NoSMS: o.NoSMS, PasswordOut: o.PasswordOut, Log: l, Operator: cfg.Operator}
+	if o.NoSMS && !o.Quiet {
+		fmt.Fprintf(s.ErrOut, "kuvert: WARNING: the passwords are written to %s in plain text. Keep it safe, deliver them another way, and delete the file.\nkuvert: VARNING: lösenorden skrivs i klartext till %s. Skydda filen och radera den efteråt.\n", o.PasswordOut, o.PasswordOut)
+	}
+	if !o.NoSMS {
+		req, err := smsRequest(s, cfg, "", o.From, o.Lang)
+		if err != nil {
+			return err
+		}
+		opts.Sender, opts.Template, opts.From = req.Sender, req.Template, req.From
+		opts.SMSRate = o.SMSRate
+		if o.SMSRate < 0 {
+			opts.SMSRate = 0
+			if req.Sender.Name() == "twilio" {
+				opts.SMSRate = 1
+			}
+		}
+	}
+	var bar *progressbar.ProgressBar
+	if s.ErrTTY && !o.JSON && !o.Quiet && !o.DryRun {
+		bar = progressbar.NewOptions(len(m.Rows), progressbar.OptionSetWriter(s.ErrOut),
+			progressbar.OptionSetDescription("Rader / rows"), progressbar.OptionShowCount(), progressbar.OptionSetPredictTime(true),
+			progressbar.OptionClearOnFinish())
+	}
+	enc := json.NewEncoder(s.Out)
+	failed := 0
+	opts.OnRow = func(r batch.RowResult) {
+		switch {
+		case o.JSON:
+			enc.Encode(r)
+		case o.DryRun:
+			fmt.Fprintf(s.Out, "rad %d: %s → %s, sms %s\n", r.Row, r.Name, r.Archive, orDash(r.To))
+		}
+		if r.Result == batch.ResultFailed {
+			failed++
+			if !o.JSON {
+				fmt.Fprintf(s.ErrOut, "kuvert: row %d (%s): %s\n", r.Row, orDash(r.Name), r.Error)
+			}
+		}
+		if bar != nil {
+			bar.Describe(fmt.Sprintf("Rader / rows (%d misslyckade / failed)", failed))
+			bar.Add(1)
+		}
+	}
+	sum, err := batch.Run(cmd.Context(), m, opts)
+	if bar != nil {
+		bar.Finish()
+	}
+	if sum != nil && !o.Quiet && !o.JSON && !o.DryRun {
+		fmt.Fprintf(s.ErrOut, "Klart / done: %d förseglade / sealed, %d redan klara / already done, %d misslyckade / failed → %s\n", sum.Done, sum.Skipped, sum.Failed, sum.OutDir)
+		if sum.Interrupted {
+			fmt.Fprintf(s.ErrOut, "kuvert: interrupted: rows not started are listed as such; run the same command again to continue\n")
+		}
+	}
+	if err != nil {
+		if errors.Is(err, batch.ErrRowsFailed) {
+			return codeError{fmt.Errorf("%w: %w", envelope.ErrSMS, err), ExitSMS}
+		}
+		return err
+	}
+	if sum.Interrupted {
+		return errors.New("interrupted")
+	}
+	return nil
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
