@@ -97,10 +97,10 @@ func DefaultOutput(inputs []Input, f Format, armor bool, userPaths []string) str
 	}
 }
 
-// checkZipPassword refuses characters outside printable ASCII: 7-Zip
+// CheckZipPassword refuses characters outside printable ASCII: 7-Zip
 // (26.02) rejects a zip AES password with å, ä or ö ("E_INVALIDARG"), so a
 // recipient could never type it. age passwords may use any characters.
-func checkZipPassword(pw string) error {
+func CheckZipPassword(pw string) error {
 	for _, r := range pw {
 		if r < 0x20 || r > 0x7e {
 			return fmt.Errorf("%w: a zip password may hold only ASCII letters, digits and punctuation; 7-Zip cannot open a zip whose password has å, ä, ö or other characters", ErrInput)
@@ -134,7 +134,7 @@ func Seal(ctx context.Context, o SealOptions) (res *SealResult, err error) {
 		if o.Armor {
 			return nil, fmt.Errorf("%w: armor is for age only", ErrInput)
 		}
-		if err := checkZipPassword(o.Password.Value); err != nil {
+		if err := CheckZipPassword(o.Password.Value); err != nil {
 			return nil, err
 		}
 	case FormatAge:

@@ -15,26 +15,57 @@ import (
 func ParseMobile(s string) (string, error) {
 	in := strings.TrimSpace(s)
 	if in == "" {
-		return "", fmt.Errorf("no mobile number given")
+		return "", &NumberError{Input: s, Problem: NumberEmpty}
 	}
 	if strings.HasPrefix(in, "00") {
 		in = "+" + in[2:]
 	}
 	n, err := phonenumbers.Parse(in, "SE")
 	if err != nil {
-		return "", fmt.Errorf("%q is not a phone number", s)
+		return "", &NumberError{Input: s, Problem: NumberUnreadable}
 	}
 	region := phonenumbers.GetRegionCodeForNumber(n)
 	intl := phonenumbers.Format(n, phonenumbers.INTERNATIONAL)
 	if region == "" || !phonenumbers.IsValidNumberForRegion(n, region) {
-		return "", fmt.Errorf("%q is not a valid phone number (read as %s)", s, intl)
+		return "", &NumberError{Input: s, Problem: NumberInvalid, ReadAs: intl}
 	}
 	switch t := phonenumbers.GetNumberType(n); t {
 	case phonenumbers.MOBILE, phonenumbers.FIXED_LINE_OR_MOBILE:
 	default:
-		return "", fmt.Errorf("%q is a %s number (%s), not a mobile number: an SMS cannot reach it", s, typeName(t), intl)
+		return "", &NumberError{Input: s, Problem: NumberNotMobile, ReadAs: intl, Kind: typeName(t)}
 	}
 	return phonenumbers.Format(n, phonenumbers.E164), nil
+}
+
+// NumberProblem says what is wrong with a number, so that a shell (the
+// desktop app) can explain it in the user's language.
+type NumberProblem int
+
+const (
+	NumberEmpty      NumberProblem = iota + 1 // nothing typed
+	NumberUnreadable                          // not a phone number at all
+	NumberInvalid                             // no such number (ReadAs says how it was read)
+	NumberNotMobile                           // a real number, but not a mobile (Kind says what)
+)
+
+// NumberError is ParseMobile's refusal.
+type NumberError struct {
+	Input   string
+	Problem NumberProblem
+	ReadAs  string // the number as understood, international format
+	Kind    string // for NumberNotMobile: landline, toll-free, premium-rate, …
+}
+
+func (e *NumberError) Error() string {
+	switch e.Problem {
+	case NumberEmpty:
+		return "no mobile number given"
+	case NumberUnreadable:
+		return fmt.Sprintf("%q is not a phone number", e.Input)
+	case NumberInvalid:
+		return fmt.Sprintf("%q is not a valid phone number (read as %s)", e.Input, e.ReadAs)
+	}
+	return fmt.Sprintf("%q is a %s number (%s), not a mobile number: an SMS cannot reach it", e.Input, e.Kind, e.ReadAs)
 }
 
 func typeName(t phonenumbers.PhoneNumberType) string {

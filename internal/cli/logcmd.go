@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -230,7 +229,7 @@ would run as formulas are prefixed with an apostrophe.`,
 			}
 			switch format {
 			case "csv":
-				err = exportCSV(w, es)
+				err = auditlog.ExportCSV(w, es)
 			case "json":
 				if es == nil {
 					es = []auditlog.Entry{}
@@ -255,56 +254,6 @@ would run as formulas are prefixed with an apostrophe.`,
 	cmd.Flags().StringVarP(&out, "output", "o", "", "write to `FILE` instead of standard output")
 	cmd.Flags().BoolVar(&force, "force", false, "replace an existing output file")
 	return cmd
-}
-
-var csvHeader = []string{"löpnummer", "id", "tid", "handläggare", "namn", "dator", "åtgärd", "format",
-	"arkiv", "storlek_byte", "sha256", "filer", "lösenord", "styrka_bitar", "personnummer_antal",
-	"diarienummer", "anteckning", "mottagare", "leverantör", "meddelande_id", "sms_status", "detaljer"}
-
-// excelSafe defuses cells that Excel would evaluate as formulas (CSV
-// injection through a crafted file name).
-func excelSafe(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
-}
-
-func exportCSV(w io.Writer, es []auditlog.Entry) error {
-	if _, err := io.WriteString(w, "\uFEFF"); err != nil {
-		return err
-	}
-	cw := csv.NewWriter(w)
-	cw.Comma = ';'
-	cw.UseCRLF = true
-	cw.Write(csvHeader)
-	for _, e := range es {
-		var files []string
-		for _, f := range e.Files {
-			files = append(files, f.Name)
-		}
-		row := []string{strconv.FormatInt(e.Seq, 10), e.ID, e.When().Local().Format("2006-01-02 15:04:05"),
-			e.Operator, e.OperatorName, e.Host, e.Action, e.Format, "", "", "", strings.Join(files, " | "), "", "", "",
-			e.Case, e.Note, "", "", "", "", e.Details}
-		if e.Archive != nil {
-			row[8], row[9], row[10] = e.Archive.Name, strconv.FormatInt(e.Archive.Size, 10), e.Archive.SHA256
-		}
-		if e.Password != nil {
-			row[12], row[13] = e.Password.Origin, strings.Replace(strconv.FormatFloat(e.Password.Bits, 'f', 1, 64), ".", ",", 1)
-		}
-		if e.Personnummer != nil {
-			row[14] = strconv.Itoa(*e.Personnummer)
-		}
-		if d := e.Delivery; d != nil {
-			row[17], row[18], row[19], row[20] = d.To, d.Provider, d.MessageID, d.Status
-		}
-		for i := range row {
-			row[i] = excelSafe(row[i])
-		}
-		cw.Write(row)
-	}
-	cw.Flush()
-	return cw.Error()
 }
 
 func newLogVerifyCmd(s *IOStreams, g *globalOptions) *cobra.Command {

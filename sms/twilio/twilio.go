@@ -166,7 +166,7 @@ func (s *Sender) Send(ctx context.Context, m sms.Message) (sms.Receipt, error) {
 			select {
 			case <-time.After(wait):
 			case <-ctx.Done():
-				return sms.Receipt{}, fmt.Errorf("%w: %v", sms.ErrNotDelivered, ctx.Err())
+				return sms.Receipt{}, fmt.Errorf("%w: %w", sms.ErrNotDelivered, ctx.Err())
 			}
 		}
 		rc, kind, retryAfter, err := s.create(ctx, m)
@@ -241,7 +241,7 @@ func (s *Sender) createOnce(ctx context.Context, m sms.Message, retryAfter *time
 	case status >= 400:
 		return sms.Receipt{}, permanent, &sms.ProviderError{Status: status, Message: fmt.Sprintf("Twilio refused the request (HTTP %d)", status)}
 	case ctx.Err() != nil:
-		return sms.Receipt{}, permanent, fmt.Errorf("%w: %v", sms.ErrNotDelivered, ctx.Err())
+		return sms.Receipt{}, permanent, fmt.Errorf("%w: %w", sms.ErrNotDelivered, ctx.Err())
 	case sent && isTimeout(err):
 		return sms.Receipt{}, unknownFate, &sms.ProviderError{Message: fmt.Sprintf("Twilio did not answer within %s", s.cfg.Timeout), Hint: "check the network or proxy settings (KUVERT_TWILIO_API_URL)"}
 	default:

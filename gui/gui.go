@@ -1,0 +1,189 @@
+// Package gui is kuvert's desktop app: fyne views over the same core,
+// envelope, SMS and log code as the CLI. It holds no business logic: it
+// gathers what the user chose and calls envelope.Seal, crypt.Extract and
+// the log, and shows the outcome in plain Swedish (English when the OS
+// locale is English).
+//
+// It must not import fyne.io/fyne/v2/app, so that its tests run headless
+// with CGO_ENABLED=0 through fyne.io/fyne/v2/test; cmd/kuvert-gui starts
+// the real driver.
+package gui
+
+import (
+	"embed"
+	"fmt"
+	"net/url"
+	"path/filepath"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/lang"
+	"github.com/jeandeaual/go-locale"
+	"github.com/kuvert-app/kuvert/config"
+	"github.com/kuvert-app/kuvert/crypt/auditlog"
+	"github.com/zalando/go-keyring"
+)
+
+//go:embed translations
+var translations embed.FS
+
+// The window is Swedish unless the OS language is English. fyne matches
+// the OS locale against the languages it knows and uses English for
+// strings the chosen language lacks; so the Swedish texts also go under
+// the OS's own language and under "en", unless the OS asks for English.
+// A German, Finnish or bare "C" desktop thus sees Swedish (fyne's own
+// dialog buttons still follow the OS).
+func init() {
+	sv, err := translations.ReadFile("translations/sv.json")
+	if err != nil {
+		panic(err) // embedded at build time
+	}
+	en, err := translations.ReadFile("translations/en.json")
+	if err != nil {
+		panic(err)
+	}
+	add := func(data []byte, l fyne.Locale) {
+		if err := lang.AddTranslationsForLocale(data, l); err != nil {
+			fyne.LogError("kuvert translations", err)
+		}
+	}
+	add(sv, "sv")
+	osLang, _ := locale.GetLanguage()
+	if osLang == "en" {
+		add(en, "en")
+		return
+	}
+	add(sv, "en")
+	if len(osLang) >= 2 && osLang != "sv" && !strings.ContainsAny(osLang, "._@") {
+		add(sv, fyne.Locale(osLang))
+	}
+}
+
+// Keyring keeps the Twilio credentials out of plain files.
+type Keyring interface {
+	Get(service, user string) (string, error)
+	Set(service, user, secret string) error
+}
+
+type osKeyring struct{}
+
+func (osKeyring) Get(s, u string) (string, error) { return keyring.Get(s, u) }
+func (osKeyring) Set(s, u, p string) error        { return keyring.Set(s, u, p) }
+
+const keyringService = "kuvert"
+
+// Deps is what the app needs from the machine.
+type Deps struct {
+	Home    string // kuvert's state folder ($KUVERT_HOME)
+	Keyring Keyring
+	// OpenFolder shows a folder in the OS file manager; nil uses the
+	// app's OpenURL.
+	OpenFolder func(dir string) error
+}
+
+// SystemDeps are the real ones: $KUVERT_HOME or the OS config folder, and
+// the OS keyring (Windows Credential Manager, macOS Keychain, Secret
+// Service on Linux).
+func SystemDeps() Deps {
+	home, _ := config.Home()
+	return Deps{Home: home, Keyring: osKeyring{}}
+}
+
+// UI is the app's window content and state.
+type UI struct {
+	app  fyne.App
+	win  fyne.Window
+	deps Deps
+	tabs *container.AppTabs
+
+	seal     *sealView
+	open     *openView
+	logv     *logView
+	settings *settingsView
+}
+
+// New builds the window's content.
+func New(a fyne.App, w fyne.Window, d Deps) (*UI, error) {
+	if d.Home == "" {
+		return nil, fmt.Errorf("no folder for kuvert's settings and log; set KUVERT_HOME")
+	}
+	if d.Keyring == nil {
+		d.Keyring = osKeyring{}
+	}
+	u := &UI{app: a, win: w, deps: d}
+	if u.deps.OpenFolder == nil {
+		u.deps.OpenFolder = func(dir string) error {
+			return a.OpenURL(&url.URL{Scheme: "file", Path: filepath.ToSlash(dir)})
+		}
+	}
+	w.SetTitle(lang.L("app.title"))
+	u.seal = newSealView(u)
+	u.open = newOpenView(u)
+	u.logv = newLogView(u)
+	u.settings = newSettingsView(u)
+	u.tabs = container.NewAppTabs(
+		container.NewTabItem(lang.L("tab.seal"), u.seal.content),
+		container.NewTabItem(lang.L("tab.open"), u.open.content),
+		container.NewTabItem(lang.L("tab.log"), u.logv.content),
+		container.NewTabItem(lang.L("tab.settings"), u.settings.content),
+	)
+	u.tabs.OnSelected = func(t *container.TabItem) {
+		if t.Content == u.logv.content {
+			u.logv.refresh()
+		}
+	}
+	w.SetContent(u.tabs)
+	return u, nil
+}
+
+// SelectTab shows a tab by name: seal, open, log, settings.
+func (u *UI) SelectTab(name string) {
+	i := map[string]int{"seal": 0, "open": 1, "log": 2, "settings": 3}[strings.ToLower(name)]
+	u.tabs.SelectIndex(i)
+}
+
+// OnDropped takes files and folders dropped on the window: archives go to
+// the Open view when it is showing, everything else to the Seal list.
+func (u *UI) OnDropped(_ fyne.Position, uris []fyne.URI) {
+	var paths []string
+	for _, uri := range uris {
+		if uri != nil && uri.Scheme() == "file" {
+			paths = append(paths, uri.Path())
+		}
+	}
+	if len(paths) == 0 {
+		return
+	}
+	if u.tabs.Selected() != nil && u.tabs.Selected().Content == u.open.content {
+		u.open.setArchive(paths[0])
+		return
+	}
+	u.tabs.SelectIndex(0)
+	u.seal.addPaths(paths)
+}
+
+func (u *UI) config() *config.Config {
+	c, err := config.Load(u.deps.Home)
+	if err != nil {
+		return &config.Config{}
+	}
+	return c
+}
+
+func (u *UI) openLog() (*auditlog.Log, error) {
+	return auditlog.Open(auditlog.Options{Dir: filepath.Join(u.deps.Home, "log"), KeyDir: filepath.Join(u.deps.Home, "keys"), Tool: "kuvert-gui"})
+}
+
+func humanSize(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}
