@@ -143,6 +143,12 @@ func (u *UI) SelectTab(name string) {
 	u.tabs.SelectIndex(i)
 }
 
+// AddFiles puts files and folders in the Seal list, as a drop does.
+func (u *UI) AddFiles(paths []string) { u.seal.addPaths(paths) }
+
+// SetPhone types a recipient number into the Seal view.
+func (u *UI) SetPhone(s string) { u.seal.phone.SetText(s) }
+
 // OnDropped takes files and folders dropped on the window: archives go to
 // the Open view when it is showing, everything else to the Seal list.
 func (u *UI) OnDropped(_ fyne.Position, uris []fyne.URI) {

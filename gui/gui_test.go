@@ -116,6 +116,10 @@ func (h *harness) drop(paths ...string) {
 		uris = append(uris, storage.NewFileURI(p))
 	}
 	h.u.OnDropped(fyne.NewPos(10, 10), uris)
+	// The guard scans in the background and reports through fyne.Do,
+	// which the real driver runs on the UI thread but the test driver
+	// runs on the worker: wait, so the test thread is the only one.
+	h.u.seal.work.Wait()
 }
 
 // waitFor polls; background work reports through fyne.Do, which the
@@ -190,7 +194,6 @@ func TestDropFillsListAndFlagsPersonnummer(t *testing.T) {
 	if v.primary.Disabled() || v.dropHint.Visible() {
 		t.Fatal("with files in the list the button should be enabled and the hint hidden")
 	}
-	v.work.Wait() // the guard's scans
 	for _, f := range h.files() {
 		want := 0
 		if filepath.Base(f.path) == "lista.csv" {
@@ -202,7 +205,7 @@ func TestDropFillsListAndFlagsPersonnummer(t *testing.T) {
 	}
 	// Rendered: exactly one visible warning badge, and the size shown.
 	v.list.Refresh()
-	warn, sizes := 0, 0
+	warn, sizes, counts := 0, 0, 0
 	for _, o := range test.LaidOutObjects(h.w.Content()) {
 		if ic, ok := o.(*widget.Icon); ok && ic.Visible() && ic.Resource != nil && ic.Resource.Name() == theme.WarningIcon().Name() {
 			warn++
@@ -210,9 +213,12 @@ func TestDropFillsListAndFlagsPersonnummer(t *testing.T) {
 		if l, ok := o.(*widget.Label); ok && strings.HasPrefix(l.Text, "lista.csv  (") {
 			sizes++
 		}
+		if l, ok := o.(*widget.Label); ok && l.Visible() && l.Text == lang.L("seal.pnr", map[string]any{"Count": 1}) {
+			counts++
+		}
 	}
-	if warn != 1 || sizes != 1 {
-		t.Errorf("rendered %d warning badges and %d lista.csv rows, want 1 and 1", warn, sizes)
+	if warn != 1 || sizes != 1 || counts != 1 {
+		t.Errorf("rendered %d warning badges, %d counts and %d lista.csv rows, want 1 each", warn, counts, sizes)
 	}
 
 	// Dropping the same file again adds nothing; removing empties.
@@ -379,6 +385,9 @@ func TestSealSendsPasswordByOutbox(t *testing.T) {
 		t.Fatalf("log view holds %d entries", len(h.u.logv.entries))
 	}
 	line := entryLine(&h.u.logv.entries[1])
+	if st := h.u.logv.entries[1].Delivery.Status; st != string(sms.StatusOutbox) {
+		t.Errorf("the sealing row shows SMS status %q, not the outcome", st)
+	}
 	if !strings.Contains(line, seal.Archive.Name) || !strings.Contains(line, "KS 2026/123") || strings.Contains(line, "701234567") {
 		t.Errorf("log line %q", line)
 	}
@@ -398,7 +407,13 @@ func TestSealSendsPasswordByOutbox(t *testing.T) {
 		t.Errorf("opened folders %v, want %s", h.opened, h.workDir)
 	}
 
+	// The form is empty for the next recipient.
+	if len(h.files()) != 0 || v.phone.Text != "" || v.caseID.Text != "" || !v.primary.Disabled() {
+		t.Errorf("after sealing: %d files, number %q, case %q, button disabled=%v", len(h.files()), v.phone.Text, v.caseID.Text, v.primary.Disabled())
+	}
 	// A second sealing of the same file never overwrites the first.
+	h.drop(src)
+	test.Type(v.phone, "070-123 45 67")
 	test.Tap(v.primary)
 	v.work.Wait()
 	if n := len(h.entries()); n != 4 {
@@ -519,7 +534,10 @@ func TestOpenView(t *testing.T) {
 		t.Error("the password stays in the field after use")
 	}
 	test.Type(v.password, pw.Value)
-	v.password.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn}) // Enter opens
+	// Enter opens: what Entry.TypedKey(Return) calls. (Calling TypedKey
+	// itself races here: the test driver runs fyne.Do on the worker, so
+	// the entry's own refresh after the callback would overlap it.)
+	v.password.OnSubmitted(v.password.Text)
 	v.work.Wait()
 	got, err := os.ReadFile(filepath.Join(h.workDir, "rapport", "rapport.txt"))
 	if err != nil || string(got) != "hemlig rapport" {

@@ -21,40 +21,93 @@ type logView struct {
 	u       *UI
 	content fyne.CanvasObject
 	entries []auditlog.Entry
-	list    *widget.List
+	table   *widget.Table
 	status  *widget.Label
+}
+
+// logColumns: time, event, archive, files, recipient (masked), SMS
+// status, case; with their widths at scale 1.
+var logColumns = []struct {
+	key   string
+	width float32
+}{
+	{"log.col.time", 130}, {"log.col.action", 140}, {"log.col.archive", 170}, {"log.col.files", 50},
+	{"log.col.to", 140}, {"log.col.sms", 130}, {"log.col.case", 110},
 }
 
 func newLogView(u *UI) *logView {
 	v := &logView{u: u}
-	v.list = widget.NewList(
-		func() int { return len(v.entries) },
-		func() fyne.CanvasObject { return widget.NewLabel("") },
-		func(i widget.ListItemID, o fyne.CanvasObject) { o.(*widget.Label).SetText(entryLine(&v.entries[i])) },
+	v.table = widget.NewTable(
+		func() (int, int) { return len(v.entries), len(logColumns) },
+		func() fyne.CanvasObject {
+			l := widget.NewLabel("")
+			l.Truncation = fyne.TextTruncateEllipsis
+			return l
+		},
+		func(id widget.TableCellID, o fyne.CanvasObject) {
+			if id.Row < len(v.entries) {
+				o.(*widget.Label).SetText(entryCell(&v.entries[id.Row], id.Col))
+			}
+		},
 	)
+	v.table.ShowHeaderRow = true
+	v.table.CreateHeader = func() fyne.CanvasObject {
+		return widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	}
+	v.table.UpdateHeader = func(id widget.TableCellID, o fyne.CanvasObject) {
+		if id.Col >= 0 && id.Col < len(logColumns) {
+			o.(*widget.Label).SetText(lang.L(logColumns[id.Col].key))
+		}
+	}
+	for i, c := range logColumns {
+		v.table.SetColumnWidth(i, c.width)
+	}
 	v.status = widget.NewLabel("")
 	v.status.Wrapping = fyne.TextWrapWord
 	verify := widget.NewButtonWithIcon(lang.L("log.verify"), theme.ConfirmIcon(), v.verify)
 	export := widget.NewButtonWithIcon(lang.L("log.export"), theme.DocumentSaveIcon(), v.export)
 	refresh := widget.NewButtonWithIcon(lang.L("log.refresh"), theme.ViewRefreshIcon(), v.refresh)
-	v.content = container.NewBorder(container.NewVBox(container.NewHBox(refresh, verify, export), v.status), nil, nil, nil, v.list)
+	v.content = container.NewBorder(container.NewVBox(container.NewHBox(refresh, verify, export), v.status), nil, nil, nil, v.table)
 	return v
 }
 
-// entryLine: time, action, recipient (masked), files, SMS status, case.
+// entryCell is one cell of the log table. Nothing in an entry is secret
+// (no password, the number masked), so everything may be shown.
+func entryCell(e *auditlog.Entry, col int) string {
+	switch col {
+	case 0:
+		return e.When().Local().Format("2006-01-02 15:04")
+	case 1:
+		return lang.X("log.action."+e.Action, e.Action)
+	case 2:
+		if e.Archive != nil {
+			return e.Archive.Name
+		}
+	case 3:
+		if len(e.Files) > 0 {
+			return fmt.Sprint(len(e.Files))
+		}
+	case 4:
+		if e.Delivery != nil {
+			return e.Delivery.To
+		}
+	case 5:
+		if e.Delivery != nil {
+			return lang.X("log.status."+e.Delivery.Status, e.Delivery.Status)
+		}
+	case 6:
+		return e.Case
+	}
+	return ""
+}
+
+// entryLine is the whole row as one line (for tests and screen readers).
 func entryLine(e *auditlog.Entry) string {
-	parts := []string{e.When().Local().Format("2006-01-02 15:04"), e.Action}
-	if e.Archive != nil {
-		parts = append(parts, e.Archive.Name)
-	}
-	if len(e.Files) > 0 {
-		parts = append(parts, lang.L("log.files", map[string]any{"Count": len(e.Files)}))
-	}
-	if d := e.Delivery; d != nil {
-		parts = append(parts, fmt.Sprintf("→ %s (%s)", d.To, d.Status))
-	}
-	if e.Case != "" {
-		parts = append(parts, lang.L("log.case", map[string]any{"Case": e.Case}))
+	var parts []string
+	for i := range logColumns {
+		if c := entryCell(e, i); c != "" {
+			parts = append(parts, c)
+		}
 	}
 	return strings.Join(parts, "   ")
 }
@@ -71,6 +124,21 @@ func (v *logView) refresh() {
 		return
 	}
 	es = slices.DeleteFunc(es, func(e auditlog.Entry) bool { return e.Pruned })
+	// A sealing is logged with its SMS "pending"; show the outcome that
+	// later entries recorded for it (sent, failed, delivered …).
+	latest := map[string]string{}
+	for _, e := range es {
+		if e.Refers != "" && e.Delivery != nil {
+			latest[e.Refers] = e.Delivery.Status
+		}
+	}
+	for i := range es {
+		if st, ok := latest[es[i].ID]; ok && es[i].Delivery != nil {
+			d := *es[i].Delivery
+			d.Status = st
+			es[i].Delivery = &d
+		}
+	}
 	slices.Reverse(es)
 	if len(es) > 500 {
 		es = es[:500]
@@ -78,8 +146,10 @@ func (v *logView) refresh() {
 	v.entries = es
 	if len(es) == 0 {
 		v.status.SetText(lang.L("log.empty"))
+	} else if v.status.Text == lang.L("log.empty") {
+		v.status.SetText("")
 	}
-	v.list.Refresh()
+	v.table.Refresh()
 }
 
 func (v *logView) verify() {

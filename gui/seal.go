@@ -80,8 +80,10 @@ func newSealView(u *UI) *sealView {
 		func() int { v.mu.Lock(); defer v.mu.Unlock(); return len(v.files) },
 		func() fyne.CanvasObject {
 			warn := widget.NewIcon(theme.WarningIcon())
+			pnr := widget.NewLabel("")
+			pnr.Importance = widget.WarningImportance
 			return container.NewBorder(nil, nil, widget.NewIcon(theme.FileIcon()),
-				container.NewHBox(warn, widget.NewButtonWithIcon("", theme.DeleteIcon(), nil)),
+				container.NewHBox(warn, pnr, widget.NewButtonWithIcon("", theme.DeleteIcon(), nil)),
 				widget.NewLabel("name"))
 		},
 		func(id widget.ListItemID, o fyne.CanvasObject) {
@@ -95,13 +97,16 @@ func newSealView(u *UI) *sealView {
 			row := o.(*fyne.Container)
 			row.Objects[0].(*widget.Label).SetText(fmt.Sprintf("%s  (%s)", filepath.Base(f.path), humanSize(f.size)))
 			right := row.Objects[2].(*fyne.Container)
-			warn := right.Objects[0].(*widget.Icon)
+			warn, pnr := right.Objects[0].(*widget.Icon), right.Objects[1].(*widget.Label)
 			if f.pnr > 0 {
+				pnr.SetText(lang.L("seal.pnr", map[string]any{"Count": f.pnr}))
 				warn.Show()
+				pnr.Show()
 			} else {
 				warn.Hide()
+				pnr.Hide()
 			}
-			del := right.Objects[1].(*widget.Button)
+			del := right.Objects[2].(*widget.Button)
 			del.OnTapped = func() { v.removeFile(id) }
 		},
 	)
@@ -189,7 +194,7 @@ func newSealView(u *UI) *sealView {
 		widget.NewFormItem(lang.L("seal.name"), v.name),
 		widget.NewFormItem(lang.L("seal.case"), v.caseID),
 	)
-	bottom := container.NewVBox(form, container.NewHBox(v.primary, v.cancelBtn), v.progress, v.status, v.result)
+	bottom := container.NewVBox(form, container.NewHBox(v.primary, v.cancelBtn), v.progress, v.status)
 	split := container.NewVSplit(filesBox, container.NewVScroll(bottom))
 	split.Offset = 0.28
 	v.content = split
@@ -281,37 +286,43 @@ func (v *sealView) addPaths(paths []string) {
 	for _, f := range v.files {
 		have[f.path] = true
 	}
-	var added []int
 	var addedPaths []string
 	for _, in := range ins {
 		if have[in.Path] {
 			continue
 		}
 		v.files = append(v.files, fileItem{path: in.Path, size: in.Size})
-		added = append(added, len(v.files)-1)
 		addedPaths = append(addedPaths, in.Path)
 	}
 	v.mu.Unlock()
 	v.list.Refresh()
 	v.validate()
-	for k, i := range added {
-		v.work.Add(1)
-		go func(i int, p string) {
-			defer v.work.Done()
+	if len(addedPaths) == 0 {
+		return
+	}
+	// One background scan per drop, file after file: the disk is the
+	// limit, and the list updates as each file is done.
+	v.work.Add(1)
+	go func() {
+		defer v.work.Done()
+		for _, p := range addedPaths {
 			rep, err := guard.File(p)
 			if err != nil {
-				return
+				continue
 			}
+			n := rep.Count()
 			fyne.Do(func() {
 				v.mu.Lock()
-				if i < len(v.files) && v.files[i].path == p {
-					v.files[i].pnr = rep.Count()
+				for i := range v.files { // by path: rows may have been removed meanwhile
+					if v.files[i].path == p {
+						v.files[i].pnr = n
+					}
 				}
 				v.mu.Unlock()
 				v.list.Refresh()
 			})
-		}(i, addedPaths[k])
-	}
+		}
+	}()
 }
 
 func (v *sealView) removeFile(i int) {
@@ -475,7 +486,7 @@ func (v *sealView) start() {
 			}
 			v.last = res
 			v.showResult(res, pw, demo.String())
-			v.newPassword() // the next sealing gets a new one
+			v.reset()
 		})
 	}()
 }
@@ -522,6 +533,24 @@ func (v *sealView) showResult(res *envelope.Result, pw crypt.Password, demo stri
 	}
 	add(widget.NewLabelWithStyle(lang.L("result.reminder"), fyne.TextAlignLeading, fyne.TextStyle{Italic: true}))
 	v.u.logv.refresh()
+	d := dialog.NewCustom(lang.L("result.title"), lang.L("result.close"), container.NewPadded(v.result), v.u.win)
+	d.Resize(fyne.NewSize(640, 0))
+	d.Show()
+}
+
+// reset empties the form after a sealing, ready for the next recipient:
+// no file, number or case carried over by mistake, and a new password.
+func (v *sealView) reset() {
+	v.mu.Lock()
+	v.files = nil
+	v.mu.Unlock()
+	v.list.Refresh()
+	v.phone.SetText("")
+	v.name.SetText("")
+	v.caseID.SetText("")
+	v.ownPw.SetText("")
+	v.newPassword()
+	v.validate()
 }
 
 func (v *sealView) askDraft() {

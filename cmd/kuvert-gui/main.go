@@ -2,9 +2,13 @@
 // text the password, see the log. All of it is in package gui; this file
 // only starts fyne's real driver, which is why it alone imports
 // fyne.io/fyne/v2/app (and cgo with it).
+//
+// Files named on the command line start in the list, so dropping files on
+// the program's icon (or a "Send to" shortcut on Windows) works too.
 package main
 
 import (
+	_ "embed"
 	"os"
 
 	"fyne.io/fyne/v2"
@@ -13,8 +17,12 @@ import (
 	"github.com/kuvert-app/kuvert/gui"
 )
 
+//go:embed Icon.png
+var icon []byte
+
 func main() {
 	a := app.NewWithID("se.kuvert.desktop")
+	a.SetIcon(fyne.NewStaticResource("Icon.png", icon))
 	w := a.NewWindow("kuvert")
 	u, err := gui.New(a, w, gui.SystemDeps())
 	if err != nil {
@@ -22,9 +30,16 @@ func main() {
 		os.Exit(1)
 	}
 	w.SetOnDropped(u.OnDropped)
-	w.Resize(fyne.NewSize(860, 720))
+	w.Resize(fyne.NewSize(900, 760))
+	if len(os.Args) > 1 {
+		u.AddFiles(os.Args[1:])
+	}
+	// For scripts/screenshot.sh: start on a given view, number typed in.
 	if tab := os.Getenv("KUVERT_GUI_TAB"); tab != "" {
-		u.SelectTab(tab) // for make screenshot
+		u.SelectTab(tab)
+	}
+	if ph := os.Getenv("KUVERT_GUI_PHONE"); ph != "" {
+		u.SetPhone(ph)
 	}
 	w.ShowAndRun()
 }

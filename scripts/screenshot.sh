@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# screenshot.sh GUI_BINARY OUTDIR [LANG]
+# Starts the real desktop app under Xvfb once per view and saves
+# OUTDIR/<view>.png (seal, seal-filled, open, log, settings). The app runs
+# on a throw-away KUVERT_HOME with the demo SMS provider; nothing leaves
+# the machine. Used by `make screenshot` (docs/screenshots) and by
+# `make test` as a smoke test of the real binary (fails if the window
+# does not come up or renders blank).
+set -euo pipefail
+bin=$(realpath "$1"); out=$(realpath -m "$2"); locale=${3:-sv_SE.UTF-8}
+mkdir -p "$out"
+work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
+# The app's language follows these (read from the environment; the
+# locale need not be installed).
+langenv=(LANG="$locale" LC_ALL="$locale" LC_MESSAGES="$locale" LANGUAGE=)
+export XDG_CONFIG_HOME="$work/xdg" KUVERT_HOME="$work/home" KUVERT_SMS_PROVIDER=console FYNE_SCALE=${FYNE_SCALE:-1}
+mkdir -p "$work/filer"
+printf 'anställningsnummer;namn;personnummer;månadslön\n1001;Åsa Öberg;19121212-1212;34500\n' > "$work/filer/lönelista_november.csv"
+printf 'Protokoll\n' > "$work/filer/protokoll.txt"
+
+# One sealing on record so the log view has something to show.
+if [ -x "${KUVERT_CLI:-}" ]; then
+	"$KUVERT_CLI" encrypt --case "KS 2026/118" --sms "070-123 45 67" "$work/filer/protokoll.txt" >/dev/null
+fi
+
+shoot() { # view [files to open with]
+	local view=$1; shift
+	env "${langenv[@]}" KUVERT_GUI_TAB="${view%%-*}" xvfb-run -a -s "-screen 0 1000x800x24" sh -c '
+		shot=$1; shift
+		"$@" & pid=$!
+		for i in $(seq 1 50); do
+			sleep 0.3
+			xdotool search --name kuvert >/dev/null 2>&1 && break
+		done
+		sleep 2
+		if [ -n "${SHOT_CLICK:-}" ]; then # press a button, let the work finish
+			xdotool mousemove $SHOT_CLICK click 1
+			sleep 3
+		fi
+		import -window root "$shot"
+		kill $pid; wait $pid 2>/dev/null || true' sh "$out/$view.png" "$bin" "$@"
+	# A blank or missing window renders as one or two colours.
+	colours=$(identify -format %k "$out/$view.png")
+	if [ "$colours" -lt 50 ]; then
+		echo "screenshot $view: only $colours colours: the window did not render" >&2
+		exit 1
+	fi
+	echo "$out/$view.png ($colours colours)"
+}
+shoot seal
+KUVERT_GUI_PHONE="070-123 45 67" shoot seal-filled "$work/filer/lönelista_november.csv" "$work/filer/protokoll.txt"
+# The same, with "Kryptera och skicka lösenord" pressed (demo SMS).
+SHOT_CLICK="125 614" KUVERT_GUI_PHONE="070-123 45 67" shoot seal-done "$work/filer/lönelista_november.csv" "$work/filer/protokoll.txt"
+shoot open
+shoot log
+shoot settings
