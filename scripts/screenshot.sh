@@ -25,7 +25,7 @@ fi
 
 shoot() { # view [files to open with]
 	local view=$1; shift
-	env "${langenv[@]}" KUVERT_GUI_TAB="${view%%-*}" xvfb-run -a -s "-screen 0 1000x800x24" sh -c '
+	env "${langenv[@]}" KUVERT_GUI_TAB="${view%%-*}" xvfb-run -a -s "-screen 0 ${SCREEN:-1000x800}x24" sh -c '
 		shot=$1; shift
 		"$@" & pid=$!
 		for i in $(seq 1 50); do

@@ -65,7 +65,7 @@ type logFilter struct {
 }
 
 func (f *logFilter) add(cmd *cobra.Command) {
-	cmd.Flags().StringVar(&f.Since, "since", "", "only entries from `DATE` (2026-01-31 or RFC 3339)")
+	cmd.Flags().StringVar(&f.Since, "since", "", "only entries from `DATE` (2026-01-31, RFC 3339, or a period back from now: 7d, 36h)")
 	cmd.Flags().StringVar(&f.Until, "until", "", "only entries before `DATE`")
 	cmd.Flags().StringVar(&f.Case, "case", "", "only entries for this case number (diarienummer)")
 }
@@ -74,9 +74,14 @@ func parseDate(s string, endOfDay bool) (time.Time, error) {
 	if t, err := time.Parse(time.RFC3339, s); err == nil {
 		return t, nil
 	}
+	if s != "" && strings.ContainsAny(s[len(s)-1:], "dwhms") {
+		if d, err := parseAge(s); err == nil {
+			return time.Now().Add(-d), nil
+		}
+	}
 	t, err := time.ParseInLocation("2006-01-02", s, time.Local)
 	if err != nil {
-		return t, usagef("%q is not a date (use 2026-01-31)", s)
+		return t, usagef("%q is not a date (use 2026-01-31, or a period such as 7d)", s)
 	}
 	if endOfDay {
 		t = t.AddDate(0, 0, 1)
