@@ -200,7 +200,7 @@ func openAgeSource(f *os.File, size int64, info Info, path string, o OpenOptions
 		return fail(err)
 	}
 	if ptSize > o.Limits.MaxTotal {
-		return fail(fmt.Errorf("%w: the contents exceed %s, the size limit", ErrUnsafe, humanBytes(o.Limits.MaxTotal)))
+		return fail(fmt.Errorf("%w: the contents exceed %s, the size limit", ErrUnsafe, HumanSize(o.Limits.MaxTotal)))
 	}
 	if zr, entries, ok := markedZip(pt, ptSize, o.Limits, bundleComment); ok {
 		s := plainSource(zr, entries)

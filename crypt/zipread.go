@@ -148,7 +148,7 @@ func checkZip(ra io.ReaderAt, size int64, lim Limits, plainOK bool) (*stdzip.Rea
 			}
 		}
 		if e.size > lim.MaxTotal-total {
-			return nil, nil, fmt.Errorf("%w: the contents exceed %s, the size limit", ErrUnsafe, humanBytes(lim.MaxTotal))
+			return nil, nil, fmt.Errorf("%w: the contents exceed %s, the size limit", ErrUnsafe, HumanSize(lim.MaxTotal))
 		}
 		total += e.size
 		if e.size > 1<<20 && e.size/max(e.csize, 1) > lim.MaxRatio {
@@ -295,7 +295,8 @@ func (s *safeReadCloser) Read(p []byte) (n int, err error) {
 
 func (s *safeReadCloser) Close() error { return s.rc.Close() }
 
-func humanBytes(n int64) string {
+// HumanSize writes a byte count for people: 512 B, 48.2 KiB, 1.5 GiB.
+func HumanSize(n int64) string {
 	const unit = 1024
 	if n < unit {
 		return fmt.Sprintf("%d B", n)

@@ -180,16 +180,3 @@ func (u *UI) config() *config.Config {
 func (u *UI) openLog() (*auditlog.Log, error) {
 	return auditlog.Open(auditlog.Options{Dir: filepath.Join(u.deps.Home, "log"), KeyDir: filepath.Join(u.deps.Home, "keys"), Tool: "kuvert-gui"})
 }
-
-func humanSize(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
-}

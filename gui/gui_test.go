@@ -482,6 +482,20 @@ func TestSMSRefusedRemovesArchiveAndExplains(t *testing.T) {
 	if got := dirNames(t, h.workDir); !slices.Equal(got, []string{"lista.txt"}) {
 		t.Fatalf("left behind: %v", got)
 	}
+	// With the user's own password the archive stays, and the message says so.
+	v.pwMode.SetSelected(lang.L("seal.password.own"))
+	v.ownPw.SetText("Kattens-bla-cykel-star-vid-Nybroviken-7")
+	test.Tap(v.primary)
+	v.work.Wait()
+	kept := lang.L("err.sms.kept", map[string]any{"Path": filepath.Join(h.workDir, "lista.zip")})
+	if !strings.HasPrefix(v.status.Text, kept) || !strings.Contains(v.status.Text, "21211") {
+		t.Fatalf("own password, SMS refused: %q", v.status.Text)
+	}
+	if got := dirNames(t, h.workDir); !slices.Equal(got, []string{"lista.txt", "lista.zip"}) {
+		t.Fatalf("own password, SMS refused: the folder holds %v", got)
+	}
+	os.Remove(filepath.Join(h.workDir, "lista.zip"))
+	v.pwMode.SetSelected(lang.L("seal.password.generated"))
 	// Without credentials the provider is refused before anything is sealed.
 	h.keys.m = map[string]string{}
 	test.Tap(v.primary)
@@ -489,8 +503,8 @@ func TestSMSRefusedRemovesArchiveAndExplains(t *testing.T) {
 	if got := dirNames(t, h.workDir); !slices.Equal(got, []string{"lista.txt"}) {
 		t.Fatalf("sealed without SMS credentials: %v", got)
 	}
-	if n := len(h.entries()); n != 2 {
-		t.Fatalf("%d log entries, want the first try's 2", n)
+	if n := len(h.entries()); n != 4 {
+		t.Fatalf("%d log entries, want the two tries' 4", n)
 	}
 }
 

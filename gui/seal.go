@@ -95,7 +95,7 @@ func newSealView(u *UI) *sealView {
 			f := v.files[id]
 			v.mu.Unlock()
 			row := o.(*fyne.Container)
-			row.Objects[0].(*widget.Label).SetText(fmt.Sprintf("%s  (%s)", filepath.Base(f.path), humanSize(f.size)))
+			row.Objects[0].(*widget.Label).SetText(fmt.Sprintf("%s  (%s)", filepath.Base(f.path), crypt.HumanSize(f.size)))
 			right := row.Objects[2].(*fyne.Container)
 			warn, pnr := right.Objects[0].(*widget.Icon), right.Objects[1].(*widget.Label)
 			if f.pnr > 0 {
@@ -479,6 +479,13 @@ func (v *sealView) start() {
 				v.status.SetText(lang.L("seal.cancelled"))
 				return
 			}
+			if err != nil && errors.Is(err, envelope.ErrSMS) && pw.Origin != "generated" {
+				// The user's own password: the archive stays.
+				msg := smsFailure(err, lang.L("err.sms.kept", map[string]any{"Path": req.Seal.Output}))
+				dialog.ShowError(errors.New(msg), v.u.win)
+				v.status.SetText(msg)
+				return
+			}
 			if err != nil {
 				v.status.SetText("")
 				v.showError(err)
@@ -582,19 +589,24 @@ func (v *sealView) showError(err error) {
 	v.status.SetText(friendly(err))
 }
 
+// smsFailure is what to do, then the provider's own words (with the
+// Twilio error code) when there are any.
+func smsFailure(err error, what string) string {
+	var pe *sms.ProviderError
+	if errors.As(err, &pe) {
+		what += "\n\n" + pe.Error()
+		if pe.Hint != "" {
+			what += "\n" + pe.Hint
+		}
+	}
+	return what
+}
+
 func friendly(err error) string {
 	detail := err.Error()
 	switch {
 	case errors.Is(err, envelope.ErrSMS):
-		var pe *sms.ProviderError
-		msg := lang.L("err.sms")
-		if errors.As(err, &pe) {
-			msg += "\n\n" + pe.Error()
-			if pe.Hint != "" {
-				msg += "\n" + pe.Hint
-			}
-		}
-		return msg
+		return smsFailure(err, lang.L("err.sms"))
 	case errors.Is(err, auditlog.ErrUnavailable):
 		return lang.L("err.log")
 	case errors.Is(err, syscall.ENOSPC):

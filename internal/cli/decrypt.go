@@ -142,7 +142,7 @@ func runList(ctx context.Context, s *IOStreams, o *DecryptOptions, info crypt.In
 		return writeJSON(s, entries)
 	}
 	for _, e := range entries {
-		fmt.Fprintf(s.Out, "%10s  %s  %s\n", humanSize(e.Size), e.Modified.Local().Format("2006-01-02 15:04"), e.Name)
+		fmt.Fprintf(s.Out, "%10s  %s  %s\n", crypt.HumanSize(e.Size), e.Modified.Local().Format("2006-01-02 15:04"), e.Name)
 	}
 	return nil
 }

@@ -251,7 +251,7 @@ func runEncrypt(ctx context.Context, s *IOStreams, g *globalOptions, o *EncryptO
 		return enc.Encode(r)
 	}
 	if !o.Quiet {
-		fmt.Fprintf(s.ErrOut, "Krypterat / Sealed: %s (%s, %d %s, %s)\n", res.Archive, formatName(res.Format), len(res.Files), plural(len(res.Files), "fil/file", "filer/files"), humanSize(res.Size))
+		fmt.Fprintf(s.ErrOut, "Krypterat / Sealed: %s (%s, %d %s, %s)\n", res.Archive, formatName(res.Format), len(res.Files), plural(len(res.Files), "fil/file", "filer/files"), crypt.HumanSize(res.Size))
 	}
 	if !o.Quiet {
 		sc := sealed.Scan
