@@ -113,9 +113,7 @@ func New(a fyne.App, w fyne.Window, d Deps) (*UI, error) {
 	}
 	u := &UI{app: a, win: w, deps: d}
 	if u.deps.OpenFolder == nil {
-		u.deps.OpenFolder = func(dir string) error {
-			return a.OpenURL(&url.URL{Scheme: "file", Path: filepath.ToSlash(dir)})
-		}
+		u.deps.OpenFolder = func(dir string) error { return a.OpenURL(folderURL(dir)) }
 	}
 	w.SetTitle(lang.L("app.title"))
 	u.seal = newSealView(u)
@@ -135,6 +133,16 @@ func New(a fyne.App, w fyne.Window, d Deps) (*UI, error) {
 	}
 	w.SetContent(u.tabs)
 	return u, nil
+}
+
+// folderURL is a file URL for a folder: file:///home/a/b on Unix,
+// file:///C:/Users/a on Windows (the drive needs the third slash).
+func folderURL(dir string) *url.URL {
+	p := filepath.ToSlash(dir)
+	if !strings.HasPrefix(p, "/") {
+		p = "/" + p
+	}
+	return &url.URL{Scheme: "file", Path: p}
 }
 
 // SelectTab shows a tab by name: seal, open, log, settings.

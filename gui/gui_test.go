@@ -682,6 +682,41 @@ func TestSettingsKeepSecretsInKeyring(t *testing.T) {
 	}
 }
 
+func TestCopiedPasswordLeavesClipboard(t *testing.T) {
+	h := newHarness(t, nil)
+	v := h.u.seal
+	old := clipboardTTL
+	clipboardTTL = 50 * time.Millisecond
+	t.Cleanup(func() { clipboardTTL = old })
+	cb := h.u.app.Clipboard()
+	test.Tap(v.pwCopy)
+	if cb.Content() != v.generated.Value {
+		t.Fatal("Kopiera did not put the password on the clipboard")
+	}
+	v.work.Wait()
+	if cb.Content() != "" {
+		t.Fatal("the password is still on the clipboard")
+	}
+	// Something the user copied afterwards is left alone.
+	test.Tap(v.pwCopy)
+	cb.SetContent("annat")
+	v.work.Wait()
+	if cb.Content() != "annat" {
+		t.Fatalf("the clipboard holds %q", cb.Content())
+	}
+}
+
+func TestFolderURL(t *testing.T) {
+	for in, want := range map[string]string{"/home/a/b c": "file:///home/a/b%20c", `C:\Users\a`: "file:///C:/Users/a"} {
+		if filepath.Separator == '/' && strings.Contains(in, `\`) {
+			in = strings.ReplaceAll(in, `\`, "/") // ToSlash is a no-op on Unix
+		}
+		if got := folderURL(in).String(); got != want {
+			t.Errorf("%s: %s, want %s", in, got, want)
+		}
+	}
+}
+
 // TestKeyboardOrder: Tab moves through the recipient fields to the
 // primary button, in reading order.
 func TestKeyboardOrder(t *testing.T) {

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
@@ -141,10 +142,7 @@ func newSealView(u *UI) *sealView {
 	v.pwText = canvas.NewText("", theme.Color(theme.ColorNameForeground))
 	v.pwText.TextSize = 26
 	v.pwText.TextStyle = fyne.TextStyle{Monospace: true}
-	v.pwCopy = widget.NewButtonWithIcon(lang.L("seal.copy"), theme.ContentCopyIcon(), func() {
-		u.app.Clipboard().SetContent(v.generated.Value)
-		v.status.SetText(lang.L("seal.copied"))
-	})
+	v.pwCopy = widget.NewButtonWithIcon(lang.L("seal.copy"), theme.ContentCopyIcon(), v.copyPassword)
 	v.pwNew = widget.NewButtonWithIcon(lang.L("seal.new"), theme.ViewRefreshIcon(), v.newPassword)
 	v.genBox = container.NewVBox(v.pwText, container.NewHBox(v.pwCopy, v.pwNew))
 	v.ownPw = widget.NewPasswordEntry()
@@ -200,6 +198,27 @@ func newSealView(u *UI) *sealView {
 	v.content = split
 	v.validate()
 	return v
+}
+
+// clipboardTTL is how long a copied password stays on the clipboard.
+var clipboardTTL = 45 * time.Second
+
+// copyPassword puts the password on the clipboard and takes it off again
+// after clipboardTTL, unless something else was copied meanwhile.
+func (v *sealView) copyPassword() {
+	pw := v.generated.Value
+	cb := v.u.app.Clipboard()
+	cb.SetContent(pw)
+	v.status.SetText(lang.L("seal.copied", map[string]any{"Seconds": int(clipboardTTL.Seconds())}))
+	v.work.Add(1)
+	time.AfterFunc(clipboardTTL, func() {
+		defer v.work.Done()
+		fyne.Do(func() {
+			if cb.Content() == pw {
+				cb.SetContent("")
+			}
+		})
+	})
 }
 
 func (v *sealView) newPassword() {
