@@ -52,12 +52,15 @@ run: build
 	$(BIN)/kuvert log list --since 1h
 	@echo "Öppna med / open with:  $(BIN)/kuvert decrypt demo/lönelista_exempel.zip   (or 7-Zip)"
 
-# test: every test. The first run builds the desktop app's cgo parts
+# test: every test; the concurrent packages (background work in the GUI,
+# parallel batch rows, the shared log, SMS retries) once more under the
+# race detector. The first run builds the desktop app's cgo parts
 # (go-gl, GLFW: about 4-5 minutes on 2 cores); later runs reuse the cache.
 test: deps
 	$(GO) vet ./...
 	$(GO) test -count=1 ./...
 	CGO_ENABLED=0 $(GO) test -count=1 ./gui/
+	$(GO) test -race -count=1 ./gui/ ./envelope/ ./batch/ ./crypt/auditlog/ ./sms/
 	$(MAKE) --no-print-directory gui-smoke
 
 # The desktop app (cgo). On Windows desktops use `make gui-windows`.

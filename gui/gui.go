@@ -80,6 +80,8 @@ type Deps struct {
 	// OpenFolder shows a folder in the OS file manager; nil uses the
 	// app's OpenURL.
 	OpenFolder func(dir string) error
+	// Clipboard, if set, replaces the app's (tests).
+	Clipboard fyne.Clipboard
 }
 
 // SystemDeps are the real ones: $KUVERT_HOME or the OS config folder, and
@@ -110,6 +112,9 @@ func New(a fyne.App, w fyne.Window, d Deps) (*UI, error) {
 	}
 	if d.Keyring == nil {
 		d.Keyring = osKeyring{}
+	}
+	if d.Clipboard == nil {
+		d.Clipboard = a.Clipboard()
 	}
 	u := &UI{app: a, win: w, deps: d}
 	if u.deps.OpenFolder == nil {

@@ -207,18 +207,21 @@ var clipboardTTL = 45 * time.Second
 // after clipboardTTL, unless something else was copied meanwhile.
 func (v *sealView) copyPassword() {
 	pw := v.generated.Value
-	cb := v.u.app.Clipboard()
+	cb := v.u.deps.Clipboard
 	cb.SetContent(pw)
 	v.status.SetText(lang.L("seal.copied", map[string]any{"Seconds": int(clipboardTTL.Seconds())}))
 	v.work.Add(1)
 	time.AfterFunc(clipboardTTL, func() {
 		defer v.work.Done()
-		fyne.Do(func() {
-			if cb.Content() == pw {
-				cb.SetContent("")
-			}
-		})
+		fyne.Do(func() { clearClipboard(cb, pw) })
 	})
+}
+
+// clearClipboard empties the clipboard if it still holds pw.
+func clearClipboard(cb fyne.Clipboard, pw string) {
+	if cb.Content() == pw {
+		cb.SetContent("")
+	}
 }
 
 func (v *sealView) newPassword() {
