@@ -411,6 +411,23 @@ func TestSealSendsPasswordByOutbox(t *testing.T) {
 		t.Errorf("log line %q", line)
 	}
 
+	// The e-mail draft: beside the archive, the archive attached, the
+	// reference in it, the password not.
+	v.writeDraft("kalle@example.se")
+	eml, err := os.ReadFile(archive + ".eml")
+	if err != nil {
+		t.Fatalf("no draft: %v (status %q)", err, v.status.Text)
+	}
+	if !bytes.Contains(eml, []byte("X-Unsent: 1")) || !bytes.Contains(eml, []byte(seal.Delivery.Ref)) || bytes.Contains(eml, []byte(pw)) {
+		t.Errorf("draft:\n%s", eml)
+	}
+	// A bad address is explained, not written.
+	os.Remove(archive + ".eml")
+	v.writeDraft("inte en adress")
+	if _, err := os.Stat(archive + ".eml"); !os.IsNotExist(err) {
+		t.Errorf("a draft to a bad address was written (status %q)", v.status.Text)
+	}
+
 	// "Visa i mappen" asks the OS to show the archive's folder.
 	var show *widget.Button
 	for _, o := range test.LaidOutObjects(v.result) {

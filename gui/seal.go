@@ -589,20 +589,25 @@ func (v *sealView) askDraft() {
 	to := widget.NewEntry()
 	to.SetPlaceHolder("namn@example.se")
 	dialog.ShowForm(lang.L("result.draft"), "OK", lang.L("seal.cancel"), []*widget.FormItem{widget.NewFormItem(lang.L("result.draft.to"), to)}, func(ok bool) {
-		if !ok {
-			return
+		if ok {
+			v.writeDraft(to.Text)
 		}
-		d := envelope.Draft{To: to.Text, Lang: v.u.config().SMS.Language, ByAge: strings.HasPrefix(v.last.Format, "age")}
-		if v.last.Delivery != nil {
-			d.Ref = v.last.Delivery.Ref
-		}
-		path, err := envelope.WriteDraft(v.last.Archive, d)
-		if err != nil {
-			v.showError(err)
-			return
-		}
-		v.status.SetText(lang.L("result.draft.done", map[string]any{"Path": path}))
 	}, v.u.win)
+}
+
+// writeDraft writes ARCHIVE.eml beside the last archive: attached, a
+// neutral subject, the reference, never the password.
+func (v *sealView) writeDraft(to string) {
+	d := envelope.Draft{To: strings.TrimSpace(to), Lang: v.u.config().SMS.Language, ByAge: strings.HasPrefix(v.last.Format, "age")}
+	if v.last.Delivery != nil {
+		d.Ref = v.last.Delivery.Ref
+	}
+	path, err := envelope.WriteDraft(v.last.Archive, d)
+	if err != nil {
+		v.showError(err)
+		return
+	}
+	v.status.SetText(lang.L("result.draft.done", map[string]any{"Path": path}))
 }
 
 // showError explains a failure in plain words with what to do next.
