@@ -42,8 +42,10 @@ type Config struct {
 	SMS SMS `json:"sms,omitempty"`
 	// OutputDir is where the desktop app puts archives by default.
 	OutputDir string `json:"output_dir,omitempty"`
-	// Language is "sv" or "en" for texts to staff and recipients.
-	Language string `json:"language,omitempty"`
+	// AppLanguage is the desktop app's language: "sv", "en", or empty to
+	// follow the OS (Swedish unless the OS language is English). The
+	// language of texts to recipients is SMS.Language.
+	AppLanguage string `json:"app_language,omitempty"`
 }
 
 // SMS holds the SMS provider's settings. Credentials are not here: they

@@ -2,7 +2,7 @@
 // envelope, SMS and log code as the CLI. It holds no business logic: it
 // gathers what the user chose and calls envelope.Seal, crypt.Extract and
 // the log, and shows the outcome in plain Swedish (English when the OS
-// locale is English).
+// locale is English or the user chose English in Settings).
 //
 // It must not import fyne.io/fyne/v2/app, so that its tests run headless
 // with CGO_ENABLED=0 through fyne.io/fyne/v2/test; cmd/kuvert-gui starts
@@ -28,35 +28,37 @@ import (
 //go:embed translations
 var translations embed.FS
 
-// The window is Swedish unless the OS language is English. fyne matches
-// the OS locale against the languages it knows and uses English for
-// strings the chosen language lacks; so the Swedish texts also go under
-// the OS's own language and under "en", unless the OS asks for English.
-// A German, Finnish or bare "C" desktop thus sees Swedish (fyne's own
-// dialog buttons still follow the OS).
-func init() {
-	sv, err := translations.ReadFile("translations/sv.json")
+// The window is Swedish unless the OS language is English or the user
+// chose a language in Settings (config.AppLanguage). fyne matches the OS
+// locale against the languages it knows and uses English for strings the
+// chosen language lacks; so the chosen texts go under "sv", "en" and the
+// OS's own language alike, and the last ones added win. A German, Finnish
+// or bare "C" desktop thus sees Swedish (fyne's own dialog buttons still
+// follow the OS).
+func init() { applyLanguage("") }
+
+// applyLanguage loads the window's texts: choice "sv" or "en", anything
+// else follows the OS. It must run before the widgets are built.
+func applyLanguage(choice string) {
+	osLang, _ := locale.GetLanguage()
+	if choice != "sv" && choice != "en" {
+		choice = "sv"
+		if osLang == "en" {
+			choice = "en"
+		}
+	}
+	data, err := translations.ReadFile("translations/" + choice + ".json")
 	if err != nil {
 		panic(err) // embedded at build time
 	}
-	en, err := translations.ReadFile("translations/en.json")
-	if err != nil {
-		panic(err)
+	tags := []fyne.Locale{"sv", "en"}
+	if len(osLang) >= 2 && osLang != "sv" && osLang != "en" && !strings.ContainsAny(osLang, "._@") {
+		tags = append(tags, fyne.Locale(osLang))
 	}
-	add := func(data []byte, l fyne.Locale) {
+	for _, l := range tags {
 		if err := lang.AddTranslationsForLocale(data, l); err != nil {
 			fyne.LogError("kuvert translations", err)
 		}
-	}
-	add(sv, "sv")
-	osLang, _ := locale.GetLanguage()
-	if osLang == "en" {
-		add(en, "en")
-		return
-	}
-	add(sv, "en")
-	if len(osLang) >= 2 && osLang != "sv" && !strings.ContainsAny(osLang, "._@") {
-		add(sv, fyne.Locale(osLang))
 	}
 }
 
@@ -117,6 +119,9 @@ func New(a fyne.App, w fyne.Window, d Deps) (*UI, error) {
 		d.Clipboard = a.Clipboard()
 	}
 	u := &UI{app: a, win: w, deps: d}
+	if l := u.config().AppLanguage; l != "" {
+		applyLanguage(l)
+	}
 	if u.deps.OpenFolder == nil {
 		u.deps.OpenFolder = func(dir string) error { return a.OpenURL(folderURL(dir)) }
 	}

@@ -682,9 +682,20 @@ func TestSettingsKeepSecretsInKeyring(t *testing.T) {
 	}
 	s.sender.SetText("Lönekontoret")
 	s.format.SetSelected("age")
+	s.smsLang.SetSelected("English")
+	if !strings.HasPrefix(s.preview.Text, "Password for the encrypted attachment") {
+		t.Errorf("English SMS preview: %q", s.preview.Text)
+	}
 	s.save()
 	if s.status.Text != lang.L("settings.saved") {
 		t.Fatalf("status %q", s.status.Text)
+	}
+	// The app's own language is saved apart from the recipients' and
+	// takes effect at the next start (TestLanguageFollowsLocale).
+	s.appLang.SetSelected("English")
+	s.save()
+	if s.status.Text != lang.L("settings.saved")+" "+lang.L("settings.applang.restart") {
+		t.Fatalf("status after a language change %q", s.status.Text)
 	}
 	if tok, _ := h.keys.Get(keyringService, "twilio-auth-token"); tok != twiliotest.AuthToken {
 		t.Fatal("the token is not in the keyring")
@@ -703,8 +714,14 @@ func TestSettingsKeepSecretsInKeyring(t *testing.T) {
 		t.Fatalf("config.json holds a credential:\n%s", b)
 	}
 	cfg, err := config.Load(h.home)
-	if err != nil || cfg.SMS.Provider != "twilio" || cfg.SMS.From != "Kommunen" || cfg.SMS.Sender != "Lönekontoret" || cfg.Format != "age" {
+	if err != nil || cfg.SMS.Provider != "twilio" || cfg.SMS.From != "Kommunen" || cfg.SMS.Sender != "Lönekontoret" || cfg.Format != "age" ||
+		cfg.SMS.Language != "en" || cfg.AppLanguage != "en" {
 		t.Fatalf("saved config %+v, %v", cfg, err)
+	}
+	// (Switching this test process to English would leak into the others.)
+	cfg.AppLanguage = ""
+	if err := config.Save(h.home, cfg); err != nil {
+		t.Fatal(err)
 	}
 	// A new window picks up the saved default format.
 	h2 := &harness{t: t}
@@ -843,22 +860,38 @@ func TestTranslationsComplete(t *testing.T) {
 
 // TestLanguageFollowsLocale runs the app's strings in a child process
 // under several locales: English for English, Swedish for everything
-// else (a German desktop, a bare "C" locale).
+// else (a German desktop, a bare "C" locale), unless Settings chose a
+// language.
 func TestLanguageFollowsLocale(t *testing.T) {
 	if os.Getenv("KUVERT_GUI_LANG_CHILD") == "1" {
+		if _, err := New(test.NewTempApp(t), test.NewTempWindow(t, widget.NewLabel("")), Deps{Home: t.TempDir() + "/home", Keyring: &memKeyring{m: map[string]string{}}}); err != nil {
+			t.Fatal(err)
+		}
+		if l := os.Getenv("KUVERT_GUI_LANG_CHOICE"); l != "" {
+			home := t.TempDir()
+			if err := config.Save(home, &config.Config{AppLanguage: l}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := New(test.NewTempApp(t), test.NewTempWindow(t, widget.NewLabel("")), Deps{Home: home, Keyring: &memKeyring{m: map[string]string{}}}); err != nil {
+				t.Fatal(err)
+			}
+		}
 		os.Stdout.WriteString("\nTEXT=" + lang.L("seal.drop") + "\n")
 		return
 	}
 	sv, en := loadTranslations(t, "sv.json"), loadTranslations(t, "en.json")
-	for _, c := range []struct{ locale, want string }{
-		{"sv_SE.UTF-8", sv["seal.drop"]},
-		{"en_GB.UTF-8", en["seal.drop"]},
-		{"en_US.UTF-8", en["seal.drop"]},
-		{"de_DE.UTF-8", sv["seal.drop"]},
-		{"C", sv["seal.drop"]},
+	for _, c := range []struct{ locale, choice, want string }{
+		{"sv_SE.UTF-8", "", sv["seal.drop"]},
+		{"en_GB.UTF-8", "", en["seal.drop"]},
+		{"en_US.UTF-8", "", en["seal.drop"]},
+		{"de_DE.UTF-8", "", sv["seal.drop"]},
+		{"C", "", sv["seal.drop"]},
+		{"sv_SE.UTF-8", "en", en["seal.drop"]},
+		{"de_DE.UTF-8", "en", en["seal.drop"]},
+		{"en_GB.UTF-8", "sv", sv["seal.drop"]},
 	} {
 		cmd := exec.Command(os.Args[0], "-test.run=^TestLanguageFollowsLocale$", "-test.v")
-		env := []string{"KUVERT_GUI_LANG_CHILD=1", "LANG=" + c.locale, "LC_ALL=" + c.locale, "LANGUAGE=", "LC_MESSAGES=" + c.locale}
+		env := []string{"KUVERT_GUI_LANG_CHILD=1", "KUVERT_GUI_LANG_CHOICE=" + c.choice, "LANG=" + c.locale, "LC_ALL=" + c.locale, "LANGUAGE=", "LC_MESSAGES=" + c.locale}
 		for _, e := range os.Environ() {
 			if !strings.HasPrefix(e, "LANG") && !strings.HasPrefix(e, "LC_") {
 				env = append(env, e)
@@ -871,7 +904,7 @@ func TestLanguageFollowsLocale(t *testing.T) {
 		}
 		m := regexp.MustCompile(`(?m)^TEXT=(.*)$`).FindSubmatch(out)
 		if m == nil || string(m[1]) != c.want {
-			t.Errorf("%s: got %q, want %q", c.locale, m, c.want)
+			t.Errorf("%s, choice %q: got %q, want %q", c.locale, c.choice, m, c.want)
 		}
 	}
 }

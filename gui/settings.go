@@ -25,6 +25,7 @@ type settingsView struct {
 	from     *widget.Entry
 	sender   *widget.Entry
 	smsLang  *widget.Select
+	appLang  *widget.Select
 	preview  *widget.Label
 	segments *widget.Label
 	format   *widget.Select
@@ -32,7 +33,21 @@ type settingsView struct {
 	status   *widget.Label
 }
 
-var providerKeys = []string{"console", "twilio"}
+var (
+	providerKeys = []string{"console", "twilio"}
+	langKeys     = []string{"sv", "en"}
+	langNames    = []string{"Svenska", "English"}
+	appLangKeys  = []string{"", "sv", "en"} // "" follows the OS
+)
+
+func indexOf(list []string, s string) int {
+	for i, x := range list {
+		if x == s {
+			return i
+		}
+	}
+	return 0
+}
 
 func newSettingsView(u *UI) *settingsView {
 	v := &settingsView{u: u}
@@ -54,11 +69,10 @@ func newSettingsView(u *UI) *settingsView {
 	v.sender = widget.NewEntry()
 	v.sender.SetText(cfg.SMS.Sender)
 	v.sender.OnChanged = func(string) { v.updatePreview() }
-	v.smsLang = widget.NewSelect([]string{"sv", "en"}, func(string) { v.updatePreview() })
-	v.smsLang.SetSelected("sv")
-	if cfg.SMS.Language == "en" {
-		v.smsLang.SetSelected("en")
-	}
+	v.smsLang = widget.NewSelect(langNames, func(string) { v.updatePreview() })
+	v.smsLang.SetSelectedIndex(indexOf(langKeys, cfg.SMS.Language))
+	v.appLang = widget.NewSelect(append([]string{lang.L("settings.applang.auto")}, langNames...), nil)
+	v.appLang.SetSelectedIndex(indexOf(appLangKeys, cfg.AppLanguage))
 	v.preview = widget.NewLabel("")
 	v.preview.Wrapping = fyne.TextWrapWord
 	v.segments = widget.NewLabel("")
@@ -89,6 +103,7 @@ func newSettingsView(u *UI) *settingsView {
 		widget.NewFormItem(lang.L("settings.preview"), container.NewVBox(v.preview, v.segments)),
 		widget.NewFormItem(lang.L("settings.format"), v.format),
 		widget.NewFormItem(lang.L("settings.outdir"), container.NewBorder(nil, nil, nil, chooseDir, v.outdir)),
+		widget.NewFormItem(lang.L("settings.applang"), v.appLang),
 	)
 	v.content = container.NewVScroll(container.NewVBox(form, save, v.status))
 	v.updatePreview()
@@ -105,7 +120,7 @@ func (v *settingsView) updatePreview() {
 	if sender == "" {
 		sender = "kuvert"
 	}
-	tmpl := sms.Templates[v.smsLang.Selected]
+	tmpl := sms.Templates[langKeys[v.smsLang.SelectedIndex()]]
 	if t := v.u.config().SMS.Template; t != "" {
 		tmpl = t
 	}
@@ -128,10 +143,11 @@ func (v *settingsView) save() {
 	cfg.SMS.Provider = providerKeys[v.provider.SelectedIndex()]
 	cfg.SMS.From = strings.TrimSpace(v.from.Text)
 	cfg.SMS.Sender = strings.TrimSpace(v.sender.Text)
-	cfg.SMS.Language = v.smsLang.Selected
+	cfg.SMS.Language = langKeys[v.smsLang.SelectedIndex()]
 	cfg.Format = v.format.Selected
 	cfg.OutputDir = strings.TrimSpace(v.outdir.Text)
-	cfg.Language = v.smsLang.Selected
+	langChanged := cfg.AppLanguage != appLangKeys[v.appLang.SelectedIndex()]
+	cfg.AppLanguage = appLangKeys[v.appLang.SelectedIndex()]
 	if err := config.Save(v.u.deps.Home, cfg); err != nil {
 		v.status.SetText(friendly(err))
 		return
@@ -148,6 +164,10 @@ func (v *settingsView) save() {
 			return
 		}
 		v.token.SetText("")
+	}
+	if langChanged {
+		v.status.SetText(lang.L("settings.saved") + " " + lang.L("settings.applang.restart"))
+		return
 	}
 	v.status.SetText(lang.L("settings.saved"))
 }

@@ -37,7 +37,8 @@ shoot() { # view [files to open with]
 			xdotool mousemove $SHOT_CLICK click 1
 			sleep 3
 		fi
-		import -window root "$shot"
+		win=$(xdotool search --onlyvisible --name kuvert 2>/dev/null | head -n 1)
+		import -window "${win:-root}" "$shot"
 		kill $pid; wait $pid 2>/dev/null || true' sh "$out/$view.png" "$bin" "$@"
 	# A blank or missing window renders as one or two colours.
 	colours=$(identify -format %k "$out/$view.png")
