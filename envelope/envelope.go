@@ -78,6 +78,25 @@ type Delivered struct {
 // ErrSMS wraps SMS delivery failures (exit code 5).
 var ErrSMS = errors.New("the password could not be sent by SMS")
 
+// SMSError is an SMS that failed after sealing; it matches ErrSMS and the
+// provider's error. Kept is the archive's path when the archive stayed
+// (the sender chose the password), empty when it was removed because its
+// generated password reached nobody.
+type SMSError struct {
+	Err  error
+	Kept string
+}
+
+func (e *SMSError) Error() string {
+	msg := ErrSMS.Error() + ": " + e.Err.Error()
+	if e.Kept == "" {
+		return msg + "; the archive was removed, because its password reached nobody"
+	}
+	return msg + "; the archive " + e.Kept + " was kept: give the password another way"
+}
+
+func (e *SMSError) Unwrap() []error { return []error{ErrSMS, e.Err} }
+
 // Prepared is a validated SMS: the E.164 number and the template.
 type prepared struct {
 	to, masked, tmpl, ref string
@@ -181,12 +200,11 @@ func Seal(ctx context.Context, log *auditlog.Log, r Request) (*Result, error) {
 		}
 		_, lerr := log.Append(auditlog.Entry{Action: action, Refers: e.ID, Delivery: del, Details: details, Batch: r.Batch, Row: r.Row,
 			Archive: entry.Archive, Case: r.Case})
-		err := fmt.Errorf("%w: %w", ErrSMS, sendErr)
-		if generated {
-			err = fmt.Errorf("%w; the archive was removed, because its password reached nobody", err)
-		} else {
-			err = fmt.Errorf("%w; the archive %s was kept: give the password another way", err, res.Archive)
+		se := &SMSError{Err: sendErr}
+		if !generated {
+			se.Kept = res.Archive
 		}
+		var err error = se
 		if lerr != nil {
 			err = fmt.Errorf("%w (and the log could not record it: %v)", err, lerr)
 		}

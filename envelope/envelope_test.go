@@ -67,9 +67,35 @@ func TestSMSFailureRemovesArchive(t *testing.T) {
 	if _, err := os.Stat(so.Output); !os.IsNotExist(err) {
 		t.Fatal("archive kept although its password reached nobody")
 	}
+	var se *SMSError
+	if !errors.As(err, &se) || se.Kept != "" || !errors.As(err, new(*sms.ProviderError)) {
+		t.Fatalf("err = %#v: want an SMSError with nothing kept, wrapping the provider's error", err)
+	}
 	es, _ := l.Entries()
 	if es[len(es)-1].Action != auditlog.ActionSealFailed {
 		t.Fatalf("%+v", es)
+	}
+}
+
+// With the sender's own password the archive stays, and the error says
+// where, so the CLI and the desktop app need not guess.
+func TestSMSFailureKeepsArchiveWithOwnPassword(t *testing.T) {
+	l, so, _ := setup(t)
+	so.Password.Origin = "user"
+	_, err := Seal(context.Background(), l, Request{Seal: so, SMS: &SMS{Sender: &failingSender{}, To: "0701234567"}})
+	var se *SMSError
+	if !errors.As(err, &se) || se.Kept != so.Output || !errors.Is(err, ErrSMS) {
+		t.Fatalf("err = %v", err)
+	}
+	if _, err := os.Stat(so.Output); err != nil {
+		t.Fatalf("the archive is gone: %v", err)
+	}
+	if !strings.Contains(err.Error(), so.Output+" was kept") {
+		t.Errorf("message %q", err)
+	}
+	es, _ := l.Entries()
+	if es[len(es)-1].Action != auditlog.ActionSMS || es[len(es)-1].Delivery.Status != "failed" {
+		t.Fatalf("%+v", es[len(es)-1])
 	}
 }
 

@@ -35,10 +35,9 @@ var translations embed.FS
 // OS's own language alike, and the last ones added win. A German, Finnish
 // or bare "C" desktop thus sees Swedish (fyne's own dialog buttons still
 // follow the OS).
-func init() { applyLanguage("") }
-
+//
 // applyLanguage loads the window's texts: choice "sv" or "en", anything
-// else follows the OS. It must run before the widgets are built.
+// else follows the OS. New calls it before building the widgets.
 func applyLanguage(choice string) {
 	osLang, _ := locale.GetLanguage()
 	if choice != "sv" && choice != "en" {
@@ -119,9 +118,7 @@ func New(a fyne.App, w fyne.Window, d Deps) (*UI, error) {
 		d.Clipboard = a.Clipboard()
 	}
 	u := &UI{app: a, win: w, deps: d}
-	if l := u.config().AppLanguage; l != "" {
-		applyLanguage(l)
-	}
+	applyLanguage(u.config().AppLanguage)
 	if u.deps.OpenFolder == nil {
 		u.deps.OpenFolder = func(dir string) error { return a.OpenURL(folderURL(dir)) }
 	}

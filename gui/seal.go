@@ -495,15 +495,16 @@ func (v *sealView) start() {
 			v.cancelBtn.Hide()
 			v.progress.Hide()
 			v.validate()
-			// A cancelled SMS with the user's own password keeps its
-			// archive: say so rather than "nothing was saved".
-			if errors.Is(err, context.Canceled) && !(errors.Is(err, envelope.ErrSMS) && pw.Origin != "generated") {
+			// A failed (or cancelled) SMS with the user's own password
+			// keeps its archive: say so rather than "nothing was saved".
+			var smsErr *envelope.SMSError
+			kept := errors.As(err, &smsErr) && smsErr.Kept != ""
+			if errors.Is(err, context.Canceled) && !kept {
 				v.status.SetText(lang.L("seal.cancelled"))
 				return
 			}
-			if err != nil && errors.Is(err, envelope.ErrSMS) && pw.Origin != "generated" {
-				// The user's own password: the archive stays.
-				msg := smsFailure(err, lang.L("err.sms.kept", map[string]any{"Path": req.Seal.Output}))
+			if kept {
+				msg := smsFailure(err, lang.L("err.sms.kept", map[string]any{"Path": smsErr.Kept}))
 				dialog.ShowError(errors.New(msg), v.u.win)
 				v.status.SetText(msg)
 				return

@@ -1,6 +1,7 @@
 package gui
 
 import (
+	"slices"
 	"strings"
 
 	"fyne.io/fyne/v2"
@@ -40,14 +41,8 @@ var (
 	appLangKeys  = []string{"", "sv", "en"} // "" follows the OS
 )
 
-func indexOf(list []string, s string) int {
-	for i, x := range list {
-		if x == s {
-			return i
-		}
-	}
-	return 0
-}
+// indexOf is key's place in keys; an unknown key picks the first.
+func indexOf(keys []string, key string) int { return max(slices.Index(keys, key), 0) }
 
 func newSettingsView(u *UI) *settingsView {
 	v := &settingsView{u: u}
