@@ -11,6 +11,9 @@
 //	hashes.bin         the tree's stored hashes, a cache rebuilt if damaged
 //	.lock              the lock file that serialises writers
 //
+// The key folder holds log-signing.key (0600), log-signing.pub and a
+// .lock that serialises the key's creation on first use.
+//
 // The log never holds a password, a full phone number or a personnummer:
 // [Entry] fields are masked before they are written.
 package auditlog
@@ -102,49 +105,73 @@ func Open(o Options) (*Log, error) {
 	return &Log{dir: o.Dir, signer: signer, verifier: verifier, vkey: vkey, tool: tool, now: time.Now}, nil
 }
 
+// loadOrCreateKey reads the signing key pair, creating it on first use.
+// Creation happens under a lock in the key folder, and each file appears
+// whole (written aside, then renamed; the verifier key first), so
+// processes starting at once share one key and never read half of one.
 func loadOrCreateKey(dir string) (skey, vkey string, err error) {
-	sp, vp := filepath.Join(dir, signingKeyFile), filepath.Join(dir, verifierKeyFile)
-	if b, err := os.ReadFile(sp); err == nil {
-		skey = strings.TrimSpace(string(b))
-		v, err := os.ReadFile(vp)
-		if err != nil {
-			return "", "", fmt.Errorf("%s is missing", vp)
-		}
-		return skey, strings.TrimSpace(string(v)), nil
-	} else if !errors.Is(err, fs.ErrNotExist) {
-		return "", "", err
+	if skey, vkey, err := readKey(dir); !errors.Is(err, fs.ErrNotExist) {
+		return skey, vkey, err
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return "", "", err
+	}
+	unlock, err := takeLock(filepath.Join(dir, lockFile), false)
+	if err != nil {
+		return "", "", err
+	}
+	defer unlock()
+	if skey, vkey, err := readKey(dir); !errors.Is(err, fs.ErrNotExist) {
+		return skey, vkey, err // made by another process while we waited
 	}
 	skey, vkey, err = note.GenerateKey(rand.Reader, keyName)
 	if err != nil {
 		return "", "", err
 	}
-	// O_EXCL: two processes creating the key at once must not each write
-	// their own; the loser reads the winner's.
-	f, err := os.OpenFile(sp, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
-	if errors.Is(err, fs.ErrExist) {
-		time.Sleep(50 * time.Millisecond)
-		return loadOrCreateKey(dir)
+	if err := writeWhole(filepath.Join(dir, verifierKeyFile), vkey+"\n", 0o644); err != nil {
+		return "", "", err
 	}
+	return skey, vkey, writeWhole(filepath.Join(dir, signingKeyFile), skey+"\n", 0o600)
+}
+
+// readKey reads the key pair; fs.ErrNotExist means there is none yet.
+func readKey(dir string) (skey, vkey string, err error) {
+	sp, vp := filepath.Join(dir, signingKeyFile), filepath.Join(dir, verifierKeyFile)
+	b, err := os.ReadFile(sp)
 	if err != nil {
 		return "", "", err
 	}
-	if err := os.WriteFile(vp, []byte(vkey+"\n"), 0o644); err != nil {
-		f.Close()
-		os.Remove(sp)
-		return "", "", err
+	v, err := os.ReadFile(vp)
+	if err != nil {
+		// Not fs.ErrNotExist: a lost verifier key must not make a new pair.
+		return "", "", fmt.Errorf("%s is missing", vp)
 	}
-	if _, err := f.WriteString(skey + "\n"); err != nil {
-		f.Close()
-		os.Remove(sp)
-		return "", "", err
+	return strings.TrimSpace(string(b)), strings.TrimSpace(string(v)), nil
+}
+
+// writeWhole writes a file aside, syncs it and renames it into place.
+func writeWhole(path, data string, perm fs.FileMode) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".key-*.tmp")
+	if err != nil {
+		return err
 	}
-	if err := f.Sync(); err != nil {
-		return "", "", err
+	defer os.Remove(tmp.Name())
+	if err := tmp.Chmod(perm); err != nil {
+		tmp.Close()
+		return err
 	}
-	return skey, vkey, f.Close()
+	if _, err := tmp.WriteString(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
 }
 
 // VerifierKey is the public key an auditor keeps to check checkpoints
@@ -157,8 +184,11 @@ func (l *Log) Dir() string { return l.dir }
 func (l *Log) path(name string) string { return filepath.Join(l.dir, name) }
 
 // lock takes the writers' lock, waiting up to 30 s for another process.
-func (l *Log) lock(shared bool) (func(), error) {
-	fl := flock.New(l.path(lockFile))
+func (l *Log) lock(shared bool) (func(), error) { return takeLock(l.path(lockFile), shared) }
+
+// takeLock takes a file lock, waiting up to 30 s for another process.
+func takeLock(path string, shared bool) (func(), error) {
+	fl := flock.New(path)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	var ok bool

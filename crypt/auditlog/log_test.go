@@ -394,3 +394,49 @@ func TestNoSecretsInFiles(t *testing.T) {
 		}
 	}
 }
+
+// Processes opening a new log at the same moment (the desktop app and a
+// batch job on first use) share one signing key and never read half of
+// one.
+func TestKeyCreatedOnceUnderContention(t *testing.T) {
+	for round := 0; round < 20; round++ {
+		dir := t.TempDir()
+		type pair struct{ s, v string }
+		got := make(chan pair, 16)
+		errs := make(chan error, 16)
+		var wg sync.WaitGroup
+		for i := 0; i < 16; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				s, v, err := loadOrCreateKey(dir)
+				if err != nil {
+					errs <- err
+					return
+				}
+				got <- pair{s, v}
+			}()
+		}
+		wg.Wait()
+		close(got)
+		close(errs)
+		for err := range errs {
+			t.Fatalf("round %d: %v", round, err)
+		}
+		var first pair
+		for p := range got {
+			if first == (pair{}) {
+				first = p
+			}
+			if p != first || p.s == "" || p.v == "" {
+				t.Fatalf("round %d: keys differ or are empty: %q / %q", round, p.v, first.v)
+			}
+		}
+		if fi, err := os.Stat(filepath.Join(dir, signingKeyFile)); err != nil || fi.Mode().Perm() != 0o600 {
+			t.Fatalf("private key: %v %v", fi, err)
+		}
+		if fi, err := os.Stat(filepath.Join(dir, verifierKeyFile)); err != nil || fi.Mode().Perm() != 0o644 {
+			t.Fatalf("verifier key: %v %v", fi, err)
+		}
+	}
+}
