@@ -60,7 +60,7 @@ test: deps
 	$(GO) vet ./...
 	$(GO) test -count=1 ./...
 	CGO_ENABLED=0 $(GO) test -count=1 ./gui/
-	$(GO) test -race -count=1 ./gui/ ./envelope/ ./batch/ ./crypt/auditlog/ ./sms/
+	$(GO) test -race -count=1 ./gui/ ./envelope/ ./batch/ ./auditlog/ ./sms/
 	$(MAKE) --no-print-directory gui-smoke
 
 # The desktop app (cgo). On Windows desktops use `make gui-windows`.
@@ -89,7 +89,7 @@ gui-windows:
 bench: deps build
 	./scripts/bench.sh
 	./scripts/bench-batch.sh
-	$(GO) test -run '^$$' -bench . -benchmem ./crypt/ ./crypt/auditlog/ ./crypt/guard/
+	$(GO) test -run '^$$' -bench . -benchmem ./crypt/ ./auditlog/ ./scan/
 
 # fuzz: a short run of every fuzz target (longer: FUZZTIME=10m make fuzz).
 FUZZTIME ?= 60s

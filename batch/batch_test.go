@@ -11,7 +11,7 @@ import (
 	"testing"
 
 	"github.com/kuvert-app/kuvert/crypt"
-	"github.com/kuvert-app/kuvert/crypt/auditlog"
+	"github.com/kuvert-app/kuvert/auditlog"
 	"github.com/kuvert-app/kuvert/sms"
 	"github.com/kuvert-app/kuvert/sms/twilio"
 	"github.com/kuvert-app/kuvert/sms/twilio/twiliotest"

@@ -16,7 +16,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/kuvert-app/kuvert/crypt"
-	"github.com/kuvert-app/kuvert/crypt/pnr"
+	"github.com/kuvert-app/kuvert/personnummer"
 	"github.com/kuvert-app/kuvert/sms"
 	"golang.org/x/text/encoding/charmap"
 )
@@ -201,7 +201,7 @@ func Load(path string, o LoadOptions) (*Manifest, error) {
 		if row.Output != "" {
 			if strings.ContainsAny(row.Output, `/\`) {
 				probs = append(probs, "output must be a file name, not a path")
-			} else if len(pnr.FindAll(row.Output)) > 0 {
+			} else if len(personnummer.FindAll(row.Output)) > 0 {
 				probs = append(probs, "output name holds a personnummer")
 			}
 			key := strings.ToLower(row.Output)
@@ -231,7 +231,7 @@ func defaultName(r Row) string {
 	if base == "" {
 		base = strings.TrimSuffix(filepath.Base(r.Files[0]), filepath.Ext(r.Files[0]))
 	}
-	base = pnr.MaskWith(base, "xxxx")
+	base = personnummer.MaskWith(base, "xxxx")
 	base = strings.Map(func(c rune) rune {
 		if strings.ContainsRune(`<>:"/\|?*`, c) || c < 32 {
 			return '_'

@@ -17,9 +17,11 @@ import (
 	"time"
 
 	"filippo.io/age"
+	"github.com/kuvert-app/kuvert/auditlog"
 	"github.com/kuvert-app/kuvert/crypt"
-	"github.com/kuvert-app/kuvert/crypt/auditlog"
 	"github.com/kuvert-app/kuvert/envelope"
+	"github.com/kuvert-app/kuvert/internal/atomicfile"
+	"github.com/kuvert-app/kuvert/internal/excelcsv"
 	"github.com/kuvert-app/kuvert/sms"
 )
 
@@ -381,11 +383,7 @@ func (l *limitedSender) Send(ctx context.Context, m sms.Message) (sms.Receipt, e
 
 func writeState(dir string, m *Manifest, sum *Summary) error {
 	b, _ := json.MarshalIndent(state{BatchID: m.ID, Manifest: m.Path, Updated: time.Now().Format(time.RFC3339), Rows: sum.Rows}, "", "  ")
-	tmp := filepath.Join(dir, ".state.json.tmp")
-	if err := os.WriteFile(tmp, b, 0o600); err != nil {
-		return err
-	}
-	return os.Rename(tmp, filepath.Join(dir, "state.json"))
+	return atomicfile.WriteFile(filepath.Join(dir, "state.json"), b, 0o600)
 }
 
 // writeReport writes report.csv the way Swedish Excel opens it: UTF-8
@@ -393,30 +391,14 @@ func writeState(dir string, m *Manifest, sum *Summary) error {
 func writeReport(path string, sum *Summary) error {
 	rows := append([]RowResult(nil), sum.Rows...)
 	sort.Slice(rows, func(i, j int) bool { return rows[i].Row < rows[j].Row })
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-	if err != nil {
-		return err
-	}
-	f.WriteString("\uFEFF")
-	w := csv.NewWriter(f)
-	w.Comma, w.UseCRLF = ';', true
-	w.Write([]string{"rad", "namn", "mobil", "arkiv", "sha256", "sms_id", "sms_status", "resultat", "fel"})
-	for _, r := range rows {
-		w.Write([]string{strconv.Itoa(r.Row), excelSafe(r.Name), excelSafe(r.To), filepath.Base(r.Archive), r.SHA256, r.SMSID, r.SMSStatus, r.Result, excelSafe(r.Error)})
-	}
-	w.Flush()
-	if err := w.Error(); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
-}
-
-func excelSafe(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
+	return atomicfile.Write(path, 0o600, func(f *os.File) error {
+		w := excelcsv.New(f)
+		w.Write("rad", "namn", "mobil", "arkiv", "sha256", "sms_id", "sms_status", "resultat", "fel")
+		for _, r := range rows {
+			w.Write(strconv.Itoa(r.Row), r.Name, r.To, filepath.Base(r.Archive), r.SHA256, r.SMSID, r.SMSStatus, r.Result, r.Error)
+		}
+		return w.Flush()
+	})
 }
 
 // passwordFile is the --password-out CSV (mode 0600), appended and synced
@@ -466,7 +448,7 @@ func (p *passwordFile) add(r Row, archive, pw string) error {
 	var b strings.Builder
 	w := csv.NewWriter(&b)
 	w.Comma, w.UseCRLF = ';', true
-	w.Write([]string{strconv.Itoa(r.Num), excelSafe(r.Name), filepath.Base(archive), pw})
+	w.Write([]string{strconv.Itoa(r.Num), excelcsv.Safe(r.Name), filepath.Base(archive), pw})
 	w.Flush()
 	if _, err := p.f.WriteString(b.String()); err != nil {
 		return err

@@ -14,6 +14,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/kuvert-app/kuvert/internal/atomicfile"
 )
 
 // Home returns the state folder, without creating it.
@@ -87,17 +89,5 @@ func Save(home string, c *Config) error {
 	if err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(home, ".config-*.tmp")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(append(b, '\n')); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), Path(home))
+	return atomicfile.WriteFile(Path(home), append(b, '\n'), 0o600)
 }

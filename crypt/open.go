@@ -15,6 +15,8 @@ import (
 
 	"filippo.io/age"
 	"filippo.io/age/armor"
+
+	"github.com/kuvert-app/kuvert/internal/bytesize"
 )
 
 // Limits bound what opening an archive may produce, against decompression
@@ -200,7 +202,7 @@ func openAgeSource(f *os.File, size int64, info Info, path string, o OpenOptions
 		return fail(err)
 	}
 	if ptSize > o.Limits.MaxTotal {
-		return fail(fmt.Errorf("%w: the contents exceed %s, the size limit", ErrUnsafe, HumanSize(o.Limits.MaxTotal)))
+		return fail(fmt.Errorf("%w: the contents exceed %s, the size limit", ErrUnsafe, bytesize.Human(o.Limits.MaxTotal)))
 	}
 	if zr, entries, ok := markedZip(pt, ptSize, o.Limits, bundleComment); ok {
 		s := plainSource(zr, entries)

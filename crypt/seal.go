@@ -13,7 +13,7 @@ import (
 
 	"filippo.io/age"
 	"filippo.io/age/armor"
-	"github.com/kuvert-app/kuvert/crypt/pnr"
+	"github.com/kuvert-app/kuvert/personnummer"
 	yzip "github.com/yeka/zip"
 )
 
@@ -82,7 +82,7 @@ func DefaultOutput(inputs []Input, f Format, armor bool, userPaths []string) str
 	// A personnummer never goes into the archive's name (it travels in
 	// the clear, in the e-mail): mask it with "xxxx" ('*' is not allowed
 	// in Windows file names).
-	base = pnr.MaskWith(base, "xxxx")
+	base = personnummer.MaskWith(base, "xxxx")
 	stem := strings.TrimSuffix(base, filepath.Ext(base))
 	if stem == "" {
 		stem = base

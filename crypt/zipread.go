@@ -12,6 +12,8 @@ import (
 	"time"
 
 	yzip "github.com/yeka/zip"
+
+	"github.com/kuvert-app/kuvert/internal/bytesize"
 )
 
 // zipEntry is what the reader needs of one central-directory record, cross
@@ -148,7 +150,7 @@ func checkZip(ra io.ReaderAt, size int64, lim Limits, plainOK bool) (*stdzip.Rea
 			}
 		}
 		if e.size > lim.MaxTotal-total {
-			return nil, nil, fmt.Errorf("%w: the contents exceed %s, the size limit", ErrUnsafe, HumanSize(lim.MaxTotal))
+			return nil, nil, fmt.Errorf("%w: the contents exceed %s, the size limit", ErrUnsafe, bytesize.Human(lim.MaxTotal))
 		}
 		total += e.size
 		if e.size > 1<<20 && e.size/max(e.csize, 1) > lim.MaxRatio {
@@ -294,17 +296,3 @@ func (s *safeReadCloser) Read(p []byte) (n int, err error) {
 }
 
 func (s *safeReadCloser) Close() error { return s.rc.Close() }
-
-// HumanSize writes a byte count for people: 512 B, 48.2 KiB, 1.5 GiB.
-func HumanSize(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
-}

@@ -10,8 +10,8 @@ import (
 	"time"
 
 	gomail "github.com/emersion/go-message/mail"
-	"github.com/kuvert-app/kuvert/crypt/guard"
-	"github.com/kuvert-app/kuvert/crypt/pnr"
+	"github.com/kuvert-app/kuvert/scan"
+	"github.com/kuvert-app/kuvert/personnummer"
 )
 
 // Draft describes the e-mail draft kuvert writes beside an archive.
@@ -29,8 +29,8 @@ var DefaultSubject = map[string]string{"sv": "Krypterad bilaga", "en": "Encrypte
 
 // CheckSubject refuses a subject with a personnummer in it.
 func CheckSubject(s string) error {
-	if m := pnr.FindAll(s); len(m) > 0 {
-		return fmt.Errorf("%w: the subject holds a personnummer (%s); subjects travel in the clear and are logged", guard.ErrSensitive, m[0].Masked)
+	if m := personnummer.FindAll(s); len(m) > 0 {
+		return fmt.Errorf("%w: the subject holds a personnummer (%s); subjects travel in the clear and are logged", scan.ErrSensitive, m[0].Masked)
 	}
 	return nil
 }

@@ -11,7 +11,7 @@ import (
 	"testing"
 
 	gomail "github.com/emersion/go-message/mail"
-	"github.com/kuvert-app/kuvert/crypt/guard"
+	"github.com/kuvert-app/kuvert/scan"
 )
 
 // The draft parses as MIME, carries the archive byte for byte, is marked
@@ -73,7 +73,7 @@ func TestDraft(t *testing.T) {
 	if _, err := WriteDraft(arch, Draft{To: "a@example.se"}); err == nil {
 		t.Fatal("overwrote a draft without force")
 	}
-	if _, err := WriteDraft(arch, Draft{To: "a@example.se", Subject: "Lön för 811218-9876", Force: true}); !errors.Is(err, guard.ErrSensitive) {
+	if _, err := WriteDraft(arch, Draft{To: "a@example.se", Subject: "Lön för 811218-9876", Force: true}); !errors.Is(err, scan.ErrSensitive) {
 		t.Fatalf("personnummer in subject: %v", err)
 	}
 	if _, err := WriteDraft(arch, Draft{To: "inte en adress", Force: true}); err == nil {

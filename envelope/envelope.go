@@ -20,9 +20,9 @@ import (
 	"path/filepath"
 
 	"github.com/kuvert-app/kuvert/crypt"
-	"github.com/kuvert-app/kuvert/crypt/auditlog"
-	"github.com/kuvert-app/kuvert/crypt/guard"
-	"github.com/kuvert-app/kuvert/crypt/pnr"
+	"github.com/kuvert-app/kuvert/auditlog"
+	"github.com/kuvert-app/kuvert/scan"
+	"github.com/kuvert-app/kuvert/personnummer"
 	"github.com/kuvert-app/kuvert/sms"
 )
 
@@ -137,8 +137,8 @@ func Seal(ctx context.Context, log *auditlog.Log, r Request) (*Result, error) {
 			return nil, err
 		}
 	}
-	if m := pnr.FindAll(filepath.Base(r.Seal.Output)); len(m) > 0 {
-		return nil, fmt.Errorf("%w: the archive name %s holds a personnummer (%s), and it travels in the clear", guard.ErrSensitive, pnr.MaskWith(filepath.Base(r.Seal.Output), "xxxx"), m[0].Masked)
+	if m := personnummer.FindAll(filepath.Base(r.Seal.Output)); len(m) > 0 {
+		return nil, fmt.Errorf("%w: the archive name %s holds a personnummer (%s), and it travels in the clear", scan.ErrSensitive, personnummer.MaskWith(filepath.Base(r.Seal.Output), "xxxx"), m[0].Masked)
 	}
 	sc, err := scanInputs(ctx, r.Seal.Inputs, r.NoScan)
 	if err != nil {
@@ -228,22 +228,22 @@ func scanInputs(ctx context.Context, ins []crypt.Input, noScan bool) (Scan, erro
 		if err := ctx.Err(); err != nil {
 			return sc, err
 		}
-		names := len(pnr.FindAll(in.Name))
+		names := len(personnummer.FindAll(in.Name))
 		if names > 0 {
 			sc.NamesHidden = true
 		}
 		n := names
 		if !noScan {
-			rep, err := guard.File(in.Path)
+			rep, err := scan.File(in.Path)
 			if err != nil {
 				return sc, fmt.Errorf("%w: %v", crypt.ErrInput, err)
 			}
 			if !rep.Scanned {
 				sc.NotScanned = append(sc.NotScanned, in.Name)
 			}
-			// guard.File counts the file's own name too; in.Name (the
+			// scan.File counts the file's own name too; in.Name (the
 			// path inside the archive) was counted above.
-			n += rep.Count() - len(guard.Name(in.Path))
+			n += rep.Count() - len(scan.Name(in.Path))
 		}
 		sc.Personnummer += n
 		if n > 0 {

@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/kuvert-app/kuvert/crypt"
-	"github.com/kuvert-app/kuvert/crypt/auditlog"
+	"github.com/kuvert-app/kuvert/auditlog"
 	"github.com/kuvert-app/kuvert/sms"
 )
 

@@ -21,7 +21,7 @@ import (
 	"fyne.io/fyne/v2/lang"
 	"github.com/jeandeaual/go-locale"
 	"github.com/kuvert-app/kuvert/config"
-	"github.com/kuvert-app/kuvert/crypt/auditlog"
+	"github.com/kuvert-app/kuvert/auditlog"
 	"github.com/zalando/go-keyring"
 )
 

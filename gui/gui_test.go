@@ -27,7 +27,7 @@ import (
 
 	"github.com/kuvert-app/kuvert/config"
 	"github.com/kuvert-app/kuvert/crypt"
-	"github.com/kuvert-app/kuvert/crypt/auditlog"
+	"github.com/kuvert-app/kuvert/auditlog"
 	"github.com/kuvert-app/kuvert/sms"
 	"github.com/kuvert-app/kuvert/sms/twilio/twiliotest"
 )

@@ -20,10 +20,11 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/kuvert-app/kuvert/auditlog"
 	"github.com/kuvert-app/kuvert/crypt"
-	"github.com/kuvert-app/kuvert/crypt/auditlog"
-	"github.com/kuvert-app/kuvert/crypt/guard"
 	"github.com/kuvert-app/kuvert/envelope"
+	"github.com/kuvert-app/kuvert/internal/bytesize"
+	"github.com/kuvert-app/kuvert/scan"
 	"github.com/kuvert-app/kuvert/sms"
 	"github.com/kuvert-app/kuvert/sms/providers"
 )
@@ -96,7 +97,7 @@ func newSealView(u *UI) *sealView {
 			f := v.files[id]
 			v.mu.Unlock()
 			row := o.(*fyne.Container)
-			row.Objects[0].(*widget.Label).SetText(fmt.Sprintf("%s  (%s)", filepath.Base(f.path), crypt.HumanSize(f.size)))
+			row.Objects[0].(*widget.Label).SetText(fmt.Sprintf("%s  (%s)", filepath.Base(f.path), bytesize.Human(f.size)))
 			right := row.Objects[2].(*fyne.Container)
 			warn, pnr := right.Objects[0].(*widget.Icon), right.Objects[1].(*widget.Label)
 			if f.pnr > 0 {
@@ -328,7 +329,7 @@ func (v *sealView) addPaths(paths []string) {
 	go func() {
 		defer v.work.Done()
 		for _, p := range addedPaths {
-			rep, err := guard.File(p)
+			rep, err := scan.File(p)
 			if err != nil {
 				continue
 			}
@@ -639,7 +640,7 @@ func friendly(err error) string {
 		return lang.L("err.log")
 	case errors.Is(err, syscall.ENOSPC):
 		return lang.L("err.disk")
-	case errors.Is(err, guard.ErrSensitive):
+	case errors.Is(err, scan.ErrSensitive):
 		return lang.L("err.sensitive", map[string]any{"Detail": detail})
 	case errors.Is(err, crypt.ErrInput), errors.Is(err, crypt.ErrWeakPassword), errors.Is(err, crypt.ErrExists):
 		return lang.L("err.input", map[string]any{"Detail": detail})

@@ -14,8 +14,8 @@ import (
 	"strings"
 
 	"github.com/kuvert-app/kuvert/crypt"
-	"github.com/kuvert-app/kuvert/crypt/auditlog"
-	"github.com/kuvert-app/kuvert/crypt/guard"
+	"github.com/kuvert-app/kuvert/auditlog"
+	"github.com/kuvert-app/kuvert/scan"
 	"github.com/kuvert-app/kuvert/envelope"
 	"github.com/kuvert-app/kuvert/sms"
 	"github.com/spf13/cobra"
@@ -129,7 +129,7 @@ func exitCode(err error) int {
 		return ExitUsage
 	case errors.Is(err, auditlog.ErrTampered):
 		return ExitLogInvalid
-	case errors.Is(err, guard.ErrSensitive):
+	case errors.Is(err, scan.ErrSensitive):
 		return ExitSensitive
 	case errors.Is(err, envelope.ErrSMS), errors.Is(err, sms.ErrNotDelivered):
 		return ExitSMS

@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 
-	"github.com/kuvert-app/kuvert/crypt"
 	"github.com/spf13/cobra"
+
+	"github.com/kuvert-app/kuvert/crypt"
+	"github.com/kuvert-app/kuvert/internal/bytesize"
 )
 
 // DecryptOptions are the flags of `kuvert decrypt` and `kuvert verify`.
@@ -142,7 +144,7 @@ func runList(ctx context.Context, s *IOStreams, o *DecryptOptions, info crypt.In
 		return writeJSON(s, entries)
 	}
 	for _, e := range entries {
-		fmt.Fprintf(s.Out, "%10s  %s  %s\n", crypt.HumanSize(e.Size), e.Modified.Local().Format("2006-01-02 15:04"), e.Name)
+		fmt.Fprintf(s.Out, "%10s  %s  %s\n", bytesize.Human(e.Size), e.Modified.Local().Format("2006-01-02 15:04"), e.Name)
 	}
 	return nil
 }

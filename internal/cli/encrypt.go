@@ -6,10 +6,12 @@ import (
 	"fmt"
 
 	"filippo.io/age"
+	"github.com/spf13/cobra"
+
 	"github.com/kuvert-app/kuvert/crypt"
 	"github.com/kuvert-app/kuvert/envelope"
+	"github.com/kuvert-app/kuvert/internal/bytesize"
 	"github.com/kuvert-app/kuvert/sms"
-	"github.com/spf13/cobra"
 )
 
 // EncryptOptions are the flags of `kuvert encrypt`.
@@ -251,7 +253,7 @@ func runEncrypt(ctx context.Context, s *IOStreams, g *globalOptions, o *EncryptO
 		return enc.Encode(r)
 	}
 	if !o.Quiet {
-		fmt.Fprintf(s.ErrOut, "Krypterat / Sealed: %s (%s, %d %s, %s)\n", res.Archive, formatName(res.Format), len(res.Files), plural(len(res.Files), "fil/file", "filer/files"), crypt.HumanSize(res.Size))
+		fmt.Fprintf(s.ErrOut, "Krypterat / Sealed: %s (%s, %d %s, %s)\n", res.Archive, formatName(res.Format), len(res.Files), plural(len(res.Files), "fil/file", "filer/files"), bytesize.Human(res.Size))
 	}
 	if !o.Quiet {
 		sc := sealed.Scan

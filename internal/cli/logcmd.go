@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/kuvert-app/kuvert/config"
-	"github.com/kuvert-app/kuvert/crypt/auditlog"
+	"github.com/kuvert-app/kuvert/auditlog"
 	"github.com/spf13/cobra"
 )
 

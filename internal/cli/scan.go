@@ -4,7 +4,7 @@ import (
 	"fmt"
 
 	"github.com/kuvert-app/kuvert/crypt"
-	"github.com/kuvert-app/kuvert/crypt/guard"
+	"github.com/kuvert-app/kuvert/scan"
 	"github.com/spf13/cobra"
 )
 
@@ -25,13 +25,13 @@ Exit code 7 when anything is found, 0 when nothing is.`,
 			if err != nil {
 				return err
 			}
-			var reports []*guard.Report
+			var reports []*scan.Report
 			total, files, notScanned := 0, 0, 0
 			for _, in := range inputs {
 				if err := cmd.Context().Err(); err != nil {
 					return err
 				}
-				r, err := guard.File(in.Path)
+				r, err := scan.File(in.Path)
 				if err != nil {
 					return fmt.Errorf("%w: %v", crypt.ErrInput, err)
 				}
@@ -68,7 +68,7 @@ Exit code 7 when anything is found, 0 when nothing is.`,
 				fmt.Fprintf(s.ErrOut, "%d personnummer i %d av %d filer / in %d of %d files; %d inte skannade / not scanned\n", total, files, len(inputs), files, len(inputs), notScanned)
 			}
 			if total > 0 {
-				return codeError{fmt.Errorf("%w: %d personnummer", guard.ErrSensitive, total), ExitSensitive}
+				return codeError{fmt.Errorf("%w: %d personnummer", scan.ErrSensitive, total), ExitSensitive}
 			}
 			return nil
 		},

@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/kuvert-app/kuvert/config"
-	"github.com/kuvert-app/kuvert/crypt/auditlog"
+	"github.com/kuvert-app/kuvert/auditlog"
 	"github.com/kuvert-app/kuvert/envelope"
 	"github.com/kuvert-app/kuvert/sms"
 	"github.com/kuvert-app/kuvert/sms/providers"

@@ -1,4 +1,4 @@
-// Package guard finds Swedish personnummer and samordningsnummer in the
+// Package scan finds Swedish personnummer and samordningsnummer in the
 // files staff send — text and CSV (UTF-8, UTF-16 or Windows-1252), xlsx,
 // docx, odt and ods — and in file names, so kuvert can keep them out of
 // everything that travels in the clear.
@@ -6,7 +6,7 @@
 // It reports where a number is and its masked form (19850312-****), never
 // the number. A format it cannot read is reported as not scanned, never
 // as clean. Large text files are streamed.
-package guard
+package scan
 
 import (
 	"archive/zip"
@@ -21,7 +21,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/kuvert-app/kuvert/crypt/pnr"
+	"github.com/kuvert-app/kuvert/personnummer"
 	"github.com/xuri/excelize/v2"
 	"golang.org/x/text/encoding/charmap"
 	"golang.org/x/text/encoding/unicode"
@@ -58,7 +58,7 @@ const MaxFindings = 1000
 // Name scans a file name (its base name).
 func Name(path string) []Finding {
 	var out []Finding
-	for _, m := range pnr.FindAll(filepath.Base(path)) {
+	for _, m := range personnummer.FindAll(filepath.Base(path)) {
 		out = append(out, Finding{Place: "file name", Masked: m.Masked, Coordination: m.Coordination})
 	}
 	return out
@@ -125,10 +125,10 @@ func File(path string) (*Report, error) {
 // room, so a file with a million numbers costs no formatting.
 func (r *Report) add(place func() string, b []byte) {
 	if len(r.Findings) >= MaxFindings {
-		r.Total += pnr.Count(b)
+		r.Total += personnummer.Count(b)
 		return
 	}
-	ms := pnr.FindAllBytes(b)
+	ms := personnummer.FindAllBytes(b)
 	if len(ms) == 0 {
 		return
 	}

@@ -1,4 +1,4 @@
-package guard
+package scan
 
 import (
 	"archive/zip"
@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/kuvert-app/kuvert/crypt/pnr"
+	"github.com/kuvert-app/kuvert/personnummer"
 	"github.com/xuri/excelize/v2"
 	"golang.org/x/text/encoding/charmap"
 )
@@ -20,7 +20,7 @@ import (
 func makePnr(date string, nnn int) string {
 	nine := fmt.Sprintf("%s%03d", date, nnn)
 	for c := 0; c <= 9; c++ {
-		if pnr.Valid(nine + fmt.Sprint(c)) {
+		if personnummer.Valid(nine + fmt.Sprint(c)) {
 			return nine[:6] + "-" + nine[6:] + fmt.Sprint(c)
 		}
 	}
@@ -43,7 +43,7 @@ func TestPositives(t *testing.T) {
 		for _, form := range []string{p, strings.ReplaceAll(p, "-", ""), century + p, century + strings.ReplaceAll(p, "-", ""), strings.ReplaceAll(p, "-", "+")} {
 			total++
 			text := "Namn: Åsa Öberg;" + form + ";Förskola"
-			ms := pnr.FindAll(text)
+			ms := personnummer.FindAll(text)
 			datePart := strings.TrimRight(form[:len(form)-4], "-+")
 			if len(ms) == 1 && ms[0].Masked[:len(datePart)] == datePart && strings.HasSuffix(ms[0].Masked, "****") && len(ms[0].Masked) == len(datePart)+5 {
 				found++
@@ -77,7 +77,7 @@ func TestLookAlikes(t *testing.T) {
 			fmt.Sprintf("%09d", r.IntN(1e9)),
 			fmt.Sprintf("8327-9, %03d %03d %03d-%d", r.IntN(1000), r.IntN(1000), r.IntN(1000), r.IntN(10)),
 		} {
-			if ms := pnr.FindAll("x " + s + " y"); len(ms) > 0 {
+			if ms := personnummer.FindAll("x " + s + " y"); len(ms) > 0 {
 				never++
 				t.Errorf("%q fired: %+v", s, ms)
 			}
@@ -86,11 +86,11 @@ func TestLookAlikes(t *testing.T) {
 	hits10, hitsMob := 0, 0
 	const n = 100000
 	for i := 0; i < n; i++ {
-		if pnr.Count([]byte(fmt.Sprintf("order %010d.", r.Int64N(1e10)))) > 0 {
+		if personnummer.Count([]byte(fmt.Sprintf("order %010d.", r.Int64N(1e10)))) > 0 {
 			hits10++
 		}
 		mob := fmt.Sprintf("07%d%07d", []int{0, 2, 3, 6, 9}[r.IntN(5)], r.IntN(1e7))
-		if pnr.Count([]byte("tel "+mob)) > 0 {
+		if personnummer.Count([]byte("tel "+mob)) > 0 {
 			hitsMob++
 		}
 	}
@@ -106,7 +106,7 @@ const p1 = "811218-9876" // valid
 var p2 = "19" + makePnr("850312", 313)
 
 func TestFormats(t *testing.T) {
-	if !pnr.Valid(p2) {
+	if !personnummer.Valid(p2) {
 		t.Fatalf("fixture %s invalid", p2)
 	}
 	dir := t.TempDir()

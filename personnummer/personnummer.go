@@ -1,4 +1,4 @@
-// Package pnr recognises Swedish personnummer and samordningsnummer and
+// Package personnummer recognises Swedish personnummer and samordningsnummer and
 // masks them, so that they stay out of everything kuvert writes in the
 // clear: log entries, archive names, e-mail subjects.
 //
@@ -6,7 +6,7 @@
 // day + 60) and its Luhn check digit is right; Luhn alone would pass about
 // one random 10-digit string in ten. The package never returns or logs a
 // full number, only masked forms such as 19850312-****.
-package pnr
+package personnummer
 
 import (
 	"strings"

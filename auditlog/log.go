@@ -38,6 +38,7 @@ import (
 	"time"
 
 	"github.com/gofrs/flock"
+	"github.com/kuvert-app/kuvert/internal/atomicfile"
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
 )
@@ -128,10 +129,10 @@ func loadOrCreateKey(dir string) (skey, vkey string, err error) {
 	if err != nil {
 		return "", "", err
 	}
-	if err := writeWhole(filepath.Join(dir, verifierKeyFile), vkey+"\n", 0o644); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(dir, verifierKeyFile), []byte(vkey+"\n"), 0o644); err != nil {
 		return "", "", err
 	}
-	return skey, vkey, writeWhole(filepath.Join(dir, signingKeyFile), skey+"\n", 0o600)
+	return skey, vkey, atomicfile.WriteFile(filepath.Join(dir, signingKeyFile), []byte(skey+"\n"), 0o600)
 }
 
 // readKey reads the key pair; fs.ErrNotExist means there is none yet.
@@ -147,31 +148,6 @@ func readKey(dir string) (skey, vkey string, err error) {
 		return "", "", fmt.Errorf("%s is missing", vp)
 	}
 	return strings.TrimSpace(string(b)), strings.TrimSpace(string(v)), nil
-}
-
-// writeWhole writes a file aside, syncs it and renames it into place.
-func writeWhole(path, data string, perm fs.FileMode) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".key-*.tmp")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(perm); err != nil {
-		tmp.Close()
-		return err
-	}
-	if _, err := tmp.WriteString(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }
 
 // VerifierKey is the public key an auditor keeps to check checkpoints

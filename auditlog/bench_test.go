@@ -5,7 +5,7 @@ import (
 )
 
 // Targets (issue 3): append under 5 ms and verify under 2 s with 100,000
-// entries in the log. Run: go test -bench . -benchtime 20x ./crypt/auditlog
+// entries in the log. Run: go test -bench . -benchtime 20x ./auditlog
 
 func bigLog(b *testing.B, n int) *Log {
 	l, _ := newLog(b)

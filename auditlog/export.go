@@ -1,36 +1,23 @@
 package auditlog
 
 import (
-	"encoding/csv"
 	"io"
 	"strconv"
 	"strings"
+
+	"github.com/kuvert-app/kuvert/internal/excelcsv"
 )
 
 var csvHeader = []string{"löpnummer", "id", "tid", "handläggare", "namn", "dator", "åtgärd", "format",
 	"arkiv", "storlek_byte", "sha256", "filer", "lösenord", "styrka_bitar", "personnummer_antal",
 	"diarienummer", "anteckning", "mottagare", "leverantör", "meddelande_id", "sms_status", "detaljer"}
 
-// excelSafe defuses cells that Excel would evaluate as formulas (CSV
-// injection through a crafted file name).
-func excelSafe(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
-}
-
 // ExportCSV writes entries the way Swedish Excel opens them with a
 // double-click: UTF-8 with BOM, semicolons, CRLF, Swedish column names,
 // decimal commas, formula-looking cells defused.
 func ExportCSV(w io.Writer, es []Entry) error {
-	if _, err := io.WriteString(w, "\uFEFF"); err != nil {
-		return err
-	}
-	cw := csv.NewWriter(w)
-	cw.Comma = ';'
-	cw.UseCRLF = true
-	cw.Write(csvHeader)
+	cw := excelcsv.New(w)
+	cw.Write(csvHeader...)
 	for _, e := range es {
 		var files []string
 		for _, f := range e.Files {
@@ -51,11 +38,7 @@ func ExportCSV(w io.Writer, es []Entry) error {
 		if d := e.Delivery; d != nil {
 			row[17], row[18], row[19], row[20] = d.To, d.Provider, d.MessageID, d.Status
 		}
-		for i := range row {
-			row[i] = excelSafe(row[i])
-		}
-		cw.Write(row)
+		cw.Write(row...)
 	}
-	cw.Flush()
-	return cw.Error()
+	return cw.Flush()
 }

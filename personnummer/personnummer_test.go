@@ -1,4 +1,4 @@
-package pnr
+package personnummer
 
 import (
 	"strings"

@@ -5,7 +5,7 @@ import (
 	"encoding/hex"
 	"time"
 
-	"github.com/kuvert-app/kuvert/crypt/pnr"
+	"github.com/kuvert-app/kuvert/personnummer"
 )
 
 // Actions recorded in the log.
@@ -81,15 +81,15 @@ func (e *Entry) When() time.Time {
 // that nothing the log holds is itself sensitive.
 func (e *Entry) sanitize() {
 	if e.Archive != nil {
-		e.Archive.Name = pnr.Mask(e.Archive.Name)
+		e.Archive.Name = personnummer.Mask(e.Archive.Name)
 	}
 	for i := range e.Files {
-		e.Files[i].Name = pnr.Mask(e.Files[i].Name)
+		e.Files[i].Name = personnummer.Mask(e.Files[i].Name)
 	}
-	e.Case = pnr.Mask(e.Case)
-	e.Note = pnr.Mask(e.Note)
-	e.Details = pnr.Mask(e.Details)
-	e.OperatorName = pnr.Mask(e.OperatorName)
+	e.Case = personnummer.Mask(e.Case)
+	e.Note = personnummer.Mask(e.Note)
+	e.Details = personnummer.Mask(e.Details)
+	e.OperatorName = personnummer.Mask(e.OperatorName)
 }
 
 func newID(t time.Time) string {

@@ -1,0 +1,64 @@
+// Package atomicfile writes a file so that readers see either the old
+// version or the whole new one, never half of it: the data is written to
+// a temporary file in the same folder, synced, and renamed into place.
+//
+// It must never leave its temporary file behind on failure, and never
+// replace the target before the new data is on disk.
+package atomicfile
+
+import (
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+// WriteFile writes data to path with mode perm, atomically and durably.
+// The folder must exist.
+func WriteFile(path string, data []byte, perm fs.FileMode) error {
+	return Write(path, perm, func(f *os.File) error {
+		_, err := f.Write(data)
+		return err
+	})
+}
+
+// Write calls fill with a temporary file next to path, then syncs it and
+// renames it to path. If fill or any step fails, path is untouched and
+// the temporary file removed.
+func Write(path string, perm fs.FileMode, fill func(*os.File) error) (err error) {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	if err = tmp.Chmod(perm); err != nil {
+		return err
+	}
+	if err = fill(tmp); err != nil {
+		return err
+	}
+	if err = tmp.Sync(); err != nil {
+		return err
+	}
+	if err = tmp.Close(); err != nil {
+		return err
+	}
+	if err = os.Rename(tmp.Name(), path); err != nil {
+		return err
+	}
+	syncDir(filepath.Dir(path))
+	return nil
+}
+
+// syncDir makes a rename durable where the platform allows it (not on
+// Windows, where opening a folder for sync fails; the error is ignored).
+func syncDir(dir string) {
+	if d, err := os.Open(dir); err == nil {
+		d.Sync()
+		d.Close()
+	}
+}
