@@ -10,8 +10,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/kuvert-app/kuvert/crypt"
 	"github.com/kuvert-app/kuvert/auditlog"
+	"github.com/kuvert-app/kuvert/crypt"
 	"github.com/kuvert-app/kuvert/sms"
 	"github.com/kuvert-app/kuvert/sms/twilio"
 	"github.com/kuvert-app/kuvert/sms/twilio/twiliotest"

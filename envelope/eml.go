@@ -10,8 +10,8 @@ import (
 	"time"
 
 	gomail "github.com/emersion/go-message/mail"
-	"github.com/kuvert-app/kuvert/scan"
 	"github.com/kuvert-app/kuvert/personnummer"
+	"github.com/kuvert-app/kuvert/scan"
 )
 
 // Draft describes the e-mail draft kuvert writes beside an archive.

@@ -19,10 +19,10 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/kuvert-app/kuvert/crypt"
 	"github.com/kuvert-app/kuvert/auditlog"
-	"github.com/kuvert-app/kuvert/scan"
+	"github.com/kuvert-app/kuvert/crypt"
 	"github.com/kuvert-app/kuvert/personnummer"
+	"github.com/kuvert-app/kuvert/scan"
 	"github.com/kuvert-app/kuvert/sms"
 )
 

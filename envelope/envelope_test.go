@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/kuvert-app/kuvert/crypt"
 	"github.com/kuvert-app/kuvert/auditlog"
+	"github.com/kuvert-app/kuvert/crypt"
 	"github.com/kuvert-app/kuvert/sms"
 )
 

@@ -20,8 +20,8 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/lang"
 	"github.com/jeandeaual/go-locale"
-	"github.com/kuvert-app/kuvert/config"
 	"github.com/kuvert-app/kuvert/auditlog"
+	"github.com/kuvert-app/kuvert/config"
 	"github.com/zalando/go-keyring"
 )
 

@@ -13,10 +13,10 @@ import (
 	"os/signal"
 	"strings"
 
-	"github.com/kuvert-app/kuvert/crypt"
 	"github.com/kuvert-app/kuvert/auditlog"
-	"github.com/kuvert-app/kuvert/scan"
+	"github.com/kuvert-app/kuvert/crypt"
 	"github.com/kuvert-app/kuvert/envelope"
+	"github.com/kuvert-app/kuvert/scan"
 	"github.com/kuvert-app/kuvert/sms"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"

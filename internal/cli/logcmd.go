@@ -12,8 +12,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/kuvert-app/kuvert/config"
 	"github.com/kuvert-app/kuvert/auditlog"
+	"github.com/kuvert-app/kuvert/config"
 	"github.com/spf13/cobra"
 )
 

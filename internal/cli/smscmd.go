@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/kuvert-app/kuvert/config"
 	"github.com/kuvert-app/kuvert/auditlog"
+	"github.com/kuvert-app/kuvert/config"
 	"github.com/kuvert-app/kuvert/envelope"
 	"github.com/kuvert-app/kuvert/sms"
 	"github.com/kuvert-app/kuvert/sms/providers"
