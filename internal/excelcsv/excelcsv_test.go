@@ -14,7 +14,7 @@ func TestWriter(t *testing.T) {
 	if err := w.Flush(); err != nil {
 		t.Fatal(err)
 	}
-	want := "\uFEFFnamn;arkiv\r\n\"'=HYPERLINK(\"\"x\"\")\";'+1;2\r\nÅsa;'-3\r\n"
+	want := "\uFEFFnamn;arkiv\r\n\"'=HYPERLINK(\"\"x\"\")\";\"'+1;2\"\r\nÅsa;'-3\r\n"
 	if b.String() != want {
 		t.Fatalf("got  %q\nwant %q", b.String(), want)
 	}
