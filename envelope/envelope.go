@@ -166,7 +166,7 @@ func Seal(ctx context.Context, log *auditlog.Log, r Request) (*Result, error) {
 		entry.Files = append(entry.Files, auditlog.FileRef{Name: f.Name, Size: f.Size, SHA256: f.SHA256})
 	}
 	if r.Seal.Password.Value != "" {
-		entry.Password = &auditlog.PasswordRef{Origin: r.Seal.Password.Origin, Bits: float64(int(r.Seal.Password.Bits*10)) / 10}
+		entry.Password = &auditlog.PasswordRef{Origin: auditlog.Origin(r.Seal.Password.Origin), Bits: float64(int(r.Seal.Password.Bits*10)) / 10}
 	}
 	if !sc.Skipped {
 		n := sc.Personnummer
@@ -189,7 +189,7 @@ func Seal(ctx context.Context, log *auditlog.Log, r Request) (*Result, error) {
 
 	body, _ := sms.Render(p.tmpl, map[string]string{"sender": r.SMS.From, "ref": p.ref, "password": r.Seal.Password.Value})
 	rc, sendErr := r.SMS.Sender.Send(ctx, sms.Message{To: p.to, Body: body})
-	del := &auditlog.Delivery{Provider: r.SMS.Sender.Name(), To: p.masked, Ref: p.ref, MessageID: rc.ID, Status: string(rc.Status)}
+	del := &auditlog.Delivery{Provider: r.SMS.Sender.Name(), To: p.masked, Ref: p.ref, MessageID: rc.ID, Status: auditlog.Status(rc.Status)}
 	if sendErr != nil {
 		del.Status, del.Error = "failed", sendErr.Error()
 		generated := r.Seal.Password.Origin == "generated"

@@ -404,7 +404,7 @@ func TestSealSendsPasswordByOutbox(t *testing.T) {
 		t.Fatalf("log view holds %d entries", len(h.u.logv.entries))
 	}
 	line := entryLine(&h.u.logv.entries[1])
-	if st := h.u.logv.entries[1].Delivery.Status; st != string(sms.StatusOutbox) {
+	if st := h.u.logv.entries[1].Delivery.Status; string(st) != string(sms.StatusOutbox) {
 		t.Errorf("the sealing row shows SMS status %q, not the outcome", st)
 	}
 	if !strings.Contains(line, seal.Archive.Name) || !strings.Contains(line, "KS 2026/123") || strings.Contains(line, "701234567") {

@@ -105,7 +105,7 @@ func newSMSSendCmd(s *IOStreams, g *globalOptions) *cobra.Command {
 			ref := sms.NewRef()
 			body, _ := sms.Render(req.Template, map[string]string{"sender": req.From, "ref": ref, "password": pw})
 			rc, err := req.Sender.Send(cmd.Context(), sms.Message{To: num, Body: body})
-			del := &auditlog.Delivery{Provider: req.Sender.Name(), To: sms.MaskNumber(num), Ref: ref, MessageID: rc.ID, Status: string(rc.Status)}
+			del := &auditlog.Delivery{Provider: req.Sender.Name(), To: sms.MaskNumber(num), Ref: ref, MessageID: rc.ID, Status: auditlog.Status(rc.Status)}
 			if err != nil {
 				del.Status, del.Error = "failed", err.Error()
 			}
@@ -147,7 +147,7 @@ func newSMSStatusCmd(s *IOStreams, g *globalOptions) *cobra.Command {
 			if err != nil {
 				return smsFailed(err)
 			}
-			if _, err := l.Append(auditlog.Entry{Action: auditlog.ActionSMSStatus, Delivery: &auditlog.Delivery{Provider: rc.Provider, MessageID: rc.ID, Status: string(rc.Status), To: "-"}}); err != nil {
+			if _, err := l.Append(auditlog.Entry{Action: auditlog.ActionSMSStatus, Delivery: &auditlog.Delivery{Provider: rc.Provider, MessageID: rc.ID, Status: auditlog.Status(rc.Status), To: "-"}}); err != nil {
 				return err
 			}
 			if asJSON {
