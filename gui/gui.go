@@ -11,6 +11,7 @@ package gui
 
 import (
 	"embed"
+	"errors"
 	"fmt"
 	"net/url"
 	"path/filepath"
@@ -18,6 +19,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/lang"
 	"github.com/jeandeaual/go-locale"
 	"github.com/kuvert-app/kuvert/auditlog"
@@ -139,6 +141,10 @@ func New(a fyne.App, w fyne.Window, d Deps) (*UI, error) {
 		}
 	}
 	w.SetContent(u.tabs)
+	if _, err := u.loadConfig(); err != nil {
+		u.seal.status.SetText(friendly(err))
+		dialog.ShowError(errors.New(friendly(err)), w)
+	}
 	return u, nil
 }
 
@@ -184,12 +190,48 @@ func (u *UI) OnDropped(_ fyne.Position, uris []fyne.URI) {
 	u.seal.addPaths(paths)
 }
 
-func (u *UI) config() *config.Config {
+// configError is a config.json that exists but cannot be read. The app
+// shows it and never saves over it: the file may hold the provider, the
+// sender and the template someone set up (issue 12).
+type configError struct {
+	Path string
+	Err  error
+}
+
+func (e *configError) Error() string { return e.Err.Error() }
+func (e *configError) Unwrap() error { return e.Err }
+
+// loadConfig reads config.json afresh; a missing file is the defaults, an
+// unreadable one a *configError.
+func (u *UI) loadConfig() (*config.Config, error) {
 	c, err := config.Load(u.deps.Home)
+	if err != nil {
+		return nil, &configError{Path: config.Path(u.deps.Home), Err: err}
+	}
+	return c, nil
+}
+
+// config is the settings for showing: the defaults when config.json
+// cannot be read. Whatever acts on the settings (sealing, saving) uses
+// loadConfig and stops on its error instead.
+func (u *UI) config() *config.Config {
+	c, err := u.loadConfig()
 	if err != nil {
 		return &config.Config{}
 	}
 	return c
+}
+
+// saveConfig reads config.json, lets change edit it and writes it back.
+// It refuses while the file cannot be read, so a broken file is never
+// replaced by defaults.
+func (u *UI) saveConfig(change func(*config.Config)) error {
+	c, err := u.loadConfig()
+	if err != nil {
+		return err
+	}
+	change(c)
+	return config.Save(u.deps.Home, c)
 }
 
 func (u *UI) openLog() (*auditlog.Log, error) {

@@ -429,7 +429,11 @@ func (v *sealView) start() {
 			return
 		}
 	}
-	cfg := v.u.config()
+	cfg, err := v.u.loadConfig()
+	if err != nil {
+		v.showError(err)
+		return
+	}
 	log, err := v.u.openLog()
 	if err != nil {
 		v.showError(err)
@@ -633,7 +637,10 @@ func smsFailure(err error, what string) string {
 
 func friendly(err error) string {
 	detail := err.Error()
+	var ce *configError
 	switch {
+	case errors.As(err, &ce):
+		return lang.L("config.unreadable", map[string]any{"Path": ce.Path, "Detail": detail})
 	case errors.Is(err, envelope.ErrSMS):
 		return smsFailure(err, lang.L("err.sms"))
 	case errors.Is(err, auditlog.ErrUnavailable):

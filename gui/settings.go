@@ -102,6 +102,9 @@ func newSettingsView(u *UI) *settingsView {
 	)
 	v.content = container.NewVScroll(container.NewVBox(form, save, v.status))
 	v.updatePreview()
+	if _, err := u.loadConfig(); err != nil {
+		v.status.SetText(friendly(err))
+	}
 	return v
 }
 
@@ -134,16 +137,13 @@ func (v *settingsView) updatePreview() {
 }
 
 func (v *settingsView) save() {
-	cfg := v.u.config()
-	cfg.SMS.Provider = providerKeys[v.provider.SelectedIndex()]
-	cfg.SMS.From = strings.TrimSpace(v.from.Text)
-	cfg.SMS.Sender = strings.TrimSpace(v.sender.Text)
-	cfg.SMS.Language = langKeys[v.smsLang.SelectedIndex()]
-	cfg.Format = v.format.Selected
-	cfg.OutputDir = strings.TrimSpace(v.outdir.Text)
-	langChanged := cfg.AppLanguage != appLangKeys[v.appLang.SelectedIndex()]
-	cfg.AppLanguage = appLangKeys[v.appLang.SelectedIndex()]
-	if err := config.Save(v.u.deps.Home, cfg); err != nil {
+	langChanged := false
+	err := v.u.saveConfig(func(cfg *config.Config) {
+		v.apply(cfg)
+		langChanged = cfg.AppLanguage != appLangKeys[v.appLang.SelectedIndex()]
+		cfg.AppLanguage = appLangKeys[v.appLang.SelectedIndex()]
+	})
+	if err != nil {
 		v.status.SetText(friendly(err))
 		return
 	}
@@ -165,4 +165,15 @@ func (v *settingsView) save() {
 		return
 	}
 	v.status.SetText(lang.L("settings.saved"))
+}
+
+// apply puts the form's choices into cfg; the settings the form does
+// not show (template, operator, retention) stay as they were.
+func (v *settingsView) apply(cfg *config.Config) {
+	cfg.SMS.Provider = providerKeys[v.provider.SelectedIndex()]
+	cfg.SMS.From = strings.TrimSpace(v.from.Text)
+	cfg.SMS.Sender = strings.TrimSpace(v.sender.Text)
+	cfg.SMS.Language = langKeys[v.smsLang.SelectedIndex()]
+	cfg.Format = v.format.Selected
+	cfg.OutputDir = strings.TrimSpace(v.outdir.Text)
 }
