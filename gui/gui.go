@@ -136,8 +136,11 @@ func New(a fyne.App, w fyne.Window, d Deps) (*UI, error) {
 		container.NewTabItem(lang.L("tab.settings"), u.settings.content),
 	)
 	u.tabs.OnSelected = func(t *container.TabItem) {
-		if t.Content == u.logv.content {
+		switch t.Content {
+		case u.logv.content:
 			u.logv.refresh()
+		case u.seal.content:
+			u.seal.refreshProvider()
 		}
 	}
 	w.SetContent(u.tabs)

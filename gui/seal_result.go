@@ -16,7 +16,10 @@ import (
 	"github.com/kuvert-app/kuvert/sms"
 )
 
-func (v *sealView) showResult(res *envelope.Result, pw crypt.Password, demo string) {
+// showResult shows where the archive is, how the password went and the
+// reference. With the demo provider nothing was sent, so the generated
+// password is shown as when no number was given.
+func (v *sealView) showResult(res *envelope.Result, pw crypt.Password, sent *sentMessage) {
 	v.status.SetText(lang.L("result.title"))
 	add := func(o fyne.CanvasObject) { v.result.Add(o) }
 	wrap := func(s string) *widget.Label { l := widget.NewLabel(s); l.Wrapping = fyne.TextWrapWord; return l }
@@ -26,16 +29,25 @@ func (v *sealView) showResult(res *envelope.Result, pw crypt.Password, demo stri
 		widget.NewButtonWithIcon(lang.L("result.showFolder"), theme.FolderOpenIcon(), func() { v.u.deps.OpenFolder(dir) }),
 		widget.NewButtonWithIcon(lang.L("result.draft"), theme.MailComposeIcon(), v.askDraft),
 	))
+	showPassword := pw.Origin == "generated"
 	if d := res.Delivery; d != nil {
 		if d.Status == sms.StatusDemo {
-			add(wrap(lang.L("result.demo")))
-			add(wrap(strings.TrimSpace(demo)))
+			// Nothing was sent: say so in the app's words, show the text
+			// that would have gone, and the password, which reached nobody.
+			add(widget.NewLabelWithStyle(lang.L("result.demo.title"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
+			add(wrap(lang.L("result.demo.message", map[string]any{"To": d.To})))
+			msg := wrap(sent.Body())
+			msg.TextStyle = fyne.TextStyle{Italic: true}
+			add(msg)
+			add(wrap(lang.L("result.demo.hint")))
 		} else {
 			add(wrap(lang.L("result.sms", map[string]any{"To": d.To, "Status": string(d.Status)})))
+			showPassword = false
 		}
 		ref := widget.NewLabelWithStyle(lang.L("result.ref", map[string]any{"Ref": d.Ref}), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 		add(ref)
-	} else if pw.Origin == "generated" {
+	}
+	if showPassword {
 		add(widget.NewLabelWithStyle(lang.L("result.password", map[string]any{"Password": pw.Value}), fyne.TextAlignLeading, fyne.TextStyle{Monospace: true}))
 	}
 	if res.Scan.Personnummer > 0 {

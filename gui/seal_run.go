@@ -1,9 +1,9 @@
 package gui
 
 import (
-	"bytes"
 	"context"
 	"errors"
+	"io"
 	"sync"
 
 	"fyne.io/fyne/v2"
@@ -11,6 +11,7 @@ import (
 	"fyne.io/fyne/v2/lang"
 
 	"github.com/kuvert-app/kuvert/envelope"
+	"github.com/kuvert-app/kuvert/sms"
 )
 
 // start seals in the background; the window stays responsive and Cancel
@@ -31,11 +32,20 @@ func (v *sealView) start() {
 		v.showError(err)
 		return
 	}
-	demo := &syncBuffer{}
+	// The demo provider's own printout (box drawing, meant for a
+	// terminal) goes nowhere; the result shows the message it was given.
+	var sent *sentMessage
 	req, err := form.Request(requestEnv{
 		OutputDir: cfg.OutputDir,
 		Operator:  cfg.Operator,
-		SMS:       func() (smsSetup, error) { return resolveSMS(cfg, demo, v.twilioCredentials) },
+		SMS: func() (smsSetup, error) {
+			s, err := resolveSMS(cfg, io.Discard, v.twilioCredentials)
+			if err == nil {
+				sent = &sentMessage{Sender: s.Sender}
+				s.Sender = sent
+			}
+			return s, err
+		},
 	})
 	if err != nil {
 		v.showError(err)
@@ -94,7 +104,7 @@ func (v *sealView) start() {
 				return
 			}
 			v.last = res
-			v.showResult(res, pw, demo.String())
+			v.showResult(res, pw, sent)
 			v.reset()
 		})
 	}()
@@ -120,20 +130,27 @@ func (v *sealView) showError(err error) {
 	v.status.SetText(friendly(err))
 }
 
-// syncBuffer collects what the console demo provider prints.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
+// sentMessage passes messages to the provider and keeps the last one, so
+// that a demo result can show the text that was not sent.
+type sentMessage struct {
+	sms.Sender
+	mu   sync.Mutex
+	last sms.Message
 }
 
-func (s *syncBuffer) Write(p []byte) (int, error) {
+func (s *sentMessage) Send(ctx context.Context, m sms.Message) (sms.Receipt, error) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
+	s.last = m
+	s.mu.Unlock()
+	return s.Sender.Send(ctx, m)
 }
 
-func (s *syncBuffer) String() string {
+// Body is the text of the last message handed to the provider.
+func (s *sentMessage) Body() string {
+	if s == nil {
+		return ""
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.b.String()
+	return s.last.Body
 }

@@ -280,7 +280,11 @@ func (v *sealView) validate() {
 		v.primary.SetText(v.sendLabel(f))
 	default:
 		n, _ := f.Recipient()
-		v.phoneInfo.SetText(lang.L("seal.phone.ok", map[string]any{"Number": n}))
+		key := "seal.phone.ok"
+		if f.SMSDemo {
+			key = "seal.phone.demo"
+		}
+		v.phoneInfo.SetText(lang.L(key, map[string]any{"Number": n}))
 		v.primary.SetText(v.sendLabel(f))
 	}
 
@@ -299,6 +303,9 @@ func (v *sealView) validate() {
 // sendLabel names the button when a number is typed: with the demo
 // provider nothing is sent, and the button says so.
 func (v *sealView) sendLabel(f sealForm) string {
+	if f.SMSDemo {
+		return lang.L("seal.button.demo")
+	}
 	return lang.L("seal.button.send")
 }
 

@@ -160,6 +160,7 @@ func (v *settingsView) save() {
 		}
 		v.token.SetText("")
 	}
+	v.u.seal.refreshProvider()
 	if langChanged {
 		v.status.SetText(lang.L("settings.saved") + " " + lang.L("settings.applang.restart"))
 		return
