@@ -67,12 +67,20 @@ func applyLanguage(choice string) {
 type Keyring interface {
 	Get(service, user string) (string, error)
 	Set(service, user, secret string) error
+	// Delete removes a secret; removing one that is not there is no error.
+	Delete(service, user string) error
 }
 
 type osKeyring struct{}
 
 func (osKeyring) Get(s, u string) (string, error) { return keyring.Get(s, u) }
 func (osKeyring) Set(s, u, p string) error        { return keyring.Set(s, u, p) }
+func (osKeyring) Delete(s, u string) error {
+	if err := keyring.Delete(s, u); err != nil && !errors.Is(err, keyring.ErrNotFound) {
+		return err
+	}
+	return nil
+}
 
 const keyringService = "kuvert"
 

@@ -57,6 +57,13 @@ func (k *memKeyring) Set(s, u, p string) error {
 	return nil
 }
 
+func (k *memKeyring) Delete(s, u string) error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	delete(k.m, s+"/"+u)
+	return nil
+}
+
 // lockedClipboard is safe for the timer goroutine that clears it.
 type lockedClipboard struct {
 	mu sync.Mutex

@@ -53,3 +53,8 @@ func resolveSMS(cfg *config.Config, console io.Writer, creds providers.Credentia
 	_, s.Demo = sender.(*sms.Console)
 	return s, nil
 }
+
+// testBody is the harmless test message with the sender's name in it.
+func (s smsSetup) testBody() (string, error) {
+	return sms.Render(s.Test, map[string]string{"sender": s.From})
+}
