@@ -31,15 +31,15 @@ type settingsView struct {
 	tokenState   *widget.Label
 	tokenReplace *widget.Button
 	tokenRemove  *widget.Button
-	from     *widget.Entry
-	sender   *widget.Entry
-	smsLang  *widget.Select
-	appLang  *widget.Select
-	preview  *widget.Label
-	segments *widget.Label
-	format   *widget.Select
-	outdir   *widget.Entry
-	status   *widget.Label
+	from         *widget.Entry
+	sender       *widget.Entry
+	smsLang      *widget.Select
+	appLang      *widget.Select
+	preview      *widget.Label
+	segments     *widget.Label
+	format       *widget.Select
+	outdir       *widget.Entry
+	status       *widget.Label
 
 	// The test SMS: a number, a button and what happened.
 	testTo     *widget.Entry
