@@ -57,6 +57,7 @@ type sealView struct {
 	progress  *widget.ProgressBar
 	status    *widget.Label
 	result    *fyne.Container
+	org       *orgPrompt
 
 	cancel context.CancelFunc
 	busy   bool
@@ -192,7 +193,8 @@ func newSealView(u *UI) *sealView {
 	bottom := container.NewVBox(form, container.NewHBox(v.primary, v.cancelBtn), v.progress, v.status)
 	split := container.NewVSplit(filesBox, container.NewVScroll(bottom))
 	split.Offset = 0.28
-	v.content = split
+	v.org = newOrgPrompt(u)
+	v.content = container.NewBorder(v.org.content, nil, nil, nil, split)
 	v.validate()
 	return v
 }

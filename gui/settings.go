@@ -31,6 +31,7 @@ type settingsView struct {
 	tokenState   *widget.Label
 	tokenReplace *widget.Button
 	tokenRemove  *widget.Button
+	organisation *widget.Entry
 	from         *widget.Entry
 	sender       *widget.Entry
 	smsLang      *widget.Select
@@ -84,6 +85,9 @@ func newSettingsView(u *UI) *settingsView {
 	v.testSend = widget.NewButtonWithIcon(lang.L("settings.test.send"), theme.MailSendIcon(), v.sendTest)
 	v.testResult = widget.NewLabel("")
 	v.testResult.Wrapping = fyne.TextWrapWord
+	v.organisation = widget.NewEntry()
+	v.organisation.SetText(cfg.Organisation)
+	v.organisation.SetPlaceHolder(lang.L("org.placeholder"))
 	v.from = widget.NewEntry()
 	v.from.SetText(cfg.SMS.From)
 	v.sender = widget.NewEntry()
@@ -114,6 +118,7 @@ func newSettingsView(u *UI) *settingsView {
 	save.Importance = widget.HighImportance
 	v.status = widget.NewLabel("")
 	form := widget.NewForm(
+		widget.NewFormItem(lang.L("settings.organisation"), v.organisation),
 		widget.NewFormItem(lang.L("settings.provider"), v.provider),
 		widget.NewFormItem(lang.L("settings.sid"), v.sid),
 		widget.NewFormItem(lang.L("settings.token"), container.NewVBox(
@@ -189,6 +194,7 @@ func (v *settingsView) save() {
 	}
 	v.refreshToken()
 	v.u.seal.refreshProvider()
+	v.u.seal.org.refresh()
 	if langChanged {
 		v.status.SetText(lang.L("settings.saved") + " " + lang.L("settings.applang.restart"))
 		return
@@ -199,6 +205,7 @@ func (v *settingsView) save() {
 // apply puts the form's choices into cfg; the settings the form does
 // not show (template, operator, retention) stay as they were.
 func (v *settingsView) apply(cfg *config.Config) {
+	cfg.Organisation = strings.TrimSpace(v.organisation.Text)
 	cfg.SMS.Provider = providerKeys[v.provider.SelectedIndex()]
 	cfg.SMS.From = strings.TrimSpace(v.from.Text)
 	cfg.SMS.Sender = strings.TrimSpace(v.sender.Text)
