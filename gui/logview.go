@@ -124,21 +124,7 @@ func (v *logView) refresh() {
 		return
 	}
 	es = slices.DeleteFunc(es, func(e auditlog.Entry) bool { return e.Pruned })
-	// A sealing is logged with its SMS "pending"; show the outcome that
-	// later entries recorded for it (sent, failed, delivered …).
-	latest := map[string]string{}
-	for _, e := range es {
-		if e.Refers != "" && e.Delivery != nil {
-			latest[e.Refers] = e.Delivery.Status
-		}
-	}
-	for i := range es {
-		if st, ok := latest[es[i].ID]; ok && es[i].Delivery != nil {
-			d := *es[i].Delivery
-			d.Status = st
-			es[i].Delivery = &d
-		}
-	}
+	es = foldDeliveryState(es)
 	slices.Reverse(es)
 	if len(es) > 500 {
 		es = es[:500]
@@ -197,4 +183,29 @@ func (v *logView) exportTo(w interface{ Write([]byte) (int, error) }, path strin
 		return
 	}
 	v.status.SetText(lang.L("log.exported", map[string]any{"Path": path}))
+}
+
+// foldDeliveryState shows each sealing with its SMS outcome: a sealing is
+// logged with its SMS "pending", and later entries that refer to it
+// record what happened (sent, failed, delivered …); the latest wins.
+//
+// This is the GUI's own reading of the log. Issue 12 item 2 gives the
+// auditlog package a "current delivery state of each sealing" view for
+// the CLI, the export and batch too; when it lands, replace this function
+// with it rather than growing it.
+func foldDeliveryState(es []auditlog.Entry) []auditlog.Entry {
+	latest := map[string]string{}
+	for _, e := range es {
+		if e.Refers != "" && e.Delivery != nil {
+			latest[e.Refers] = e.Delivery.Status
+		}
+	}
+	for i := range es {
+		if st, ok := latest[es[i].ID]; ok && es[i].Delivery != nil {
+			d := *es[i].Delivery
+			d.Status = st
+			es[i].Delivery = &d
+		}
+	}
+	return es
 }
