@@ -85,7 +85,12 @@ func (p formProblem) Error() string {
 }
 
 // Unwrap lets errors.Is see crypt.ErrInput (and the number error).
-func (p formProblem) Unwrap() []error { return []error{crypt.ErrInput, p.Err} }
+func (p formProblem) Unwrap() []error {
+	if p.Err == nil {
+		return []error{crypt.ErrInput}
+	}
+	return []error{crypt.ErrInput, p.Err}
+}
 
 // Validate lists what keeps the form from being sealed, at most one
 // problem per field; none means the primary button may be pressed.
