@@ -36,6 +36,10 @@ type Config struct {
 	// Operator is the display name recorded in the compliance log beside
 	// the OS user name.
 	Operator string `json:"operator,omitempty"`
+	// Organisation is the sender's organisation (e.g. "Exempelby kommun"),
+	// which issue 12 puts in every SMS so recipients know who writes; the
+	// desktop app asks for it on first use.
+	Organisation string `json:"organisation,omitempty"`
 	// Format is the default archive format, "zip" or "age".
 	Format string `json:"format,omitempty"`
 	// Retention is how long log entry bodies are kept, e.g. "90d".
