@@ -174,9 +174,9 @@ func (v *logView) exportTo(w interface{ Write([]byte) (int, error) }, path strin
 		v.status.SetText(friendly(err))
 		return
 	}
-	es, err := l.Entries()
+	// The same selection and delivery state as `kuvert log export`.
+	es, err := l.Query(auditlog.Query{})
 	if err == nil {
-		es = slices.DeleteFunc(es, func(e auditlog.Entry) bool { return e.Pruned })
 		err = auditlog.ExportCSV(w, es)
 	}
 	if err != nil {
