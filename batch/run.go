@@ -79,6 +79,13 @@ type Summary struct {
 // ErrRowsFailed: some rows' SMS could not be sent (exit code 5).
 var ErrRowsFailed = errors.New("some rows failed")
 
+// isLogError reports whether err means the compliance log could not be
+// written. Nothing may be sealed or texted without a record, so such an
+// error stops the whole run, not only its row.
+func isLogError(err error) bool {
+	return errors.Is(err, auditlog.ErrUnavailable) || errors.Is(err, auditlog.ErrTampered)
+}
+
 // OutDir returns where a manifest's archives go by default: a dated folder
 // beside it, or the folder of an earlier run of the same manifest.
 func OutDir(m *Manifest) string {
@@ -215,6 +222,10 @@ func Run(ctx context.Context, m *Manifest, o Options) (*Summary, error) {
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	started := make([]bool, len(m.Rows))
+	// A log that cannot be written stops the run: no further row starts
+	// (rows in flight fail at their own log write, before any SMS).
+	var logErr error
+	logFailed := make(chan struct{})
 	// Rows in flight finish even after Ctrl-C: their work runs on a
 	// context that is not cancelled, with the providers' own timeouts.
 	rowCtx := context.WithoutCancel(ctx)
@@ -223,8 +234,21 @@ func Run(ctx context.Context, m *Manifest, o Options) (*Summary, error) {
 		go func() {
 			defer wg.Done()
 			for i := range work {
-				res := runRow(rowCtx, m, m.Rows[i], o, hist, lim, pwOut)
 				mu.Lock()
+				stopped := logErr != nil
+				if !stopped {
+					started[i] = true
+				}
+				mu.Unlock()
+				if stopped {
+					continue
+				}
+				res, fatal := runRow(rowCtx, m, m.Rows[i], o, hist, lim, pwOut)
+				mu.Lock()
+				if fatal != nil && logErr == nil {
+					logErr = fmt.Errorf("row %d: %w", m.Rows[i].Num, fatal)
+					close(logFailed)
+				}
 				sum.Rows[i] = res
 				if o.OnRow != nil {
 					o.OnRow(res)
@@ -237,7 +261,8 @@ feed:
 	for i := range m.Rows {
 		select {
 		case work <- i:
-			started[i] = true
+		case <-logFailed:
+			break feed
 		case <-ctx.Done():
 			sum.Interrupted = true
 			break feed
@@ -259,10 +284,13 @@ feed:
 		}
 	}
 	if err := writeState(o.OutDir, m, sum); err != nil {
-		return sum, err
+		return sum, errors.Join(logErr, err)
 	}
 	if err := writeReport(filepath.Join(o.OutDir, "report.csv"), sum); err != nil {
-		return sum, err
+		return sum, errors.Join(logErr, err)
+	}
+	if logErr != nil {
+		return sum, fmt.Errorf("the run stopped, because nothing may be sealed or texted without a record (see %s): %w", filepath.Join(o.OutDir, "report.csv"), logErr)
 	}
 	if sum.Failed > 0 {
 		return sum, fmt.Errorf("%w: %d of %d rows failed (see %s)", ErrRowsFailed, sum.Failed, len(m.Rows), filepath.Join(o.OutDir, "report.csv"))
@@ -278,14 +306,19 @@ func maskTo(e164 string) string {
 }
 
 // runRow does one row: skip it if an earlier run finished it, settle an
-// interrupted one, else seal → log → SMS → log.
-func runRow(ctx context.Context, m *Manifest, r Row, o Options, h *history, lim *limiter, pwOut *passwordFile) RowResult {
+// interrupted one, else seal → log → SMS → log. The second result is set
+// when the compliance log could not be written: the row stopped there,
+// and so must the run.
+func runRow(ctx context.Context, m *Manifest, r Row, o Options, h *history, lim *limiter, pwOut *passwordFile) (RowResult, error) {
 	res := RowResult{Row: r.Num, Name: r.Name, To: maskTo(r.Phone)}
 	archive := filepath.Join(o.OutDir, r.Output)
 	res.Archive = archive
-	fail := func(err error) RowResult {
+	fail := func(err error) (RowResult, error) {
 		res.Result, res.Error = ResultFailed, err.Error()
-		return res
+		if isLogError(err) {
+			return res, err
+		}
+		return res, nil
 	}
 	smsRow := !o.NoSMS && r.Recipient == ""
 
@@ -300,8 +333,12 @@ func runRow(ctx context.Context, m *Manifest, r Row, o Options, h *history, lim 
 					return fail(fmt.Errorf("interrupted in an earlier run, and whether its SMS went out cannot be checked (%v); not resent", err))
 				}
 				if found {
-					o.Log.Append(auditlog.Entry{Action: auditlog.ActionSMS, Refers: prev.ID, Batch: m.ID, Row: r.Num, Case: r.Case, Details: "found at the provider after an interruption",
+					e, err := o.Log.Append(auditlog.Entry{Action: auditlog.ActionSMS, Refers: prev.ID, Batch: m.ID, Row: r.Num, Case: r.Case, Details: "found at the provider after an interruption",
 						Delivery: &auditlog.Delivery{Provider: rc.Provider, To: prev.Delivery.To, Ref: prev.Delivery.Ref, MessageID: rc.ID, Status: string(rc.Status)}})
+					if err != nil {
+						return fail(fmt.Errorf("its SMS (id %s) went out before an interruption, but the compliance log could not record that: %w", rc.ID, err))
+					}
+					h.sent[r.Num] = e
 					done = true
 				}
 			}
@@ -314,11 +351,14 @@ func runRow(ctx context.Context, m *Manifest, r Row, o Options, h *history, lim 
 			if s := h.sent[r.Num]; s != nil && s.Delivery != nil {
 				res.SMSID, res.SMSStatus = s.Delivery.MessageID, s.Delivery.Status
 			}
-			return res
+			return res, nil
 		}
-		// Interrupted before its password reached anyone: start over.
+		// Interrupted before its password reached anyone: start over. The
+		// log says so first; the archive goes only once that is on record.
+		if _, err := o.Log.Append(auditlog.Entry{Action: auditlog.ActionSealFailed, Refers: prev.ID, Batch: m.ID, Row: r.Num, Details: "interrupted before the password was delivered; sealed again"}); err != nil {
+			return fail(fmt.Errorf("interrupted in an earlier run; it cannot be sealed again, because the compliance log cannot be written: %w", err))
+		}
 		os.Remove(archive)
-		o.Log.Append(auditlog.Entry{Action: auditlog.ActionSealFailed, Refers: prev.ID, Batch: m.ID, Row: r.Num, Details: "interrupted before the password was delivered; sealed again"})
 	}
 
 	ins, _, err := crypt.CollectInputs(r.Files)
@@ -358,16 +398,21 @@ func runRow(ctx context.Context, m *Manifest, r Row, o Options, h *history, lim 
 	res.SHA256 = out.SHA256
 	if out.Delivery != nil {
 		res.Result, res.SMSID, res.SMSStatus = ResultSent, out.Delivery.ID, string(out.Delivery.Status)
-		return res
+		return res, nil
 	}
 	if pwOut != nil {
 		if err := pwOut.add(r, archive, req.Seal.Password.Value); err != nil {
+			// Its password reached nobody: record that, then remove it.
+			if _, lerr := o.Log.Append(auditlog.Entry{Action: auditlog.ActionSealFailed, Refers: out.Entry.ID, Batch: m.ID, Row: r.Num, Case: r.Case,
+				Details: "the password could not be written to the password file; the archive was removed"}); lerr != nil {
+				return fail(fmt.Errorf("the password could not be written to the password file (%v), and the compliance log cannot record that: %w", err, lerr))
+			}
 			os.Remove(archive)
-			return fail(err)
+			return fail(fmt.Errorf("the password could not be written to the password file, so the archive was removed: %v", err))
 		}
 	}
 	res.Result = ResultSealed
-	return res
+	return res, nil
 }
 
 // limitedSender waits for the shared rate before each send.
