@@ -203,6 +203,8 @@ func Load(path string, o LoadOptions) (*Manifest, error) {
 				probs = append(probs, "output must be a file name, not a path")
 			} else if len(personnummer.FindAll(row.Output)) > 0 {
 				probs = append(probs, "output name holds a personnummer")
+			} else if OwnFile(row.Output) {
+				probs = append(probs, fmt.Sprintf("output %s: the name is kept for the run's own files (state.json, report.csv, their backups, names starting with a dot); choose another name", row.Output))
 			}
 			key := strings.ToLower(row.Output)
 			if prev, dup := outputs[key]; dup {
@@ -245,4 +247,20 @@ func defaultName(r Row) string {
 		return fmt.Sprintf("%s_rad%d%s.age", base, r.Num, filepath.Ext(r.Files[0]))
 	}
 	return fmt.Sprintf("%s_rad%d.zip.age", base, r.Num)
+}
+
+// OwnFile reports whether name is one the run keeps for its own files in
+// the output folder: state.json and report.csv, anything named after them
+// (report.csv.bak, state.json.old) and names starting with a dot (the
+// temporary files of atomic writes and of sealing). No archive may take
+// such a name (issue 13, item 7: an archive named state.json was sealed,
+// texted, then overwritten by the run's state).
+func OwnFile(name string) bool {
+	n := strings.ToLower(name)
+	for _, own := range []string{"state.json", "report.csv"} {
+		if n == own || strings.HasPrefix(n, own+".") {
+			return true
+		}
+	}
+	return strings.HasPrefix(n, ".")
 }

@@ -2,10 +2,13 @@ package batch
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/csv"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -79,6 +82,10 @@ type Summary struct {
 // ErrRowsFailed: some rows' SMS could not be sent (exit code 5).
 var ErrRowsFailed = errors.New("some rows failed")
 
+// ErrNotOurs: the run would replace a file in the output folder that it
+// did not write (exit code 2; nothing is done).
+var ErrNotOurs = errors.New("the output folder holds files this batch did not write")
+
 // isLogError reports whether err means the compliance log could not be
 // written. Nothing may be sealed or texted without a record, so such an
 // error stops the whole run, not only its row.
@@ -102,11 +109,19 @@ func OutDir(m *Manifest) string {
 	return filepath.Join(dir, stem+"-"+time.Now().Format("2006-01-02"))
 }
 
+// state is state.json in the output folder: which batch the folder
+// belongs to and how its rows ended. While a run is under way it also
+// claims the archive names the run may write (Claimed, since ClaimedAt);
+// a run that ends normally closes the claim. An open claim is how the
+// next attempt knows an archive left by a crash before its log entry as
+// its own.
 type state struct {
-	BatchID  string      `json:"batch"`
-	Manifest string      `json:"manifest"`
-	Updated  string      `json:"updated"`
-	Rows     []RowResult `json:"rows"`
+	BatchID   string      `json:"batch"`
+	Manifest  string      `json:"manifest"`
+	Updated   string      `json:"updated"`
+	Rows      []RowResult `json:"rows"`
+	Claimed   []string    `json:"claimed,omitempty"`
+	ClaimedAt string      `json:"claimed_at,omitempty"` // RFC 3339 with nanoseconds
 }
 
 // history is what the log says about this batch's rows.
@@ -114,6 +129,12 @@ type history struct {
 	sealed map[int]*auditlog.Entry // latest seal entry per row
 	sent   map[int]*auditlog.Entry // sms entry after it
 	failed map[int]bool            // seal-failed after it
+	// unrecorded: rows whose archive an interrupted attempt left before
+	// its log entry (see [checkOutDir]).
+	unrecorded map[int]bool
+	// changed: rows whose recorded archive is there but differs from
+	// the record.
+	changed map[int]bool
 }
 
 func readHistory(l *auditlog.Log, batchID string) (*history, error) {
@@ -121,7 +142,7 @@ func readHistory(l *auditlog.Log, batchID string) (*history, error) {
 	if err != nil {
 		return nil, err
 	}
-	h := &history{sealed: map[int]*auditlog.Entry{}, sent: map[int]*auditlog.Entry{}, failed: map[int]bool{}}
+	h := &history{sealed: map[int]*auditlog.Entry{}, sent: map[int]*auditlog.Entry{}, failed: map[int]bool{}, unrecorded: map[int]bool{}, changed: map[int]bool{}}
 	for i := range es {
 		e := &es[i]
 		if e.Batch != batchID || e.Row == 0 {
@@ -199,12 +220,27 @@ func Run(ctx context.Context, m *Manifest, o Options) (*Summary, error) {
 		}
 		return sum, nil
 	}
-	if err := os.MkdirAll(o.OutDir, 0o700); err != nil {
-		return nil, fmt.Errorf("cannot create %s: %v", o.OutDir, err)
-	}
 	hist, err := readHistory(o.Log, m.ID)
 	if err != nil {
 		return nil, err
+	}
+	if err := checkPasswordOut(m, o); err != nil {
+		return nil, err
+	}
+	claimedAt, err := checkOutDir(m, o, hist)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(o.OutDir, 0o700); err != nil {
+		return nil, fmt.Errorf("cannot create %s: %v", o.OutDir, err)
+	}
+	// Claim the archive names before anything is sealed (see [state]).
+	claim := state{BatchID: m.ID, Manifest: m.Path, Updated: time.Now().Format(time.RFC3339), ClaimedAt: claimedAt.Format(time.RFC3339Nano)}
+	for _, r := range m.Rows {
+		claim.Claimed = append(claim.Claimed, r.Output)
+	}
+	if err := writeStateFile(o.OutDir, claim); err != nil {
+		return nil, fmt.Errorf("cannot write %s: %v", filepath.Join(o.OutDir, "state.json"), err)
 	}
 	var pwOut *passwordFile
 	if o.NoSMS {
@@ -354,8 +390,22 @@ func runRow(ctx context.Context, m *Manifest, r Row, o Options, h *history, lim 
 			return res, nil
 		}
 		// Interrupted before its password reached anyone: start over. The
-		// log says so first; the archive goes only once that is on record.
+		// log says so first; the archive goes only once that is on record,
+		// and only if it is still the one the log knows.
+		if h.changed[r.Num] {
+			return fail(fmt.Errorf("interrupted in an earlier run, and its archive %s was changed since; kuvert does not replace it (move it away and run again)", r.Output))
+		}
 		if _, err := o.Log.Append(auditlog.Entry{Action: auditlog.ActionSealFailed, Refers: prev.ID, Batch: m.ID, Row: r.Num, Details: "interrupted before the password was delivered; sealed again"}); err != nil {
+			return fail(fmt.Errorf("interrupted in an earlier run; it cannot be sealed again, because the compliance log cannot be written: %w", err))
+		}
+		os.Remove(archive)
+	}
+
+	if h.unrecorded[r.Num] {
+		// Sealed by an attempt that crashed before logging it: nobody
+		// has its password. Record that, then remove it.
+		if _, err := o.Log.Append(auditlog.Entry{Action: auditlog.ActionSealFailed, Batch: m.ID, Row: r.Num, Case: r.Case, Archive: &auditlog.FileRef{Name: r.Output},
+			Details: "an archive sealed before an interruption but never recorded was removed; sealed again"}); err != nil {
 			return fail(fmt.Errorf("interrupted in an earlier run; it cannot be sealed again, because the compliance log cannot be written: %w", err))
 		}
 		os.Remove(archive)
@@ -365,8 +415,10 @@ func runRow(ctx context.Context, m *Manifest, r Row, o Options, h *history, lim 
 	if err != nil {
 		return fail(err)
 	}
+	// Never Force: a file that appeared under this name since the run
+	// started is not the run's to replace.
 	req := envelope.Request{
-		Seal:     crypt.SealOptions{Inputs: ins, Output: archive, Format: r.Format, Force: true},
+		Seal:     crypt.SealOptions{Inputs: ins, Output: archive, Format: r.Format},
 		Case:     r.Case,
 		Operator: o.Operator,
 		Batch:    m.ID,
@@ -426,9 +478,162 @@ func (l *limitedSender) Send(ctx context.Context, m sms.Message) (sms.Receipt, e
 	return l.Sender.Send(ctx, m)
 }
 
+// writeState records how the rows ended and closes the run's claim.
 func writeState(dir string, m *Manifest, sum *Summary) error {
-	b, _ := json.MarshalIndent(state{BatchID: m.ID, Manifest: m.Path, Updated: time.Now().Format(time.RFC3339), Rows: sum.Rows}, "", "  ")
+	return writeStateFile(dir, state{BatchID: m.ID, Manifest: m.Path, Updated: time.Now().Format(time.RFC3339), Rows: sum.Rows})
+}
+
+func writeStateFile(dir string, st state) error {
+	b, _ := json.MarshalIndent(st, "", "  ")
 	return atomicfile.WriteFile(filepath.Join(dir, "state.json"), b, 0o600)
+}
+
+// readState reads the output folder's state.json; nil if there is none.
+func readState(dir string) (*state, error) {
+	b, err := os.ReadFile(filepath.Join(dir, "state.json"))
+	if os.IsNotExist(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var st state
+	if err := json.Unmarshal(b, &st); err != nil || st.BatchID == "" {
+		return nil, errors.New("not a kuvert batch state file")
+	}
+	return &st, nil
+}
+
+// checkOutDir makes sure the run replaces no file it did not write (issue
+// 13, item 7): the folder is new or belongs to this batch, and every
+// archive name is free or holds this batch's own archive, known from the
+// log (the recorded size and SHA-256 match) or, for one a crash left
+// before its log entry, from an open claim in state.json older than the
+// file. Every problem is listed at once and nothing is done. It returns
+// the time the run's claim starts (an open claim keeps its start) and
+// marks the unrecorded archives in h.
+func checkOutDir(m *Manifest, o Options, h *history) (time.Time, error) {
+	// File times come from a coarser clock (and FAT keeps 2 s), so the
+	// claim starts a little before now: a file written by this run is
+	// never older than its claim.
+	now := time.Now().Add(-claimMargin)
+	st, err := readState(o.OutDir)
+	if err != nil {
+		return now, fmt.Errorf("%w: %w: %s: %v; choose another --out-dir", crypt.ErrInput, ErrNotOurs, filepath.Join(o.OutDir, "state.json"), err)
+	}
+	if st != nil && st.BatchID != m.ID {
+		return now, fmt.Errorf("%w: %w: %s belongs to another batch (%s); choose another --out-dir", crypt.ErrInput, ErrNotOurs, o.OutDir, st.BatchID)
+	}
+	if st == nil {
+		for _, own := range []string{"report.csv"} {
+			if _, err := os.Lstat(filepath.Join(o.OutDir, own)); err == nil {
+				return now, fmt.Errorf("%w: %w: %s exists and was not written by this batch; choose another --out-dir", crypt.ErrInput, ErrNotOurs, filepath.Join(o.OutDir, own))
+			}
+		}
+	}
+	var openSince time.Time
+	claimed := map[string]bool{}
+	if st != nil && len(st.Claimed) > 0 {
+		if t, err := time.Parse(time.RFC3339Nano, st.ClaimedAt); err == nil {
+			openSince = t
+			for _, n := range st.Claimed {
+				claimed[strings.ToLower(n)] = true
+			}
+		}
+	}
+	var probs []string
+	for _, r := range m.Rows {
+		p := filepath.Join(o.OutDir, r.Output)
+		fi, err := os.Lstat(p)
+		if os.IsNotExist(err) {
+			continue
+		}
+		switch prev := h.sealed[r.Num]; {
+		case err != nil || !fi.Mode().IsRegular():
+		case prev != nil && !h.failed[r.Num]:
+			// Sealed by this batch, on record. If the file changed since,
+			// its row fails rather than replace it (see runRow).
+			h.changed[r.Num] = prev.Archive == nil || !sameFile(p, fi, prev.Archive)
+			continue
+		case claimed[strings.ToLower(r.Output)] && !fi.ModTime().Before(openSince):
+			h.unrecorded[r.Num] = true
+			continue // sealed by an interrupted attempt, not yet on record
+		}
+		probs = append(probs, fmt.Sprintf("row %d: %s", r.Num, r.Output))
+	}
+	if len(probs) > 0 {
+		return now, fmt.Errorf("%w: %w: %s already holds %d %s this batch did not write, and kuvert replaces nothing it did not write (%s); nothing was sealed or sent",
+			crypt.ErrInput, ErrNotOurs, o.OutDir, len(probs), plural(len(probs), "file", "files"), strings.Join(probs, ", "))
+	}
+	if !openSince.IsZero() {
+		return openSince, nil
+	}
+	return now, nil
+}
+
+const claimMargin = 2 * time.Second
+
+// sameFile reports whether the file at p is the archive the log recorded.
+func sameFile(p string, fi os.FileInfo, ref *auditlog.FileRef) bool {
+	if fi.Size() != ref.Size {
+		return false
+	}
+	if ref.SHA256 == "" {
+		return true
+	}
+	f, err := os.Open(p)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	hw := sha256.New()
+	if _, err := io.Copy(hw, f); err != nil {
+		return false
+	}
+	return hex.EncodeToString(hw.Sum(nil)) == ref.SHA256
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// checkPasswordOut refuses a password file that would take the place of
+// a file the run reads or writes.
+func checkPasswordOut(m *Manifest, o Options) error {
+	if o.PasswordOut == "" {
+		return nil
+	}
+	pw, err1 := filepath.Abs(o.PasswordOut)
+	out, err2 := filepath.Abs(o.OutDir)
+	if err := errors.Join(err1, err2); err != nil {
+		return err
+	}
+	if man, err := filepath.Abs(m.Path); err == nil && man == pw {
+		return fmt.Errorf("%w: the password file %s is the manifest; choose another name", crypt.ErrInput, o.PasswordOut)
+	}
+	for _, r := range m.Rows {
+		for _, f := range r.Files {
+			if f, err := filepath.Abs(f); err == nil && f == pw {
+				return fmt.Errorf("%w: the password file %s is row %d's input; choose another name", crypt.ErrInput, o.PasswordOut, r.Num)
+			}
+		}
+	}
+	if filepath.Dir(pw) != out {
+		return nil
+	}
+	name := filepath.Base(pw)
+	if OwnFile(name) {
+		return fmt.Errorf("%w: the password file %s would take the name of the run's own file in %s; choose another name or folder", crypt.ErrInput, o.PasswordOut, o.OutDir)
+	}
+	for _, r := range m.Rows {
+		if strings.EqualFold(r.Output, name) {
+			return fmt.Errorf("%w: the password file %s would take row %d's archive name; choose another name or folder", crypt.ErrInput, o.PasswordOut, r.Num)
+		}
+	}
+	return nil
 }
 
 // writeReport writes report.csv the way Swedish Excel opens it: UTF-8
