@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -231,6 +232,18 @@ func Run(ctx context.Context, m *Manifest, o Options) (*Summary, error) {
 	if err != nil {
 		return nil, err
 	}
+	var pwOut *passwordFile
+	if o.NoSMS {
+		if inOutDir(o.PasswordOut, o.OutDir) {
+			if err := os.MkdirAll(o.OutDir, 0o700); err != nil {
+				return nil, fmt.Errorf("cannot create %s: %v", o.OutDir, err)
+			}
+		}
+		if pwOut, err = openPasswordFile(o.PasswordOut); err != nil {
+			return nil, err
+		}
+		defer pwOut.close()
+	}
 	if err := os.MkdirAll(o.OutDir, 0o700); err != nil {
 		return nil, fmt.Errorf("cannot create %s: %v", o.OutDir, err)
 	}
@@ -241,13 +254,6 @@ func Run(ctx context.Context, m *Manifest, o Options) (*Summary, error) {
 	}
 	if err := writeStateFile(o.OutDir, claim); err != nil {
 		return nil, fmt.Errorf("cannot write %s: %v", filepath.Join(o.OutDir, "state.json"), err)
-	}
-	var pwOut *passwordFile
-	if o.NoSMS {
-		if pwOut, err = openPasswordFile(o.PasswordOut); err != nil {
-			return nil, err
-		}
-		defer pwOut.close()
 	}
 	lim := &limiter{}
 	if o.SMSRate > 0 {
@@ -600,6 +606,13 @@ func plural(n int, one, many string) string {
 	return many
 }
 
+// inOutDir reports whether the file path lies directly in the folder dir.
+func inOutDir(path, dir string) bool {
+	p, err1 := filepath.Abs(path)
+	d, err2 := filepath.Abs(dir)
+	return err1 == nil && err2 == nil && filepath.Dir(p) == d
+}
+
 // checkPasswordOut refuses a password file that would take the place of
 // a file the run reads or writes.
 func checkPasswordOut(m *Manifest, o Options) error {
@@ -659,9 +672,62 @@ type passwordFile struct {
 	rows map[int]bool
 }
 
+const passwordHeader = "\uFEFFrad;namn;arkiv;lösenord\r\n"
+
+// openPasswordFile opens the --password-out file for appending. A new file
+// is created with mode 0600. An existing one (an earlier attempt of the
+// run) must be a kuvert password file that only its owner can read: a
+// file with wider permissions, or anything else, is refused untouched
+// rather than filled with passwords (issue 13, item 12).
 func openPasswordFile(path string) (*passwordFile, error) {
 	p := &passwordFile{rows: map[int]bool{}}
-	if b, err := os.ReadFile(path); err == nil {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_APPEND|os.O_CREATE|os.O_EXCL, 0o600)
+	if err == nil {
+		if _, err = f.WriteString(passwordHeader); err == nil {
+			err = f.Sync()
+		}
+		if err != nil {
+			f.Close()
+			os.Remove(path)
+			return nil, fmt.Errorf("kan inte skriva lösenordsfilen / cannot write the password file %s: %v", path, err)
+		}
+		p.f = f
+		return p, nil
+	}
+	if !errors.Is(err, fs.ErrExist) {
+		return nil, fmt.Errorf("kan inte skriva lösenordsfilen / cannot write the password file %s: %v", path, err)
+	}
+	if fi, err := os.Lstat(path); err != nil || !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%w: lösenordsfilen %s är ingen vanlig fil / the password file %s is not a regular file (a link, a folder or a device); name a new file", crypt.ErrInput, path, path)
+	}
+	f, err = os.OpenFile(path, os.O_RDWR|os.O_APPEND, 0)
+	if err != nil {
+		return nil, fmt.Errorf("kan inte skriva lösenordsfilen / cannot write the password file %s: %v", path, err)
+	}
+	refuse := func(err error) (*passwordFile, error) {
+		f.Close()
+		return nil, err
+	}
+	fi, err := f.Stat()
+	if err != nil || !fi.Mode().IsRegular() {
+		return refuse(fmt.Errorf("%w: lösenordsfilen %s är ingen vanlig fil / the password file %s is not a regular file; name a new file", crypt.ErrInput, path, path))
+	}
+	// Windows has no such mode bits; there the folder's ACL decides.
+	if runtime.GOOS != "windows" && fi.Mode().Perm()&0o077 != 0 {
+		return refuse(fmt.Errorf("%w: lösenordsfilen %s kan läsas av andra (%v) / the password file %s is readable by others (%v); kuvert writes passwords only into a file only you can read: run chmod 600 on it, or name a new file", crypt.ErrInput, path, fi.Mode().Perm(), path, fi.Mode().Perm()))
+	}
+	b, err := io.ReadAll(f)
+	if err != nil {
+		return refuse(fmt.Errorf("kan inte läsa lösenordsfilen / cannot read the password file %s: %v", path, err))
+	}
+	switch {
+	case len(b) == 0:
+		if _, err := f.WriteString(passwordHeader); err != nil {
+			return refuse(fmt.Errorf("kan inte skriva lösenordsfilen / cannot write the password file %s: %v", path, err))
+		}
+	case !strings.HasPrefix(string(b), passwordHeader):
+		return refuse(fmt.Errorf("%w: %s är ingen lösenordsfil från kuvert / %s is not a kuvert password file, and kuvert adds passwords to nothing else; name a new file", crypt.ErrInput, path, path))
+	default:
 		r := csv.NewReader(strings.NewReader(strings.TrimPrefix(string(b), "\uFEFF")))
 		r.Comma = ';'
 		r.FieldsPerRecord = -1
@@ -671,13 +737,6 @@ func openPasswordFile(path string) (*passwordFile, error) {
 				p.rows[n] = true
 			}
 		}
-	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
-	if err != nil {
-		return nil, fmt.Errorf("cannot write the password file %s: %v", path, err)
-	}
-	if st, _ := f.Stat(); st.Size() == 0 {
-		f.WriteString("\uFEFFrad;namn;arkiv;lösenord\r\n")
 	}
 	p.f = f
 	return p, nil
