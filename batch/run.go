@@ -54,6 +54,7 @@ const (
 	ResultFailed  = "failed"
 	ResultDryRun  = "dry-run"
 	ResultPending = "not started"
+	ResultDemo    = "demo-not-sent" // sealed; the demo provider only showed the SMS
 )
 
 // RowResult is one row's outcome; it never holds a password.
@@ -77,6 +78,7 @@ type Summary struct {
 	Done        int         `json:"done"`
 	Skipped     int         `json:"skipped"`
 	Failed      int         `json:"failed"`
+	Demo        int         `json:"demo,omitempty"` // sealed, SMS only shown (demo provider)
 	Interrupted bool        `json:"interrupted,omitempty"`
 }
 
@@ -321,6 +323,8 @@ feed:
 			sum.Done++
 		case ResultDone:
 			sum.Skipped++
+		case ResultDemo:
+			sum.Demo++
 		case ResultFailed:
 			sum.Failed++
 		}
@@ -392,6 +396,9 @@ func runRow(ctx context.Context, m *Manifest, r Row, o Options, h *history, lim 
 			res.Result, res.SHA256 = ResultDone, prev.Archive.SHA256
 			if s := h.sent[r.Num]; s != nil && s.Delivery != nil {
 				res.SMSID, res.SMSStatus = s.Delivery.MessageID, s.Delivery.Status
+				if s.Delivery.Status == string(sms.StatusDemo) {
+					res.Result = ResultDemo
+				}
 			}
 			return res, nil
 		}
@@ -456,6 +463,9 @@ func runRow(ctx context.Context, m *Manifest, r Row, o Options, h *history, lim 
 	res.SHA256 = out.SHA256
 	if out.Delivery != nil {
 		res.Result, res.SMSID, res.SMSStatus = ResultSent, out.Delivery.ID, string(out.Delivery.Status)
+		if out.Delivery.Status == sms.StatusDemo {
+			res.Result = ResultDemo // shown, not sent: never reported as sent
+		}
 		return res, nil
 	}
 	if pwOut != nil {

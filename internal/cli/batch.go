@@ -153,7 +153,14 @@ func runBatch(cmd *cobra.Command, s *IOStreams, g *globalOptions, o *BatchOption
 		bar.Finish()
 	}
 	if sum != nil && !o.Quiet && !o.JSON && !o.DryRun {
-		fmt.Fprintf(s.ErrOut, "Klart / done: %d förseglade / sealed, %d redan klara / already done, %d misslyckade / failed → %s\n", sum.Done, sum.Skipped, sum.Failed, sum.OutDir)
+		demo := ""
+		if sum.Demo > 0 {
+			demo = fmt.Sprintf(" + %d DEMO: förseglade, inget sms skickat / sealed, no SMS sent", sum.Demo)
+		}
+		fmt.Fprintf(s.ErrOut, "Klart / done: %d förseglade / sealed%s, %d redan klara / already done, %d misslyckade / failed → %s\n", sum.Done, demo, sum.Skipped, sum.Failed, sum.OutDir)
+		if sum.Demo > 0 {
+			fmt.Fprintf(s.ErrOut, "kuvert: DEMO: inget lösenord nådde någon mottagare; ställ in en sms-leverantör (se docs/sms.md) / no password reached any recipient; configure an SMS provider (see docs/sms.md)\n")
+		}
 		if sum.Interrupted {
 			fmt.Fprintf(s.ErrOut, "kuvert: interrupted: rows not started are listed as such; run the same command again to continue\n")
 		}
