@@ -42,3 +42,31 @@ func TestReportFormulaSafe(t *testing.T) {
 		t.Errorf("namn cell %q", recs[1][1])
 	}
 }
+
+// A row's default archive name follows the one naming rule: no part of a
+// personnummer (issue 12), from the name column or the first file.
+func TestDefaultNameNoPersonnummer(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "intyg_811218-9876.pdf"), []byte("x"), 0o644)
+	os.WriteFile(filepath.Join(dir, "b.pdf"), []byte("x"), 0o644)
+	man := "fil;mobil;namn\n" +
+		"intyg_811218-9876.pdf;070-123 45 67;\n" +
+		"b.pdf;070-123 45 68;Bo 811218-9876\n" +
+		"b.pdf;070-123 45 69;Cia: <chef>\n"
+	p := filepath.Join(dir, "m.csv")
+	os.WriteFile(p, []byte(man), 0o644)
+	m, err := Load(p, LoadOptions{Format: crypt.FormatZip})
+	if err != nil || len(m.Problems) > 0 {
+		t.Fatalf("%v %v", err, m.Problems)
+	}
+	want := []string{"intyg_rad2.zip", "Bo_rad3.zip", "Cia_ _chef__rad4.zip"}
+	for i, r := range m.Rows {
+		if r.Output != want[i] {
+			t.Errorf("row %d: %q, want %q", r.Num, r.Output, want[i])
+		}
+	}
+	m, _ = Load(p, LoadOptions{Format: crypt.FormatAge})
+	if m.Rows[0].Output != "intyg_rad2.pdf.age" {
+		t.Errorf("age: %q", m.Rows[0].Output)
+	}
+}
