@@ -214,6 +214,18 @@ func Run(ctx context.Context, m *Manifest, o Options) (*Summary, error) {
 		o.OutDir = OutDir(m)
 	}
 	sum := &Summary{BatchID: m.ID, OutDir: o.OutDir, Rows: make([]RowResult, len(m.Rows))}
+	hist, err := readHistory(o.Log, m.ID)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkPasswordOut(m, o); err != nil {
+		return nil, err
+	}
+	// Also in a dry run: it tells what the real run would refuse.
+	claimedAt, err := checkOutDir(m, o, hist)
+	if err != nil {
+		return nil, err
+	}
 	if o.DryRun {
 		for i, r := range m.Rows {
 			sum.Rows[i] = RowResult{Row: r.Num, Name: r.Name, To: maskTo(r.Phone), Archive: filepath.Join(o.OutDir, r.Output), Result: ResultDryRun}
@@ -222,17 +234,6 @@ func Run(ctx context.Context, m *Manifest, o Options) (*Summary, error) {
 			}
 		}
 		return sum, nil
-	}
-	hist, err := readHistory(o.Log, m.ID)
-	if err != nil {
-		return nil, err
-	}
-	if err := checkPasswordOut(m, o); err != nil {
-		return nil, err
-	}
-	claimedAt, err := checkOutDir(m, o, hist)
-	if err != nil {
-		return nil, err
 	}
 	var pwOut *passwordFile
 	if o.NoSMS {
@@ -369,7 +370,8 @@ func runRow(ctx context.Context, m *Manifest, r Row, o Options, h *history, lim 
 	smsRow := !o.NoSMS && r.Recipient == ""
 
 	if prev := h.sealed[r.Num]; prev != nil && !h.failed[r.Num] {
-		done := h.sent[r.Num] != nil || !smsRow && (r.Recipient != "" || pwOut.has(r.Num))
+		sent := h.sent[r.Num] // h is shared by the workers: read only
+		done := sent != nil || !smsRow && (r.Recipient != "" || pwOut.has(r.Num))
 		if !done && smsRow && prev.Delivery != nil {
 			// Sealed, but no SMS on record: did it go out before the
 			// interruption? Ask the provider before sending another.
@@ -384,8 +386,7 @@ func runRow(ctx context.Context, m *Manifest, r Row, o Options, h *history, lim 
 					if err != nil {
 						return fail(fmt.Errorf("its SMS (id %s) went out before an interruption, but the compliance log could not record that: %w", rc.ID, err))
 					}
-					h.sent[r.Num] = e
-					done = true
+					sent, done = e, true
 				}
 			}
 		}
@@ -394,9 +395,9 @@ func runRow(ctx context.Context, m *Manifest, r Row, o Options, h *history, lim 
 				return fail(errors.New("done in an earlier run, but the archive is missing or changed; not resent (the recipient has its password)"))
 			}
 			res.Result, res.SHA256 = ResultDone, prev.Archive.SHA256
-			if s := h.sent[r.Num]; s != nil && s.Delivery != nil {
-				res.SMSID, res.SMSStatus = s.Delivery.MessageID, s.Delivery.Status
-				if s.Delivery.Status == string(sms.StatusDemo) {
+			if sent != nil && sent.Delivery != nil {
+				res.SMSID, res.SMSStatus = sent.Delivery.MessageID, sent.Delivery.Status
+				if sent.Delivery.Status == string(sms.StatusDemo) {
 					res.Result = ResultDemo
 				}
 			}
