@@ -16,6 +16,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/kuvert-app/kuvert/crypt"
+	"github.com/kuvert-app/kuvert/naming"
 	"github.com/kuvert-app/kuvert/personnummer"
 	"github.com/kuvert-app/kuvert/sms"
 	"golang.org/x/text/encoding/charmap"
@@ -203,6 +204,8 @@ func Load(path string, o LoadOptions) (*Manifest, error) {
 				probs = append(probs, "output must be a file name, not a path")
 			} else if len(personnummer.FindAll(row.Output)) > 0 {
 				probs = append(probs, "output name holds a personnummer")
+			} else if OwnFile(row.Output) {
+				probs = append(probs, fmt.Sprintf("output %s: the name is kept for the run's own files (state.json, report.csv, their backups, names starting with a dot); choose another name", row.Output))
 			}
 			key := strings.ToLower(row.Output)
 			if prev, dup := outputs[key]; dup {
@@ -224,25 +227,33 @@ func Load(path string, o LoadOptions) (*Manifest, error) {
 	return m, nil
 }
 
-// defaultName: the name column (or the first file's name) made safe,
-// personnummer masked, with the format's extension.
+// defaultName: the row's archive name by the one naming rule
+// ([naming.File]): after the name column, or else the first file, with
+// the row number so that rows never share a name.
 func defaultName(r Row) string {
-	base := r.Name
-	if base == "" {
-		base = strings.TrimSuffix(filepath.Base(r.Files[0]), filepath.Ext(r.Files[0]))
+	label := r.Name
+	if label == "" {
+		label = strings.TrimSuffix(filepath.Base(r.Files[0]), filepath.Ext(r.Files[0]))
 	}
-	base = personnummer.MaskWith(base, "xxxx")
-	base = strings.Map(func(c rune) rune {
-		if strings.ContainsRune(`<>:"/\|?*`, c) || c < 32 {
-			return '_'
+	ins := make([]crypt.Input, len(r.Files))
+	for i, f := range r.Files {
+		ins[i] = crypt.Input{Path: f, Name: filepath.Base(f)}
+	}
+	return naming.File(fmt.Sprintf("%s_rad%d", naming.Stem(label), r.Num), ins, r.Format)
+}
+
+// OwnFile reports whether name is one the run keeps for its own files in
+// the output folder: state.json and report.csv, anything named after them
+// (report.csv.bak, state.json.old) and names starting with a dot (the
+// temporary files of atomic writes and of sealing). No archive may take
+// such a name (issue 13, item 7: an archive named state.json was sealed,
+// texted, then overwritten by the run's state).
+func OwnFile(name string) bool {
+	n := strings.ToLower(name)
+	for _, own := range []string{"state.json", "report.csv"} {
+		if n == own || strings.HasPrefix(n, own+".") {
+			return true
 		}
-		return c
-	}, base)
-	switch {
-	case r.Format == crypt.FormatZip:
-		return fmt.Sprintf("%s_rad%d.zip", base, r.Num)
-	case len(r.Files) == 1:
-		return fmt.Sprintf("%s_rad%d%s.age", base, r.Num, filepath.Ext(r.Files[0]))
 	}
-	return fmt.Sprintf("%s_rad%d.zip.age", base, r.Num)
+	return strings.HasPrefix(n, ".")
 }

@@ -2,10 +2,14 @@ package batch
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/csv"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -50,6 +54,7 @@ const (
 	ResultFailed  = "failed"
 	ResultDryRun  = "dry-run"
 	ResultPending = "not started"
+	ResultDemo    = "demo-not-sent" // sealed; the demo provider only showed the SMS
 )
 
 // RowResult is one row's outcome; it never holds a password.
@@ -73,11 +78,23 @@ type Summary struct {
 	Done        int         `json:"done"`
 	Skipped     int         `json:"skipped"`
 	Failed      int         `json:"failed"`
+	Demo        int         `json:"demo,omitempty"` // sealed, SMS only shown (demo provider)
 	Interrupted bool        `json:"interrupted,omitempty"`
 }
 
 // ErrRowsFailed: some rows' SMS could not be sent (exit code 5).
 var ErrRowsFailed = errors.New("some rows failed")
+
+// ErrNotOurs: the run would replace a file in the output folder that it
+// did not write (exit code 2; nothing is done).
+var ErrNotOurs = errors.New("the output folder holds files this batch did not write")
+
+// isLogError reports whether err means the compliance log could not be
+// written. Nothing may be sealed or texted without a record, so such an
+// error stops the whole run, not only its row.
+func isLogError(err error) bool {
+	return errors.Is(err, auditlog.ErrUnavailable) || errors.Is(err, auditlog.ErrTampered)
+}
 
 // OutDir returns where a manifest's archives go by default: a dated folder
 // beside it, or the folder of an earlier run of the same manifest.
@@ -95,11 +112,19 @@ func OutDir(m *Manifest) string {
 	return filepath.Join(dir, stem+"-"+time.Now().Format("2006-01-02"))
 }
 
+// state is state.json in the output folder: which batch the folder
+// belongs to and how its rows ended. While a run is under way it also
+// claims the archive names the run may write (Claimed, since ClaimedAt);
+// a run that ends normally closes the claim. An open claim is how the
+// next attempt knows an archive left by a crash before its log entry as
+// its own.
 type state struct {
-	BatchID  string      `json:"batch"`
-	Manifest string      `json:"manifest"`
-	Updated  string      `json:"updated"`
-	Rows     []RowResult `json:"rows"`
+	BatchID   string      `json:"batch"`
+	Manifest  string      `json:"manifest"`
+	Updated   string      `json:"updated"`
+	Rows      []RowResult `json:"rows"`
+	Claimed   []string    `json:"claimed,omitempty"`
+	ClaimedAt string      `json:"claimed_at,omitempty"` // RFC 3339 with nanoseconds
 }
 
 // history is what the log says about this batch's rows.
@@ -107,6 +132,12 @@ type history struct {
 	sealed map[int]*auditlog.Entry // latest seal entry per row
 	sent   map[int]*auditlog.Entry // sms entry after it
 	failed map[int]bool            // seal-failed after it
+	// unrecorded: rows whose archive an interrupted attempt left before
+	// its log entry (see [checkOutDir]).
+	unrecorded map[int]bool
+	// changed: rows whose recorded archive is there but differs from
+	// the record.
+	changed map[int]bool
 }
 
 func readHistory(l *auditlog.Log, batchID string) (*history, error) {
@@ -114,22 +145,24 @@ func readHistory(l *auditlog.Log, batchID string) (*history, error) {
 	if err != nil {
 		return nil, err
 	}
-	h := &history{sealed: map[int]*auditlog.Entry{}, sent: map[int]*auditlog.Entry{}, failed: map[int]bool{}}
-	for i := range es {
-		e := &es[i]
+	h := &history{sealed: map[int]*auditlog.Entry{}, sent: map[int]*auditlog.Entry{}, failed: map[int]bool{}, unrecorded: map[int]bool{}, changed: map[int]bool{}}
+	// The log's own fold says what became of each sealing; the latest
+	// sealing of a row is the one that counts.
+	for _, s := range auditlog.Sealings(es) {
+		e := s.Entry
 		if e.Batch != batchID || e.Row == 0 {
 			continue
 		}
-		switch e.Action {
-		case auditlog.ActionSeal:
-			h.sealed[e.Row] = e
-			delete(h.sent, e.Row)
-			delete(h.failed, e.Row)
-		case auditlog.ActionSMS:
-			if e.Delivery != nil && e.Delivery.Status != "failed" {
-				h.sent[e.Row] = e
+		h.sealed[e.Row] = &e
+		delete(h.sent, e.Row)
+		delete(h.failed, e.Row)
+		for i := range s.FollowUps {
+			f := &s.FollowUps[i]
+			if f.Action == auditlog.ActionSMS && f.Delivery != nil && !f.Delivery.Status.Failed() {
+				h.sent[e.Row] = f
 			}
-		case auditlog.ActionSealFailed:
+		}
+		if s.Removed {
 			h.failed[e.Row] = true
 		}
 	}
@@ -183,6 +216,18 @@ func Run(ctx context.Context, m *Manifest, o Options) (*Summary, error) {
 		o.OutDir = OutDir(m)
 	}
 	sum := &Summary{BatchID: m.ID, OutDir: o.OutDir, Rows: make([]RowResult, len(m.Rows))}
+	hist, err := readHistory(o.Log, m.ID)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkPasswordOut(m, o); err != nil {
+		return nil, err
+	}
+	// Also in a dry run: it tells what the real run would refuse.
+	claimedAt, err := checkOutDir(m, o, hist)
+	if err != nil {
+		return nil, err
+	}
 	if o.DryRun {
 		for i, r := range m.Rows {
 			sum.Rows[i] = RowResult{Row: r.Num, Name: r.Name, To: maskTo(r.Phone), Archive: filepath.Join(o.OutDir, r.Output), Result: ResultDryRun}
@@ -192,19 +237,28 @@ func Run(ctx context.Context, m *Manifest, o Options) (*Summary, error) {
 		}
 		return sum, nil
 	}
-	if err := os.MkdirAll(o.OutDir, 0o700); err != nil {
-		return nil, fmt.Errorf("cannot create %s: %v", o.OutDir, err)
-	}
-	hist, err := readHistory(o.Log, m.ID)
-	if err != nil {
-		return nil, err
-	}
 	var pwOut *passwordFile
 	if o.NoSMS {
+		if inOutDir(o.PasswordOut, o.OutDir) {
+			if err := os.MkdirAll(o.OutDir, 0o700); err != nil {
+				return nil, fmt.Errorf("cannot create %s: %v", o.OutDir, err)
+			}
+		}
 		if pwOut, err = openPasswordFile(o.PasswordOut); err != nil {
 			return nil, err
 		}
 		defer pwOut.close()
+	}
+	if err := os.MkdirAll(o.OutDir, 0o700); err != nil {
+		return nil, fmt.Errorf("cannot create %s: %v", o.OutDir, err)
+	}
+	// Claim the archive names before anything is sealed (see [state]).
+	claim := state{BatchID: m.ID, Manifest: m.Path, Updated: time.Now().Format(time.RFC3339), ClaimedAt: claimedAt.Format(time.RFC3339Nano)}
+	for _, r := range m.Rows {
+		claim.Claimed = append(claim.Claimed, r.Output)
+	}
+	if err := writeStateFile(o.OutDir, claim); err != nil {
+		return nil, fmt.Errorf("cannot write %s: %v", filepath.Join(o.OutDir, "state.json"), err)
 	}
 	lim := &limiter{}
 	if o.SMSRate > 0 {
@@ -215,6 +269,10 @@ func Run(ctx context.Context, m *Manifest, o Options) (*Summary, error) {
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	started := make([]bool, len(m.Rows))
+	// A log that cannot be written stops the run: no further row starts
+	// (rows in flight fail at their own log write, before any SMS).
+	var logErr error
+	logFailed := make(chan struct{})
 	// Rows in flight finish even after Ctrl-C: their work runs on a
 	// context that is not cancelled, with the providers' own timeouts.
 	rowCtx := context.WithoutCancel(ctx)
@@ -223,8 +281,21 @@ func Run(ctx context.Context, m *Manifest, o Options) (*Summary, error) {
 		go func() {
 			defer wg.Done()
 			for i := range work {
-				res := runRow(rowCtx, m, m.Rows[i], o, hist, lim, pwOut)
 				mu.Lock()
+				stopped := logErr != nil
+				if !stopped {
+					started[i] = true
+				}
+				mu.Unlock()
+				if stopped {
+					continue
+				}
+				res, fatal := runRow(rowCtx, m, m.Rows[i], o, hist, lim, pwOut)
+				mu.Lock()
+				if fatal != nil && logErr == nil {
+					logErr = fmt.Errorf("row %d: %w", m.Rows[i].Num, fatal)
+					close(logFailed)
+				}
 				sum.Rows[i] = res
 				if o.OnRow != nil {
 					o.OnRow(res)
@@ -237,7 +308,8 @@ feed:
 	for i := range m.Rows {
 		select {
 		case work <- i:
-			started[i] = true
+		case <-logFailed:
+			break feed
 		case <-ctx.Done():
 			sum.Interrupted = true
 			break feed
@@ -254,15 +326,20 @@ feed:
 			sum.Done++
 		case ResultDone:
 			sum.Skipped++
+		case ResultDemo:
+			sum.Demo++
 		case ResultFailed:
 			sum.Failed++
 		}
 	}
 	if err := writeState(o.OutDir, m, sum); err != nil {
-		return sum, err
+		return sum, errors.Join(logErr, err)
 	}
 	if err := writeReport(filepath.Join(o.OutDir, "report.csv"), sum); err != nil {
-		return sum, err
+		return sum, errors.Join(logErr, err)
+	}
+	if logErr != nil {
+		return sum, fmt.Errorf("the run stopped, because nothing may be sealed or texted without a record (see %s): %w", filepath.Join(o.OutDir, "report.csv"), logErr)
 	}
 	if sum.Failed > 0 {
 		return sum, fmt.Errorf("%w: %d of %d rows failed (see %s)", ErrRowsFailed, sum.Failed, len(m.Rows), filepath.Join(o.OutDir, "report.csv"))
@@ -278,19 +355,25 @@ func maskTo(e164 string) string {
 }
 
 // runRow does one row: skip it if an earlier run finished it, settle an
-// interrupted one, else seal → log → SMS → log.
-func runRow(ctx context.Context, m *Manifest, r Row, o Options, h *history, lim *limiter, pwOut *passwordFile) RowResult {
+// interrupted one, else seal → log → SMS → log. The second result is set
+// when the compliance log could not be written: the row stopped there,
+// and so must the run.
+func runRow(ctx context.Context, m *Manifest, r Row, o Options, h *history, lim *limiter, pwOut *passwordFile) (RowResult, error) {
 	res := RowResult{Row: r.Num, Name: r.Name, To: maskTo(r.Phone)}
 	archive := filepath.Join(o.OutDir, r.Output)
 	res.Archive = archive
-	fail := func(err error) RowResult {
+	fail := func(err error) (RowResult, error) {
 		res.Result, res.Error = ResultFailed, err.Error()
-		return res
+		if isLogError(err) {
+			return res, err
+		}
+		return res, nil
 	}
 	smsRow := !o.NoSMS && r.Recipient == ""
 
 	if prev := h.sealed[r.Num]; prev != nil && !h.failed[r.Num] {
-		done := h.sent[r.Num] != nil || !smsRow && (r.Recipient != "" || pwOut.has(r.Num))
+		sent := h.sent[r.Num] // h is shared by the workers: read only
+		done := sent != nil || !smsRow && (r.Recipient != "" || pwOut.has(r.Num))
 		if !done && smsRow && prev.Delivery != nil {
 			// Sealed, but no SMS on record: did it go out before the
 			// interruption? Ask the provider before sending another.
@@ -300,9 +383,12 @@ func runRow(ctx context.Context, m *Manifest, r Row, o Options, h *history, lim 
 					return fail(fmt.Errorf("interrupted in an earlier run, and whether its SMS went out cannot be checked (%v); not resent", err))
 				}
 				if found {
-					o.Log.Append(auditlog.Entry{Action: auditlog.ActionSMS, Refers: prev.ID, Batch: m.ID, Row: r.Num, Case: r.Case, Details: "found at the provider after an interruption",
+					e, err := o.Log.Append(auditlog.Entry{Action: auditlog.ActionSMS, Refers: prev.ID, Batch: m.ID, Row: r.Num, Case: r.Case, Details: "found at the provider after an interruption",
 						Delivery: &auditlog.Delivery{Provider: rc.Provider, To: prev.Delivery.To, Ref: prev.Delivery.Ref, MessageID: rc.ID, Status: auditlog.Status(rc.Status)}})
-					done = true
+					if err != nil {
+						return fail(fmt.Errorf("its SMS (id %s) went out before an interruption, but the compliance log could not record that: %w", rc.ID, err))
+					}
+					sent, done = e, true
 				}
 			}
 		}
@@ -311,22 +397,44 @@ func runRow(ctx context.Context, m *Manifest, r Row, o Options, h *history, lim 
 				return fail(errors.New("done in an earlier run, but the archive is missing or changed; not resent (the recipient has its password)"))
 			}
 			res.Result, res.SHA256 = ResultDone, prev.Archive.SHA256
-			if s := h.sent[r.Num]; s != nil && s.Delivery != nil {
-				res.SMSID, res.SMSStatus = s.Delivery.MessageID, string(s.Delivery.Status)
+			if sent != nil && sent.Delivery != nil {
+				res.SMSID, res.SMSStatus = sent.Delivery.MessageID, string(sent.Delivery.Status)
+				if sent.Delivery.Status == auditlog.StatusDemo {
+					res.Result = ResultDemo
+				}
 			}
-			return res
+			return res, nil
 		}
-		// Interrupted before its password reached anyone: start over.
+		// Interrupted before its password reached anyone: start over. The
+		// log says so first; the archive goes only once that is on record,
+		// and only if it is still the one the log knows.
+		if h.changed[r.Num] {
+			return fail(fmt.Errorf("interrupted in an earlier run, and its archive %s was changed since; kuvert does not replace it (move it away and run again)", r.Output))
+		}
+		if _, err := o.Log.Append(auditlog.Entry{Action: auditlog.ActionSealFailed, Refers: prev.ID, Batch: m.ID, Row: r.Num, Details: "interrupted before the password was delivered; sealed again"}); err != nil {
+			return fail(fmt.Errorf("interrupted in an earlier run; it cannot be sealed again, because the compliance log cannot be written: %w", err))
+		}
 		os.Remove(archive)
-		o.Log.Append(auditlog.Entry{Action: auditlog.ActionSealFailed, Refers: prev.ID, Batch: m.ID, Row: r.Num, Details: "interrupted before the password was delivered; sealed again"})
+	}
+
+	if h.unrecorded[r.Num] {
+		// Sealed by an attempt that crashed before logging it: nobody
+		// has its password. Record that, then remove it.
+		if _, err := o.Log.Append(auditlog.Entry{Action: auditlog.ActionSealFailed, Batch: m.ID, Row: r.Num, Case: r.Case, Archive: &auditlog.FileRef{Name: r.Output},
+			Details: "an archive sealed before an interruption but never recorded was removed; sealed again"}); err != nil {
+			return fail(fmt.Errorf("interrupted in an earlier run; it cannot be sealed again, because the compliance log cannot be written: %w", err))
+		}
+		os.Remove(archive)
 	}
 
 	ins, _, err := crypt.CollectInputs(r.Files)
 	if err != nil {
 		return fail(err)
 	}
+	// Never Force: a file that appeared under this name since the run
+	// started is not the run's to replace.
 	req := envelope.Request{
-		Seal:     crypt.SealOptions{Inputs: ins, Output: archive, Format: r.Format, Force: true},
+		Seal:     crypt.SealOptions{Inputs: ins, Output: archive, Format: r.Format},
 		Case:     r.Case,
 		Operator: o.Operator,
 		Batch:    m.ID,
@@ -358,16 +466,24 @@ func runRow(ctx context.Context, m *Manifest, r Row, o Options, h *history, lim 
 	res.SHA256 = out.SHA256
 	if out.Delivery != nil {
 		res.Result, res.SMSID, res.SMSStatus = ResultSent, out.Delivery.ID, string(out.Delivery.Status)
-		return res
+		if out.Delivery.Status == sms.StatusDemo {
+			res.Result = ResultDemo // shown, not sent: never reported as sent
+		}
+		return res, nil
 	}
 	if pwOut != nil {
 		if err := pwOut.add(r, archive, req.Seal.Password.Value); err != nil {
+			// Its password reached nobody: record that, then remove it.
+			if _, lerr := o.Log.Append(auditlog.Entry{Action: auditlog.ActionSealFailed, Refers: out.Entry.ID, Batch: m.ID, Row: r.Num, Case: r.Case,
+				Details: "the password could not be written to the password file; the archive was removed"}); lerr != nil {
+				return fail(fmt.Errorf("the password could not be written to the password file (%v), and the compliance log cannot record that: %w", err, lerr))
+			}
 			os.Remove(archive)
-			return fail(err)
+			return fail(fmt.Errorf("the password could not be written to the password file, so the archive was removed: %v", err))
 		}
 	}
 	res.Result = ResultSealed
-	return res
+	return res, nil
 }
 
 // limitedSender waits for the shared rate before each send.
@@ -381,9 +497,169 @@ func (l *limitedSender) Send(ctx context.Context, m sms.Message) (sms.Receipt, e
 	return l.Sender.Send(ctx, m)
 }
 
+// writeState records how the rows ended and closes the run's claim.
 func writeState(dir string, m *Manifest, sum *Summary) error {
-	b, _ := json.MarshalIndent(state{BatchID: m.ID, Manifest: m.Path, Updated: time.Now().Format(time.RFC3339), Rows: sum.Rows}, "", "  ")
+	return writeStateFile(dir, state{BatchID: m.ID, Manifest: m.Path, Updated: time.Now().Format(time.RFC3339), Rows: sum.Rows})
+}
+
+func writeStateFile(dir string, st state) error {
+	b, _ := json.MarshalIndent(st, "", "  ")
 	return atomicfile.WriteFile(filepath.Join(dir, "state.json"), b, 0o600)
+}
+
+// readState reads the output folder's state.json; nil if there is none.
+func readState(dir string) (*state, error) {
+	b, err := os.ReadFile(filepath.Join(dir, "state.json"))
+	if os.IsNotExist(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var st state
+	if err := json.Unmarshal(b, &st); err != nil || st.BatchID == "" {
+		return nil, errors.New("not a kuvert batch state file")
+	}
+	return &st, nil
+}
+
+// checkOutDir makes sure the run replaces no file it did not write (issue
+// 13, item 7): the folder is new or belongs to this batch, and every
+// archive name is free or holds this batch's own archive, known from the
+// log (the recorded size and SHA-256 match) or, for one a crash left
+// before its log entry, from an open claim in state.json older than the
+// file. Every problem is listed at once and nothing is done. It returns
+// the time the run's claim starts (an open claim keeps its start) and
+// marks the unrecorded archives in h.
+func checkOutDir(m *Manifest, o Options, h *history) (time.Time, error) {
+	// File times come from a coarser clock (and FAT keeps 2 s), so the
+	// claim starts a little before now: a file written by this run is
+	// never older than its claim.
+	now := time.Now().Add(-claimMargin)
+	st, err := readState(o.OutDir)
+	if err != nil {
+		return now, fmt.Errorf("%w: %w: %s: %v; choose another --out-dir", crypt.ErrInput, ErrNotOurs, filepath.Join(o.OutDir, "state.json"), err)
+	}
+	if st != nil && st.BatchID != m.ID {
+		return now, fmt.Errorf("%w: %w: %s belongs to another batch (%s); choose another --out-dir", crypt.ErrInput, ErrNotOurs, o.OutDir, st.BatchID)
+	}
+	if st == nil {
+		for _, own := range []string{"report.csv"} {
+			if _, err := os.Lstat(filepath.Join(o.OutDir, own)); err == nil {
+				return now, fmt.Errorf("%w: %w: %s exists and was not written by this batch; choose another --out-dir", crypt.ErrInput, ErrNotOurs, filepath.Join(o.OutDir, own))
+			}
+		}
+	}
+	var openSince time.Time
+	claimed := map[string]bool{}
+	if st != nil && len(st.Claimed) > 0 {
+		if t, err := time.Parse(time.RFC3339Nano, st.ClaimedAt); err == nil {
+			openSince = t
+			for _, n := range st.Claimed {
+				claimed[strings.ToLower(n)] = true
+			}
+		}
+	}
+	var probs []string
+	for _, r := range m.Rows {
+		p := filepath.Join(o.OutDir, r.Output)
+		fi, err := os.Lstat(p)
+		if os.IsNotExist(err) {
+			continue
+		}
+		switch prev := h.sealed[r.Num]; {
+		case err != nil || !fi.Mode().IsRegular():
+		case prev != nil && !h.failed[r.Num]:
+			// Sealed by this batch, on record. If the file changed since,
+			// its row fails rather than replace it (see runRow).
+			h.changed[r.Num] = prev.Archive == nil || !sameFile(p, fi, prev.Archive)
+			continue
+		case claimed[strings.ToLower(r.Output)] && !fi.ModTime().Before(openSince):
+			h.unrecorded[r.Num] = true
+			continue // sealed by an interrupted attempt, not yet on record
+		}
+		probs = append(probs, fmt.Sprintf("row %d: %s", r.Num, r.Output))
+	}
+	if len(probs) > 0 {
+		return now, fmt.Errorf("%w: %w: %s already holds %d %s this batch did not write, and kuvert replaces nothing it did not write (%s); nothing was sealed or sent",
+			crypt.ErrInput, ErrNotOurs, o.OutDir, len(probs), plural(len(probs), "file", "files"), strings.Join(probs, ", "))
+	}
+	if !openSince.IsZero() {
+		return openSince, nil
+	}
+	return now, nil
+}
+
+const claimMargin = 2 * time.Second
+
+// sameFile reports whether the file at p is the archive the log recorded.
+func sameFile(p string, fi os.FileInfo, ref *auditlog.FileRef) bool {
+	if fi.Size() != ref.Size {
+		return false
+	}
+	if ref.SHA256 == "" {
+		return true
+	}
+	f, err := os.Open(p)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	hw := sha256.New()
+	if _, err := io.Copy(hw, f); err != nil {
+		return false
+	}
+	return hex.EncodeToString(hw.Sum(nil)) == ref.SHA256
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// inOutDir reports whether the file path lies directly in the folder dir.
+func inOutDir(path, dir string) bool {
+	p, err1 := filepath.Abs(path)
+	d, err2 := filepath.Abs(dir)
+	return err1 == nil && err2 == nil && filepath.Dir(p) == d
+}
+
+// checkPasswordOut refuses a password file that would take the place of
+// a file the run reads or writes.
+func checkPasswordOut(m *Manifest, o Options) error {
+	if o.PasswordOut == "" {
+		return nil
+	}
+	pw, err1 := filepath.Abs(o.PasswordOut)
+	out, err2 := filepath.Abs(o.OutDir)
+	if err := errors.Join(err1, err2); err != nil {
+		return err
+	}
+	if man, err := filepath.Abs(m.Path); err == nil && man == pw {
+		return fmt.Errorf("%w: the password file %s is the manifest; choose another name", crypt.ErrInput, o.PasswordOut)
+	}
+	for _, r := range m.Rows {
+		for _, f := range r.Files {
+			if f, err := filepath.Abs(f); err == nil && f == pw {
+				return fmt.Errorf("%w: the password file %s is row %d's input; choose another name", crypt.ErrInput, o.PasswordOut, r.Num)
+			}
+		}
+	}
+	if filepath.Dir(pw) != out {
+		return nil
+	}
+	name := filepath.Base(pw)
+	if OwnFile(name) {
+		return fmt.Errorf("%w: the password file %s would take the name of the run's own file in %s; choose another name or folder", crypt.ErrInput, o.PasswordOut, o.OutDir)
+	}
+	for _, r := range m.Rows {
+		if strings.EqualFold(r.Output, name) {
+			return fmt.Errorf("%w: the password file %s would take row %d's archive name; choose another name or folder", crypt.ErrInput, o.PasswordOut, r.Num)
+		}
+	}
+	return nil
 }
 
 // writeReport writes report.csv the way Swedish Excel opens it: UTF-8
@@ -409,9 +685,62 @@ type passwordFile struct {
 	rows map[int]bool
 }
 
+const passwordHeader = "\uFEFFrad;namn;arkiv;lösenord\r\n"
+
+// openPasswordFile opens the --password-out file for appending. A new file
+// is created with mode 0600. An existing one (an earlier attempt of the
+// run) must be a kuvert password file that only its owner can read: a
+// file with wider permissions, or anything else, is refused untouched
+// rather than filled with passwords (issue 13, item 12).
 func openPasswordFile(path string) (*passwordFile, error) {
 	p := &passwordFile{rows: map[int]bool{}}
-	if b, err := os.ReadFile(path); err == nil {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_APPEND|os.O_CREATE|os.O_EXCL, 0o600)
+	if err == nil {
+		if _, err = f.WriteString(passwordHeader); err == nil {
+			err = f.Sync()
+		}
+		if err != nil {
+			f.Close()
+			os.Remove(path)
+			return nil, fmt.Errorf("kan inte skriva lösenordsfilen / cannot write the password file %s: %v", path, err)
+		}
+		p.f = f
+		return p, nil
+	}
+	if !errors.Is(err, fs.ErrExist) {
+		return nil, fmt.Errorf("kan inte skriva lösenordsfilen / cannot write the password file %s: %v", path, err)
+	}
+	if fi, err := os.Lstat(path); err != nil || !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%w: lösenordsfilen %s är ingen vanlig fil / the password file %s is not a regular file (a link, a folder or a device); name a new file", crypt.ErrInput, path, path)
+	}
+	f, err = os.OpenFile(path, os.O_RDWR|os.O_APPEND, 0)
+	if err != nil {
+		return nil, fmt.Errorf("kan inte skriva lösenordsfilen / cannot write the password file %s: %v", path, err)
+	}
+	refuse := func(err error) (*passwordFile, error) {
+		f.Close()
+		return nil, err
+	}
+	fi, err := f.Stat()
+	if err != nil || !fi.Mode().IsRegular() {
+		return refuse(fmt.Errorf("%w: lösenordsfilen %s är ingen vanlig fil / the password file %s is not a regular file; name a new file", crypt.ErrInput, path, path))
+	}
+	// Windows has no such mode bits; there the folder's ACL decides.
+	if runtime.GOOS != "windows" && fi.Mode().Perm()&0o077 != 0 {
+		return refuse(fmt.Errorf("%w: lösenordsfilen %s kan läsas av andra (%v) / the password file %s is readable by others (%v); kuvert writes passwords only into a file only you can read: run chmod 600 on it, or name a new file", crypt.ErrInput, path, fi.Mode().Perm(), path, fi.Mode().Perm()))
+	}
+	b, err := io.ReadAll(f)
+	if err != nil {
+		return refuse(fmt.Errorf("kan inte läsa lösenordsfilen / cannot read the password file %s: %v", path, err))
+	}
+	switch {
+	case len(b) == 0:
+		if _, err := f.WriteString(passwordHeader); err != nil {
+			return refuse(fmt.Errorf("kan inte skriva lösenordsfilen / cannot write the password file %s: %v", path, err))
+		}
+	case !strings.HasPrefix(string(b), passwordHeader):
+		return refuse(fmt.Errorf("%w: %s är ingen lösenordsfil från kuvert / %s is not a kuvert password file, and kuvert adds passwords to nothing else; name a new file", crypt.ErrInput, path, path))
+	default:
 		r := csv.NewReader(strings.NewReader(strings.TrimPrefix(string(b), "\uFEFF")))
 		r.Comma = ';'
 		r.FieldsPerRecord = -1
@@ -421,13 +750,6 @@ func openPasswordFile(path string) (*passwordFile, error) {
 				p.rows[n] = true
 			}
 		}
-	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
-	if err != nil {
-		return nil, fmt.Errorf("cannot write the password file %s: %v", path, err)
-	}
-	if st, _ := f.Stat(); st.Size() == 0 {
-		f.WriteString("\uFEFFrad;namn;arkiv;lösenord\r\n")
 	}
 	p.f = f
 	return p, nil

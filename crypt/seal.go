@@ -72,6 +72,11 @@ type SealResult struct {
 
 // DefaultOutput is the archive path kuvert proposes beside the first input:
 // NAME.zip, FILE.age for one file, or NAME.zip.age for several files.
+//
+// Being replaced: the naming rule lives in package naming (issue 12);
+// callers move to naming.Beside(inputs, f, userPaths), and DefaultOutput
+// goes once the CLI and the desktop app have. Until then it follows the
+// same personnummer rule (nothing of the number, [personnummer.Remove]).
 func DefaultOutput(inputs []Input, f Format, armor bool, userPaths []string) string {
 	first := filepath.Clean(userPaths[0])
 	dir := filepath.Dir(first)
@@ -79,18 +84,25 @@ func DefaultOutput(inputs []Input, f Format, armor bool, userPaths []string) str
 	if abs, err := filepath.Abs(first); err == nil && (base == "." || base == string(filepath.Separator)) {
 		dir, base = filepath.Dir(abs), filepath.Base(abs)
 	}
-	// A personnummer never goes into the archive's name (it travels in
-	// the clear, in the e-mail): mask it with "xxxx" ('*' is not allowed
-	// in Windows file names).
-	base = personnummer.MaskWith(base, "xxxx")
-	stem := strings.TrimSuffix(base, filepath.Ext(base))
+	// No part of a personnummer goes into the archive's name (it travels
+	// in the clear, in the e-mail): not even a masked one, whose birth
+	// date is personal data too (issue 12).
+	ext := filepath.Ext(base)
+	stem := strings.TrimSuffix(base, ext)
 	if stem == "" {
-		stem = base
+		stem, ext = base, ""
 	}
+	if stem = personnummer.Remove(stem); stem == "" {
+		stem = "bilagor"
+	}
+	if len(personnummer.FindAll(ext)) > 0 {
+		ext = ""
+	}
+	base = stem + ext
 	switch {
 	case f == FormatZip:
 		return filepath.Join(dir, stem+".zip")
-	case !ageBundle(inputs):
+	case !AgeBundle(inputs):
 		return filepath.Join(dir, base+".age")
 	default:
 		return filepath.Join(dir, stem+".zip.age")
@@ -109,10 +121,11 @@ func CheckZipPassword(pw string) error {
 	return nil
 }
 
-// ageBundle reports whether an age archive of these inputs carries a zip
+// AgeBundle reports whether an age archive of these inputs carries a zip
 // inside (several files, or files from a folder, whose names and times must
 // survive) rather than the one file as it is, which `age -d` gives back.
-func ageBundle(inputs []Input) bool {
+// Archive names follow it (package naming).
+func AgeBundle(inputs []Input) bool {
 	return len(inputs) > 1 || strings.Contains(inputs[0].Name, "/")
 }
 
@@ -227,7 +240,7 @@ func sealTo(ctx context.Context, w io.Writer, o SealOptions, res *SealResult) ([
 		return nil, fmt.Errorf("age: %w", err)
 	}
 	var files []FileResult
-	if !ageBundle(o.Inputs) {
+	if !AgeBundle(o.Inputs) {
 		fr, err := copyInput(ctx, ew, o.Inputs[0], o.Progress)
 		if err != nil {
 			return nil, err

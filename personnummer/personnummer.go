@@ -119,6 +119,39 @@ func MaskWith(text, mask string) string {
 	return string(append(b, text[last:]...))
 }
 
+// Remove takes every valid number out of text whole: no masked form is
+// left, because the birth date is personal data too (issue 12). The
+// separators (space, _, -, .) that joined a number to its neighbours are
+// merged into one, and none is left dangling at either end of a gap, so
+// "intyg_811218-9876" becomes "intyg" and "intyg 811218-9876 Andersson"
+// "intyg Andersson". For names that travel in the clear, such as archive
+// names.
+func Remove(text string) string {
+	ms := FindAll(text)
+	if len(ms) == 0 {
+		return text
+	}
+	const seps = " _-."
+	out := text[:ms[0].Start]
+	for i, m := range ms {
+		next := text[m.End:]
+		if i+1 < len(ms) {
+			next = text[m.End:ms[i+1].Start]
+		}
+		left, right := strings.TrimRight(out, seps), strings.TrimLeft(next, seps)
+		var join string
+		switch {
+		case left == "" || right == "":
+		case len(out) > len(left):
+			join = out[len(left) : len(left)+1]
+		case len(next) > len(right):
+			join = next[:1]
+		}
+		out = left + join + right
+	}
+	return out
+}
+
 // check validates the date (YYMMDD or YYYYMMDD, century 19 or 20) and the
 // Luhn digit over the 10-digit form.
 func check(date []byte, sep byte, tail []byte) (coordination, ok bool) {

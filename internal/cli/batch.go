@@ -153,12 +153,22 @@ func runBatch(cmd *cobra.Command, s *IOStreams, g *globalOptions, o *BatchOption
 		bar.Finish()
 	}
 	if sum != nil && !o.Quiet && !o.JSON && !o.DryRun {
-		fmt.Fprintf(s.ErrOut, "Klart / done: %d förseglade / sealed, %d redan klara / already done, %d misslyckade / failed → %s\n", sum.Done, sum.Skipped, sum.Failed, sum.OutDir)
+		demo := ""
+		if sum.Demo > 0 {
+			demo = fmt.Sprintf(" + %d DEMO: förseglade, inget sms skickat / sealed, no SMS sent", sum.Demo)
+		}
+		fmt.Fprintf(s.ErrOut, "Klart / done: %d förseglade / sealed%s, %d redan klara / already done, %d misslyckade / failed → %s\n", sum.Done, demo, sum.Skipped, sum.Failed, sum.OutDir)
+		if sum.Demo > 0 {
+			fmt.Fprintf(s.ErrOut, "kuvert: DEMO: inget lösenord nådde någon mottagare; ställ in en sms-leverantör (se docs/sms.md) / no password reached any recipient; configure an SMS provider (see docs/sms.md)\n")
+		}
 		if sum.Interrupted {
 			fmt.Fprintf(s.ErrOut, "kuvert: interrupted: rows not started are listed as such; run the same command again to continue\n")
 		}
 	}
 	if err != nil {
+		if errors.Is(err, batch.ErrNotOurs) {
+			return withHint(err, "kuvert batch ersätter aldrig en fil den inte själv skrivit: välj en ny --out-dir eller flytta filerna / kuvert batch never replaces a file it did not write: choose a new --out-dir or move those files away")
+		}
 		if errors.Is(err, batch.ErrRowsFailed) {
 			return codeError{fmt.Errorf("%w: %w", envelope.ErrSMS, err), ExitSMS}
 		}

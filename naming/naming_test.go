@@ -1,0 +1,104 @@
+package naming
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/kuvert-app/kuvert/crypt"
+	"github.com/kuvert-app/kuvert/personnummer"
+)
+
+// A default name carries no part of a personnummer: not the last four
+// digits and not the birth date either (issue 12: intyg_811218-xxxx.zip).
+func TestStemDropsPersonnummerWhole(t *testing.T) {
+	for in, want := range map[string]string{
+		"intyg_811218-9876":            "intyg",
+		"811218-9876_intyg":            "intyg",
+		"intyg 811218-9876 Andersson":  "intyg Andersson",
+		"lönelista_19811218-9876":      "lönelista",
+		"intyg 8112189876":             "intyg",
+		"811278-9873":                  "bilagor", // samordningsnummer, nothing else
+		"Åsa Öberg":                    "Åsa Öberg",
+		"a 811218-9876 b 8112189876 c": "a b c",
+		"ordernr 1234567890123":        "ordernr 1234567890123",
+		`rapport: "Q1" <slut>?`:        "rapport_ _Q1_ _slut__",
+		"con":                          "con_",
+		"trailing. ":                   "trailing",
+		"":                             "bilagor",
+	} {
+		got := Stem(in)
+		if got != want {
+			t.Errorf("Stem(%q) = %q, want %q", in, got, want)
+		}
+		if strings.Contains(got, "811218") || strings.Contains(got, "9876") || len(personnummer.FindAll(got)) > 0 {
+			t.Errorf("Stem(%q) = %q keeps part of the number", in, got)
+		}
+		if Stem(got) != got {
+			t.Errorf("Stem is not idempotent on %q", got)
+		}
+	}
+}
+
+func TestFile(t *testing.T) {
+	one := []crypt.Input{{Name: "lönespec.pdf"}}
+	two := []crypt.Input{{Name: "a.pdf"}, {Name: "b.pdf"}}
+	folder := []crypt.Input{{Name: "mapp/a.pdf"}}
+	for _, c := range []struct {
+		label string
+		ins   []crypt.Input
+		f     crypt.Format
+		want  string
+	}{
+		{"lönespec", one, crypt.FormatZip, "lönespec.zip"},
+		{"lönespec", one, crypt.FormatAge, "lönespec.pdf.age"},
+		{"lönespec", two, crypt.FormatAge, "lönespec.zip.age"},
+		{"mapp", folder, crypt.FormatAge, "mapp.zip.age"},
+		{"Åsa 811218-9876_rad2", one, crypt.FormatZip, "Åsa rad2.zip"},
+		{"x", []crypt.Input{{Name: "intyg.811218-9876"}}, crypt.FormatAge, "x.age"},
+	} {
+		if got := File(c.label, c.ins, c.f); got != c.want {
+			t.Errorf("File(%q, %v, %s) = %q, want %q", c.label, c.ins, c.f, got, c.want)
+		}
+	}
+}
+
+// Beside is what `kuvert encrypt` and the desktop app propose: next to the
+// first path given, named after it.
+func TestBeside(t *testing.T) {
+	dir := t.TempDir()
+	pnr := filepath.Join(dir, "lönelista_811218-9876.csv")
+	os.WriteFile(pnr, []byte("x"), 0o644)
+	ins, _, err := crypt.CollectInputs([]string{pnr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := Beside(ins, crypt.FormatZip, []string{pnr}); got != filepath.Join(dir, "lönelista.zip") {
+		t.Fatalf("zip: %s", got)
+	}
+	if got := Beside(ins, crypt.FormatAge, []string{pnr}); got != filepath.Join(dir, "lönelista.csv.age") {
+		t.Fatalf("age: %s", got)
+	}
+	sub := filepath.Join(dir, "mapp")
+	os.MkdirAll(sub, 0o755)
+	os.WriteFile(filepath.Join(sub, "a.txt"), []byte("x"), 0o644)
+	ins, _, _ = crypt.CollectInputs([]string{sub + string(filepath.Separator)})
+	if got := Beside(ins, crypt.FormatAge, []string{sub + string(filepath.Separator)}); got != filepath.Join(dir, "mapp.zip.age") {
+		t.Fatalf("folder: %s", got)
+	}
+}
+
+// Free never proposes a name that is taken, and keeps .zip.age whole.
+func TestFree(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "lista.zip.age")
+	if Free(p) != p {
+		t.Fatal("a free name changed")
+	}
+	os.WriteFile(p, nil, 0o600)
+	os.WriteFile(filepath.Join(dir, "lista (2).zip.age"), nil, 0o600)
+	if got := Free(p); got != filepath.Join(dir, "lista (3).zip.age") {
+		t.Fatal(got)
+	}
+}
