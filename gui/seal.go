@@ -447,26 +447,12 @@ func (v *sealView) start() {
 	}
 	demo := &syncBuffer{}
 	if ph := strings.TrimSpace(v.phone.Text); ph != "" {
-		sender, err := providers.Select(cfg.SMS, demo, v.twilioCredentials)
+		pol, err := providers.Build(cfg, providers.Options{Console: demo, Credentials: v.twilioCredentials})
 		if err != nil {
 			v.showError(err)
 			return
 		}
-		tmpl := sms.Templates["sv"]
-		if cfg.SMS.Language == "en" {
-			tmpl = sms.Templates["en"]
-		}
-		if cfg.SMS.Template != "" {
-			tmpl = cfg.SMS.Template
-		}
-		from := cfg.SMS.Sender
-		if from == "" {
-			from = cfg.Operator
-		}
-		if from == "" {
-			from = "kuvert"
-		}
-		req.SMS = &envelope.SMS{Sender: sender, To: ph, Template: tmpl, From: from}
+		req.SMS = &envelope.SMS{Policy: pol, To: ph}
 	}
 
 	ctx, cancel := context.WithCancel(context.Background())

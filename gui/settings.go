@@ -13,6 +13,7 @@ import (
 
 	"github.com/kuvert-app/kuvert/config"
 	"github.com/kuvert-app/kuvert/sms"
+	"github.com/kuvert-app/kuvert/sms/providers"
 )
 
 // settingsView edits config.json; the Twilio SID and token go to the OS
@@ -48,7 +49,7 @@ func newSettingsView(u *UI) *settingsView {
 	v := &settingsView{u: u}
 	cfg := u.config()
 	names := []string{lang.L("settings.provider.console"), lang.L("settings.provider.twilio")}
-	v.provider = widget.NewSelect(names, func(string) {})
+	v.provider = widget.NewSelect(names, func(string) { v.updatePreview() })
 	v.provider.SetSelectedIndex(0)
 	if cfg.SMS.Provider == "twilio" {
 		v.provider.SetSelectedIndex(1)
@@ -111,25 +112,17 @@ func (v *settingsView) updatePreview() {
 	if v.segments == nil {
 		return // still being built
 	}
-	sender := strings.TrimSpace(v.sender.Text)
-	if sender == "" {
-		sender = "kuvert"
-	}
-	tmpl := sms.Templates[langKeys[v.smsLang.SelectedIndex()]]
-	if t := v.u.config().SMS.Template; t != "" {
-		tmpl = t
-	}
-	body, err := sms.Render(tmpl, map[string]string{"sender": sender, "ref": "k7pq2x", "password": "h4mt8-2bqx9-rk3nd-w7vfc"})
+	body, n, err := providers.Preview(v.u.config(), providers.Options{
+		Provider:     providerKeys[v.provider.SelectedIndex()],
+		Organisation: v.sender.Text,
+		Lang:         langKeys[v.smsLang.SelectedIndex()],
+	})
 	if err != nil {
-		v.preview.SetText(err.Error())
-		return
-	}
-	v.preview.SetText(body)
-	n, err := sms.Septets(body)
-	if err != nil {
+		v.preview.SetText("")
 		v.segments.SetText("⚠ " + err.Error())
 		return
 	}
+	v.preview.SetText(body)
 	v.segments.SetText(lang.L("settings.segments", map[string]any{"Chars": n, "Segments": sms.Segments(n)}))
 }
 

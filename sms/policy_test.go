@@ -85,7 +85,7 @@ func TestPolicyOrganisation(t *testing.T) {
 	}
 	p = &sms.Policy{Sender: tw, Organisation: "Sundsvalls kommun", Lang: "en"}
 	body, err = p.Text("abc234", "h4mt8-2bqx9-rk3nd-w7vfc")
-	if err != nil || body != "Password for an encrypted attachment in an e-mail from Sundsvalls kommun. Never reply with the password. Ref abc234: h4mt8-2bqx9-rk3nd-w7vfc" {
+	if err != nil || body != "Password for the encrypted attachment in an e-mail from Sundsvalls kommun. Never reply with the password. Ref abc234: h4mt8-2bqx9-rk3nd-w7vfc" {
 		t.Fatalf("en: %q %v", body, err)
 	}
 	if _, err := (&sms.Policy{Sender: tw, Organisation: "X", Lang: "de"}).Text("abc234", "pw"); err == nil || !strings.Contains(err.Error(), "unknown SMS language") {

@@ -17,7 +17,7 @@ import (
 // that a phone offers to copy it whole.
 var Templates = map[string]string{
 	"sv": "Lösenord till krypterad bilaga i e-post från {org}. Svara aldrig med lösenordet. Ref {ref}: {password}",
-	"en": "Password for an encrypted attachment in an e-mail from {org}. Never reply with the password. Ref {ref}: {password}",
+	"en": "Password for the encrypted attachment in an e-mail from {org}. Never reply with the password. Ref {ref}: {password}",
 }
 
 // TestTemplate is the harmless text of `kuvert sms test`. It claims
