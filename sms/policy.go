@@ -91,11 +91,19 @@ func (p *Policy) Text(ref, password string) (string, error) {
 	if password == "" {
 		return "", errors.New("no password to text")
 	}
-	if err := p.Check(len(password)); err != nil {
+	org, err := p.Org()
+	if err != nil {
 		return "", err
 	}
-	org, _ := p.Org()
-	tmpl, _ := p.template()
+	tmpl, err := p.template()
+	if err != nil {
+		return "", err
+	}
+	// The template and the name alone (placeholders, GSM-7); the length
+	// is counted below with the real password.
+	if _, err := CheckTemplate(tmpl, org, 0); err != nil {
+		return "", err
+	}
 	body, err := Render(tmpl, textVars(org, ref, password))
 	if err != nil {
 		return "", err

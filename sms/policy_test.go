@@ -172,3 +172,23 @@ func TestTwilioBaseURLScheme(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// The one-segment rule counts septets, not bytes: å is one, € two.
+func TestPolicyCountsSeptets(t *testing.T) {
+	p := &sms.Policy{Sender: &sms.Console{}, Organisation: strings.Repeat("Ö", sms.MaxOrganisation)}
+	room := sms.SingleSegment - (111 - sms.GeneratedLength + sms.MaxOrganisation) // 40
+	for pw, ok := range map[string]bool{
+		strings.Repeat("å", room):     true,
+		strings.Repeat("å", room+1):   false,
+		strings.Repeat("€", room/2):   true,
+		strings.Repeat("€", room/2+1): false,
+	} {
+		body, err := p.Text("abc234", pw)
+		if ok != (err == nil) {
+			t.Errorf("%d runes: %v", len([]rune(pw)), err)
+		}
+		if ok && !strings.HasSuffix(body, ": "+pw) {
+			t.Errorf("body %q", body)
+		}
+	}
+}
