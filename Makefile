@@ -96,6 +96,7 @@ FUZZTIME ?= 60s
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzOpenZip$$' -fuzztime $(FUZZTIME) ./crypt
 	$(GO) test -run '^$$' -fuzz '^FuzzOpenAge$$' -fuzztime $(FUZZTIME) ./crypt
+	$(GO) test -run '^$$' -fuzz '^FuzzVerifyEdits$$' -fuzztime $(FUZZTIME) ./auditlog
 
 lint:
 	@test -z "$$(gofmt -l .)" || { gofmt -l .; exit 1; }

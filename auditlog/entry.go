@@ -2,21 +2,123 @@ package auditlog
 
 import (
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"time"
+	"unicode/utf8"
 
 	"github.com/kuvert-app/kuvert/personnummer"
 )
 
+// Action is what an entry records. The log owns this vocabulary: other
+// packages use these constants, never string literals.
+type Action string
+
 // Actions recorded in the log.
 const (
-	ActionSeal       = "seal"        // an archive was sealed
-	ActionSealFailed = "seal-failed" // sealed, then removed (e.g. SMS failed)
-	ActionSMS        = "sms"         // a password was (re)sent by SMS
-	ActionSMSStatus  = "sms-status"  // a delivery status was fetched
-	ActionPrune      = "prune"       // entry bodies were removed (gallring)
-	ActionRepair     = "repair"      // a torn or unrecorded tail was repaired
+	ActionSeal       Action = "seal"        // an archive was sealed
+	ActionSealFailed Action = "seal-failed" // sealed, then removed (e.g. SMS failed)
+	ActionSMS        Action = "sms"         // a password was (re)sent by SMS
+	ActionSMSStatus  Action = "sms-status"  // a delivery status was fetched
+	ActionPrune      Action = "prune"       // entry bodies were removed (gallring)
+	ActionRepair     Action = "repair"      // an interrupted write was undone
 )
+
+// Swedish is the action in the registrar's words.
+func (a Action) Swedish() string {
+	switch a {
+	case ActionSeal:
+		return "krypterad"
+	case ActionSealFailed:
+		return "krypterad, sedan borttagen"
+	case ActionSMS:
+		return "sms"
+	case ActionSMSStatus:
+		return "sms-status"
+	case ActionPrune:
+		return "gallring"
+	case ActionRepair:
+		return "reparation"
+	}
+	return string(a)
+}
+
+// Origin says who chose a password.
+type Origin string
+
+// Password origins.
+const (
+	OriginGenerated Origin = "generated" // made by kuvert; shown only where it was delivered
+	OriginUser      Origin = "user"      // typed by the sender
+)
+
+// Swedish is the origin in the registrar's words.
+func (o Origin) Swedish() string {
+	switch o {
+	case OriginGenerated:
+		return "genererat"
+	case OriginUser:
+		return "eget"
+	}
+	return string(o)
+}
+
+// Status is where a password's delivery stands: pending until the
+// provider answers, then the provider's own word (Twilio's vocabulary).
+type Status string
+
+// Delivery states.
+const (
+	StatusPending     Status = "pending"       // recorded before the SMS went out
+	StatusQueued      Status = "queued"        // the provider accepted it
+	StatusAccepted    Status = "accepted"      // likewise
+	StatusSending     Status = "sending"       // on its way
+	StatusSent        Status = "sent"          // handed to the network
+	StatusDelivered   Status = "delivered"     // the phone has it
+	StatusUndelivered Status = "undelivered"   // the network gave up
+	StatusFailed      Status = "failed"        // the provider refused or never got it
+	StatusDemo        Status = "not-sent-demo" // shown on screen by the demo provider, not sent
+	StatusOutbox      Status = "outbox"        // written to an outbox file, not sent
+)
+
+// Failed reports whether the password will not arrive by this delivery.
+func (s Status) Failed() bool { return s == StatusFailed || s == StatusUndelivered }
+
+// Sent reports whether an SMS really went to a provider (not demo,
+// outbox, pending or failed).
+func (s Status) Sent() bool {
+	switch s {
+	case StatusQueued, StatusAccepted, StatusSending, StatusSent, StatusDelivered:
+		return true
+	}
+	return false
+}
+
+// Swedish is the state in the registrar's words.
+func (s Status) Swedish() string {
+	switch s {
+	case StatusPending:
+		return "väntar"
+	case StatusQueued, StatusAccepted:
+		return "köad hos leverantören"
+	case StatusSending:
+		return "skickas"
+	case StatusSent:
+		return "skickad"
+	case StatusDelivered:
+		return "levererad"
+	case StatusUndelivered:
+		return "ej levererad"
+	case StatusFailed:
+		return "misslyckades"
+	case StatusDemo:
+		return "demo, ej skickad"
+	case StatusOutbox:
+		return "utkorg, ej skickad"
+	}
+	return string(s)
+}
 
 // FileRef describes a file by name, size and SHA-256.
 type FileRef struct {
@@ -28,7 +130,7 @@ type FileRef struct {
 // PasswordRef says where a password came from and how strong it is; never
 // the password.
 type PasswordRef struct {
-	Origin string  `json:"origin"` // generated, user
+	Origin Origin  `json:"origin"`
 	Bits   float64 `json:"bits"`
 }
 
@@ -37,25 +139,49 @@ type Delivery struct {
 	Provider  string `json:"provider"`
 	To        string `json:"to"` // masked: +46 70-*** ** 67
 	MessageID string `json:"message_id,omitempty"`
-	Status    string `json:"status"`
+	Status    Status `json:"status"`
 	Ref       string `json:"ref,omitempty"` // the code shown in SMS and mail
 	Error     string `json:"error,omitempty"`
+}
+
+// PruneRef is what a prune record covers: the bodies of entries 1 to
+// Through whose time was before Before may have been replaced by stubs.
+// A stub that no prune record covers is tampering.
+type PruneRef struct {
+	Through int64  `json:"through"`
+	Before  string `json:"before"` // RFC 3339
+	Count   int    `json:"count"`  // stubs this pruning made
+}
+
+// RepairRef is what a repair undid: a checkpoint whose entries a crash
+// kept from being written, and the bytes of a torn last line.
+type RepairRef struct {
+	WithdrawnSize int64  `json:"withdrawn_size,omitempty"` // the checkpoint's tree size
+	WithdrawnRoot string `json:"withdrawn_root,omitempty"`
+	LostEntries   int64  `json:"lost_entries,omitempty"`
+	TornBytes     int    `json:"torn_bytes,omitempty"`
+	TornCheckpt   int    `json:"torn_checkpoint_bytes,omitempty"`
 }
 
 // Entry is one line of the log. Field order is fixed by this struct, so
 // the JSON of an entry is stable and its hash reproducible.
 type Entry struct {
-	Seq          int64        `json:"seq"` // 1-based position in the log
-	ID           string       `json:"id"`
-	Time         string       `json:"time"` // RFC 3339 with zone
-	Operator     string       `json:"operator"`
-	OperatorName string       `json:"operator_name,omitempty"`
-	Host         string       `json:"host"`
-	Tool         string       `json:"tool"`
-	Action       string       `json:"action"`
-	Format       string       `json:"format,omitempty"`
-	Archive      *FileRef     `json:"archive,omitempty"`
-	Files        []FileRef    `json:"files,omitempty"`
+	Seq          int64     `json:"seq"` // 1-based position in the log
+	ID           string    `json:"id"`
+	Time         string    `json:"time"` // RFC 3339 with zone
+	Operator     string    `json:"operator"`
+	OperatorName string    `json:"operator_name,omitempty"`
+	Host         string    `json:"host"`
+	Tool         string    `json:"tool"`
+	Action       Action    `json:"action"`
+	Format       string    `json:"format,omitempty"`
+	Archive      *FileRef  `json:"archive,omitempty"`
+	Files        []FileRef `json:"files,omitempty"`
+	// FileCount and FilesDigest are set when an archive holds more files
+	// than one entry lists ([MaxFiles]): Files keeps the first ones, the
+	// digest covers the whole list ([FilesDigest]).
+	FileCount    int          `json:"file_count,omitempty"`
+	FilesDigest  string       `json:"files_digest,omitempty"`
 	Password     *PasswordRef `json:"password,omitempty"`
 	Personnummer *int         `json:"personnummer_count,omitempty"`
 	Case         string       `json:"case,omitempty"`
@@ -65,6 +191,8 @@ type Entry struct {
 	Row          int          `json:"row,omitempty"`
 	Details      string       `json:"details,omitempty"`
 	Refers       string       `json:"refers,omitempty"` // the entry this one follows up
+	Prune        *PruneRef    `json:"prune,omitempty"`
+	Repair       *RepairRef   `json:"repair,omitempty"`
 
 	// Pruned entries keep only Seq, Pruned and Leaf (see [Log.Prune]).
 	Pruned bool   `json:"pruned,omitempty"`
@@ -77,19 +205,77 @@ func (e *Entry) When() time.Time {
 	return t
 }
 
-// sanitize masks personnummer in every free-text field and file name, so
-// that nothing the log holds is itself sensitive.
-func (e *Entry) sanitize() {
+// Files returns how many files the archive holds, listed or not.
+func (e *Entry) FilesTotal() int {
+	if e.FileCount > 0 {
+		return e.FileCount
+	}
+	return len(e.Files)
+}
+
+// Limits on what one entry holds, so one sealing of a huge folder cannot
+// write a line that every later reader chokes on.
+const (
+	MaxFiles    = 100  // file names listed in one entry
+	MaxNameLen  = 512  // bytes of one name
+	MaxTextLen  = 2048 // bytes of a note, case, details or error
+	maxLineSize = 1 << 20
+)
+
+// FilesDigest is the SHA-256 over every file's name, size and hash, one
+// "name\x00size\x00sha256\n" each, in order: what a kept entry says of a
+// list too long to hold.
+func FilesDigest(fs []FileRef) string {
+	h := sha256.New()
+	for _, f := range fs {
+		fmt.Fprintf(h, "%s\x00%d\x00%s\n", f.Name, f.Size, f.SHA256)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// normalize masks personnummer in every free-text field and file name, so
+// that nothing the log holds is itself sensitive, and bounds the entry's
+// size.
+func (e *Entry) normalize() {
+	if len(e.Files) > MaxFiles {
+		e.FileCount = len(e.Files)
+		e.FilesDigest = FilesDigest(e.Files)
+		e.Files = e.Files[:MaxFiles:MaxFiles]
+	}
 	if e.Archive != nil {
-		e.Archive.Name = personnummer.Mask(e.Archive.Name)
+		a := *e.Archive
+		a.Name = bound(personnummer.Mask(a.Name), MaxNameLen)
+		e.Archive = &a
 	}
-	for i := range e.Files {
-		e.Files[i].Name = personnummer.Mask(e.Files[i].Name)
+	files := make([]FileRef, len(e.Files))
+	for i, f := range e.Files {
+		f.Name = bound(personnummer.Mask(f.Name), MaxNameLen)
+		files[i] = f
 	}
-	e.Case = personnummer.Mask(e.Case)
-	e.Note = personnummer.Mask(e.Note)
-	e.Details = personnummer.Mask(e.Details)
-	e.OperatorName = personnummer.Mask(e.OperatorName)
+	if len(files) > 0 {
+		e.Files = files
+	}
+	e.Case = bound(personnummer.Mask(e.Case), MaxTextLen)
+	e.Note = bound(personnummer.Mask(e.Note), MaxTextLen)
+	e.Details = bound(personnummer.Mask(e.Details), MaxTextLen)
+	e.OperatorName = bound(personnummer.Mask(e.OperatorName), MaxNameLen)
+	if e.Delivery != nil {
+		d := *e.Delivery
+		d.Error = bound(personnummer.Mask(d.Error), MaxTextLen)
+		e.Delivery = &d
+	}
+}
+
+// bound cuts s to at most n bytes on a character boundary, marking the cut.
+func bound(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n - len("…")
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
 }
 
 func newID(t time.Time) string {

@@ -9,12 +9,24 @@ import (
 )
 
 var csvHeader = []string{"löpnummer", "id", "tid", "handläggare", "namn", "dator", "åtgärd", "format",
-	"arkiv", "storlek_byte", "sha256", "filer", "lösenord", "styrka_bitar", "personnummer_antal",
-	"diarienummer", "anteckning", "mottagare", "leverantör", "meddelande_id", "sms_status", "detaljer"}
+	"arkiv", "storlek_byte", "sha256", "filer", "antal_filer", "lösenord", "styrka_bitar", "personnummer_antal",
+	"diarienummer", "anteckning", "mottagare", "leverantör", "meddelande_id", "sms_status", "referens",
+	"utskick", "rad", "avser", "detaljer"}
 
-// ExportCSV writes entries the way Swedish Excel opens them with a
-// double-click: UTF-8 with BOM, semicolons, CRLF, Swedish column names,
-// decimal commas, formula-looking cells defused.
+var csvColumn = func() map[string]int {
+	m := map[string]int{}
+	for i, h := range csvHeader {
+		m[h] = i
+	}
+	return m
+}()
+
+// ExportCSV writes entries for the registrar the way Swedish Excel opens
+// them with a double-click (internal/excelcsv): Swedish column names and
+// Swedish values (action, password origin, delivery state), decimal
+// commas, the reference, batch and row of each sealing. Pass entries
+// through [Current] first so each sealing shows its delivery's current
+// state.
 func ExportCSV(w io.Writer, es []Entry) error {
 	cw := excelcsv.New(w)
 	cw.Write(csvHeader...)
@@ -23,20 +35,49 @@ func ExportCSV(w io.Writer, es []Entry) error {
 		for _, f := range e.Files {
 			files = append(files, f.Name)
 		}
-		row := []string{strconv.FormatInt(e.Seq, 10), e.ID, e.When().Local().Format("2006-01-02 15:04:05"),
-			e.Operator, e.OperatorName, e.Host, e.Action, e.Format, "", "", "", strings.Join(files, " | "), "", "", "",
-			e.Case, e.Note, "", "", "", "", e.Details}
-		if e.Archive != nil {
-			row[8], row[9], row[10] = e.Archive.Name, strconv.FormatInt(e.Archive.Size, 10), e.Archive.SHA256
+		if e.FileCount > len(e.Files) {
+			files = append(files, "…")
 		}
-		if e.Password != nil {
-			row[12], row[13] = e.Password.Origin, strings.Replace(strconv.FormatFloat(e.Password.Bits, 'f', 1, 64), ".", ",", 1)
+		row := make([]string, len(csvHeader))
+		set := func(col, v string) { row[csvColumn[col]] = v }
+		set("löpnummer", strconv.FormatInt(e.Seq, 10))
+		set("id", e.ID)
+		set("tid", e.When().Local().Format("2006-01-02 15:04:05"))
+		set("handläggare", e.Operator)
+		set("namn", e.OperatorName)
+		set("dator", e.Host)
+		set("åtgärd", e.Action.Swedish())
+		set("format", e.Format)
+		set("filer", strings.Join(files, " | "))
+		if e.Archive != nil || len(e.Files) > 0 {
+			set("antal_filer", strconv.Itoa(e.FilesTotal()))
+		}
+		set("diarienummer", e.Case)
+		set("anteckning", e.Note)
+		set("utskick", e.Batch)
+		if e.Row > 0 {
+			set("rad", strconv.Itoa(e.Row))
+		}
+		set("avser", e.Refers)
+		set("detaljer", e.Details)
+		if a := e.Archive; a != nil {
+			set("arkiv", a.Name)
+			set("storlek_byte", strconv.FormatInt(a.Size, 10))
+			set("sha256", a.SHA256)
+		}
+		if p := e.Password; p != nil {
+			set("lösenord", p.Origin.Swedish())
+			set("styrka_bitar", strings.Replace(strconv.FormatFloat(p.Bits, 'f', 1, 64), ".", ",", 1))
 		}
 		if e.Personnummer != nil {
-			row[14] = strconv.Itoa(*e.Personnummer)
+			set("personnummer_antal", strconv.Itoa(*e.Personnummer))
 		}
 		if d := e.Delivery; d != nil {
-			row[17], row[18], row[19], row[20] = d.To, d.Provider, d.MessageID, d.Status
+			set("mottagare", d.To)
+			set("leverantör", d.Provider)
+			set("meddelande_id", d.MessageID)
+			set("sms_status", d.Status.Swedish())
+			set("referens", d.Ref)
 		}
 		cw.Write(row...)
 	}

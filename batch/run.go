@@ -301,7 +301,7 @@ func runRow(ctx context.Context, m *Manifest, r Row, o Options, h *history, lim 
 				}
 				if found {
 					o.Log.Append(auditlog.Entry{Action: auditlog.ActionSMS, Refers: prev.ID, Batch: m.ID, Row: r.Num, Case: r.Case, Details: "found at the provider after an interruption",
-						Delivery: &auditlog.Delivery{Provider: rc.Provider, To: prev.Delivery.To, Ref: prev.Delivery.Ref, MessageID: rc.ID, Status: string(rc.Status)}})
+						Delivery: &auditlog.Delivery{Provider: rc.Provider, To: prev.Delivery.To, Ref: prev.Delivery.Ref, MessageID: rc.ID, Status: auditlog.Status(rc.Status)}})
 					done = true
 				}
 			}
@@ -312,7 +312,7 @@ func runRow(ctx context.Context, m *Manifest, r Row, o Options, h *history, lim 
 			}
 			res.Result, res.SHA256 = ResultDone, prev.Archive.SHA256
 			if s := h.sent[r.Num]; s != nil && s.Delivery != nil {
-				res.SMSID, res.SMSStatus = s.Delivery.MessageID, s.Delivery.Status
+				res.SMSID, res.SMSStatus = s.Delivery.MessageID, string(s.Delivery.Status)
 			}
 			return res
 		}

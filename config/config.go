@@ -40,7 +40,8 @@ type Config struct {
 	// "Sundsvalls kommun". Every SMS names it, and a real SMS provider
 	// refuses to send without it (at most sms.MaxOrganisation GSM-7
 	// characters). The operator's name is not a substitute: recipients do
-	// not know who at the organisation sent the text.
+	// not know who at the organisation sent the text. The desktop app asks
+	// for it on first use.
 	Organisation string `json:"organisation,omitempty"`
 	// Format is the default archive format, "zip" or "age".
 	Format string `json:"format,omitempty"`

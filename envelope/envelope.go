@@ -110,12 +110,6 @@ func (e *SMSError) Error() string {
 
 func (e *SMSError) Unwrap() []error { return []error{ErrSMS, e.Err} }
 
-// Delivery statuses envelope records besides the provider's own.
-const (
-	statusPending = "pending" // sealed and recorded, SMS not yet sent
-	statusFailed  = "failed"  // the provider refused or could not be reached
-)
-
 // prepared is a text ready to go: the number checked, the body rendered
 // with the real password. Everything that can be wrong with an SMS is
 // found here, before anything is sealed (issue 13, item 5).
@@ -146,9 +140,9 @@ func prepare(pol *sms.Policy, to, ref, password string) (*prepared, error) {
 // the log.
 func (p *prepared) send(ctx context.Context) (sms.Receipt, *auditlog.Delivery, error) {
 	rc, err := p.pol.Sender.Send(ctx, sms.Message{To: p.to, Body: p.body})
-	del := &auditlog.Delivery{Provider: p.pol.Sender.Name(), To: p.masked, Ref: p.ref, MessageID: rc.ID, Status: string(rc.Status)}
+	del := &auditlog.Delivery{Provider: p.pol.Sender.Name(), To: p.masked, Ref: p.ref, MessageID: rc.ID, Status: auditlog.Status(rc.Status)}
 	if err != nil {
-		del.Status, del.Error = statusFailed, err.Error()
+		del.Status, del.Error = auditlog.StatusFailed, err.Error()
 	}
 	return rc, del, err
 }
@@ -259,14 +253,14 @@ func Seal(ctx context.Context, log *auditlog.Log, r Request) (*Result, error) {
 		entry.Files = append(entry.Files, auditlog.FileRef{Name: f.Name, Size: f.Size, SHA256: f.SHA256})
 	}
 	if r.Seal.Password.Value != "" {
-		entry.Password = &auditlog.PasswordRef{Origin: r.Seal.Password.Origin, Bits: float64(int(r.Seal.Password.Bits*10)) / 10}
+		entry.Password = &auditlog.PasswordRef{Origin: auditlog.Origin(r.Seal.Password.Origin), Bits: float64(int(r.Seal.Password.Bits*10)) / 10}
 	}
 	if !sc.Skipped {
 		n := sc.Personnummer
 		entry.Personnummer = &n
 	}
 	if p != nil {
-		entry.Delivery = &auditlog.Delivery{Provider: p.pol.Sender.Name(), To: p.masked, Ref: p.ref, Status: statusPending}
+		entry.Delivery = &auditlog.Delivery{Provider: p.pol.Sender.Name(), To: p.masked, Ref: p.ref, Status: auditlog.StatusPending}
 	}
 	// The sealing is on record before the SMS goes out, so a crash in
 	// between still leaves a trace.
@@ -276,7 +270,7 @@ func Seal(ctx context.Context, log *auditlog.Log, r Request) (*Result, error) {
 		return nil, fmt.Errorf("%w; the archive was removed, because nothing may be sealed without a record", err)
 	}
 	out := &Result{SealResult: res, Entry: e, Scan: sc}
-	generated := r.Seal.Password.Origin == "generated"
+	generated := auditlog.Origin(r.Seal.Password.Origin) == auditlog.OriginGenerated
 
 	if r.Draft != nil {
 		path, err := WriteDraft(res.Archive, draft)

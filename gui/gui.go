@@ -11,6 +11,7 @@ package gui
 
 import (
 	"embed"
+	"errors"
 	"fmt"
 	"net/url"
 	"path/filepath"
@@ -18,6 +19,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/lang"
 	"github.com/jeandeaual/go-locale"
 	"github.com/kuvert-app/kuvert/auditlog"
@@ -65,12 +67,20 @@ func applyLanguage(choice string) {
 type Keyring interface {
 	Get(service, user string) (string, error)
 	Set(service, user, secret string) error
+	// Delete removes a secret; removing one that is not there is no error.
+	Delete(service, user string) error
 }
 
 type osKeyring struct{}
 
 func (osKeyring) Get(s, u string) (string, error) { return keyring.Get(s, u) }
 func (osKeyring) Set(s, u, p string) error        { return keyring.Set(s, u, p) }
+func (osKeyring) Delete(s, u string) error {
+	if err := keyring.Delete(s, u); err != nil && !errors.Is(err, keyring.ErrNotFound) {
+		return err
+	}
+	return nil
+}
 
 const keyringService = "kuvert"
 
@@ -134,11 +144,18 @@ func New(a fyne.App, w fyne.Window, d Deps) (*UI, error) {
 		container.NewTabItem(lang.L("tab.settings"), u.settings.content),
 	)
 	u.tabs.OnSelected = func(t *container.TabItem) {
-		if t.Content == u.logv.content {
+		switch t.Content {
+		case u.logv.content:
 			u.logv.refresh()
+		case u.seal.content:
+			u.seal.refreshProvider()
 		}
 	}
 	w.SetContent(u.tabs)
+	if _, err := u.loadConfig(); err != nil {
+		u.seal.status.SetText(friendly(err))
+		dialog.ShowError(errors.New(friendly(err)), w)
+	}
 	return u, nil
 }
 
@@ -184,12 +201,48 @@ func (u *UI) OnDropped(_ fyne.Position, uris []fyne.URI) {
 	u.seal.addPaths(paths)
 }
 
-func (u *UI) config() *config.Config {
+// configError is a config.json that exists but cannot be read. The app
+// shows it and never saves over it: the file may hold the provider, the
+// sender and the template someone set up (issue 12).
+type configError struct {
+	Path string
+	Err  error
+}
+
+func (e *configError) Error() string { return e.Err.Error() }
+func (e *configError) Unwrap() error { return e.Err }
+
+// loadConfig reads config.json afresh; a missing file is the defaults, an
+// unreadable one a *configError.
+func (u *UI) loadConfig() (*config.Config, error) {
 	c, err := config.Load(u.deps.Home)
+	if err != nil {
+		return nil, &configError{Path: config.Path(u.deps.Home), Err: err}
+	}
+	return c, nil
+}
+
+// config is the settings for showing: the defaults when config.json
+// cannot be read. Whatever acts on the settings (sealing, saving) uses
+// loadConfig and stops on its error instead.
+func (u *UI) config() *config.Config {
+	c, err := u.loadConfig()
 	if err != nil {
 		return &config.Config{}
 	}
 	return c
+}
+
+// saveConfig reads config.json, lets change edit it and writes it back.
+// It refuses while the file cannot be read, so a broken file is never
+// replaced by defaults.
+func (u *UI) saveConfig(change func(*config.Config)) error {
+	c, err := u.loadConfig()
+	if err != nil {
+		return err
+	}
+	change(c)
+	return config.Save(u.deps.Home, c)
 }
 
 func (u *UI) openLog() (*auditlog.Log, error) {

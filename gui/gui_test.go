@@ -57,6 +57,13 @@ func (k *memKeyring) Set(s, u, p string) error {
 	return nil
 }
 
+func (k *memKeyring) Delete(s, u string) error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	delete(k.m, s+"/"+u)
+	return nil
+}
+
 // lockedClipboard is safe for the timer goroutine that clears it.
 type lockedClipboard struct {
 	mu sync.Mutex
@@ -157,7 +164,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 func (h *harness) files() []fileItem {
 	h.u.seal.mu.Lock()
 	defer h.u.seal.mu.Unlock()
-	return slices.Clone(h.u.seal.files)
+	return slices.Clone(h.u.seal.form.Files)
 }
 
 func dirNames(t *testing.T, dir string) []string {
@@ -259,7 +266,8 @@ func TestDropFillsListAndFlagsPersonnummer(t *testing.T) {
 }
 
 func TestPhoneNumberValidatedAsTyped(t *testing.T) {
-	h := newHarness(t, nil)
+	// A provider that sends (the demo one says it does not: TestDemoProviderNamedAsDemo).
+	h := newHarness(t, &config.Config{SMS: config.SMS{Provider: "outbox:" + filepath.Join(t.TempDir(), "sms.jsonl")}})
 	v := h.u.seal
 	h.drop(h.file("a.txt", "hej"))
 	if v.primary.Text != lang.L("seal.button.seal") {
@@ -326,7 +334,7 @@ func TestSealSendsPasswordByOutbox(t *testing.T) {
 	h.drop(src)
 	test.Type(v.phone, "070-123 45 67")
 	v.caseID.SetText("KS 2026/123")
-	shown := v.generated.Value
+	shown := v.form.Generated.Value
 
 	test.Tap(v.primary)
 	v.work.Wait()
@@ -349,7 +357,7 @@ func TestSealSendsPasswordByOutbox(t *testing.T) {
 	if pw != shown {
 		t.Fatalf("the SMS carries %q, the window showed %q", pw, shown)
 	}
-	if v.generated.Value == shown {
+	if v.form.Generated.Value == shown {
 		t.Error("the next sealing would reuse the same password")
 	}
 	if !strings.HasPrefix(rec.Body, "Lösenord") && !strings.HasPrefix(rec.Body, "Password") {
@@ -404,7 +412,7 @@ func TestSealSendsPasswordByOutbox(t *testing.T) {
 		t.Fatalf("log view holds %d entries", len(h.u.logv.entries))
 	}
 	line := entryLine(&h.u.logv.entries[1])
-	if st := h.u.logv.entries[1].Delivery.Status; st != string(sms.StatusOutbox) {
+	if st := h.u.logv.entries[1].Delivery.Status; string(st) != string(sms.StatusOutbox) {
 		t.Errorf("the sealing row shows SMS status %q, not the outcome", st)
 	}
 	if !strings.Contains(line, seal.Archive.Name) || !strings.Contains(line, "KS 2026/123") || strings.Contains(line, "701234567") {
@@ -743,7 +751,7 @@ func TestCopiedPasswordLeavesClipboard(t *testing.T) {
 	t.Cleanup(func() { clipboardTTL = old })
 	cb := h.clip
 	test.Tap(v.pwCopy)
-	if cb.Content() != v.generated.Value {
+	if cb.Content() != v.form.Generated.Value {
 		t.Fatal("Kopiera did not put the password on the clipboard")
 	}
 	v.work.Wait()
@@ -752,7 +760,7 @@ func TestCopiedPasswordLeavesClipboard(t *testing.T) {
 	}
 	// Something the user copied afterwards is left alone.
 	cb.SetContent("annat")
-	clearClipboard(cb, v.generated.Value)
+	clearClipboard(cb, v.form.Generated.Value)
 	if cb.Content() != "annat" {
 		t.Fatalf("the clipboard holds %q", cb.Content())
 	}

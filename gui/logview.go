@@ -78,14 +78,14 @@ func entryCell(e *auditlog.Entry, col int) string {
 	case 0:
 		return e.When().Local().Format("2006-01-02 15:04")
 	case 1:
-		return lang.X("log.action."+e.Action, e.Action)
+		return lang.X("log.action."+string(e.Action), string(e.Action))
 	case 2:
 		if e.Archive != nil {
 			return e.Archive.Name
 		}
 	case 3:
-		if len(e.Files) > 0 {
-			return fmt.Sprint(len(e.Files))
+		if n := e.FilesTotal(); n > 0 {
+			return fmt.Sprint(n)
 		}
 	case 4:
 		if e.Delivery != nil {
@@ -93,7 +93,7 @@ func entryCell(e *auditlog.Entry, col int) string {
 		}
 	case 5:
 		if e.Delivery != nil {
-			return lang.X("log.status."+e.Delivery.Status, e.Delivery.Status)
+			return lang.X("log.status."+string(e.Delivery.Status), string(e.Delivery.Status))
 		}
 	case 6:
 		return e.Case
@@ -123,22 +123,9 @@ func (v *logView) refresh() {
 		v.status.SetText(friendly(err))
 		return
 	}
-	es = slices.DeleteFunc(es, func(e auditlog.Entry) bool { return e.Pruned })
-	// A sealing is logged with its SMS "pending"; show the outcome that
-	// later entries recorded for it (sent, failed, delivered …).
-	latest := map[string]string{}
-	for _, e := range es {
-		if e.Refers != "" && e.Delivery != nil {
-			latest[e.Refers] = e.Delivery.Status
-		}
-	}
-	for i := range es {
-		if st, ok := latest[es[i].ID]; ok && es[i].Delivery != nil {
-			d := *es[i].Delivery
-			d.Status = st
-			es[i].Delivery = &d
-		}
-	}
+	// A sealing is logged with its SMS "pending"; the log's own view
+	// shows the outcome later entries recorded (sent, failed, delivered …).
+	es = slices.DeleteFunc(auditlog.Current(es), func(e auditlog.Entry) bool { return e.Pruned })
 	slices.Reverse(es)
 	if len(es) > 500 {
 		es = es[:500]
@@ -187,9 +174,9 @@ func (v *logView) exportTo(w interface{ Write([]byte) (int, error) }, path strin
 		v.status.SetText(friendly(err))
 		return
 	}
-	es, err := l.Entries()
+	// The same selection and delivery state as `kuvert log export`.
+	es, err := l.Query(auditlog.Query{})
 	if err == nil {
-		es = slices.DeleteFunc(es, func(e auditlog.Entry) bool { return e.Pruned })
 		err = auditlog.ExportCSV(w, es)
 	}
 	if err != nil {

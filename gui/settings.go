@@ -1,8 +1,11 @@
 package gui
 
 import (
+	"context"
+	"io"
 	"slices"
 	"strings"
+	"sync"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -24,15 +27,27 @@ type settingsView struct {
 	provider *widget.Select
 	sid      *widget.Entry
 	token    *widget.Entry
-	from     *widget.Entry
-	sender   *widget.Entry
-	smsLang  *widget.Select
-	appLang  *widget.Select
-	preview  *widget.Label
-	segments *widget.Label
-	format   *widget.Select
-	outdir   *widget.Entry
-	status   *widget.Label
+	// tokenState says whether the keyring holds a token (never the
+	// token); Replace shows the field, Remove deletes it.
+	tokenState   *widget.Label
+	tokenReplace *widget.Button
+	tokenRemove  *widget.Button
+	organisation *widget.Entry
+	from         *widget.Entry
+	sender       *widget.Entry
+	smsLang      *widget.Select
+	appLang      *widget.Select
+	preview      *widget.Label
+	segments     *widget.Label
+	format       *widget.Select
+	outdir       *widget.Entry
+	status       *widget.Label
+
+	// The test SMS: a number, a button and what happened.
+	testTo     *widget.Entry
+	testSend   *widget.Button
+	testResult *widget.Label
+	work       sync.WaitGroup // a test SMS on its way, for tests
 }
 
 var (
@@ -49,7 +64,7 @@ func newSettingsView(u *UI) *settingsView {
 	v := &settingsView{u: u}
 	cfg := u.config()
 	names := []string{lang.L("settings.provider.console"), lang.L("settings.provider.twilio")}
-	v.provider = widget.NewSelect(names, func(string) { v.updatePreview() })
+	v.provider = widget.NewSelect(names, func(string) {})
 	v.provider.SetSelectedIndex(0)
 	if cfg.SMS.Provider == "twilio" {
 		v.provider.SetSelectedIndex(1)
@@ -59,7 +74,21 @@ func newSettingsView(u *UI) *settingsView {
 		v.sid.SetText(s)
 	}
 	v.token = widget.NewPasswordEntry()
-	v.token.SetPlaceHolder("••••••••")
+	v.token.SetPlaceHolder(lang.L("settings.token.placeholder"))
+	v.tokenState = widget.NewLabel("")
+	v.tokenReplace = widget.NewButtonWithIcon(lang.L("settings.token.replace"), theme.DocumentCreateIcon(), func() {
+		v.token.Show()
+		u.win.Canvas().Focus(v.token)
+	})
+	v.tokenRemove = widget.NewButtonWithIcon(lang.L("settings.token.remove"), theme.DeleteIcon(), v.removeToken)
+	v.testTo = widget.NewEntry()
+	v.testTo.SetPlaceHolder(lang.L("settings.test.placeholder"))
+	v.testSend = widget.NewButtonWithIcon(lang.L("settings.test.send"), theme.MailSendIcon(), v.sendTest)
+	v.testResult = widget.NewLabel("")
+	v.testResult.Wrapping = fyne.TextWrapWord
+	v.organisation = widget.NewEntry()
+	v.organisation.SetText(cfg.Organisation)
+	v.organisation.SetPlaceHolder(lang.L("org.placeholder"))
 	v.from = widget.NewEntry()
 	v.from.SetText(cfg.SMS.From)
 	v.sender = widget.NewEntry()
@@ -90,33 +119,42 @@ func newSettingsView(u *UI) *settingsView {
 	save.Importance = widget.HighImportance
 	v.status = widget.NewLabel("")
 	form := widget.NewForm(
+		widget.NewFormItem(lang.L("settings.organisation"), v.organisation),
 		widget.NewFormItem(lang.L("settings.provider"), v.provider),
 		widget.NewFormItem(lang.L("settings.sid"), v.sid),
-		widget.NewFormItem(lang.L("settings.token"), v.token),
+		widget.NewFormItem(lang.L("settings.token"), container.NewVBox(
+			container.NewHBox(v.tokenState, v.tokenReplace, v.tokenRemove), v.token)),
 		widget.NewFormItem(lang.L("settings.from"), v.from),
 		widget.NewFormItem(lang.L("settings.sender"), v.sender),
 		widget.NewFormItem(lang.L("settings.smslang"), v.smsLang),
 		widget.NewFormItem(lang.L("settings.preview"), container.NewVBox(v.preview, v.segments)),
+		widget.NewFormItem(lang.L("settings.test"), container.NewVBox(
+			container.NewBorder(nil, nil, nil, v.testSend, v.testTo), v.testResult)),
 		widget.NewFormItem(lang.L("settings.format"), v.format),
 		widget.NewFormItem(lang.L("settings.outdir"), container.NewBorder(nil, nil, nil, chooseDir, v.outdir)),
 		widget.NewFormItem(lang.L("settings.applang"), v.appLang),
 	)
 	v.content = container.NewVScroll(container.NewVBox(form, save, v.status))
 	v.updatePreview()
+	v.refreshToken()
+	if _, err := u.loadConfig(); err != nil {
+		v.status.SetText(friendly(err))
+	}
 	return v
 }
 
-// updatePreview renders the SMS with a sample password and counts its
-// GSM-7 characters and segments.
+// updatePreview renders the SMS with a sample password, through the same
+// SMS policy as sealing (providers.Preview, which needs no credentials),
+// and counts its GSM-7 characters and segments.
 func (v *settingsView) updatePreview() {
 	if v.segments == nil {
 		return // still being built
 	}
-	body, n, err := providers.Preview(v.u.config(), providers.Options{
-		Provider:     providerKeys[v.provider.SelectedIndex()],
-		Organisation: v.sender.Text,
-		Lang:         langKeys[v.smsLang.SelectedIndex()],
-	})
+	// The texts as Save would set them up; a provider that cannot be set
+	// up yet (no token) still has its texts filled in.
+	cfg := v.u.config()
+	v.apply(cfg)
+	body, n, err := providers.Preview(cfg, providers.Options{Provider: cfg.SMS.Provider})
 	if err != nil {
 		v.preview.SetText("")
 		v.segments.SetText("⚠ " + err.Error())
@@ -127,16 +165,13 @@ func (v *settingsView) updatePreview() {
 }
 
 func (v *settingsView) save() {
-	cfg := v.u.config()
-	cfg.SMS.Provider = providerKeys[v.provider.SelectedIndex()]
-	cfg.SMS.From = strings.TrimSpace(v.from.Text)
-	cfg.SMS.Sender = strings.TrimSpace(v.sender.Text)
-	cfg.SMS.Language = langKeys[v.smsLang.SelectedIndex()]
-	cfg.Format = v.format.Selected
-	cfg.OutputDir = strings.TrimSpace(v.outdir.Text)
-	langChanged := cfg.AppLanguage != appLangKeys[v.appLang.SelectedIndex()]
-	cfg.AppLanguage = appLangKeys[v.appLang.SelectedIndex()]
-	if err := config.Save(v.u.deps.Home, cfg); err != nil {
+	langChanged := false
+	err := v.u.saveConfig(func(cfg *config.Config) {
+		v.apply(cfg)
+		langChanged = cfg.AppLanguage != appLangKeys[v.appLang.SelectedIndex()]
+		cfg.AppLanguage = appLangKeys[v.appLang.SelectedIndex()]
+	})
+	if err != nil {
 		v.status.SetText(friendly(err))
 		return
 	}
@@ -153,9 +188,123 @@ func (v *settingsView) save() {
 		}
 		v.token.SetText("")
 	}
+	v.refreshToken()
+	v.u.seal.refreshProvider()
+	v.u.seal.org.refresh()
 	if langChanged {
 		v.status.SetText(lang.L("settings.saved") + " " + lang.L("settings.applang.restart"))
 		return
 	}
 	v.status.SetText(lang.L("settings.saved"))
+}
+
+// apply puts the form's choices into cfg; the settings the form does
+// not show (template, operator, retention) stay as they were.
+func (v *settingsView) apply(cfg *config.Config) {
+	cfg.Organisation = strings.TrimSpace(v.organisation.Text)
+	cfg.SMS.Provider = providerKeys[v.provider.SelectedIndex()]
+	cfg.SMS.From = strings.TrimSpace(v.from.Text)
+	cfg.SMS.Sender = strings.TrimSpace(v.sender.Text)
+	cfg.SMS.Language = langKeys[v.smsLang.SelectedIndex()]
+	cfg.Format = v.format.Selected
+	cfg.OutputDir = strings.TrimSpace(v.outdir.Text)
+}
+
+// refreshToken shows whether the keyring holds a Twilio token. The token
+// itself is never read into the window: the field stays empty, and shows
+// only when there is no token or the user chooses Replace.
+func (v *settingsView) refreshToken() {
+	if _, err := v.u.deps.Keyring.Get(keyringService, "twilio-auth-token"); err == nil {
+		v.tokenState.SetText(lang.L("settings.token.stored"))
+		v.tokenReplace.Show()
+		v.tokenRemove.Show()
+		if v.token.Text == "" {
+			v.token.Hide()
+		}
+		return
+	}
+	v.tokenState.SetText(lang.L("settings.token.none"))
+	v.tokenReplace.Hide()
+	v.tokenRemove.Hide()
+	v.token.Show()
+}
+
+// removeToken takes the Twilio token out of the keyring.
+func (v *settingsView) removeToken() {
+	if err := v.u.deps.Keyring.Delete(keyringService, "twilio-auth-token"); err != nil {
+		v.status.SetText(friendly(err))
+		return
+	}
+	v.token.SetText("")
+	v.refreshToken()
+	v.status.SetText(lang.L("settings.token.removed"))
+}
+
+// formConfig is config.json with the form's unsaved choices applied, so a
+// preview or test SMS shows what Save would set up.
+func (v *settingsView) formConfig() (*config.Config, error) {
+	cfg, err := v.u.loadConfig()
+	if err != nil {
+		return nil, err
+	}
+	v.apply(cfg)
+	return cfg, nil
+}
+
+// credentials are the Twilio SID and token typed in the form, else the
+// keyring's.
+func (v *settingsView) credentials() (string, string) {
+	sid, tok := strings.TrimSpace(v.sid.Text), v.token.Text
+	if sid == "" {
+		sid, _ = v.u.deps.Keyring.Get(keyringService, "twilio-account-sid")
+	}
+	if tok == "" {
+		tok, _ = v.u.deps.Keyring.Get(keyringService, "twilio-auth-token")
+	}
+	return sid, tok
+}
+
+// sendTest sends the harmless test text (sms.TestTemplate, no password)
+// to the typed number through the provider chosen in the form, and says
+// what happened; the demo provider is named as demo. Nothing is saved.
+func (v *settingsView) sendTest() {
+	to, err := sms.ParseMobile(v.testTo.Text)
+	if err != nil {
+		v.testResult.SetText("⚠ " + numberProblem(err))
+		return
+	}
+	cfg, err := v.formConfig()
+	if err != nil {
+		v.testResult.SetText(friendly(err))
+		return
+	}
+	setup, err := resolveSMS(cfg, io.Discard, v.credentials)
+	if err != nil {
+		v.testResult.SetText(lang.L("settings.test.failed") + "\n" + err.Error())
+		return
+	}
+	body, err := setup.testBody()
+	if err != nil {
+		v.testResult.SetText(lang.L("settings.test.failed") + "\n" + err.Error())
+		return
+	}
+	masked := sms.MaskNumber(to)
+	v.testSend.Disable()
+	v.testResult.SetText(lang.L("settings.test.sending", map[string]any{"To": masked}))
+	v.work.Add(1)
+	go func() {
+		defer v.work.Done()
+		rc, err := setup.Sender.Send(context.Background(), sms.Message{To: to, Body: body})
+		fyne.Do(func() {
+			v.testSend.Enable()
+			switch {
+			case err != nil:
+				v.testResult.SetText(smsFailure(err, lang.L("settings.test.failed")))
+			case rc.Status == sms.StatusDemo:
+				v.testResult.SetText(lang.L("settings.test.demo", map[string]any{"To": masked}) + "\n" + body)
+			default:
+				v.testResult.SetText(lang.L("settings.test.sent", map[string]any{"To": masked, "Status": lang.X("log.status."+string(rc.Status), string(rc.Status)), "ID": rc.ID}))
+			}
+		})
+	}()
 }

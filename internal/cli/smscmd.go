@@ -118,7 +118,7 @@ func newSMSStatusCmd(s *IOStreams, g *globalOptions) *cobra.Command {
 			if err != nil {
 				return smsFailed(err)
 			}
-			if _, err := l.Append(auditlog.Entry{Action: auditlog.ActionSMSStatus, Delivery: &auditlog.Delivery{Provider: rc.Provider, MessageID: rc.ID, Status: string(rc.Status), To: "-"}}); err != nil {
+			if _, err := l.Append(auditlog.Entry{Action: auditlog.ActionSMSStatus, Delivery: &auditlog.Delivery{Provider: rc.Provider, MessageID: rc.ID, Status: auditlog.Status(rc.Status), To: "-"}}); err != nil {
 				return err
 			}
 			if asJSON {

@@ -1,0 +1,57 @@
+// Package archtest holds the layering rules as tests: the arrows point
+// down (shells over the core), and the core never imports a shell's
+// framework. A folder convention alone would not stop the first import
+// that breaks it.
+package archtest
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+const mod = "github.com/kuvert-app/kuvert/"
+
+// deps lists every package pkg imports, directly or not.
+func deps(t *testing.T, pkg string) []string {
+	t.Helper()
+	out, err := exec.Command("go", "list", "-deps", mod+pkg).Output()
+	if err != nil {
+		t.Fatalf("go list -deps %s: %v", pkg, err)
+	}
+	ds := strings.Fields(string(out))
+	if len(ds) < 2 || ds[len(ds)-1] != mod+pkg {
+		t.Fatalf("go list -deps %s listed %d packages", pkg, len(ds))
+	}
+	return ds
+}
+
+func TestLayers(t *testing.T) {
+	for _, c := range []struct {
+		pkg       string
+		forbidden []string
+	}{
+		// The crypto core: no CLI, GUI, SMS provider, nor the log.
+		{"crypt", []string{"github.com/spf13/cobra", "fyne.io/fyne", "github.com/twilio", mod + "auditlog", mod + "sms", mod + "envelope", mod + "internal/cli", mod + "gui"}},
+		{"auditlog", []string{"github.com/spf13/cobra", "fyne.io/fyne", "github.com/twilio", mod + "crypt", mod + "sms", mod + "envelope"}},
+		{"personnummer", []string{"github.com/spf13/cobra", "fyne.io/fyne", "github.com/twilio", mod + "crypt"}},
+		{"scan", []string{"github.com/spf13/cobra", "fyne.io/fyne", "github.com/twilio", mod + "crypt"}},
+		{"sms", []string{"github.com/spf13/cobra", "fyne.io/fyne", "github.com/twilio", mod + "crypt", mod + "auditlog"}},
+		{"envelope", []string{"github.com/spf13/cobra", "fyne.io/fyne", mod + "internal/cli", mod + "gui"}},
+		{"batch", []string{"github.com/spf13/cobra", "fyne.io/fyne", mod + "internal/cli", mod + "gui"}},
+		// The desktop app's views test headless: the GL driver stays in
+		// cmd/kuvert-gui.
+		{"gui", []string{"fyne.io/fyne/v2/app", "github.com/go-gl", "github.com/spf13/cobra", mod + "internal/cli"}},
+		{"internal/cli", []string{"fyne.io/fyne", mod + "gui"}},
+	} {
+		t.Run(c.pkg, func(t *testing.T) {
+			for _, d := range deps(t, c.pkg) {
+				for _, f := range c.forbidden {
+					if d == f || strings.HasPrefix(d, f+"/") {
+						t.Errorf("%s imports %s", c.pkg, d)
+					}
+				}
+			}
+		})
+	}
+}

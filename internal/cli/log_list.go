@@ -1,0 +1,72 @@
+package cli
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/kuvert-app/kuvert/auditlog"
+)
+
+func newLogListCmd(s *IOStreams, g *globalOptions) *cobra.Command {
+	var f logFilter
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "list",
+		Short: "List entries, newest first; each sealing with its SMS's current state",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			l, _, err := openLog(g)
+			if err != nil {
+				return err
+			}
+			es, err := f.entries(l)
+			if err != nil {
+				return err
+			}
+			slices.Reverse(es)
+			if asJSON {
+				if es == nil {
+					es = []auditlog.Entry{}
+				}
+				return writeJSON(s, es)
+			}
+			for _, e := range es {
+				fmt.Fprintln(s.Out, summary(&e))
+			}
+			return nil
+		},
+	}
+	f.add(cmd)
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print a JSON array")
+	return cmd
+}
+
+func summary(e *auditlog.Entry) string {
+	parts := []string{e.When().Local().Format("2006-01-02 15:04"), e.ID, string(e.Action)}
+	if e.Format != "" {
+		parts = append(parts, e.Format)
+	}
+	if e.Archive != nil {
+		n := e.FilesTotal()
+		parts = append(parts, printable(e.Archive.Name), fmt.Sprintf("%d %s", n, plural(n, "fil", "filer")))
+	}
+	if e.Case != "" {
+		parts = append(parts, "dnr "+printable(e.Case))
+	}
+	if d := e.Delivery; d != nil {
+		parts = append(parts, fmt.Sprintf("→ %s via %s (%s)", d.To, d.Provider, d.Status))
+		if d.Ref != "" {
+			parts = append(parts, "ref "+d.Ref)
+		}
+	}
+	if e.Batch != "" {
+		parts = append(parts, fmt.Sprintf("utskick/batch %s rad/row %d", e.Batch, e.Row))
+	}
+	if e.Details != "" {
+		parts = append(parts, printable(e.Details))
+	}
+	return strings.Join(parts, "  ")
+}

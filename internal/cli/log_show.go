@@ -1,0 +1,153 @@
+package cli
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/kuvert-app/kuvert/auditlog"
+	"github.com/kuvert-app/kuvert/internal/bytesize"
+)
+
+func newLogShowCmd(s *IOStreams, g *globalOptions) *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "show ID",
+		Short: "Show one entry in full (by id or number)",
+		Long: `Show one entry as the registrar reads it, Swedish first. A sealing also
+shows what became of its SMS since (the current state). --json prints the
+entry exactly as the log holds it.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			l, _, err := openLog(g)
+			if err != nil {
+				return err
+			}
+			e, err := l.Find(args[0])
+			if err != nil {
+				return withHint(usageError{err}, "'kuvert log list' shows the entries' ids")
+			}
+			if asJSON {
+				return writeJSON(s, e)
+			}
+			all, err := l.Entries()
+			if err != nil {
+				return err
+			}
+			var now *auditlog.Sealing
+			for _, x := range auditlog.Sealings(all) {
+				if x.Entry.ID == e.ID {
+					now = &x
+					break
+				}
+			}
+			return showEntry(s, e, now)
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the entry as the log holds it (JSON)")
+	return cmd
+}
+
+// showEntry writes an entry for people: one labelled line a field.
+func showEntry(s *IOStreams, e *auditlog.Entry, now *auditlog.Sealing) error {
+	w := tabwriter.NewWriter(s.Out, 0, 0, 2, ' ', 0)
+	line := func(label, format string, a ...any) { fmt.Fprintf(w, "%s:\t%s\n", label, fmt.Sprintf(format, a...)) }
+	if e.Pruned {
+		line("Post / entry", "%d", e.Seq)
+		line("Gallrad / pruned", "innehållet är borttaget, dess hash finns kvar / the body was removed, its hash remains")
+		return w.Flush()
+	}
+	line("Post / entry", "%d  (%s)", e.Seq, e.ID)
+	line("Tid / time", "%s", e.When().Local().Format("2006-01-02 15:04:05 MST"))
+	line("Åtgärd / action", "%s (%s)", e.Action.Swedish(), e.Action)
+	who := printable(e.Operator)
+	if e.OperatorName != "" {
+		who += " (" + printable(e.OperatorName) + ")"
+	}
+	line("Handläggare / operator", "%s, dator / host %s, %s", who, printable(e.Host), printable(e.Tool))
+	if e.Format != "" {
+		line("Format", "%s", e.Format)
+	}
+	if a := e.Archive; a != nil {
+		line("Arkiv / archive", "%s, %s", printable(a.Name), bytesize.Human(a.Size))
+		line("SHA-256", "%s", a.SHA256)
+	}
+	if n := e.FilesTotal(); n > 0 {
+		names := make([]string, 0, len(e.Files))
+		for _, f := range e.Files {
+			names = append(names, fmt.Sprintf("%s (%s)", printable(f.Name), bytesize.Human(f.Size)))
+		}
+		if e.FileCount > len(e.Files) {
+			names = append(names, fmt.Sprintf("… och / and %d till / more (sha256 över alla / over all: %s)", e.FileCount-len(e.Files), e.FilesDigest))
+		}
+		line("Filer / files", "%d: %s", n, strings.Join(names, ", "))
+	}
+	if p := e.Password; p != nil {
+		line("Lösenord / password", "%s (%s), %s bitar / bits", p.Origin.Swedish(), p.Origin, strconv.FormatFloat(p.Bits, 'f', -1, 64))
+	}
+	if e.Personnummer != nil {
+		line("Personnummer", "%d i innehåll och namn / in contents and names", *e.Personnummer)
+	}
+	if e.Case != "" {
+		line("Diarienummer / case", "%s", printable(e.Case))
+	}
+	if e.Note != "" {
+		line("Anteckning / note", "%s", printable(e.Note))
+	}
+	if d := e.Delivery; d != nil {
+		line("SMS", "%s", delivery(d))
+	}
+	if now != nil && now.Delivery != nil && e.Delivery != nil && *now.Delivery != *e.Delivery {
+		line("SMS nu / now", "%s", delivery(now.Delivery))
+	}
+	if now != nil && now.Removed {
+		line("Arkivet / archive", "borttaget igen: lösenordet nådde ingen / removed again: its password reached nobody")
+	}
+	if e.Batch != "" {
+		line("Utskick / batch", "%s, rad / row %d", e.Batch, e.Row)
+	}
+	if e.Refers != "" {
+		line("Avser / refers to", "%s", e.Refers)
+	}
+	if e.Details != "" {
+		line("Detaljer / details", "%s", printable(e.Details))
+	}
+	return w.Flush()
+}
+
+func delivery(d *auditlog.Delivery) string {
+	out := fmt.Sprintf("%s via %s: %s (%s)", d.To, d.Provider, d.Status.Swedish(), d.Status)
+	if d.Ref != "" {
+		out += ", ref " + d.Ref
+	}
+	if d.MessageID != "" {
+		out += ", id " + d.MessageID
+	}
+	if d.Error != "" {
+		out += ", fel / error: " + printable(d.Error)
+	}
+	return out
+}
+
+// printable escapes control, format and bidirectional characters, so a
+// crafted name cannot move the cursor, hide text or reverse a line on
+// the registrar's terminal.
+func printable(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r == '\t':
+			b.WriteString(`\t`)
+		case r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0):
+			fmt.Fprintf(&b, `\x%02x`, r)
+		case r >= 0x200b && r <= 0x200f, r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069, r == 0xfeff:
+			fmt.Fprintf(&b, `\u%04x`, r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
