@@ -116,7 +116,7 @@ func (p *Policy) Text(ref, password string) (string, error) {
 		return "", fmt.Errorf("the SMS text cannot be sent in GSM-7") // not quoted: it holds the password
 	}
 	if n > SingleSegment {
-		return "", fmt.Errorf("the SMS text is %d characters with the password; one SMS holds %d: use a generated password, or shorten the template or the organisation name", n, SingleSegment)
+		return "", fmt.Errorf("the SMS text is %d characters with the password; one SMS holds %d: use kuvert's default password (not --words, not a long own password), or shorten the template or the organisation name", n, SingleSegment)
 	}
 	return body, nil
 }
