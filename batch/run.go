@@ -453,7 +453,7 @@ func runRow(ctx context.Context, m *Manifest, r Row, o Options, h *history, lim 
 		}
 		req.Seal.Password = pw
 		if smsRow {
-			req.SMS = &envelope.SMS{Sender: &limitedSender{o.Sender, lim}, To: r.Phone, Template: o.Template, From: o.From}
+			req.SMS = &envelope.SMS{Policy: &sms.Policy{Sender: &limitedSender{o.Sender, lim}, Template: o.Template, Organisation: o.From}, To: r.Phone}
 		}
 	}
 	out, err := envelope.Seal(ctx, o.Log, req)
@@ -491,6 +491,9 @@ type limitedSender struct {
 	sms.Sender
 	lim *limiter
 }
+
+// Unwrap lets sms.IsDemo and sms.RateLimit see the provider.
+func (l *limitedSender) Unwrap() sms.Sender { return l.Sender }
 
 func (l *limitedSender) Send(ctx context.Context, m sms.Message) (sms.Receipt, error) {
 	l.lim.wait(ctx)

@@ -36,9 +36,12 @@ type Config struct {
 	// Operator is the display name recorded in the compliance log beside
 	// the OS user name.
 	Operator string `json:"operator,omitempty"`
-	// Organisation is the sender's organisation (e.g. "Exempelby kommun"),
-	// which issue 12 puts in every SMS so recipients know who writes; the
-	// desktop app asks for it on first use.
+	// Organisation is the name recipients know the sender by, e.g.
+	// "Sundsvalls kommun". Every SMS names it, and a real SMS provider
+	// refuses to send without it (at most sms.MaxOrganisation GSM-7
+	// characters). The operator's name is not a substitute: recipients do
+	// not know who at the organisation sent the text. The desktop app asks
+	// for it on first use.
 	Organisation string `json:"organisation,omitempty"`
 	// Format is the default archive format, "zip" or "age".
 	Format string `json:"format,omitempty"`
@@ -60,9 +63,14 @@ type SMS struct {
 	Provider            string `json:"provider,omitempty"` // twilio, console, outbox:PATH
 	From                string `json:"from,omitempty"`
 	MessagingServiceSID string `json:"messaging_service_sid,omitempty"`
-	Sender              string `json:"sender,omitempty"` // name shown in the message text
-	Template            string `json:"template,omitempty"`
-	Language            string `json:"language,omitempty"`
+	// Sender is the older place for the organisation's name; it is read
+	// when Organisation is empty.
+	Sender string `json:"sender,omitempty"`
+	// Template is a custom text in Language (default sv) with {org},
+	// {ref} and {password}. Texts in another language use that language's
+	// built-in template.
+	Template string `json:"template,omitempty"`
+	Language string `json:"language,omitempty"` // sv or en: texts to recipients
 }
 
 // Path is the settings file's location.

@@ -35,30 +35,65 @@ func CheckSubject(s string) error {
 	return nil
 }
 
+// DraftPath is where [WriteDraft] puts the draft for an archive.
+func DraftPath(archive string) string { return archive + ".eml" }
+
+// CheckDraft checks what [WriteDraft] will need, so that [Seal] can refuse
+// before sealing: the subject, the address, and the draft's path (free,
+// unless d.Force replaces a file there).
+func CheckDraft(archive string, d Draft) error {
+	if _, err := draftSubject(d); err != nil {
+		return err
+	}
+	if _, err := mail.ParseAddress(d.To); err != nil {
+		return fmt.Errorf("%q is not an e-mail address", d.To)
+	}
+	out := DraftPath(archive)
+	st, err := os.Lstat(out)
+	switch {
+	case err == nil && st.IsDir():
+		return fmt.Errorf("the draft %s would replace a folder", out)
+	case err == nil && !d.Force:
+		return fmt.Errorf("the draft %s already exists (use --force)", out)
+	case err != nil && !os.IsNotExist(err):
+		return err
+	}
+	return nil
+}
+
+func draftSubject(d Draft) (string, error) {
+	subject := d.Subject
+	if subject == "" {
+		subject = DefaultSubject[draftLang(d)]
+		if d.Ref != "" {
+			subject += " (ref " + d.Ref + ")"
+		}
+	}
+	return subject, CheckSubject(subject)
+}
+
+func draftLang(d Draft) string {
+	if d.Lang != "en" {
+		return "sv"
+	}
+	return "en"
+}
+
 // WriteDraft writes ARCHIVE.eml: a MIME message with the archive attached,
 // X-Unsent: 1 so that Outlook opens it as an editable draft, and a body
 // that tells the recipient how to open it. It never contains the
 // password.
 func WriteDraft(archive string, d Draft) (string, error) {
-	lang := d.Lang
-	if lang != "en" {
-		lang = "sv"
-	}
-	subject := d.Subject
-	if subject == "" {
-		subject = DefaultSubject[lang]
-		if d.Ref != "" {
-			subject += " (ref " + d.Ref + ")"
-		}
-	}
-	if err := CheckSubject(subject); err != nil {
+	lang := draftLang(d)
+	subject, err := draftSubject(d)
+	if err != nil {
 		return "", err
 	}
 	to, err := mail.ParseAddress(d.To)
 	if err != nil {
 		return "", fmt.Errorf("%q is not an e-mail address", d.To)
 	}
-	out := archive + ".eml"
+	out := DraftPath(archive)
 	flag := os.O_WRONLY | os.O_CREATE | os.O_EXCL
 	if d.Force {
 		flag = os.O_WRONLY | os.O_CREATE | os.O_TRUNC

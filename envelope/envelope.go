@@ -1,7 +1,8 @@
 // Package envelope is the one place where kuvert's steps meet: seal the
-// files, record the sealing in the compliance log, and deliver the
-// password by SMS. The CLI and the desktop app both call [Seal]; neither
-// holds any of this logic itself.
+// files, record the sealing in the compliance log, write the e-mail draft
+// and deliver the password by SMS. The CLI, batch and the desktop app call
+// [Seal] and [SendPassword]; none holds any of this logic itself. The SMS
+// policy they pass in comes from providers.Build.
 //
 // Its promises:
 //   - an archive exists only if its log entry was written; if the log
@@ -9,7 +10,13 @@
 //   - with SMS delivery, a generated password is shown nowhere else, and if
 //     the SMS fails the archive is removed (its password reached nobody)
 //     and the failure is recorded;
-//   - the number and the template are checked before anything is sealed.
+//   - every input — the number, the text rendered with the real password,
+//     the draft's address and path — is checked before anything is
+//     sealed; if something still fails after sealing with a generated
+//     password that reached nobody, the archive is removed and that is
+//     recorded (seal-failed);
+//   - it never puts a password in an error, the log or a message other
+//     than the SMS itself.
 package envelope
 
 import (
@@ -36,6 +43,9 @@ type Request struct {
 	Row      int    // batch row, optional
 	// SMS, if set, delivers the password by SMS.
 	SMS *SMS
+	// Draft, if set, writes an e-mail draft beside the archive
+	// (ARCHIVE.eml). Its address and path are checked before sealing.
+	Draft *Draft
 	// NoScan skips scanning the inputs' contents for personnummer (names
 	// are always checked).
 	NoScan bool
@@ -50,13 +60,12 @@ type Scan struct {
 	Skipped      bool     // --no-scan
 }
 
-// SMS says where and how to text the password.
+// SMS says where to text the password and how: the policy from
+// providers.Build (provider, template, language, organisation).
 type SMS struct {
-	Sender   sms.Sender
-	To       string // as typed; validated with sms.ParseMobile
-	Template string // with {sender}, {ref}, {password}; default Swedish
-	From     string // the sender's name shown in the text, e.g. "Ekonomienheten"
-	Ref      string // reference code; generated if empty
+	Policy *sms.Policy
+	To     string // as typed; validated with sms.ParseMobile
+	Ref    string // reference code; generated if empty
 }
 
 // Result is a sealed and recorded archive.
@@ -64,6 +73,7 @@ type Result struct {
 	*crypt.SealResult
 	Entry    *auditlog.Entry // the seal entry
 	Delivery *Delivered      // nil without SMS
+	Draft    string          // the e-mail draft's path, if one was asked for
 	Scan     Scan
 }
 
@@ -73,6 +83,9 @@ type Delivered struct {
 	To    string // masked
 	Ref   string
 	Entry *auditlog.Entry // the sms entry
+	// Demo is true when the provider sends nothing (the console demo):
+	// the recipient got nothing, and every shell must say so.
+	Demo bool
 }
 
 // ErrSMS wraps SMS delivery failures (exit code 5).
@@ -97,32 +110,90 @@ func (e *SMSError) Error() string {
 
 func (e *SMSError) Unwrap() []error { return []error{ErrSMS, e.Err} }
 
-// Prepared is a validated SMS: the E.164 number and the template.
+// prepared is a text ready to go: the number checked, the body rendered
+// with the real password. Everything that can be wrong with an SMS is
+// found here, before anything is sealed (issue 13, item 5).
 type prepared struct {
-	to, masked, tmpl, ref string
+	pol                   *sms.Policy
+	to, masked, ref, body string
 }
 
-func (s *SMS) prepare(pwLen int) (*prepared, error) {
-	to, err := sms.ParseMobile(s.To)
+func prepare(pol *sms.Policy, to, ref, password string) (*prepared, error) {
+	if pol == nil || pol.Sender == nil {
+		return nil, errors.New("no SMS provider")
+	}
+	num, err := sms.ParseMobile(to)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", crypt.ErrInput, err)
+		return nil, fmt.Errorf("%w: %w", crypt.ErrInput, err)
 	}
-	tmpl := s.Template
-	if tmpl == "" {
-		tmpl = sms.Templates["sv"]
-	}
-	if _, err := sms.CheckTemplate(tmpl, s.From, pwLen); err != nil {
-		return nil, fmt.Errorf("%w: %v", crypt.ErrInput, err)
-	}
-	ref := s.Ref
 	if ref == "" {
 		ref = sms.NewRef()
 	}
-	return &prepared{to: to, masked: sms.MaskNumber(to), tmpl: tmpl, ref: ref}, nil
+	body, err := pol.Text(ref, password)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", crypt.ErrInput, err)
+	}
+	return &prepared{pol: pol, to: num, masked: sms.MaskNumber(num), ref: ref, body: body}, nil
 }
 
-// Seal seals the files, records the sealing and, if asked, texts the
-// password; see the package comment for what it guarantees.
+// send hands the text to the provider once and describes the outcome for
+// the log.
+func (p *prepared) send(ctx context.Context) (sms.Receipt, *auditlog.Delivery, error) {
+	rc, err := p.pol.Sender.Send(ctx, sms.Message{To: p.to, Body: p.body})
+	del := &auditlog.Delivery{Provider: p.pol.Sender.Name(), To: p.masked, Ref: p.ref, MessageID: rc.ID, Status: auditlog.Status(rc.Status)}
+	if err != nil {
+		del.Status, del.Error = auditlog.StatusFailed, err.Error()
+	}
+	return rc, del, err
+}
+
+func (p *prepared) delivered(rc sms.Receipt, e *auditlog.Entry) *Delivered {
+	return &Delivered{Receipt: rc, To: p.masked, Ref: p.ref, Entry: e, Demo: sms.IsDemo(p.pol.Sender)}
+}
+
+// PasswordSMS is one password to text on its own (`kuvert sms send`: again,
+// or to a new number), outside a sealing.
+type PasswordSMS struct {
+	To       string // as typed
+	Password string
+	Ref      string // generated if empty
+	Case     string // for the log
+	Refers   string // the seal entry's id, if known
+	Batch    string
+	Row      int
+	Details  string // a note for the log, never the password
+}
+
+// SendPassword texts a password with the policy and records the attempt
+// in the log, delivered or failed. A number or text that cannot be sent is
+// refused before the provider is called (crypt.ErrInput, wrapping
+// *sms.NumberError for a bad number). A failed send returns an error
+// matching [ErrSMS] and the provider's error, after it was logged.
+func SendPassword(ctx context.Context, log *auditlog.Log, pol *sms.Policy, m PasswordSMS) (*Delivered, error) {
+	if log == nil {
+		return nil, errors.New("no compliance log")
+	}
+	p, err := prepare(pol, m.To, m.Ref, m.Password)
+	if err != nil {
+		return nil, err
+	}
+	rc, del, sendErr := p.send(ctx)
+	e, lerr := log.Append(auditlog.Entry{Action: auditlog.ActionSMS, Refers: m.Refers, Delivery: del, Case: m.Case, Batch: m.Batch, Row: m.Row, Details: m.Details})
+	switch {
+	case sendErr != nil && lerr != nil:
+		return nil, fmt.Errorf("%w: %w (and the log could not record it: %w)", ErrSMS, sendErr, lerr)
+	case sendErr != nil:
+		return nil, fmt.Errorf("%w: %w", ErrSMS, sendErr)
+	case lerr != nil:
+		return nil, fmt.Errorf("the SMS was sent (id %s) but the compliance log could not record it: %w", rc.ID, lerr)
+	}
+	return p.delivered(rc, e), nil
+}
+
+// Seal seals the files, records the sealing and, if asked, writes the
+// e-mail draft and texts the password; see the package comment for what
+// it guarantees. Every input (number, text, draft address and path) is
+// checked before anything is sealed.
 func Seal(ctx context.Context, log *auditlog.Log, r Request) (*Result, error) {
 	if log == nil {
 		return nil, errors.New("no compliance log")
@@ -133,8 +204,24 @@ func Seal(ctx context.Context, log *auditlog.Log, r Request) (*Result, error) {
 			return nil, fmt.Errorf("%w: SMS delivery needs a password, not age recipients", crypt.ErrInput)
 		}
 		var err error
-		if p, err = r.SMS.prepare(len(r.Seal.Password.Value)); err != nil {
+		if p, err = prepare(r.SMS.Policy, r.SMS.To, r.SMS.Ref, r.Seal.Password.Value); err != nil {
 			return nil, err
+		}
+	}
+	var draft Draft
+	if r.Draft != nil {
+		draft = *r.Draft
+		if p != nil {
+			draft.Ref = p.ref
+			if draft.Lang == "" {
+				draft.Lang = r.SMS.Policy.Lang
+			}
+		}
+		if err := CheckDraft(r.Seal.Output, draft); err != nil {
+			if errors.Is(err, scan.ErrSensitive) {
+				return nil, err
+			}
+			return nil, fmt.Errorf("%w: %w", crypt.ErrInput, err)
 		}
 	}
 	if m := personnummer.FindAll(filepath.Base(r.Seal.Output)); len(m) > 0 {
@@ -173,7 +260,7 @@ func Seal(ctx context.Context, log *auditlog.Log, r Request) (*Result, error) {
 		entry.Personnummer = &n
 	}
 	if p != nil {
-		entry.Delivery = &auditlog.Delivery{Provider: r.SMS.Sender.Name(), To: p.masked, Ref: p.ref, Status: "pending"}
+		entry.Delivery = &auditlog.Delivery{Provider: p.pol.Sender.Name(), To: p.masked, Ref: p.ref, Status: auditlog.StatusPending}
 	}
 	// The sealing is on record before the SMS goes out, so a crash in
 	// between still leaves a trace.
@@ -183,19 +270,33 @@ func Seal(ctx context.Context, log *auditlog.Log, r Request) (*Result, error) {
 		return nil, fmt.Errorf("%w; the archive was removed, because nothing may be sealed without a record", err)
 	}
 	out := &Result{SealResult: res, Entry: e, Scan: sc}
+	generated := auditlog.Origin(r.Seal.Password.Origin) == auditlog.OriginGenerated
+
+	if r.Draft != nil {
+		path, err := WriteDraft(res.Archive, draft)
+		if err != nil {
+			// Checked above, so this is the disk or a race. A generated
+			// password has reached nobody yet: the archive goes.
+			if !generated {
+				return nil, fmt.Errorf("the archive %s is sealed and kept, but the e-mail draft could not be written: %w", res.Archive, err)
+			}
+			return nil, unseal(log, e, entry, r, res.Archive, "the e-mail draft could not be written; the archive was removed because its generated password reached nobody",
+				fmt.Errorf("the e-mail draft could not be written: %w; the archive was removed, because its password reached nobody", err))
+		}
+		out.Draft = path
+	}
 	if p == nil {
 		return out, nil
 	}
 
-	body, _ := sms.Render(p.tmpl, map[string]string{"sender": r.SMS.From, "ref": p.ref, "password": r.Seal.Password.Value})
-	rc, sendErr := r.SMS.Sender.Send(ctx, sms.Message{To: p.to, Body: body})
-	del := &auditlog.Delivery{Provider: r.SMS.Sender.Name(), To: p.masked, Ref: p.ref, MessageID: rc.ID, Status: auditlog.Status(rc.Status)}
+	rc, del, sendErr := p.send(ctx)
 	if sendErr != nil {
-		del.Status, del.Error = "failed", sendErr.Error()
-		generated := r.Seal.Password.Origin == "generated"
 		action, details := auditlog.ActionSMS, "SMS failed; the archive was kept (the sender chose the password)"
 		if generated {
 			os.Remove(res.Archive)
+			if out.Draft != "" {
+				os.Remove(out.Draft)
+			}
 			action, details = auditlog.ActionSealFailed, "SMS failed; the archive was removed because its generated password reached nobody"
 		}
 		_, lerr := log.Append(auditlog.Entry{Action: action, Refers: e.ID, Delivery: del, Details: details, Batch: r.Batch, Row: r.Row,
@@ -216,8 +317,19 @@ func Seal(ctx context.Context, log *auditlog.Log, r Request) (*Result, error) {
 		// and the caller learns the log is broken.
 		return nil, fmt.Errorf("the SMS was sent (id %s) but the compliance log could not record it: %w", rc.ID, err)
 	}
-	out.Delivery = &Delivered{Receipt: rc, To: p.masked, Ref: p.ref, Entry: se}
+	out.Delivery = p.delivered(rc, se)
 	return out, nil
+}
+
+// unseal removes an archive whose generated password reached nobody and
+// records that (ActionSealFailed), returning err with any log failure.
+func unseal(log *auditlog.Log, e *auditlog.Entry, entry auditlog.Entry, r Request, archive, details string, err error) error {
+	os.Remove(archive)
+	if _, lerr := log.Append(auditlog.Entry{Action: auditlog.ActionSealFailed, Refers: e.ID, Details: details, Batch: r.Batch, Row: r.Row,
+		Archive: entry.Archive, Case: r.Case}); lerr != nil {
+		return fmt.Errorf("%w (and the log could not record it: %v)", err, lerr)
+	}
+	return err
 }
 
 // scanInputs checks every input's name (always) and content (unless

@@ -24,6 +24,8 @@ func (f *failingSender) Status(context.Context, string) (sms.Receipt, error) {
 	return sms.Receipt{}, nil
 }
 
+func pol(s sms.Sender) *sms.Policy { return &sms.Policy{Sender: s, Organisation: "Sundsvalls kommun"} }
+
 func setup(t *testing.T) (*auditlog.Log, crypt.SealOptions, string) {
 	dir := t.TempDir()
 	in := filepath.Join(dir, "lista.csv")
@@ -40,12 +42,12 @@ func setup(t *testing.T) (*auditlog.Log, crypt.SealOptions, string) {
 func TestSealWithOutbox(t *testing.T) {
 	l, so, dir := setup(t)
 	box := filepath.Join(dir, "outbox.jsonl")
-	res, err := Seal(context.Background(), l, Request{Seal: so, Case: "KS 1", SMS: &SMS{Sender: &sms.Outbox{Path: box}, To: "070-123 45 67", From: "Lön"}})
+	res, err := Seal(context.Background(), l, Request{Seal: so, Case: "KS 1", SMS: &SMS{Policy: &sms.Policy{Sender: &sms.Outbox{Path: box}, Organisation: "Lön"}, To: "070-123 45 67"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	recs, _ := sms.ReadOutbox(box)
-	if len(recs) != 1 || !strings.HasSuffix(recs[0].Body, ": "+so.Password.Value) || !strings.Contains(recs[0].Body, "ref "+res.Delivery.Ref) {
+	if len(recs) != 1 || !strings.HasSuffix(recs[0].Body, ": "+so.Password.Value) || !sms.HasRef(recs[0].Body, res.Delivery.Ref) {
 		t.Fatalf("outbox %+v", recs)
 	}
 	if _, err := crypt.Verify(context.Background(), res.Archive, crypt.OpenOptions{Credentials: crypt.Credentials{Password: so.Password.Value}}); err != nil {
@@ -60,7 +62,7 @@ func TestSealWithOutbox(t *testing.T) {
 func TestSMSFailureRemovesArchive(t *testing.T) {
 	l, so, _ := setup(t)
 	f := &failingSender{}
-	_, err := Seal(context.Background(), l, Request{Seal: so, SMS: &SMS{Sender: f, To: "0701234567"}})
+	_, err := Seal(context.Background(), l, Request{Seal: so, SMS: &SMS{Policy: pol(f), To: "0701234567"}})
 	if !errors.Is(err, ErrSMS) || f.sent != 1 {
 		t.Fatalf("err = %v, sent %d", err, f.sent)
 	}
@@ -82,7 +84,7 @@ func TestSMSFailureRemovesArchive(t *testing.T) {
 func TestSMSFailureKeepsArchiveWithOwnPassword(t *testing.T) {
 	l, so, _ := setup(t)
 	so.Password.Origin = "user"
-	_, err := Seal(context.Background(), l, Request{Seal: so, SMS: &SMS{Sender: &failingSender{}, To: "0701234567"}})
+	_, err := Seal(context.Background(), l, Request{Seal: so, SMS: &SMS{Policy: pol(&failingSender{}), To: "0701234567"}})
 	var se *SMSError
 	if !errors.As(err, &se) || se.Kept != so.Output || !errors.Is(err, ErrSMS) {
 		t.Fatalf("err = %v", err)
@@ -102,7 +104,7 @@ func TestSMSFailureKeepsArchiveWithOwnPassword(t *testing.T) {
 func TestBadNumberSealsNothing(t *testing.T) {
 	l, so, _ := setup(t)
 	f := &failingSender{}
-	_, err := Seal(context.Background(), l, Request{Seal: so, SMS: &SMS{Sender: f, To: "08-123 456 78"}})
+	_, err := Seal(context.Background(), l, Request{Seal: so, SMS: &SMS{Policy: pol(f), To: "08-123 456 78"}})
 	if !errors.Is(err, crypt.ErrInput) || f.sent != 0 {
 		t.Fatalf("err = %v", err)
 	}

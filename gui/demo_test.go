@@ -54,7 +54,7 @@ func TestDemoProviderNamedAsDemo(t *testing.T) {
 		t.Errorf("the demo result does not name the demo or the reference:\n%s", all)
 	}
 	// The text that would have gone, as the provider was given it.
-	if !strings.Contains(all, "ref "+ref+": "+shown) {
+	if !strings.Contains(all, "Ref "+ref+": "+shown) {
 		t.Errorf("the demo result does not show the message:\n%s", all)
 	}
 	// Nothing was sent, so the password must be shown: the user gives it

@@ -473,7 +473,7 @@ func TestSealSendsPasswordByOutbox(t *testing.T) {
 func twilioHarness(t *testing.T) (*harness, *twiliotest.Server) {
 	fake := twiliotest.NewServer()
 	t.Cleanup(fake.Close)
-	h := newHarness(t, &config.Config{SMS: config.SMS{Provider: "twilio", From: twiliotest.From}})
+	h := newHarness(t, &config.Config{Organisation: "Sundsvalls kommun", SMS: config.SMS{Provider: "twilio", From: twiliotest.From}})
 	t.Setenv("KUVERT_TWILIO_API_URL", fake.URL)
 	h.keys.Set(keyringService, "twilio-account-sid", twiliotest.AccountSID)
 	h.keys.Set(keyringService, "twilio-auth-token", twiliotest.AuthToken)

@@ -185,4 +185,3 @@ func (v *logView) exportTo(w interface{ Write([]byte) (int, error) }, path strin
 	}
 	v.status.SetText(lang.L("log.exported", map[string]any{"Path": path}))
 }
-

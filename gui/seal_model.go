@@ -212,6 +212,6 @@ func (f *sealForm) Request(env requestEnv) (envelope.Request, error) {
 	if err != nil {
 		return envelope.Request{}, err
 	}
-	req.SMS = &envelope.SMS{Sender: s.Sender, To: strings.TrimSpace(f.Phone), Template: s.Template, From: s.From}
+	req.SMS = &envelope.SMS{Policy: s.policy(), To: strings.TrimSpace(f.Phone)}
 	return req, nil
 }

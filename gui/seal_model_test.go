@@ -93,7 +93,7 @@ func TestSealFormRequest(t *testing.T) {
 	}
 	outbox := &sms.Outbox{Path: filepath.Join(t.TempDir(), "sms.jsonl")}
 	setup := func() (smsSetup, error) {
-		return smsSetup{Sender: outbox, Template: sms.Templates["en"], From: "Lönekontoret"}, nil
+		return smsSetup{Sender: outbox, Policy: &sms.Policy{Template: sms.Templates["en"], Organisation: "Lönekontoret"}}, nil
 	}
 	calls := 0
 	counted := func() (smsSetup, error) { calls++; return setup() }
@@ -160,7 +160,7 @@ func TestSealFormRequest(t *testing.T) {
 			if (req.SMS != nil) != c.wantSMS {
 				t.Fatalf("SMS %+v, want one: %v", req.SMS, c.wantSMS)
 			}
-			if c.wantSMS && (req.SMS.Sender != outbox || req.SMS.To != "070-123 45 67" || req.SMS.From != "Lönekontoret" || req.SMS.Template != sms.Templates["en"]) {
+			if c.wantSMS && (req.SMS.Policy.Sender != outbox || req.SMS.To != "070-123 45 67" || req.SMS.Policy.Organisation != "Lönekontoret" || req.SMS.Policy.Template != sms.Templates["en"]) {
 				t.Errorf("SMS %+v", req.SMS)
 			}
 		})

@@ -138,6 +138,9 @@ type sentMessage struct {
 	last sms.Message
 }
 
+// Unwrap lets sms.IsDemo see the provider.
+func (m *sentMessage) Unwrap() sms.Sender { return m.Sender }
+
 func (s *sentMessage) Send(ctx context.Context, m sms.Message) (sms.Receipt, error) {
 	s.mu.Lock()
 	s.last = m

@@ -16,6 +16,7 @@ import (
 
 	"github.com/kuvert-app/kuvert/config"
 	"github.com/kuvert-app/kuvert/sms"
+	"github.com/kuvert-app/kuvert/sms/providers"
 )
 
 // settingsView edits config.json; the Twilio SID and token go to the OS
@@ -143,8 +144,8 @@ func newSettingsView(u *UI) *settingsView {
 }
 
 // updatePreview renders the SMS with a sample password, through the same
-// SMS policy as sealing (resolveSMS), and counts its GSM-7 characters and
-// segments.
+// SMS policy as sealing (providers.Preview, which needs no credentials),
+// and counts its GSM-7 characters and segments.
 func (v *settingsView) updatePreview() {
 	if v.segments == nil {
 		return // still being built
@@ -153,18 +154,13 @@ func (v *settingsView) updatePreview() {
 	// up yet (no token) still has its texts filled in.
 	cfg := v.u.config()
 	v.apply(cfg)
-	setup, _ := resolveSMS(cfg, io.Discard, nil)
-	body, err := sms.Render(setup.Template, map[string]string{"sender": setup.From, "ref": "k7pq2x", "password": "h4mt8-2bqx9-rk3nd-w7vfc"})
+	body, n, err := providers.Preview(cfg, providers.Options{Provider: cfg.SMS.Provider})
 	if err != nil {
-		v.preview.SetText(err.Error())
-		return
-	}
-	v.preview.SetText(body)
-	n, err := sms.Septets(body)
-	if err != nil {
+		v.preview.SetText("")
 		v.segments.SetText("⚠ " + err.Error())
 		return
 	}
+	v.preview.SetText(body)
 	v.segments.SetText(lang.L("settings.segments", map[string]any{"Chars": n, "Segments": sms.Segments(n)}))
 }
 

@@ -103,7 +103,7 @@ func TestSendTestSMS(t *testing.T) {
 	if !ok {
 		t.Fatalf("nothing reached Twilio: %q", s.testResult.Text)
 	}
-	want, _ := sms.Render(sms.TestTemplate["sv"], map[string]string{"sender": "Lönekontoret"})
+	want, _ := sms.Render(sms.TestTemplate["sv"], map[string]string{"org": "Lönekontoret"})
 	if m.Body != want || m.From != twiliotest.From {
 		t.Errorf("Twilio got %q from %q, want %q", m.Body, m.From, want)
 	}

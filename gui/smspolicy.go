@@ -10,51 +10,32 @@ import (
 
 // smsSetup is how the app texts: the provider and the message.
 type smsSetup struct {
-	Sender   sms.Sender // nil when the provider could not be set up (see resolveSMS's error)
-	Template string     // the password message: {sender}, {ref}, {password}
-	Test     string     // the harmless test message: {sender}
-	From     string     // the name shown in the text
+	Sender sms.Sender  // the provider; the Seal view may wrap it
+	Policy *sms.Policy // the words: template, language, organisation
 	// Demo: the provider only shows the message (the console demo).
 	Demo bool
 }
 
-// resolveSMS is the desktop app's whole SMS policy, and the only place in
-// gui/ that has one: which provider (providers.Select, with the keyring's
-// Twilio credentials), which template (the configured one, else the
-// recipient language's) and which sender name (sms.sender, else the
-// operator, else "kuvert"). The Seal view, the Settings preview and the
-// Settings test SMS all call it.
-//
-// Issue 12 item 1 moves this policy below the shells into one function
-// shared with the CLI and batch; when that lands, this function is the one
-// to replace. The texts are filled in even when the provider cannot be set
-// up, so the preview works before credentials are given.
+// resolveSMS is the desktop app's SMS policy: providers.Build, the one
+// shared with the CLI and batch (issue 12 item 1), with the keyring's
+// Twilio credentials. The Seal view and the Settings test SMS call it; the
+// Settings preview calls providers.Preview, which needs no credentials.
 func resolveSMS(cfg *config.Config, console io.Writer, creds providers.Credentials) (smsSetup, error) {
-	lang := "sv"
-	if cfg.SMS.Language == "en" {
-		lang = "en"
-	}
-	s := smsSetup{Template: sms.Templates[lang], Test: sms.TestTemplate[lang]}
-	if cfg.SMS.Template != "" {
-		s.Template = cfg.SMS.Template
-	}
-	s.From = cfg.SMS.Sender
-	if s.From == "" {
-		s.From = cfg.Operator
-	}
-	if s.From == "" {
-		s.From = "kuvert"
-	}
-	sender, err := providers.Select(cfg.SMS, console, creds)
+	pol, err := providers.Build(cfg, providers.Options{Console: console, Credentials: creds})
 	if err != nil {
-		return s, err
+		return smsSetup{}, err
 	}
-	s.Sender = sender
-	_, s.Demo = sender.(*sms.Console)
-	return s, nil
+	return smsSetup{Sender: pol.Sender, Policy: pol, Demo: sms.IsDemo(pol.Sender)}, nil
 }
 
-// testBody is the harmless test message with the sender's name in it.
+// policy is the policy with the (possibly wrapped) sender.
+func (s smsSetup) policy() *sms.Policy {
+	p := *s.Policy
+	p.Sender = s.Sender
+	return &p
+}
+
+// testBody is the harmless test message with the organisation in it.
 func (s smsSetup) testBody() (string, error) {
-	return sms.Render(s.Test, map[string]string{"sender": s.From})
+	return s.Policy.TestText()
 }

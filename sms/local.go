@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 	"sync"
 	"time"
 
@@ -25,6 +24,9 @@ type Console struct {
 var _ Sender = (*Console)(nil)
 
 func (c *Console) Name() string { return "console" }
+
+// Demo is true: the console sends nothing.
+func (c *Console) Demo() bool { return true }
 
 func (c *Console) Send(ctx context.Context, m Message) (Receipt, error) {
 	if err := ctx.Err(); err != nil {
@@ -122,14 +124,9 @@ func (o *Outbox) FindRef(ctx context.Context, to, ref string) (Receipt, bool, er
 		return Receipt{}, false, err
 	}
 	for _, r := range recs {
-		if r.To == to && containsRef(r.Body, ref) {
+		if r.To == to && HasRef(r.Body, ref) {
 			return Receipt{Provider: o.Name(), ID: r.ID, Status: StatusOutbox}, true, nil
 		}
 	}
 	return Receipt{}, false, nil
-}
-
-// containsRef reports whether an SMS text carries the reference.
-func containsRef(body, ref string) bool {
-	return ref != "" && strings.Contains(body, "ref "+ref)
 }

@@ -104,10 +104,27 @@ func TestMaskNumber(t *testing.T) {
 }
 
 func TestTemplates(t *testing.T) {
+	longest := strings.Repeat("Å", sms.MaxOrganisation)
 	for lang, tmpl := range sms.Templates {
-		n, err := sms.CheckTemplate(tmpl, "Ekonomienheten Sundsvall", 47)
+		n, err := sms.CheckTemplate(tmpl, longest, sms.GeneratedLength)
 		if err != nil || n > 160 {
 			t.Errorf("%s: %d %v", lang, n, err)
+		}
+		// Says who, what to expect, never to reply with it; no link, no
+		// "kuvert", the password last, and a reference batch can find.
+		body, _ := sms.Render(tmpl, map[string]string{"org": "Sundsvalls kommun", "sender": "x", "ref": "k7pq2x", "password": "h4mt8-2bqx9-rk3nd-w7vfc"})
+		if !strings.Contains(body, "Sundsvalls kommun") || !strings.HasSuffix(body, ": h4mt8-2bqx9-rk3nd-w7vfc") || !sms.HasRef(body, "k7pq2x") ||
+			strings.Contains(strings.ToLower(body), "kuvert") || strings.Contains(body, "http") || strings.Contains(body, "!") {
+			t.Errorf("%s: %q", lang, body)
+		}
+		if !strings.Contains(body, map[string]string{"sv": "e-post", "en": "e-mail"}[lang]) || !strings.Contains(body, map[string]string{"sv": "Svara aldrig med lösenordet", "en": "Never reply with the password"}[lang]) {
+			t.Errorf("%s: %q does not say what to expect and never to reply", lang, body)
+		}
+	}
+	for lang, tmpl := range sms.TestTemplate {
+		body, err := sms.Render(tmpl, map[string]string{"org": "Sundsvalls kommun"})
+		if err != nil || !strings.Contains(body, "Sundsvalls kommun") || strings.Contains(body, "kuvert") {
+			t.Errorf("test text %s: %q %v", lang, body, err)
 		}
 	}
 	for _, c := range []struct{ tmpl, err string }{

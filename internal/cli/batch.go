@@ -9,6 +9,7 @@ import (
 	"github.com/kuvert-app/kuvert/batch"
 	"github.com/kuvert-app/kuvert/crypt"
 	"github.com/kuvert-app/kuvert/envelope"
+	"github.com/kuvert-app/kuvert/sms"
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 )
@@ -109,17 +110,14 @@ func runBatch(cmd *cobra.Command, s *IOStreams, g *globalOptions, o *BatchOption
 		fmt.Fprintf(s.ErrOut, "kuvert: WARNING: the passwords are written to %s in plain text. Keep it safe, deliver them another way, and delete the file.\nkuvert: VARNING: lösenorden skrivs i klartext till %s. Skydda filen och radera den efteråt.\n", o.PasswordOut, o.PasswordOut)
 	}
 	if !o.NoSMS {
-		req, err := smsRequest(s, cfg, "", o.From, o.Lang)
+		pol, err := smsPolicy(s, cfg, o.From, o.Lang)
 		if err != nil {
 			return err
 		}
-		opts.Sender, opts.Template, opts.From = req.Sender, req.Template, req.From
+		opts.Sender, opts.Template, opts.From = pol.Sender, pol.Template, pol.Organisation
 		opts.SMSRate = o.SMSRate
 		if o.SMSRate < 0 {
-			opts.SMSRate = 0
-			if req.Sender.Name() == "twilio" {
-				opts.SMSRate = 1
-			}
+			opts.SMSRate = sms.RateLimit(pol.Sender) // the provider's own limit
 		}
 	}
 	var bar *progressbar.ProgressBar

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 
 	"filippo.io/age"
 	"github.com/spf13/cobra"
@@ -11,7 +12,6 @@ import (
 	"github.com/kuvert-app/kuvert/crypt"
 	"github.com/kuvert-app/kuvert/envelope"
 	"github.com/kuvert-app/kuvert/internal/bytesize"
-	"github.com/kuvert-app/kuvert/sms"
 )
 
 // EncryptOptions are the flags of `kuvert encrypt`.
@@ -24,6 +24,7 @@ type EncryptOptions struct {
 	Armor           bool
 	Force           bool
 	PasswordFile    string
+	PasswordEnv     bool // read the password from KUVERT_PASSWORD
 	WeakOK          bool
 	Words           int
 	JSON            bool
@@ -66,6 +67,8 @@ type smsResult struct {
 	ID       string `json:"id"`
 	Status   string `json:"status"`
 	Ref      string `json:"ref"`
+	// Demo is true when nothing was sent (the console demo).
+	Demo bool `json:"demo,omitempty"`
 }
 
 func newEncryptCmd(s *IOStreams, g *globalOptions, runF func(context.Context, *EncryptOptions) error) *cobra.Command {
@@ -103,6 +106,7 @@ lösenordet på annat sätt, till exempel med sms.`,
 	f.BoolVarP(&o.Armor, "armor", "a", false, "age: write ASCII text instead of binary")
 	f.BoolVar(&o.Force, "force", false, "replace an existing output file")
 	f.StringVar(&o.PasswordFile, "password-file", "", "read the password from `FILE` (- for standard input) instead of generating one")
+	f.BoolVar(&o.PasswordEnv, "password-env", false, "read the password from the environment variable KUVERT_PASSWORD instead of generating one")
 	f.BoolVar(&o.WeakOK, "weak-password-ok", false, "accept a user password below 64 bits of estimated strength")
 	f.IntVar(&o.Words, "words", 0, "generate a passphrase of `N` words instead of characters")
 	f.BoolVar(&o.JSON, "json", false, "print the result as one JSON object")
@@ -110,7 +114,7 @@ lösenordet på annat sätt, till exempel med sms.`,
 	f.StringVar(&o.Case, "case", "", "case number (diarienummer) for the compliance log")
 	f.StringVar(&o.Note, "note", "", "a note for the compliance log (never the password)")
 	f.StringVar(&o.SMS, "sms", "", "text the password to this mobile `NUMBER` (then it is shown nowhere else)")
-	f.StringVar(&o.SMSFrom, "sender", "", "your name or unit as the SMS shows it (default: sms.sender in config.json)")
+	f.StringVar(&o.SMSFrom, "sender", "", "your organisation's name as the SMS shows it (default: organisation in config.json)")
 	f.StringVar(&o.SMSLang, "sms-lang", "", "language of the SMS text and e-mail draft: sv (default) or en")
 	f.BoolVar(&o.HideNames, "hide-names", false, "keep file names out of the zip's clear directory (automatic when a name holds a personnummer)")
 	f.BoolVar(&o.NoScan, "no-scan", false, "do not scan the contents for personnummer (for huge inputs)")
@@ -168,14 +172,27 @@ func runEncrypt(ctx context.Context, s *IOStreams, g *globalOptions, o *EncryptO
 	}
 
 	var pw crypt.Password
-	if len(recips) > 0 && o.PasswordFile != "" {
-		return usagef("give either age recipients or --password-file, not both")
+	if len(recips) > 0 && (o.PasswordFile != "" || o.PasswordEnv) {
+		return usagef("give either age recipients or a password (--password-file, --password-env), not both")
 	}
+	if o.PasswordFile != "" && o.PasswordEnv {
+		return usagef("give either --password-file or --password-env, not both")
+	}
+	// KUVERT_PASSWORD is read only when asked for: a variable left from an
+	// earlier session must not silently replace the generated password
+	// (issue 13, item 12).
 	secret := ""
-	if len(recips) == 0 { // KUVERT_PASSWORD is ambient: explicit recipients win
+	switch {
+	case o.PasswordEnv:
+		if secret = os.Getenv("KUVERT_PASSWORD"); secret == "" {
+			return usagef("--password-env reads KUVERT_PASSWORD, which is not set or empty")
+		}
+	case o.PasswordFile != "":
 		if secret, err = readSecret(s, o.PasswordFile); err != nil {
 			return err
 		}
+	case os.Getenv("KUVERT_PASSWORD") != "" && len(recips) == 0 && o.Words == 0:
+		fmt.Fprintf(s.ErrOut, "kuvert: obs: KUVERT_PASSWORD används inte, ett nytt lösenord skapas (--password-env läser den)\nkuvert: note: KUVERT_PASSWORD is not used, a new password is generated (--password-env reads it)\n")
 	}
 	switch {
 	case len(recips) > 0:
@@ -184,7 +201,7 @@ func runEncrypt(ctx context.Context, s *IOStreams, g *globalOptions, o *EncryptO
 		}
 	case secret != "":
 		if o.Words > 0 {
-			return usagef("--words generates a password; it cannot be combined with --password-file or KUVERT_PASSWORD")
+			return usagef("--words generates a password; it cannot be combined with --password-file or --password-env")
 		}
 		pw, err = crypt.UserPassword(secret, o.WeakOK)
 		if err != nil {
@@ -213,9 +230,15 @@ func runEncrypt(ctx context.Context, s *IOStreams, g *globalOptions, o *EncryptO
 		Case: o.Case, Note: o.Note, Operator: cfg.Operator, NoScan: o.NoScan,
 	}
 	if o.SMS != "" {
-		if req.SMS, err = smsRequest(s, cfg, o.SMS, o.SMSFrom, o.SMSLang); err != nil {
+		pol, err := smsPolicy(s, cfg, o.SMSFrom, o.SMSLang)
+		if err != nil {
 			return err
 		}
+		req.SMS = &envelope.SMS{Policy: pol, To: o.SMS}
+	}
+	if o.EML != "" {
+		// Checked with everything else before sealing (envelope.Seal).
+		req.Draft = &envelope.Draft{To: o.EML, Subject: o.Subject, Lang: o.SMSLang, ByAge: format == crypt.FormatAge, Force: o.Force}
 	}
 	prog := newProgress(s, o.Quiet || o.JSON, totalSize(inputs), "Krypterar / Sealing")
 	req.Seal.Progress = prog.add
@@ -226,16 +249,7 @@ func runEncrypt(ctx context.Context, s *IOStreams, g *globalOptions, o *EncryptO
 	}
 	res := sealed.SealResult
 
-	var draft string
-	if o.EML != "" {
-		d := envelope.Draft{To: o.EML, Subject: o.Subject, Lang: o.SMSLang, ByAge: format == crypt.FormatAge, Force: o.Force}
-		if sealed.Delivery != nil {
-			d.Ref = sealed.Delivery.Ref
-		}
-		if draft, err = envelope.WriteDraft(res.Archive, d); err != nil {
-			return fmt.Errorf("the archive %s is sealed, but the e-mail draft could not be written: %w", res.Archive, err)
-		}
-	}
+	draft := sealed.Draft
 	showPassword := pw.Origin == "generated" && sealed.Delivery == nil
 	if o.JSON {
 		r := encryptResult{SealResult: res, Skipped: skipped, LogEntry: sealed.Entry.ID}
@@ -243,7 +257,7 @@ func runEncrypt(ctx context.Context, s *IOStreams, g *globalOptions, o *EncryptO
 			r.Password, r.PasswordBits = pw.Value, pw.Bits
 		}
 		if d := sealed.Delivery; d != nil {
-			r.SMS = &smsResult{Provider: d.Provider, To: d.To, ID: d.ID, Status: string(d.Status), Ref: d.Ref}
+			r.SMS = &smsResult{Provider: d.Provider, To: d.To, ID: d.ID, Status: string(d.Status), Ref: d.Ref, Demo: d.Demo}
 		}
 		r.Draft = draft
 		sc := sealed.Scan
@@ -270,12 +284,14 @@ func runEncrypt(ctx context.Context, s *IOStreams, g *globalOptions, o *EncryptO
 			fmt.Fprintf(s.ErrOut, "E-postutkast / e-mail draft: %s\n", draft)
 		}
 	}
-	if d := sealed.Delivery; d != nil && !o.Quiet {
-		if d.Status == sms.StatusDemo {
-			fmt.Fprintf(s.ErrOut, "DEMO: lösenordet visades ovan i stället för att skickas / the password was shown above instead of sent\n")
-		} else {
-			fmt.Fprintf(s.ErrOut, "Lösenordet skickades med sms till / the password was texted to %s (%s, %s)\n", d.To, d.Provider, d.Status)
+	if d := sealed.Delivery; d != nil && d.Demo {
+		// Even with --quiet: the password reached nobody.
+		fmt.Fprint(s.ErrOut, demoNote)
+		if !o.Quiet {
+			fmt.Fprintf(s.Out, "Referens / Reference: %s\n", d.Ref)
 		}
+	} else if d != nil && !o.Quiet {
+		fmt.Fprintf(s.ErrOut, "Lösenordet skickades med sms till / the password was texted to %s (%s, %s)\n", d.To, d.Provider, d.Status)
 		fmt.Fprintf(s.Out, "Referens / Reference: %s\n", d.Ref)
 		fmt.Fprintf(s.ErrOut, "  Skriv referensen i e-posten så att mottagaren kan para ihop sms och bilaga.\n  Put the reference in the e-mail so the recipient can match SMS and attachment.\n")
 	}

@@ -13,44 +13,26 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// smsRequest builds the SMS part of a sealing from flags and settings.
-func smsRequest(s *IOStreams, cfg *config.Config, to, from, lang string) (*envelope.SMS, error) {
-	sender, err := providers.Select(cfg.SMS, s.ErrOut, nil)
+// smsPolicy builds the SMS policy from config.json, the environment and
+// the command's --sender and --sms-lang: the one place where the CLI picks
+// a provider and the words (providers.Build). The console demo prints to
+// standard error.
+func smsPolicy(s *IOStreams, cfg *config.Config, org, lang string) (*sms.Policy, error) {
+	pol, err := providers.Build(cfg, providers.Options{Organisation: org, Lang: lang, Console: s.ErrOut})
+	if errors.Is(err, sms.ErrNoOrganisation) {
+		return nil, withHint(usageError{fmt.Errorf("%w; kuvert does not text a password from an unnamed sender", err)},
+			`name your organisation once in config.json ("organisation": "Sundsvalls kommun", at most 32 characters), or give --sender NAME`)
+	}
 	if err != nil {
 		return nil, usageError{err}
 	}
-	tmpl, err := smsTemplate(cfg, lang)
-	if err != nil {
-		return nil, err
-	}
-	if from == "" {
-		from = cfg.SMS.Sender
-	}
-	if from == "" {
-		from = cfg.Operator
-	}
-	if from == "" {
-		from = "kuvert"
-	}
-	return &envelope.SMS{Sender: sender, To: to, Template: tmpl, From: from}, nil
+	return pol, nil
 }
 
-func smsTemplate(cfg *config.Config, lang string) (string, error) {
-	if cfg.SMS.Template != "" && lang == "" {
-		return cfg.SMS.Template, nil
-	}
-	if lang == "" {
-		lang = cfg.SMS.Language
-	}
-	if lang == "" {
-		lang = "sv"
-	}
-	t, ok := sms.Templates[lang]
-	if !ok {
-		return "", usagef("unknown SMS language %q (use sv or en)", lang)
-	}
-	return t, nil
-}
+// demoNote tells, Swedish first, that the demo provider sent nothing.
+const demoNote = "DEMO: inget sms skickades, mottagaren har inte fått något / no SMS was sent, the recipient got nothing\n" +
+	"  Ställ in en sms-leverantör (docs/sms.md) eller ge lösenordet på annat sätt.\n" +
+	"  Set up an SMS provider (docs/sms.md) or give the password another way.\n"
 
 func newSMSCmd(s *IOStreams, g *globalOptions) *cobra.Command {
 	cmd := &cobra.Command{
@@ -91,37 +73,26 @@ func newSMSSendCmd(s *IOStreams, g *globalOptions) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			req, err := smsRequest(s, cfg, to, from, lang)
+			pol, err := smsPolicy(s, cfg, from, lang)
 			if err != nil {
 				return err
 			}
-			num, err := sms.ParseMobile(to)
+			d, err := envelope.SendPassword(cmd.Context(), l, pol, envelope.PasswordSMS{To: to, Password: pw, Case: caseID, Details: "password sent with kuvert sms send"})
 			if err != nil {
-				return usageError{err}
+				return err
 			}
-			if _, err := sms.CheckTemplate(req.Template, req.From, len(pw)); err != nil {
-				return usageError{err}
+			if d.Demo {
+				fmt.Fprint(s.ErrOut, demoNote)
+				fmt.Fprintf(s.Out, "DEMO: inte skickat / not sent: %s (ref %s)\n", d.To, d.Ref)
+				return nil
 			}
-			ref := sms.NewRef()
-			body, _ := sms.Render(req.Template, map[string]string{"sender": req.From, "ref": ref, "password": pw})
-			rc, err := req.Sender.Send(cmd.Context(), sms.Message{To: num, Body: body})
-			del := &auditlog.Delivery{Provider: req.Sender.Name(), To: sms.MaskNumber(num), Ref: ref, MessageID: rc.ID, Status: auditlog.Status(rc.Status)}
-			if err != nil {
-				del.Status, del.Error = "failed", err.Error()
-			}
-			if _, lerr := l.Append(auditlog.Entry{Action: auditlog.ActionSMS, Delivery: del, Case: caseID, Details: "password sent with kuvert sms send"}); lerr != nil {
-				return lerr
-			}
-			if err != nil {
-				return smsFailed(err)
-			}
-			fmt.Fprintf(s.Out, "Skickat / sent: %s till / to %s (id %s, ref %s)\n", rc.Status, del.To, rc.ID, ref)
+			fmt.Fprintf(s.Out, "Skickat / sent: %s till / to %s (id %s, ref %s)\n", d.Status, d.To, d.ID, d.Ref)
 			return nil
 		},
 	}
 	cmd.Flags().StringVar(&to, "to", "", "mobile `NUMBER`")
 	cmd.Flags().StringVar(&pwFile, "password-file", "", "read the password from `FILE` (- for standard input)")
-	cmd.Flags().StringVar(&from, "sender", "", "your name or unit as the SMS shows it")
+	cmd.Flags().StringVar(&from, "sender", "", "your organisation's name as the SMS shows it (default: organisation in config.json)")
 	cmd.Flags().StringVar(&lang, "sms-lang", "", "sv or en")
 	cmd.Flags().StringVar(&caseID, "case", "", "case number for the log")
 	cmd.MarkFlagRequired("to")
@@ -169,7 +140,15 @@ func newSMSTestCmd(s *IOStreams, g *globalOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "test --to NUMBER",
 		Short: "Send a harmless test message to check the set-up",
-		Args:  cobra.NoArgs,
+		Long: `Send a harmless test message (no password) to check the SMS set-up:
+the provider, the credentials, the organisation name and the number.
+Only the phone that shows the message proves the number works. With no
+provider set up (the console demo) nothing is sent: exit 5.
+
+Skickar ett ofarligt testmeddelande (inget lösenord). Bara telefonen som
+visar meddelandet bevisar att numret fungerar. Utan sms-leverantör
+(demo) skickas inget: slutkod 5.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			home, err := config.Home()
 			if err != nil {
@@ -179,31 +158,33 @@ func newSMSTestCmd(s *IOStreams, g *globalOptions) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			sender, err := providers.Select(cfg.SMS, s.ErrOut, nil)
+			pol, err := smsPolicy(s, cfg, from, lang)
 			if err != nil {
-				return usageError{err}
+				return err
 			}
 			num, err := sms.ParseMobile(to)
 			if err != nil {
 				return usageError{err}
 			}
-			if lang == "" {
-				lang = "sv"
+			body, err := pol.TestText()
+			if err != nil {
+				return usageError{err}
 			}
-			if from == "" {
-				from = cfg.SMS.Sender
+			if sms.IsDemo(pol.Sender) {
+				return codeError{withHint(errors.New("DEMO: inget sms skickades, numret är inte testat / no SMS provider is set up: nothing was sent and the number was not tested"),
+					"set up a provider (KUVERT_SMS_PROVIDER=twilio and its credentials): see docs/sms.md"), ExitSMS}
 			}
-			body, _ := sms.Render(sms.TestTemplate[lang], map[string]string{"sender": from})
-			rc, err := sender.Send(cmd.Context(), sms.Message{To: num, Body: body})
+			rc, err := pol.Sender.Send(cmd.Context(), sms.Message{To: num, Body: body})
 			if err != nil {
 				return smsFailed(err)
 			}
-			fmt.Fprintf(s.Out, "Testmeddelande / test message: %s till / to %s via %s (id %s) %s\n", rc.Status, sms.MaskNumber(num), sender.Name(), rc.ID, time.Now().Format("15:04"))
+			fmt.Fprintf(s.Out, "Testmeddelande lämnat till / test message handed to %s: %s till / to %s (id %s) %s\n", pol.Sender.Name(), rc.Status, sms.MaskNumber(num), rc.ID, time.Now().Format("15:04"))
+			fmt.Fprintf(s.ErrOut, "  Fråga mottagaren om sms:et kom fram; 'kuvert sms status %s' visar leveransen.\n  Ask the recipient whether it arrived; 'kuvert sms status %s' shows the delivery.\n", rc.ID, rc.ID)
 			return nil
 		},
 	}
 	cmd.Flags().StringVar(&to, "to", "", "mobile `NUMBER`")
-	cmd.Flags().StringVar(&from, "sender", "", "your name or unit")
+	cmd.Flags().StringVar(&from, "sender", "", "your organisation's name as the SMS shows it (default: organisation in config.json)")
 	cmd.Flags().StringVar(&lang, "sms-lang", "", "sv or en")
 	cmd.MarkFlagRequired("to")
 	return cmd

@@ -87,6 +87,9 @@ func New(cfg Config) (*Sender, error) {
 	if err != nil || base.Scheme == "" || base.Host == "" {
 		return nil, fmt.Errorf("twilio: KUVERT_TWILIO_API_URL %q is not a URL", cfg.BaseURL)
 	}
+	if err := checkScheme(base); err != nil {
+		return nil, err
+	}
 	if cfg.Timeout == 0 {
 		cfg.Timeout = 10 * time.Second
 	}
@@ -102,7 +105,34 @@ func New(cfg Config) (*Sender, error) {
 	return &Sender{cfg: cfg, base: base}, nil
 }
 
+// checkScheme lets the auth token travel only encrypted: https, or plain
+// http to this machine's own loopback (a test fake, a local egress proxy)
+// where it never crosses a network (issue 13, item 12).
+func checkScheme(u *url.URL) error {
+	switch {
+	case u.Scheme == "https":
+		return nil
+	case u.Scheme == "http" && isLoopback(u.Hostname()):
+		return nil
+	case u.Scheme == "http":
+		return fmt.Errorf("twilio: KUVERT_TWILIO_API_URL %q uses http: the auth token would travel unencrypted; use https (plain http only to 127.0.0.1, ::1 or localhost)", u.Redacted())
+	}
+	return fmt.Errorf("twilio: KUVERT_TWILIO_API_URL %q is not an https URL", u.Redacted())
+}
+
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
 func (s *Sender) Name() string { return "twilio" }
+
+// RateLimit is one message a second, what a Twilio long code allows; a
+// batch keeps to it unless told otherwise (--sms-rate).
+func (s *Sender) RateLimit() float64 { return 1 }
 
 // rewrite sends twilio-go's requests to the configured base URL with the
 // caller's context, and remembers the last HTTP status (twilio-go loses it
@@ -360,7 +390,7 @@ func (s *Sender) FindRef(ctx context.Context, to, ref string) (sms.Receipt, bool
 		return sms.Receipt{}, false, &sms.ProviderError{Message: "cannot list messages at Twilio (" + netReason(err) + ")"}
 	}
 	for _, msg := range list {
-		if msg.Body != nil && ref != "" && strings.Contains(*msg.Body, "ref "+ref) {
+		if msg.Body != nil && sms.HasRef(*msg.Body, ref) {
 			return receipt(&msg), true, nil
 		}
 	}
