@@ -85,7 +85,7 @@ func TestLogFailureStopsRun(t *testing.T) {
 		}
 	}
 	out := filepath.Join(e.dir, "ut")
-	sum, err := Run(context.Background(), m, Options{OutDir: out, Sender: snd, Log: e.log, Jobs: 1})
+	sum, err := Run(context.Background(), m, Options{OutDir: out, Sender: snd, Log: e.log, From: "Lönekontoret", Jobs: 1})
 	if !errors.Is(err, auditlog.ErrUnavailable) || errors.Is(err, ErrRowsFailed) {
 		t.Fatalf("err = %v, want the log's error", err)
 	}
@@ -134,7 +134,7 @@ func TestLogFailureOnResume(t *testing.T) {
 				snd.Outbox.Send(context.Background(), sms.Message{To: r.Phone, Body: "Lösenord från Lön, ref ref001: x"})
 			}
 			before := outboxLen(t, outbox)
-			sum, err := Run(context.Background(), m, Options{OutDir: out, Sender: snd, Log: e.log, Jobs: 1})
+			sum, err := Run(context.Background(), m, Options{OutDir: out, Sender: snd, Log: e.log, From: "Lönekontoret", Jobs: 1})
 			if !errors.Is(err, auditlog.ErrUnavailable) {
 				t.Fatalf("err = %v, want the log's error", err)
 			}

@@ -124,7 +124,7 @@ func TestClaimsWrittenBeforeSealing(t *testing.T) {
 			json.Unmarshal(b, &mid)
 		}
 	}}
-	if _, err := Run(context.Background(), m, Options{OutDir: out, Sender: snd, Log: e.log, Jobs: 1}); err != nil {
+	if _, err := Run(context.Background(), m, Options{OutDir: out, Sender: snd, Log: e.log, From: "Lönekontoret", Jobs: 1}); err != nil {
 		t.Fatal(err)
 	}
 	if mid.BatchID != m.ID || !contains(mid.Claimed, "a.zip") || !contains(mid.Claimed, "b.zip") || mid.ClaimedAt == "" {
