@@ -225,7 +225,7 @@ func plainSource(zr *stdzip.Reader, entries []zipEntry) *source {
 	return &source{entries: entries, open: func(i int) (io.ReadCloser, error) {
 		rc, err := zr.File[i].Open()
 		if err != nil {
-			return nil, fmt.Errorf("%w: entry %q: %v", ErrDamaged, entries[i].name, err)
+			return nil, fmt.Errorf("%w: entry %s: %v", ErrDamaged, quoteName(entries[i].name), err)
 		}
 		return &ageReadCloser{rc: rc}, nil
 	}}
@@ -360,7 +360,7 @@ func readEntry(ctx context.Context, s *source, i int, w io.Writer, progress func
 		if k > 0 {
 			n += int64(k)
 			if n > e.size {
-				return fmt.Errorf("%w: entry %q is larger than its header says", ErrDamaged, e.name)
+				return fmt.Errorf("%w: entry %s is larger than its header says", ErrDamaged, quoteName(e.name))
 			}
 			if _, err := w.Write(buf[:k]); err != nil {
 				return writeErr(e.name, err)
@@ -377,7 +377,7 @@ func readEntry(ctx context.Context, s *source, i int, w io.Writer, progress func
 		}
 	}
 	if n != e.size {
-		return fmt.Errorf("%w: entry %q is shorter than its header says", ErrDamaged, e.name)
+		return fmt.Errorf("%w: entry %s is shorter than its header says", ErrDamaged, quoteName(e.name))
 	}
 	return nil
 }
