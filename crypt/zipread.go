@@ -153,13 +153,28 @@ func checkZip(ra io.ReaderAt, size int64, lim Limits, plainOK bool) (*stdzip.Rea
 			return nil, nil, fmt.Errorf("%w: the contents exceed %s, the size limit", ErrUnsafe, bytesize.Human(lim.MaxTotal))
 		}
 		total += e.size
-		if e.size > 1<<20 && e.size/max(e.csize, 1) > lim.MaxRatio {
+		if e.size > ratioFloor && e.size/max(e.csize, 1) > lim.MaxRatio {
 			return nil, nil, fmt.Errorf("%w: entry %s expands %d times (limit %d): a decompression bomb?", ErrUnsafe, quoteName(f.Name), e.size/max(e.csize, 1), lim.MaxRatio)
 		}
 		entries = append(entries, e)
 	}
+	if err := checkLayout(ra, size, zr.File); err != nil {
+		if errors.Is(err, errLayout) {
+			return nil, nil, fmt.Errorf("%w: %v", ErrDamaged, err)
+		}
+		return nil, nil, err
+	}
+	// The whole is bounded as well as each entry: many entries just under
+	// the per-entry threshold add up (issue 13 item 10).
+	if total > ratioFloor && total/max(size, 1) > lim.MaxRatio {
+		return nil, nil, fmt.Errorf("%w: %s of contents in a %s archive expands %d times (limit %d): a decompression bomb?", ErrUnsafe, bytesize.Human(total), bytesize.Human(size), total/max(size, 1), lim.MaxRatio)
+	}
 	return zr, entries, nil
 }
+
+// ratioFloor is the output below which the expansion ratio is not
+// checked: a small file of repeated bytes compresses 1000-fold honestly.
+const ratioFloor = 1 << 20
 
 func plainZipErr(err error) string {
 	switch {
