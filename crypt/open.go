@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 	"filippo.io/age/armor"
 
 	"github.com/kuvert-app/kuvert/internal/bytesize"
+	"github.com/kuvert-app/kuvert/internal/termsafe"
 )
 
 // Limits bound what opening an archive may produce, against decompression
@@ -46,7 +48,21 @@ type Info struct {
 	// Passphrase is true when a password opens it (every AES zip; an age
 	// file with a scrypt stanza) rather than an age identity.
 	Passphrase bool
+	// ScryptWorkFactor is the log2 of the scrypt cost an age passphrase
+	// file asks for (18 for kuvert and age); 0 otherwise.
+	ScryptWorkFactor int
 }
+
+// MaxScryptWorkFactor is the largest scrypt work factor (log2 N) kuvert
+// accepts in an age passphrase file. The file chooses it, and each step
+// doubles both the time and the memory of trying a password: 18, what
+// kuvert, age and typage write, costs 256 MiB; 20 costs 1 GiB and a few
+// seconds; 22, age's own limit, 4 GiB. Accepting up to 20 leaves room for
+// rage, which calibrates the factor to about a second on the sealing
+// machine, while a hostile file can no longer make opening it cost
+// gigabytes (issue 13 item 11). A larger factor is refused before any
+// scrypt work, by [Inspect] and so by every opening path.
+const MaxScryptWorkFactor = 20
 
 // Credentials open an archive: a password, or age identities.
 type Credentials struct {
@@ -83,19 +99,49 @@ func Inspect(path string) (Info, error) {
 	case bytes.HasPrefix(head, []byte("PK\x03\x04")), bytes.HasPrefix(head, []byte("PK\x05\x06")):
 		return Info{Kind: KindZip, Passphrase: true}, nil
 	case bytes.HasPrefix(head, []byte(ageMagic)):
-		return Info{Kind: KindAge, Passphrase: hasScrypt(br)}, nil
+		return ageInfo(KindAge, br)
 	case bytes.HasPrefix(bytes.TrimLeft(head, " \t\r\n"), []byte(armor.Header)):
-		return Info{Kind: KindAgeArmor, Passphrase: hasScrypt(armor.NewReader(br))}, nil
+		return ageInfo(KindAgeArmor, armor.NewReader(br))
 	}
-	return Info{}, fmt.Errorf("%w: %s is neither a zip nor an age file", ErrUnsupported, path)
+	return Info{}, fmt.Errorf("%w: %s is neither a zip nor an age file", ErrUnsupported, termsafe.Escape(path))
 }
 
-func hasScrypt(r io.Reader) bool {
+// ageInfo reads an age header and refuses a scrypt work factor above
+// [MaxScryptWorkFactor]. A header age cannot parse is left for opening to
+// report.
+func ageInfo(kind Kind, r io.Reader) (Info, error) {
+	info := Info{Kind: kind}
 	hdr, err := age.ExtractHeader(io.LimitReader(r, 1<<20))
 	if err != nil {
-		return false
+		return info, nil
 	}
-	return bytes.Contains(hdr, []byte("\n-> scrypt "))
+	for _, line := range strings.Split(string(hdr), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 2 || f[0] != "->" || f[1] != "scrypt" {
+			continue
+		}
+		info.Passphrase = true
+		if len(f) != 4 {
+			continue // malformed: age refuses it
+		}
+		logN, err := strconv.Atoi(f[3])
+		if err != nil {
+			continue
+		}
+		if logN > MaxScryptWorkFactor {
+			return Info{}, fmt.Errorf("%w: the age file asks for scrypt work factor %d (%s of memory to try a password); kuvert opens files up to %d, and age and kuvert write 18", ErrUnsafe, logN, scryptMemory(logN), MaxScryptWorkFactor)
+		}
+		info.ScryptWorkFactor = logN
+	}
+	return info, nil
+}
+
+// scryptMemory is what scrypt with r=8 needs at work factor logN.
+func scryptMemory(logN int) string {
+	if logN > 40 {
+		return "more than a terabyte"
+	}
+	return bytesize.Human(int64(128*8) << logN)
 }
 
 // source is an opened archive: its entries and a way to read each.
@@ -183,6 +229,7 @@ func openAgeSource(f *os.File, size int64, info Info, path string, o OpenOptions
 		if err != nil {
 			return nil, err
 		}
+		id.SetMaxWorkFactor(MaxScryptWorkFactor) // Inspect refused larger ones already
 		ids = append(ids, id)
 	}
 	fail := func(err error) (*source, error) {
