@@ -88,9 +88,9 @@ const ageMagic = "age-encryption.org/v1\n"
 
 // Inspect tells what kind of archive path is.
 func Inspect(path string) (Info, error) {
-	f, err := os.Open(path)
+	f, _, err := openArchive(path)
 	if err != nil {
-		return Info{}, fmt.Errorf("%w: %s", ErrInput, describeFSError(err))
+		return Info{}, err
 	}
 	defer f.Close()
 	br := bufio.NewReader(f)
@@ -144,6 +144,45 @@ func scryptMemory(logN int) string {
 	return bytesize.Human(int64(128*8) << logN)
 }
 
+// openArchive opens an archive only if it is a regular file. Opening a
+// named pipe waits for a writer that never comes, and a device or a folder
+// is never an archive (issue 13 item 12); they are refused before open,
+// and the file opened is checked to be the one looked at.
+func openArchive(path string) (*os.File, os.FileInfo, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: %s", ErrInput, describeFSError(err))
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, nil, fmt.Errorf("%w: %s is not a regular file (%s)", ErrInput, termsafe.Escape(path), fileKind(fi.Mode()))
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: %s", ErrInput, describeFSError(err))
+	}
+	st, err := f.Stat()
+	if err != nil || !os.SameFile(fi, st) {
+		f.Close()
+		return nil, nil, fmt.Errorf("%w: %s changed while it was being opened", ErrInput, termsafe.Escape(path))
+	}
+	return f, st, nil
+}
+
+// fileKind names what a non-regular file is, for messages.
+func fileKind(m os.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a folder"
+	case m&os.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&os.ModeSocket != 0:
+		return "a socket"
+	case m&os.ModeDevice != 0:
+		return "a device"
+	}
+	return "a special file"
+}
+
 // source is an opened archive: its entries and a way to read each.
 type source struct {
 	entries []zipEntry
@@ -156,13 +195,8 @@ func openSource(path string, o OpenOptions) (*source, error) {
 	if err != nil {
 		return nil, err
 	}
-	f, err := os.Open(path)
+	f, st, err := openArchive(path)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %s", ErrInput, describeFSError(err))
-	}
-	st, err := f.Stat()
-	if err != nil {
-		f.Close()
 		return nil, err
 	}
 	var s *source
