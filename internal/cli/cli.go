@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"strings"
 
 	"github.com/kuvert-app/kuvert/auditlog"
@@ -71,7 +70,7 @@ func systemStreams() *IOStreams {
 // Main runs kuvert with the process's arguments and streams and returns
 // the exit code.
 func Main() int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := withSignals(context.Background())
 	defer stop()
 	return Run(ctx, os.Args[1:], systemStreams())
 }
@@ -106,6 +105,14 @@ func Run(ctx context.Context, args []string, s *IOStreams) int {
 		return ExitOK
 	}
 	code := exitCode(err)
+	if in, ok := signalCause(ctx); ok {
+		// The command stopped because of the signal and cleaned up
+		// after itself; say so rather than "context canceled".
+		code = signalExitCode(in.sig)
+		if errors.Is(err, context.Canceled) {
+			err = in
+		}
+	}
 	// Messages may name entries, files and arguments that came from
 	// outside; each is one line with nothing a terminal acts on.
 	msg := termsafe.Escape(err.Error())
