@@ -200,7 +200,8 @@ Exit codes / Slutkoder:
   4  damaged, tampered or unsafe input / skadad eller manipulerad fil
   5  SMS not delivered / sms kunde inte levereras
   6  log verification failed / loggen klarade inte kontrollen
-  7  sensitive data found / känsliga uppgifter hittades`
+  7  sensitive data found / känsliga uppgifter hittades
+  129, 130, 143  stopped by SIGHUP, SIGINT, SIGTERM / avbruten`
 
 func newRootCmd(s *IOStreams) *cobra.Command {
 	root := &cobra.Command{
