@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	yzip "github.com/yeka/zip"
 )
@@ -138,5 +139,89 @@ func TestTotalRatioBounded(t *testing.T) {
 	craftZip(t, arch, "pw", few, yzip.Deflate)
 	if _, err := extractTo(arch, filepath.Join(dir, "few"), "pw", lim); err != nil {
 		t.Fatalf("small archive: %v", err)
+	}
+}
+
+// toZip64 rewrites a small zip the way a zip64 writer lays out a large
+// one: every central record's sizes and header offset moved into a zip64
+// extra field, and a zip64 end record and locator before the end record, whose
+// own offset and count then say 0xffffffff and 0xffff.
+func toZip64(t testing.TB, b []byte) []byte {
+	t.Helper()
+	eocd := bytes.LastIndex(b, []byte("PK\x05\x06"))
+	count := int(binary.LittleEndian.Uint16(b[eocd+10:]))
+	cdOff := int(binary.LittleEndian.Uint32(b[eocd+16:]))
+	dir := b[cdOff:eocd]
+	var cd bytes.Buffer
+	for i := 0; i < count; i++ {
+		n := int(binary.LittleEndian.Uint16(dir[28:]))
+		m := int(binary.LittleEndian.Uint16(dir[30:]))
+		k := int(binary.LittleEndian.Uint16(dir[32:]))
+		rec := bytes.Clone(dir[:46+n+m+k])
+		// All three fields, as zip64 writers do for large archives (and as
+		// yeka/zip, which reads them by position, understands).
+		csize := binary.LittleEndian.Uint32(rec[20:])
+		usize := binary.LittleEndian.Uint32(rec[24:])
+		off := binary.LittleEndian.Uint32(rec[42:])
+		for _, at := range []int{20, 24, 42} {
+			binary.LittleEndian.PutUint32(rec[at:], 0xffffffff)
+		}
+		binary.LittleEndian.PutUint16(rec[30:], uint16(m+28))
+		x := binary.LittleEndian.AppendUint16(nil, 0x0001)
+		x = binary.LittleEndian.AppendUint16(x, 24)
+		x = binary.LittleEndian.AppendUint64(x, uint64(usize))
+		x = binary.LittleEndian.AppendUint64(x, uint64(csize))
+		x = binary.LittleEndian.AppendUint64(x, uint64(off))
+		cd.Write(rec[:46+n+m])
+		cd.Write(x)
+		cd.Write(rec[46+n+m:])
+		dir = dir[46+n+m+k:]
+	}
+	out := append(bytes.Clone(b[:cdOff]), cd.Bytes()...)
+	z64 := len(out)
+	le := binary.LittleEndian
+	rec := le.AppendUint32(nil, 0x06064b50)
+	rec = le.AppendUint64(rec, 44)
+	rec = le.AppendUint16(rec, 45)
+	rec = le.AppendUint16(rec, 45)
+	rec = le.AppendUint32(rec, 0)
+	rec = le.AppendUint32(rec, 0)
+	rec = le.AppendUint64(rec, uint64(count))
+	rec = le.AppendUint64(rec, uint64(count))
+	rec = le.AppendUint64(rec, uint64(cd.Len()))
+	rec = le.AppendUint64(rec, uint64(cdOff))
+	rec = le.AppendUint32(rec, 0x07064b50)
+	rec = le.AppendUint32(rec, 0)
+	rec = le.AppendUint64(rec, uint64(z64))
+	rec = le.AppendUint32(rec, 1)
+	out = append(out, rec...)
+	end := bytes.Clone(b[eocd : eocd+22])
+	le.PutUint16(end[8:], 0xffff)
+	le.PutUint16(end[10:], 0xffff)
+	le.PutUint32(end[12:], uint32(cd.Len()))
+	le.PutUint32(end[16:], 0xffffffff)
+	le.PutUint16(end[20:], 0)
+	return append(out, end...)
+}
+
+// The layout check follows zip64 directories (7-Zip and WinZip write them
+// for archives over 4 GiB): an honest one opens, an overlapping one does
+// not.
+func TestZip64LayoutChecked(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "a.csv"), csvLike(3000), time.Time{})
+	writeFile(t, filepath.Join(dir, "b.pdf"), randomBytes(t, 300), time.Time{})
+	arch := filepath.Join(dir, "x.zip")
+	pw := mustPassword(t)
+	sealFiles(t, arch, FormatZip, pw, filepath.Join(dir, "a.csv"), filepath.Join(dir, "b.pdf"))
+	b, _ := os.ReadFile(arch)
+	z := filepath.Join(dir, "z64.zip")
+	os.WriteFile(z, toZip64(t, b), 0o644)
+	if entries, err := Verify(t.Context(), z, OpenOptions{Credentials: Credentials{Password: pw.Value}}); err != nil || len(entries) != 2 {
+		t.Fatalf("honest zip64: %v %v", entries, err)
+	}
+	os.WriteFile(z, toZip64(t, overlapZip(t, 4)), 0o644)
+	if _, err := List(z, OpenOptions{}); !errors.Is(err, ErrUnsafe) || !strings.Contains(err.Error(), "overlap") {
+		t.Fatalf("overlapping zip64: %v", err)
 	}
 }
