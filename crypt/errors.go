@@ -1,6 +1,10 @@
 package crypt
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/kuvert-app/kuvert/internal/termsafe"
+)
 
 // Errors returned by the core, wrapped with %w and context. The CLI maps
 // them to its documented exit codes with errors.Is.
@@ -28,3 +32,7 @@ var (
 	// ErrNeedPassword: the archive needs a passphrase and none was given.
 	ErrNeedPassword = errors.New("a password is needed")
 )
+
+// quoteName shows an entry name in a message: quoted, with anything a
+// terminal could act on escaped ([termsafe.Escape]).
+func quoteName(name string) string { return `"` + termsafe.Escape(name) + `"` }

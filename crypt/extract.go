@@ -11,6 +11,8 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+
+	"github.com/kuvert-app/kuvert/internal/termsafe"
 )
 
 // ExtractOptions say where and how to extract.
@@ -64,9 +66,9 @@ func SafeName(name string) (string, error) {
 	case strings.ContainsRune(n, 0):
 		return "", fmt.Errorf("%w: entry name contains a NUL byte", ErrUnsafe)
 	case strings.HasPrefix(n, "/"):
-		return "", fmt.Errorf("%w: entry %q has an absolute path", ErrUnsafe, name)
+		return "", fmt.Errorf("%w: entry %s has an absolute path", ErrUnsafe, quoteName(name))
 	case len(n) >= 2 && n[1] == ':':
-		return "", fmt.Errorf("%w: entry %q has a drive letter", ErrUnsafe, name)
+		return "", fmt.Errorf("%w: entry %s has a drive letter", ErrUnsafe, quoteName(name))
 	}
 	var parts []string
 	for _, p := range strings.Split(n, "/") {
@@ -74,7 +76,7 @@ func SafeName(name string) (string, error) {
 		case "", ".":
 			continue
 		case "..":
-			return "", fmt.Errorf("%w: entry %q points outside the output folder", ErrUnsafe, name)
+			return "", fmt.Errorf("%w: entry %s points outside the output folder", ErrUnsafe, quoteName(name))
 		}
 		parts = append(parts, p)
 	}
@@ -84,12 +86,19 @@ func SafeName(name string) (string, error) {
 	return path.Join(parts...), nil
 }
 
-// Extract opens an archive into a folder. Every entry is written to a
-// temporary file and renamed to its name only after its authentication tag
-// verified; paths are confined to the folder by [os.Root], so neither ".."
-// nor a symbolic link planted in the folder can lead outside. On any
-// failure everything written is removed again, and the folder too if
-// Extract created it.
+// Extract opens an archive into a folder in two steps. First every entry
+// is written to a temporary file beside its final name and checked: its
+// authentication tag verified and it produced exactly its declared size.
+// Only when all of them passed are they put in place, so a failure, a
+// cancelled context or a signal never leaves unverified plaintext and,
+// with Force, never costs an existing file (issue 13 item 8): existing
+// files are moved aside, replaced, and the moved copies deleted only when
+// every file is in place; on any failure they are put back.
+//
+// Paths are confined to the folder by [os.Root], so neither ".." nor a
+// symbolic link planted in the folder can lead outside. On any failure
+// everything written is removed again, and the folder too if Extract
+// created it.
 func Extract(ctx context.Context, archive string, o ExtractOptions) (res *ExtractResult, err error) {
 	o.limits()
 	s, err := openSource(archive, o.OpenOptions)
@@ -101,9 +110,10 @@ func Extract(ctx context.Context, archive string, o ExtractOptions) (res *Extrac
 	// Check every name before anything is written.
 	names := make([]string, len(s.entries))
 	seen := map[string]bool{}
+	files := 0
 	for i, e := range s.entries {
 		if e.isLink {
-			return nil, fmt.Errorf("%w: entry %q is a symbolic link", ErrUnsafe, e.name)
+			return nil, fmt.Errorf("%w: entry %s is a symbolic link", ErrUnsafe, quoteName(e.name))
 		}
 		n, err := SafeName(e.name)
 		if err != nil {
@@ -114,11 +124,17 @@ func Extract(ctx context.Context, archive string, o ExtractOptions) (res *Extrac
 		}
 		key := strings.ToLower(n)
 		if !e.isDir && seen[key] {
-			return nil, fmt.Errorf("%w: the name %q occurs twice", ErrUnsafe, n)
+			return nil, fmt.Errorf("%w: the name %s occurs twice", ErrUnsafe, quoteName(n))
 		}
 		seen[key] = true
 		names[i] = n
+		if !e.isDir {
+			files++
+		}
 	}
+	// A hidden-names archive holds one entry whose files are known only
+	// after it is decrypted; their targets are checked in [placeAll].
+	hiddenOnly := files == 1 && seen[strings.ToLower(HiddenNamesEntry)]
 
 	dest := o.Dest
 	if dest == "" {
@@ -136,72 +152,168 @@ func Extract(ctx context.Context, archive string, o ExtractOptions) (res *Extrac
 	}
 	defer root.Close()
 
-	var done []string // files and folders made, in order
+	var made []string   // folders made, in order
+	var stage []*staged // verified entries waiting in temporary files
 	defer func() {
 		if err == nil {
 			return
+		}
+		for _, st := range stage {
+			root.Remove(st.tmp)
 		}
 		if created {
 			os.RemoveAll(dest)
 			return
 		}
-		for i := len(done) - 1; i >= 0; i-- {
-			root.Remove(done[i])
+		for i := len(made) - 1; i >= 0; i-- {
+			root.Remove(made[i])
 		}
 	}()
 
-	if !o.Force {
+	// Fail early, before any decryption, on targets already known.
+	if !hiddenOnly {
 		for i, n := range names {
 			if n == "" || s.entries[i].isDir {
 				continue
 			}
-			if _, err := root.Lstat(n); err == nil {
-				return nil, fmt.Errorf("%w: %s", ErrExists, filepath.Join(dest, filepath.FromSlash(n)))
+			if err := checkTarget(root, dest, n, o.Force); err != nil {
+				return nil, err
 			}
 		}
 	}
 
-	res = &ExtractResult{Dest: dest}
 	for i, e := range s.entries {
 		n := names[i]
 		if n == "" {
 			continue
 		}
 		if e.isDir {
-			if err := mkdirs(root, n, &done); err != nil {
+			if err := mkdirs(root, n, &made); err != nil {
 				return nil, err
 			}
 			continue
 		}
 		if dir := path.Dir(n); dir != "." {
-			if err := mkdirs(root, dir, &done); err != nil {
+			if err := mkdirs(root, dir, &made); err != nil {
 				return nil, err
 			}
 		}
-		if err := extractOne(ctx, root, s, i, n, o.Force, o.Progress); err != nil {
-			return nil, err
-		}
-		done = append(done, n)
-		res.Files = append(res.Files, Entry{Name: n, Size: e.size, Modified: e.modified})
-	}
-	if len(res.Files) == 1 && res.Files[0].Name == HiddenNamesEntry {
-		o.Dest = dest
-		files, err := unpackHidden(ctx, root, o, &done)
+		st, err := stageEntry(ctx, root, s, i, n, o.Progress)
 		if err != nil {
 			return nil, err
 		}
-		if files != nil {
-			res.Files = files
+		stage = append(stage, st)
+	}
+	if len(stage) == 1 && stage[0].name == HiddenNamesEntry {
+		inner, err := stageHidden(ctx, root, dest, o, stage[0].tmp, &made, &stage)
+		if err != nil {
+			return nil, err
 		}
+		if inner != nil {
+			root.Remove(stage[0].tmp)
+			stage = inner
+		}
+	}
+	if err := placeAll(root, dest, stage, o.Force); err != nil {
+		return nil, err
+	}
+	res = &ExtractResult{Dest: dest}
+	for _, st := range stage {
+		res.Files = append(res.Files, st.entry)
 	}
 	return res, nil
 }
 
-// unpackHidden replaces a hidden-names inner zip (bilagor.zip, already
-// verified and extracted) by the files it holds, with the same checks as
-// any archive. It returns nil if bilagor.zip is not kuvert's.
-func unpackHidden(ctx context.Context, root *os.Root, o ExtractOptions, done *[]string) ([]Entry, error) {
-	f, err := root.Open(HiddenNamesEntry)
+// staged is one verified entry in a temporary file beside its final name.
+type staged struct {
+	tmp, name string
+	entry     Entry
+	backup    string // an existing file at name, moved aside while placing
+	placed    bool
+}
+
+// checkTarget refuses a target that exists (unless force) or is a folder.
+func checkTarget(root *os.Root, dest, name string, force bool) error {
+	fi, err := root.Lstat(name)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil
+	case err != nil:
+		return fmt.Errorf("cannot write %s", describeFSError(err))
+	case !force:
+		return fmt.Errorf("%w: %s", ErrExists, displayPath(dest, name))
+	case fi.IsDir():
+		return fmt.Errorf("%w: %s is a folder", ErrExists, displayPath(dest, name))
+	}
+	return nil
+}
+
+func displayPath(dest, name string) string {
+	return termsafe.Escape(filepath.Join(dest, filepath.FromSlash(name)))
+}
+
+// placeAll moves every staged file to its name, all or nothing: targets are
+// checked first, existing ones (with force) are moved aside, and on any
+// failure the new files are removed and the moved ones put back.
+func placeAll(root *os.Root, dest string, stage []*staged, force bool) (err error) {
+	for _, st := range stage {
+		if err := checkTarget(root, dest, st.name, force); err != nil {
+			return err
+		}
+	}
+	defer func() {
+		for i := len(stage) - 1; i >= 0; i-- {
+			st := stage[i]
+			if err != nil && st.placed {
+				root.Remove(st.name)
+			}
+			if st.backup == "" {
+				continue
+			}
+			if err != nil {
+				root.Rename(st.backup, st.name)
+			} else {
+				root.Remove(st.backup)
+			}
+		}
+	}()
+	for _, st := range stage {
+		if force {
+			if _, err := root.Lstat(st.name); err == nil {
+				bak := tempName(st.name, ".old")
+				if err := root.Rename(st.name, bak); err != nil {
+					return writeErr(termsafe.Escape(st.name), err)
+				}
+				st.backup = bak
+			}
+		}
+		// Link refuses to replace a file that appeared since the check.
+		if err := root.Link(st.tmp, st.name); err != nil {
+			if errors.Is(err, fs.ErrExist) {
+				return fmt.Errorf("%w: %s", ErrExists, displayPath(dest, st.name))
+			}
+			// No hard links here (FAT, some network shares): rename.
+			if _, lerr := root.Lstat(st.name); lerr == nil {
+				return fmt.Errorf("%w: %s", ErrExists, displayPath(dest, st.name))
+			}
+			if err := root.Rename(st.tmp, st.name); err != nil {
+				return writeErr(termsafe.Escape(st.name), err)
+			}
+		} else {
+			root.Remove(st.tmp)
+		}
+		st.placed = true
+	}
+	return nil
+}
+
+// stageHidden stages the files of a hidden-names inner zip (bilagor.zip,
+// already verified, in the temporary file tmp) with the same checks as any
+// archive. It returns nil if bilagor.zip is not kuvert's. Temporary files
+// it makes are added to *all as they are made, so that a failure removes
+// them.
+func stageHidden(ctx context.Context, root *os.Root, dest string, o ExtractOptions, tmp string, made *[]string, all *[]*staged) ([]*staged, error) {
+	f, err := root.Open(tmp)
 	if err != nil {
 		return nil, err
 	}
@@ -218,11 +330,11 @@ func unpackHidden(ctx context.Context, root *os.Root, o ExtractOptions, done *[]
 		return nil, nil
 	}
 	s := plainSource(zr, entries)
-	var files []Entry
-	seen := map[string]bool{strings.ToLower(HiddenNamesEntry): true}
+	out := []*staged{}
+	seen := map[string]bool{}
 	for i, e := range entries {
 		if e.isLink {
-			return nil, fmt.Errorf("%w: entry %q is a symbolic link", ErrUnsafe, e.name)
+			return nil, fmt.Errorf("%w: entry %s is a symbolic link", ErrUnsafe, quoteName(e.name))
 		}
 		n, err := SafeName(e.name)
 		if err != nil {
@@ -232,42 +344,39 @@ func unpackHidden(ctx context.Context, root *os.Root, o ExtractOptions, done *[]
 			continue
 		}
 		if seen[strings.ToLower(n)] {
-			return nil, fmt.Errorf("%w: the name %q occurs twice", ErrUnsafe, n)
+			return nil, fmt.Errorf("%w: the name %s occurs twice", ErrUnsafe, quoteName(n))
 		}
 		seen[strings.ToLower(n)] = true
-		if _, err := root.Lstat(n); err == nil && !o.Force {
-			return nil, fmt.Errorf("%w: %s", ErrExists, filepath.Join(o.Dest, filepath.FromSlash(n)))
+		if err := checkTarget(root, dest, n, o.Force); err != nil {
+			return nil, err
 		}
 		if dir := path.Dir(n); dir != "." {
-			if err := mkdirs(root, dir, done); err != nil {
+			if err := mkdirs(root, dir, made); err != nil {
 				return nil, err
 			}
 		}
-		if err := extractOne(ctx, root, s, i, n, o.Force, o.Progress); err != nil {
+		sg, err := stageEntry(ctx, root, s, i, n, o.Progress)
+		if err != nil {
 			return nil, err
 		}
-		*done = append(*done, n)
-		files = append(files, Entry{Name: n, Size: e.size, Modified: e.modified})
+		*all = append(*all, sg)
+		out = append(out, sg)
 	}
-	f.Close()
-	if err := root.Remove(HiddenNamesEntry); err != nil {
-		return nil, err
-	}
-	return files, nil
+	return out, nil
 }
 
-func mkdirs(root *os.Root, dir string, done *[]string) error {
+func mkdirs(root *os.Root, dir string, made *[]string) error {
 	parts := strings.Split(dir, "/")
 	for k := range parts {
 		p := path.Join(parts[:k+1]...)
 		err := root.Mkdir(p, 0o700)
 		switch {
 		case err == nil:
-			*done = append(*done, p)
+			*made = append(*made, p)
 		case errors.Is(err, fs.ErrExist):
 			fi, serr := root.Lstat(p)
 			if serr != nil || !fi.IsDir() {
-				return fmt.Errorf("%w: %s exists and is not a folder", ErrUnsafe, p)
+				return fmt.Errorf("%w: %s exists and is not a folder", ErrUnsafe, termsafe.Escape(p))
 			}
 		default:
 			return fmt.Errorf("cannot create %s", describeFSError(err))
@@ -276,15 +385,20 @@ func mkdirs(root *os.Root, dir string, done *[]string) error {
 	return nil
 }
 
-// extractOne writes entry i to a temporary file next to its final name and
-// renames it into place only when the whole entry verified.
-func extractOne(ctx context.Context, root *os.Root, s *source, i int, name string, force bool, progress func(int64)) (err error) {
+// tempName is a fresh hidden name beside name.
+func tempName(name, suffix string) string {
 	var rnd [8]byte
 	rand.Read(rnd[:])
-	tmp := path.Join(path.Dir(name), ".kuvert-"+hex.EncodeToString(rnd[:])+".part")
+	return path.Join(path.Dir(name), ".kuvert-"+hex.EncodeToString(rnd[:])+suffix)
+}
+
+// stageEntry writes entry i to a temporary file beside name and returns it
+// only when the whole entry verified; on failure the file is removed.
+func stageEntry(ctx context.Context, root *os.Root, s *source, i int, name string, progress func(int64)) (_ *staged, err error) {
+	tmp := tempName(name, ".part")
 	f, err := root.OpenFile(tmp, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
 	if err != nil {
-		return fmt.Errorf("cannot write %s", describeFSError(err))
+		return nil, fmt.Errorf("cannot write %s", describeFSError(err))
 	}
 	defer func() {
 		if err != nil {
@@ -293,32 +407,14 @@ func extractOne(ctx context.Context, root *os.Root, s *source, i int, name strin
 		}
 	}()
 	if err := readEntry(ctx, s, i, f, progress); err != nil {
-		return err
+		return nil, err
 	}
 	if err := f.Close(); err != nil {
-		return writeErr(name, err)
+		return nil, writeErr(termsafe.Escape(name), err)
 	}
-	if m := s.entries[i].modified; !m.IsZero() {
-		root.Chtimes(tmp, m, m)
+	e := s.entries[i]
+	if !e.modified.IsZero() {
+		root.Chtimes(tmp, e.modified, e.modified)
 	}
-	if force {
-		if fi, err := root.Lstat(name); err == nil && fi.IsDir() {
-			return fmt.Errorf("%w: %s is a folder", ErrExists, name)
-		}
-		if err := root.Rename(tmp, name); err != nil {
-			return writeErr(name, err)
-		}
-		return nil
-	}
-	if err := root.Link(tmp, name); err != nil {
-		if errors.Is(err, fs.ErrExist) {
-			return fmt.Errorf("%w: %s", ErrExists, name)
-		}
-		if err := root.Rename(tmp, name); err != nil {
-			return writeErr(name, err)
-		}
-		return nil
-	}
-	root.Remove(tmp)
-	return nil
+	return &staged{tmp: tmp, name: name, entry: Entry{Name: name, Size: e.size, Modified: e.modified}}, nil
 }

@@ -56,8 +56,21 @@ func fuzzOpen(t *testing.T, data []byte, cred Credentials) {
 		t.Fatal(err)
 	}
 	lim := Limits{MaxEntries: 100, MaxTotal: 8 << 20, MaxRatio: 200}
-	List(arch, OpenOptions{Credentials: cred, Limits: lim})
-	Verify(context.Background(), arch, OpenOptions{Credentials: cred, Limits: lim})
+	// Whatever is accepted stays within the bounds against bombs: the
+	// total output is at most MaxRatio times the input (above 1 MiB), so
+	// entries that share their bytes can never multiply it (issue 13
+	// item 10).
+	bound := max(lim.MaxRatio*int64(len(data)), ratioFloor)
+	if entries, err := List(arch, OpenOptions{Credentials: cred, Limits: lim}); err == nil {
+		if sum := totalSize(entries); sum > bound {
+			t.Fatalf("list accepted %d bytes of output from %d", sum, len(data))
+		}
+	}
+	if entries, err := Verify(context.Background(), arch, OpenOptions{Credentials: cred, Limits: lim}); err == nil {
+		if sum := totalSize(entries); sum > bound {
+			t.Fatalf("verify accepted %d bytes of output from %d", sum, len(data))
+		}
+	}
 	dest := filepath.Join(dir, "out")
 	if _, err := Extract(context.Background(), arch, ExtractOptions{Dest: dest, OpenOptions: OpenOptions{Credentials: cred, Limits: lim}}); err != nil {
 		if _, serr := os.Stat(dest); serr == nil {
@@ -84,7 +97,17 @@ func zipSeeds(t testing.TB) [][]byte {
 	sealFiles(t, out, FormatZip, pw, filepath.Join(dir, "a.csv"), filepath.Join(dir, "b.pdf"))
 	a, _ := os.ReadFile(out)
 	b, _ := os.ReadFile("testdata/7zip-aes256.zip")
-	return [][]byte{a, b}
+	// Entries sharing one local header and its data (overlapZip): the
+	// fuzzer mutates from a bomb as well as from honest archives.
+	return [][]byte{a, b, overlapZip(t, 8)}
+}
+
+func totalSize(entries []Entry) int64 {
+	var n int64
+	for _, e := range entries {
+		n += e.Size
+	}
+	return n
 }
 
 func FuzzOpenZip(f *testing.F) {

@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 	"filippo.io/age/armor"
 
 	"github.com/kuvert-app/kuvert/internal/bytesize"
+	"github.com/kuvert-app/kuvert/internal/termsafe"
 )
 
 // Limits bound what opening an archive may produce, against decompression
@@ -46,7 +48,21 @@ type Info struct {
 	// Passphrase is true when a password opens it (every AES zip; an age
 	// file with a scrypt stanza) rather than an age identity.
 	Passphrase bool
+	// ScryptWorkFactor is the log2 of the scrypt cost an age passphrase
+	// file asks for (18 for kuvert and age); 0 otherwise.
+	ScryptWorkFactor int
 }
+
+// MaxScryptWorkFactor is the largest scrypt work factor (log2 N) kuvert
+// accepts in an age passphrase file. The file chooses it, and each step
+// doubles both the time and the memory of trying a password: 18, what
+// kuvert, age and typage write, costs 256 MiB; 20 costs 1 GiB and a few
+// seconds; 22, age's own limit, 4 GiB. Accepting up to 20 leaves room for
+// rage, which calibrates the factor to about a second on the sealing
+// machine, while a hostile file can no longer make opening it cost
+// gigabytes (issue 13 item 11). A larger factor is refused before any
+// scrypt work, by [Inspect] and so by every opening path.
+const MaxScryptWorkFactor = 20
 
 // Credentials open an archive: a password, or age identities.
 type Credentials struct {
@@ -72,9 +88,9 @@ const ageMagic = "age-encryption.org/v1\n"
 
 // Inspect tells what kind of archive path is.
 func Inspect(path string) (Info, error) {
-	f, err := os.Open(path)
+	f, _, err := openArchive(path)
 	if err != nil {
-		return Info{}, fmt.Errorf("%w: %s", ErrInput, describeFSError(err))
+		return Info{}, err
 	}
 	defer f.Close()
 	br := bufio.NewReader(f)
@@ -83,19 +99,88 @@ func Inspect(path string) (Info, error) {
 	case bytes.HasPrefix(head, []byte("PK\x03\x04")), bytes.HasPrefix(head, []byte("PK\x05\x06")):
 		return Info{Kind: KindZip, Passphrase: true}, nil
 	case bytes.HasPrefix(head, []byte(ageMagic)):
-		return Info{Kind: KindAge, Passphrase: hasScrypt(br)}, nil
+		return ageInfo(KindAge, br)
 	case bytes.HasPrefix(bytes.TrimLeft(head, " \t\r\n"), []byte(armor.Header)):
-		return Info{Kind: KindAgeArmor, Passphrase: hasScrypt(armor.NewReader(br))}, nil
+		return ageInfo(KindAgeArmor, armor.NewReader(br))
 	}
-	return Info{}, fmt.Errorf("%w: %s is neither a zip nor an age file", ErrUnsupported, path)
+	return Info{}, fmt.Errorf("%w: %s is neither a zip nor an age file", ErrUnsupported, termsafe.Escape(path))
 }
 
-func hasScrypt(r io.Reader) bool {
+// ageInfo reads an age header and refuses a scrypt work factor above
+// [MaxScryptWorkFactor]. A header age cannot parse is left for opening to
+// report.
+func ageInfo(kind Kind, r io.Reader) (Info, error) {
+	info := Info{Kind: kind}
 	hdr, err := age.ExtractHeader(io.LimitReader(r, 1<<20))
 	if err != nil {
-		return false
+		return info, nil
 	}
-	return bytes.Contains(hdr, []byte("\n-> scrypt "))
+	for _, line := range strings.Split(string(hdr), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 2 || f[0] != "->" || f[1] != "scrypt" {
+			continue
+		}
+		info.Passphrase = true
+		if len(f) != 4 {
+			continue // malformed: age refuses it
+		}
+		logN, err := strconv.Atoi(f[3])
+		if err != nil {
+			continue
+		}
+		if logN > MaxScryptWorkFactor {
+			return Info{}, fmt.Errorf("%w: the age file asks for scrypt work factor %d (%s of memory to try a password); kuvert opens files up to %d, and age and kuvert write 18", ErrUnsafe, logN, scryptMemory(logN), MaxScryptWorkFactor)
+		}
+		info.ScryptWorkFactor = logN
+	}
+	return info, nil
+}
+
+// scryptMemory is what scrypt with r=8 needs at work factor logN.
+func scryptMemory(logN int) string {
+	if logN > 40 {
+		return "more than a terabyte"
+	}
+	return bytesize.Human(int64(128*8) << logN)
+}
+
+// openArchive opens an archive only if it is a regular file. Opening a
+// named pipe waits for a writer that never comes, and a device or a folder
+// is never an archive (issue 13 item 12); they are refused before open,
+// and the file opened is checked to be the one looked at.
+func openArchive(path string) (*os.File, os.FileInfo, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: %s", ErrInput, describeFSError(err))
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, nil, fmt.Errorf("%w: %s is not a regular file (%s)", ErrInput, termsafe.Escape(path), fileKind(fi.Mode()))
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: %s", ErrInput, describeFSError(err))
+	}
+	st, err := f.Stat()
+	if err != nil || !os.SameFile(fi, st) {
+		f.Close()
+		return nil, nil, fmt.Errorf("%w: %s changed while it was being opened", ErrInput, termsafe.Escape(path))
+	}
+	return f, st, nil
+}
+
+// fileKind names what a non-regular file is, for messages.
+func fileKind(m os.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a folder"
+	case m&os.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&os.ModeSocket != 0:
+		return "a socket"
+	case m&os.ModeDevice != 0:
+		return "a device"
+	}
+	return "a special file"
 }
 
 // source is an opened archive: its entries and a way to read each.
@@ -110,13 +195,8 @@ func openSource(path string, o OpenOptions) (*source, error) {
 	if err != nil {
 		return nil, err
 	}
-	f, err := os.Open(path)
+	f, st, err := openArchive(path)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %s", ErrInput, describeFSError(err))
-	}
-	st, err := f.Stat()
-	if err != nil {
-		f.Close()
 		return nil, err
 	}
 	var s *source
@@ -183,6 +263,7 @@ func openAgeSource(f *os.File, size int64, info Info, path string, o OpenOptions
 		if err != nil {
 			return nil, err
 		}
+		id.SetMaxWorkFactor(MaxScryptWorkFactor) // Inspect refused larger ones already
 		ids = append(ids, id)
 	}
 	fail := func(err error) (*source, error) {
@@ -225,7 +306,7 @@ func plainSource(zr *stdzip.Reader, entries []zipEntry) *source {
 	return &source{entries: entries, open: func(i int) (io.ReadCloser, error) {
 		rc, err := zr.File[i].Open()
 		if err != nil {
-			return nil, fmt.Errorf("%w: entry %q: %v", ErrDamaged, entries[i].name, err)
+			return nil, fmt.Errorf("%w: entry %s: %v", ErrDamaged, quoteName(entries[i].name), err)
 		}
 		return &ageReadCloser{rc: rc}, nil
 	}}
@@ -360,7 +441,7 @@ func readEntry(ctx context.Context, s *source, i int, w io.Writer, progress func
 		if k > 0 {
 			n += int64(k)
 			if n > e.size {
-				return fmt.Errorf("%w: entry %q is larger than its header says", ErrDamaged, e.name)
+				return fmt.Errorf("%w: entry %s is larger than its header says", ErrDamaged, quoteName(e.name))
 			}
 			if _, err := w.Write(buf[:k]); err != nil {
 				return writeErr(e.name, err)
@@ -377,7 +458,7 @@ func readEntry(ctx context.Context, s *source, i int, w io.Writer, progress func
 		}
 	}
 	if n != e.size {
-		return fmt.Errorf("%w: entry %q is shorter than its header says", ErrDamaged, e.name)
+		return fmt.Errorf("%w: entry %s is shorter than its header says", ErrDamaged, quoteName(e.name))
 	}
 	return nil
 }

@@ -2,7 +2,6 @@ package crypt
 
 import (
 	"crypto/rand"
-	"errors"
 	"fmt"
 	"math"
 	"math/big"
@@ -109,10 +108,10 @@ func Estimate(pw string) float64 {
 // [MinPasswordBits] unless allowWeak. The error never contains the password.
 func UserPassword(pw string, allowWeak bool) (Password, error) {
 	if pw == "" {
-		return Password{}, errors.New("the password is empty")
+		return Password{}, fmt.Errorf("%w: the password is empty", ErrInput)
 	}
 	if strings.ContainsAny(pw, "\r\n") {
-		return Password{}, errors.New("the password contains a line break")
+		return Password{}, fmt.Errorf("%w: the password contains a line break", ErrInput)
 	}
 	bits := Estimate(pw)
 	if bits < MinPasswordBits && !allowWeak {

@@ -108,7 +108,7 @@ func checkZip(ra io.ReaderAt, size int64, lim Limits, plainOK bool) (*stdzip.Rea
 	for _, f := range zr.File {
 		aes, mtime, err := parseExtra(f.Extra)
 		if err != nil {
-			return nil, nil, fmt.Errorf("%w: entry %q: %v", ErrDamaged, f.Name, err)
+			return nil, nil, fmt.Errorf("%w: entry %s: %v", ErrDamaged, quoteName(f.Name), err)
 		}
 		if mtime.IsZero() {
 			mtime = dosLocal(f.ModifiedDate, f.ModifiedTime)
@@ -123,43 +123,58 @@ func checkZip(ra io.ReaderAt, size int64, lim Limits, plainOK bool) (*stdzip.Rea
 			encrypted: f.Flags&1 != 0,
 		}
 		if e.size < 0 || e.csize < 0 {
-			return nil, nil, fmt.Errorf("%w: entry %q has an impossible size", ErrDamaged, f.Name)
+			return nil, nil, fmt.Errorf("%w: entry %s has an impossible size", ErrDamaged, quoteName(f.Name))
 		}
 		switch {
 		case f.Flags&0x40 != 0:
-			return nil, nil, fmt.Errorf("%w: entry %q uses PKWARE strong encryption", ErrUnsupported, f.Name)
+			return nil, nil, fmt.Errorf("%w: entry %s uses PKWARE strong encryption", ErrUnsupported, quoteName(f.Name))
 		case e.encrypted && aes == nil:
-			return nil, nil, fmt.Errorf("%w: entry %q uses ZipCrypto, the old zip encryption that is broken; ask the sender to use AES-256", ErrUnsupported, f.Name)
+			return nil, nil, fmt.Errorf("%w: entry %s uses ZipCrypto, the old zip encryption that is broken; ask the sender to use AES-256", ErrUnsupported, quoteName(f.Name))
 		case e.encrypted:
 			if f.Method != 99 || (aes.version != 1 && aes.version != 2) || aes.strength < 1 || aes.strength > 3 {
-				return nil, nil, fmt.Errorf("%w: entry %q has an unknown AES variant", ErrUnsupported, f.Name)
+				return nil, nil, fmt.Errorf("%w: entry %s has an unknown AES variant", ErrUnsupported, quoteName(f.Name))
 			}
 			if aes.method != yzip.Store && aes.method != yzip.Deflate {
-				return nil, nil, fmt.Errorf("%w: entry %q uses compression method %d (only stored and deflated entries are supported)", ErrUnsupported, f.Name, aes.method)
+				return nil, nil, fmt.Errorf("%w: entry %s uses compression method %d (only stored and deflated entries are supported)", ErrUnsupported, quoteName(f.Name), aes.method)
 			}
 			if e.csize < aesOverhead(aes.strength) {
-				return nil, nil, fmt.Errorf("%w: entry %q is too short to be encrypted", ErrDamaged, f.Name)
+				return nil, nil, fmt.Errorf("%w: entry %s is too short to be encrypted", ErrDamaged, quoteName(f.Name))
 			}
 		case e.isDir || e.size == 0 && e.csize == 0:
 			// Directories and empty files carry no data to protect.
 		case !plainOK:
-			return nil, nil, fmt.Errorf("%w: entry %q is not encrypted although the archive is; it may have been added by someone else", ErrDamaged, f.Name)
+			return nil, nil, fmt.Errorf("%w: entry %s is not encrypted although the archive is; it may have been added by someone else", ErrDamaged, quoteName(f.Name))
 		default:
 			if f.Method != stdzip.Store && f.Method != stdzip.Deflate {
-				return nil, nil, fmt.Errorf("%w: entry %q uses compression method %d", ErrUnsupported, f.Name, f.Method)
+				return nil, nil, fmt.Errorf("%w: entry %s uses compression method %d", ErrUnsupported, quoteName(f.Name), f.Method)
 			}
 		}
 		if e.size > lim.MaxTotal-total {
 			return nil, nil, fmt.Errorf("%w: the contents exceed %s, the size limit", ErrUnsafe, bytesize.Human(lim.MaxTotal))
 		}
 		total += e.size
-		if e.size > 1<<20 && e.size/max(e.csize, 1) > lim.MaxRatio {
-			return nil, nil, fmt.Errorf("%w: entry %q expands %d times (limit %d): a decompression bomb?", ErrUnsafe, f.Name, e.size/max(e.csize, 1), lim.MaxRatio)
+		if e.size > ratioFloor && e.size/max(e.csize, 1) > lim.MaxRatio {
+			return nil, nil, fmt.Errorf("%w: entry %s expands %d times (limit %d): a decompression bomb?", ErrUnsafe, quoteName(f.Name), e.size/max(e.csize, 1), lim.MaxRatio)
 		}
 		entries = append(entries, e)
 	}
+	if err := checkLayout(ra, size, zr.File); err != nil {
+		if errors.Is(err, errLayout) {
+			return nil, nil, fmt.Errorf("%w: %v", ErrDamaged, err)
+		}
+		return nil, nil, err
+	}
+	// The whole is bounded as well as each entry: many entries just under
+	// the per-entry threshold add up (issue 13 item 10).
+	if total > ratioFloor && total/max(size, 1) > lim.MaxRatio {
+		return nil, nil, fmt.Errorf("%w: %s of contents in a %s archive expands %d times (limit %d): a decompression bomb?", ErrUnsafe, bytesize.Human(total), bytesize.Human(size), total/max(size, 1), lim.MaxRatio)
+	}
 	return zr, entries, nil
 }
+
+// ratioFloor is the output below which the expansion ratio is not
+// checked: a small file of repeated bytes compresses 1000-fold honestly.
+const ratioFloor = 1 << 20
 
 func plainZipErr(err error) string {
 	switch {
@@ -188,7 +203,7 @@ func openYeka(ra io.ReaderAt, size int64, want []zipEntry) (r *yzip.Reader, err 
 	for i, f := range r.File {
 		w := want[i]
 		if f.Name != w.name || int64(f.UncompressedSize64) != w.size || int64(f.CompressedSize64) != w.csize {
-			return nil, fmt.Errorf("%w: inconsistent zip directory at %q", ErrDamaged, w.name)
+			return nil, fmt.Errorf("%w: inconsistent zip directory at %s", ErrDamaged, quoteName(w.name))
 		}
 	}
 	return r, nil
@@ -200,7 +215,7 @@ func openYeka(ra io.ReaderAt, size int64, want []zipEntry) (r *yzip.Reader, err 
 func openYekaEntry(f *yzip.File, password string) (rc io.ReadCloser, err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			rc, err = nil, fmt.Errorf("%w: malformed entry %q", ErrDamaged, f.Name)
+			rc, err = nil, fmt.Errorf("%w: malformed entry %s", ErrDamaged, quoteName(f.Name))
 		}
 	}()
 	// yeka/zip checks the HMAC only when its decrypting reader reaches
@@ -249,7 +264,7 @@ func (r *inflateReader) Read(p []byte) (int, error) {
 		r.err = io.EOF
 	case err != nil:
 		if !errors.Is(err, ErrDamaged) && !errors.Is(err, ErrWrongPassword) {
-			err = fmt.Errorf("%w: entry %q does not inflate", ErrDamaged, r.name)
+			err = fmt.Errorf("%w: entry %s does not inflate", ErrDamaged, quoteName(r.name))
 		}
 		r.err = err
 	}
@@ -264,15 +279,15 @@ func (r *inflateReader) Close() error {
 func mapZipErr(name string, err error) error {
 	switch {
 	case errors.Is(err, yzip.ErrPassword):
-		return fmt.Errorf("%w (entry %q)", ErrWrongPassword, name)
+		return fmt.Errorf("%w (entry %s)", ErrWrongPassword, quoteName(name))
 	case errors.Is(err, yzip.ErrAuthentication), errors.Is(err, yzip.ErrDecryption),
 		errors.Is(err, yzip.ErrChecksum), errors.Is(err, yzip.ErrFormat),
 		errors.Is(err, io.ErrUnexpectedEOF):
-		return fmt.Errorf("%w: entry %q failed its integrity check", ErrDamaged, name)
+		return fmt.Errorf("%w: entry %s failed its integrity check", ErrDamaged, quoteName(name))
 	case errors.Is(err, yzip.ErrAlgorithm):
-		return fmt.Errorf("%w: entry %q uses an unsupported method", ErrUnsupported, name)
+		return fmt.Errorf("%w: entry %s uses an unsupported method", ErrUnsupported, quoteName(name))
 	}
-	return fmt.Errorf("%w: entry %q: %v", ErrDamaged, name, err)
+	return fmt.Errorf("%w: entry %s: %v", ErrDamaged, quoteName(name), err)
 }
 
 // safeReadCloser turns panics and library errors during reading into
@@ -285,7 +300,7 @@ type safeReadCloser struct {
 func (s *safeReadCloser) Read(p []byte) (n int, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			n, err = 0, fmt.Errorf("%w: malformed entry %q", ErrDamaged, s.name)
+			n, err = 0, fmt.Errorf("%w: malformed entry %s", ErrDamaged, quoteName(s.name))
 		}
 	}()
 	n, err = s.rc.Read(p)

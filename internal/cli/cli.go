@@ -10,12 +10,12 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"strings"
 
 	"github.com/kuvert-app/kuvert/auditlog"
 	"github.com/kuvert-app/kuvert/crypt"
 	"github.com/kuvert-app/kuvert/envelope"
+	"github.com/kuvert-app/kuvert/internal/termsafe"
 	"github.com/kuvert-app/kuvert/scan"
 	"github.com/kuvert-app/kuvert/sms"
 	"github.com/spf13/cobra"
@@ -70,7 +70,7 @@ func systemStreams() *IOStreams {
 // Main runs kuvert with the process's arguments and streams and returns
 // the exit code.
 func Main() int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := withSignals(context.Background())
 	defer stop()
 	return Run(ctx, os.Args[1:], systemStreams())
 }
@@ -105,10 +105,20 @@ func Run(ctx context.Context, args []string, s *IOStreams) int {
 		return ExitOK
 	}
 	code := exitCode(err)
-	msg := err.Error()
+	if in, ok := signalCause(ctx); ok {
+		// The command stopped because of the signal and cleaned up
+		// after itself; say so rather than "context canceled".
+		code = signalExitCode(in.sig)
+		if errors.Is(err, context.Canceled) {
+			err = in
+		}
+	}
+	// Messages may name entries, files and arguments that came from
+	// outside; each is one line with nothing a terminal acts on.
+	msg := termsafe.Escape(err.Error())
 	fmt.Fprintf(s.ErrOut, "kuvert: %s\n", strings.TrimSuffix(msg, "."))
 	for _, h := range hints(err) {
-		fmt.Fprintf(s.ErrOut, "kuvert: hint: %s\n", h)
+		fmt.Fprintf(s.ErrOut, "kuvert: hint: %s\n", termsafe.Escape(h))
 	}
 	return code
 }
@@ -119,7 +129,7 @@ func exitCode(err error) int {
 	switch {
 	case errors.As(err, &ce):
 		return ce.code
-	case errors.As(err, &ue), isCobraUsage(err):
+	case errors.As(err, &ue):
 		return ExitUsage
 	case errors.Is(err, crypt.ErrWrongPassword):
 		return ExitWrongSecret
@@ -145,16 +155,6 @@ type codeError struct {
 
 func (e codeError) Error() string { return e.err.Error() }
 func (e codeError) Unwrap() error { return e.err }
-
-func isCobraUsage(err error) bool {
-	s := err.Error()
-	for _, p := range []string{"unknown command", "unknown flag", "unknown shorthand flag", "flag needs an argument", "invalid argument", "accepts ", "requires at least", "required flag"} {
-		if strings.Contains(s, p) {
-			return true
-		}
-	}
-	return false
-}
 
 func hints(err error) []string {
 	var out []string
@@ -200,7 +200,8 @@ Exit codes / Slutkoder:
   4  damaged, tampered or unsafe input / skadad eller manipulerad fil
   5  SMS not delivered / sms kunde inte levereras
   6  log verification failed / loggen klarade inte kontrollen
-  7  sensitive data found / känsliga uppgifter hittades`
+  7  sensitive data found / känsliga uppgifter hittades
+  129, 130, 143  stopped by SIGHUP, SIGINT, SIGTERM / avbruten`
 
 func newRootCmd(s *IOStreams) *cobra.Command {
 	root := &cobra.Command{
@@ -225,5 +226,69 @@ func newRootCmd(s *IOStreams) *cobra.Command {
 		newGenpassCmd(s, nil),
 	)
 	root.CompletionOptions.DisableDefaultCmd = true
+	structureUsage(root)
 	return root
+}
+
+// structureUsage makes every wrong call cobra detects a usageError (exit
+// 2) by construction, not by the words of cobra's messages (issue 12 item
+// 5): flag errors through the root's SetFlagErrorFunc (inherited by every
+// command), argument validators wrapped, required flags and flag groups
+// checked first thing in PreRunE. Every command with subcommands gets a
+// RunE (help when called bare) so that cobra does not answer an unknown
+// subcommand with help and exit 0 — `kuvert log verfy` in a cron job must
+// fail (issue 13 item 12) — and an Args validator that rejects it with
+// cobra's suggestion as a hint. It walks the finished tree, so commands
+// added later are covered without doing anything.
+func structureUsage(c *cobra.Command) {
+	for _, sub := range c.Commands() {
+		structureUsage(sub)
+	}
+	if c.HasSubCommands() {
+		c.Args = unknownSubcommand
+		if c.SuggestionsMinimumDistance <= 0 {
+			c.SuggestionsMinimumDistance = 2 // cobra's own default, set where it reads it
+		}
+		if c.Run == nil && c.RunE == nil {
+			c.RunE = func(cmd *cobra.Command, args []string) error { return cmd.Help() }
+		}
+	} else if valid := c.Args; valid != nil {
+		c.Args = func(cmd *cobra.Command, args []string) error {
+			if err := valid(cmd, args); err != nil {
+				return usageError{err}
+			}
+			return nil
+		}
+	}
+	pre, preE := c.PreRun, c.PreRunE
+	c.PreRun = nil
+	c.PreRunE = func(cmd *cobra.Command, args []string) error {
+		if err := cmd.ValidateRequiredFlags(); err != nil {
+			return usageError{err}
+		}
+		if err := cmd.ValidateFlagGroups(); err != nil {
+			return usageError{err}
+		}
+		if preE != nil {
+			return preE(cmd, args)
+		}
+		if pre != nil {
+			pre(cmd, args)
+		}
+		return nil
+	}
+}
+
+// unknownSubcommand is the Args of every command that has subcommands:
+// any argument left over is a subcommand that does not exist.
+func unknownSubcommand(cmd *cobra.Command, args []string) error {
+	if len(args) == 0 {
+		return nil
+	}
+	err := fmt.Errorf("unknown command \"%s\" for \"%s\"", termsafe.Escape(args[0]), cmd.CommandPath())
+	hint := fmt.Sprintf("run '%s --help' to see its commands", cmd.CommandPath())
+	if sug := cmd.SuggestionsFor(args[0]); len(sug) > 0 {
+		hint = fmt.Sprintf("did you mean \"%s\"?", strings.Join(sug, "\" or \""))
+	}
+	return usageError{withHint(err, hint)}
 }

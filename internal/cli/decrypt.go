@@ -9,6 +9,7 @@ import (
 
 	"github.com/kuvert-app/kuvert/crypt"
 	"github.com/kuvert-app/kuvert/internal/bytesize"
+	"github.com/kuvert-app/kuvert/internal/termsafe"
 )
 
 // DecryptOptions are the flags of `kuvert decrypt` and `kuvert verify`.
@@ -120,9 +121,9 @@ func runDecrypt(ctx context.Context, s *IOStreams, o *DecryptOptions) error {
 		return writeJSON(s, res)
 	}
 	if !o.Quiet {
-		fmt.Fprintf(s.ErrOut, "Öppnat / Opened: %d %s i / in %s\n", len(res.Files), plural(len(res.Files), "fil/file", "filer/files"), res.Dest)
+		fmt.Fprintf(s.ErrOut, "Öppnat / Opened: %d %s i / in %s\n", len(res.Files), plural(len(res.Files), "fil/file", "filer/files"), termsafe.Escape(res.Dest))
 		for _, f := range res.Files {
-			fmt.Fprintf(s.Out, "%s\n", f.Name)
+			fmt.Fprintf(s.Out, "%s\n", termsafe.Escape(f.Name))
 		}
 	}
 	return nil
@@ -144,7 +145,7 @@ func runList(ctx context.Context, s *IOStreams, o *DecryptOptions, info crypt.In
 		return writeJSON(s, entries)
 	}
 	for _, e := range entries {
-		fmt.Fprintf(s.Out, "%10s  %s  %s\n", bytesize.Human(e.Size), e.Modified.Local().Format("2006-01-02 15:04"), e.Name)
+		fmt.Fprintf(s.Out, "%10s  %s  %s\n", bytesize.Human(e.Size), e.Modified.Local().Format("2006-01-02 15:04"), termsafe.Escape(e.Name))
 	}
 	return nil
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/kuvert-app/kuvert/crypt"
 	"github.com/kuvert-app/kuvert/envelope"
 	"github.com/kuvert-app/kuvert/internal/bytesize"
+	"github.com/kuvert-app/kuvert/internal/termsafe"
 )
 
 // EncryptOptions are the flags of `kuvert encrypt`.
@@ -167,7 +168,7 @@ func runEncrypt(ctx context.Context, s *IOStreams, g *globalOptions, o *EncryptO
 	}
 	for _, sk := range skipped {
 		if !o.Quiet && !o.JSON {
-			fmt.Fprintf(s.ErrOut, "kuvert: skipping %s (not a regular file)\n", sk)
+			fmt.Fprintf(s.ErrOut, "kuvert: skipping %s (not a regular file)\n", termsafe.Escape(sk))
 		}
 	}
 
@@ -278,7 +279,7 @@ func runEncrypt(ctx context.Context, s *IOStreams, g *globalOptions, o *EncryptO
 			fmt.Fprintf(s.ErrOut, "Filnamnen döljs i arkivet (%s) / file names are hidden in the archive\n", crypt.HiddenNamesEntry)
 		}
 		for _, n := range sc.NotScanned {
-			fmt.Fprintf(s.ErrOut, "kuvert: note: %s could not be scanned for personnummer\n", n)
+			fmt.Fprintf(s.ErrOut, "kuvert: note: %s could not be scanned for personnummer\n", termsafe.Escape(n))
 		}
 		if draft != "" {
 			fmt.Fprintf(s.ErrOut, "E-postutkast / e-mail draft: %s\n", draft)

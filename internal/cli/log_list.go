@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/kuvert-app/kuvert/auditlog"
+	"github.com/kuvert-app/kuvert/internal/termsafe"
 )
 
 func newLogListCmd(s *IOStreams, g *globalOptions) *cobra.Command {
@@ -51,10 +52,10 @@ func summary(e *auditlog.Entry) string {
 	}
 	if e.Archive != nil {
 		n := e.FilesTotal()
-		parts = append(parts, printable(e.Archive.Name), fmt.Sprintf("%d %s", n, plural(n, "fil", "filer")))
+		parts = append(parts, termsafe.Escape(e.Archive.Name), fmt.Sprintf("%d %s", n, plural(n, "fil", "filer")))
 	}
 	if e.Case != "" {
-		parts = append(parts, "dnr "+printable(e.Case))
+		parts = append(parts, "dnr "+termsafe.Escape(e.Case))
 	}
 	if d := e.Delivery; d != nil {
 		parts = append(parts, fmt.Sprintf("→ %s via %s (%s)", d.To, d.Provider, d.Status))
@@ -66,7 +67,7 @@ func summary(e *auditlog.Entry) string {
 		parts = append(parts, fmt.Sprintf("utskick/batch %s rad/row %d", e.Batch, e.Row))
 	}
 	if e.Details != "" {
-		parts = append(parts, printable(e.Details))
+		parts = append(parts, termsafe.Escape(e.Details))
 	}
 	return strings.Join(parts, "  ")
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/kuvert-app/kuvert/auditlog"
 	"github.com/kuvert-app/kuvert/internal/bytesize"
+	"github.com/kuvert-app/kuvert/internal/termsafe"
 )
 
 func newLogShowCmd(s *IOStreams, g *globalOptions) *cobra.Command {
@@ -63,22 +64,22 @@ func showEntry(s *IOStreams, e *auditlog.Entry, now *auditlog.Sealing) error {
 	line("Post / entry", "%d  (%s)", e.Seq, e.ID)
 	line("Tid / time", "%s", e.When().Local().Format("2006-01-02 15:04:05 MST"))
 	line("Åtgärd / action", "%s (%s)", e.Action.Swedish(), e.Action)
-	who := printable(e.Operator)
+	who := termsafe.Escape(e.Operator)
 	if e.OperatorName != "" {
-		who += " (" + printable(e.OperatorName) + ")"
+		who += " (" + termsafe.Escape(e.OperatorName) + ")"
 	}
-	line("Handläggare / operator", "%s, dator / host %s, %s", who, printable(e.Host), printable(e.Tool))
+	line("Handläggare / operator", "%s, dator / host %s, %s", who, termsafe.Escape(e.Host), termsafe.Escape(e.Tool))
 	if e.Format != "" {
 		line("Format", "%s", e.Format)
 	}
 	if a := e.Archive; a != nil {
-		line("Arkiv / archive", "%s, %s", printable(a.Name), bytesize.Human(a.Size))
+		line("Arkiv / archive", "%s, %s", termsafe.Escape(a.Name), bytesize.Human(a.Size))
 		line("SHA-256", "%s", a.SHA256)
 	}
 	if n := e.FilesTotal(); n > 0 {
 		names := make([]string, 0, len(e.Files))
 		for _, f := range e.Files {
-			names = append(names, fmt.Sprintf("%s (%s)", printable(f.Name), bytesize.Human(f.Size)))
+			names = append(names, fmt.Sprintf("%s (%s)", termsafe.Escape(f.Name), bytesize.Human(f.Size)))
 		}
 		if e.FileCount > len(e.Files) {
 			names = append(names, fmt.Sprintf("… och / and %d till / more (sha256 över alla / over all: %s)", e.FileCount-len(e.Files), e.FilesDigest))
@@ -92,10 +93,10 @@ func showEntry(s *IOStreams, e *auditlog.Entry, now *auditlog.Sealing) error {
 		line("Personnummer", "%d i innehåll och namn / in contents and names", *e.Personnummer)
 	}
 	if e.Case != "" {
-		line("Diarienummer / case", "%s", printable(e.Case))
+		line("Diarienummer / case", "%s", termsafe.Escape(e.Case))
 	}
 	if e.Note != "" {
-		line("Anteckning / note", "%s", printable(e.Note))
+		line("Anteckning / note", "%s", termsafe.Escape(e.Note))
 	}
 	if d := e.Delivery; d != nil {
 		line("SMS", "%s", delivery(d))
@@ -113,7 +114,7 @@ func showEntry(s *IOStreams, e *auditlog.Entry, now *auditlog.Sealing) error {
 		line("Avser / refers to", "%s", e.Refers)
 	}
 	if e.Details != "" {
-		line("Detaljer / details", "%s", printable(e.Details))
+		line("Detaljer / details", "%s", termsafe.Escape(e.Details))
 	}
 	return w.Flush()
 }
@@ -127,27 +128,7 @@ func delivery(d *auditlog.Delivery) string {
 		out += ", id " + d.MessageID
 	}
 	if d.Error != "" {
-		out += ", fel / error: " + printable(d.Error)
+		out += ", fel / error: " + termsafe.Escape(d.Error)
 	}
 	return out
-}
-
-// printable escapes control, format and bidirectional characters, so a
-// crafted name cannot move the cursor, hide text or reverse a line on
-// the registrar's terminal.
-func printable(s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		switch {
-		case r == '\t':
-			b.WriteString(`\t`)
-		case r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0):
-			fmt.Fprintf(&b, `\x%02x`, r)
-		case r >= 0x200b && r <= 0x200f, r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069, r == 0xfeff:
-			fmt.Fprintf(&b, `\u%04x`, r)
-		default:
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/kuvert-app/kuvert/crypt"
+	"github.com/kuvert-app/kuvert/internal/termsafe"
 	"github.com/kuvert-app/kuvert/scan"
 	"github.com/spf13/cobra"
 )
@@ -46,18 +47,19 @@ Exit code 7 when anything is found, 0 when nothing is.`,
 				if asJSON {
 					continue
 				}
+				name := termsafe.Escape(in.Path)
 				for _, f := range r.Findings {
 					kind := "personnummer"
 					if f.Coordination {
 						kind = "samordningsnummer"
 					}
-					fmt.Fprintf(s.Out, "%s\t%s\t%s\t%s\n", in.Path, f.Place, kind, f.Masked)
+					fmt.Fprintf(s.Out, "%s\t%s\t%s\t%s\n", name, termsafe.Escape(f.Place), kind, f.Masked)
 				}
 				if r.Count() > len(r.Findings) {
-					fmt.Fprintf(s.Out, "%s\t…\t%d more\n", in.Path, r.Count()-len(r.Findings))
+					fmt.Fprintf(s.Out, "%s\t…\t%d more\n", name, r.Count()-len(r.Findings))
 				}
 				if !r.Scanned {
-					fmt.Fprintf(s.Out, "%s\t-\tnot scanned\t%s\n", in.Path, r.Reason)
+					fmt.Fprintf(s.Out, "%s\t-\tnot scanned\t%s\n", name, termsafe.Escape(r.Reason))
 				}
 			}
 			if asJSON {

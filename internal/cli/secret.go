@@ -33,7 +33,19 @@ func readSecret(s *IOStreams, file string) (string, error) {
 		if pw == "" {
 			return "", usagef("the password file is empty")
 		}
-		return pw, nil
+		return checkSecret(pw)
 	}
-	return os.Getenv("KUVERT_PASSWORD"), nil
+	return checkSecret(os.Getenv("KUVERT_PASSWORD"))
+}
+
+// checkSecret refuses a password with a line break inside (a CR left by
+// an editor, two lines in KUVERT_PASSWORD): nobody can type it into 7-Zip
+// or a phone, and docs/exit-codes.md calls it a usage error (issue 13
+// item 12). The message never shows the password.
+func checkSecret(pw string) (string, error) {
+	if strings.ContainsAny(pw, "\r\n") {
+		return "", withHint(usagef("the password contains a line break"),
+			"a password is one line: save the file without a line break inside it (one at the end is fine), or set KUVERT_PASSWORD to a single line")
+	}
+	return pw, nil
 }
