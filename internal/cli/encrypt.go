@@ -188,6 +188,9 @@ func runEncrypt(ctx context.Context, s *IOStreams, g *globalOptions, o *EncryptO
 		if secret = os.Getenv("KUVERT_PASSWORD"); secret == "" {
 			return usagef("--password-env reads KUVERT_PASSWORD, which is not set or empty")
 		}
+		if secret, err = checkSecret(secret); err != nil {
+			return err
+		}
 	case o.PasswordFile != "":
 		if secret, err = readSecret(s, o.PasswordFile); err != nil {
 			return err
