@@ -13,7 +13,6 @@ import (
 
 	"filippo.io/age"
 	"filippo.io/age/armor"
-	"github.com/kuvert-app/kuvert/personnummer"
 	yzip "github.com/yeka/zip"
 )
 
@@ -68,45 +67,6 @@ type SealResult struct {
 	SHA256  string       `json:"sha256"`
 	Size    int64        `json:"size"`
 	Files   []FileResult `json:"files"`
-}
-
-// DefaultOutput is the archive path kuvert proposes beside the first input:
-// NAME.zip, FILE.age for one file, or NAME.zip.age for several files.
-//
-// Being replaced: the naming rule lives in package naming (issue 12);
-// callers move to naming.Beside(inputs, f, userPaths), and DefaultOutput
-// goes once the CLI and the desktop app have. Until then it follows the
-// same personnummer rule (nothing of the number, [personnummer.Remove]).
-func DefaultOutput(inputs []Input, f Format, armor bool, userPaths []string) string {
-	first := filepath.Clean(userPaths[0])
-	dir := filepath.Dir(first)
-	base := filepath.Base(first)
-	if abs, err := filepath.Abs(first); err == nil && (base == "." || base == string(filepath.Separator)) {
-		dir, base = filepath.Dir(abs), filepath.Base(abs)
-	}
-	// No part of a personnummer goes into the archive's name (it travels
-	// in the clear, in the e-mail): not even a masked one, whose birth
-	// date is personal data too (issue 12).
-	ext := filepath.Ext(base)
-	stem := strings.TrimSuffix(base, ext)
-	if stem == "" {
-		stem, ext = base, ""
-	}
-	if stem = personnummer.Remove(stem); stem == "" {
-		stem = "bilagor"
-	}
-	if len(personnummer.FindAll(ext)) > 0 {
-		ext = ""
-	}
-	base = stem + ext
-	switch {
-	case f == FormatZip:
-		return filepath.Join(dir, stem+".zip")
-	case !AgeBundle(inputs):
-		return filepath.Join(dir, base+".age")
-	default:
-		return filepath.Join(dir, stem+".zip.age")
-	}
 }
 
 // CheckZipPassword refuses characters outside printable ASCII: 7-Zip

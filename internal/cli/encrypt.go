@@ -13,6 +13,7 @@ import (
 	"github.com/kuvert-app/kuvert/envelope"
 	"github.com/kuvert-app/kuvert/internal/bytesize"
 	"github.com/kuvert-app/kuvert/internal/termsafe"
+	"github.com/kuvert-app/kuvert/naming"
 )
 
 // EncryptOptions are the flags of `kuvert encrypt`.
@@ -220,7 +221,7 @@ func runEncrypt(ctx context.Context, s *IOStreams, g *globalOptions, o *EncryptO
 
 	out := o.Output
 	if out == "" {
-		out = crypt.DefaultOutput(inputs, format, o.Armor, o.Inputs)
+		out = naming.Beside(inputs, format, o.Inputs)
 	}
 	log, cfg, err := openLog(g)
 	if err != nil {
