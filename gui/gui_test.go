@@ -679,16 +679,16 @@ func TestSettingsKeepSecretsInKeyring(t *testing.T) {
 	test.Type(s.sid, twiliotest.AccountSID)
 	test.Type(s.token, twiliotest.AuthToken)
 	test.Type(s.from, "Kommunen")
-	s.sender.SetText("")
-	test.Type(s.sender, "Lönekontoret")
+	s.organisation.SetText("")
+	test.Type(s.organisation, "Lönekontoret")
 	if !strings.Contains(s.preview.Text, "Lönekontoret") || !strings.Contains(s.segments.Text, "1") {
 		t.Fatalf("preview %q / %q", s.preview.Text, s.segments.Text)
 	}
-	s.sender.SetText("Löne”kontoret")
+	s.organisation.SetText("Löne”kontoret")
 	if !strings.HasPrefix(s.segments.Text, "⚠") {
 		t.Errorf("a non-GSM-7 character is not flagged: %q", s.segments.Text)
 	}
-	s.sender.SetText("Lönekontoret")
+	s.organisation.SetText("Lönekontoret")
 	s.format.SetSelected("age")
 	s.smsLang.SetSelected("English")
 	if !strings.HasPrefix(s.preview.Text, "Password for the encrypted attachment") {
@@ -722,7 +722,7 @@ func TestSettingsKeepSecretsInKeyring(t *testing.T) {
 		t.Fatalf("config.json holds a credential:\n%s", b)
 	}
 	cfg, err := config.Load(h.home)
-	if err != nil || cfg.SMS.Provider != "twilio" || cfg.SMS.From != "Kommunen" || cfg.SMS.Sender != "Lönekontoret" || cfg.Format != "age" ||
+	if err != nil || cfg.SMS.Provider != "twilio" || cfg.SMS.From != "Kommunen" || cfg.Organisation != "Lönekontoret" || cfg.Format != "age" ||
 		cfg.SMS.Language != "en" || cfg.AppLanguage != "en" {
 		t.Fatalf("saved config %+v, %v", cfg, err)
 	}

@@ -34,7 +34,6 @@ type settingsView struct {
 	tokenRemove  *widget.Button
 	organisation *widget.Entry
 	from         *widget.Entry
-	sender       *widget.Entry
 	smsLang      *widget.Select
 	appLang      *widget.Select
 	preview      *widget.Label
@@ -87,13 +86,17 @@ func newSettingsView(u *UI) *settingsView {
 	v.testResult = widget.NewLabel("")
 	v.testResult.Wrapping = fyne.TextWrapWord
 	v.organisation = widget.NewEntry()
-	v.organisation.SetText(cfg.Organisation)
+	// Older settings named the sender in sms.sender; the organisation
+	// takes its place (the SMS policy reads it only when this is empty).
+	org := cfg.Organisation
+	if org == "" {
+		org = cfg.SMS.Sender
+	}
+	v.organisation.SetText(org)
+	v.organisation.OnChanged = func(string) { v.updatePreview() }
 	v.organisation.SetPlaceHolder(lang.L("org.placeholder"))
 	v.from = widget.NewEntry()
 	v.from.SetText(cfg.SMS.From)
-	v.sender = widget.NewEntry()
-	v.sender.SetText(cfg.SMS.Sender)
-	v.sender.OnChanged = func(string) { v.updatePreview() }
 	v.smsLang = widget.NewSelect(langNames, func(string) { v.updatePreview() })
 	v.smsLang.SetSelectedIndex(indexOf(langKeys, cfg.SMS.Language))
 	v.appLang = widget.NewSelect(append([]string{lang.L("settings.applang.auto")}, langNames...), nil)
@@ -125,7 +128,6 @@ func newSettingsView(u *UI) *settingsView {
 		widget.NewFormItem(lang.L("settings.token"), container.NewVBox(
 			container.NewHBox(v.tokenState, v.tokenReplace, v.tokenRemove), v.token)),
 		widget.NewFormItem(lang.L("settings.from"), v.from),
-		widget.NewFormItem(lang.L("settings.sender"), v.sender),
 		widget.NewFormItem(lang.L("settings.smslang"), v.smsLang),
 		widget.NewFormItem(lang.L("settings.preview"), container.NewVBox(v.preview, v.segments)),
 		widget.NewFormItem(lang.L("settings.test"), container.NewVBox(
@@ -204,7 +206,6 @@ func (v *settingsView) apply(cfg *config.Config) {
 	cfg.Organisation = strings.TrimSpace(v.organisation.Text)
 	cfg.SMS.Provider = providerKeys[v.provider.SelectedIndex()]
 	cfg.SMS.From = strings.TrimSpace(v.from.Text)
-	cfg.SMS.Sender = strings.TrimSpace(v.sender.Text)
 	cfg.SMS.Language = langKeys[v.smsLang.SelectedIndex()]
 	cfg.Format = v.format.Selected
 	cfg.OutputDir = strings.TrimSpace(v.outdir.Text)

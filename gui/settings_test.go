@@ -96,7 +96,7 @@ func TestSendTestSMS(t *testing.T) {
 	s.sid.SetText(twiliotest.AccountSID)
 	test.Type(s.token, twiliotest.AuthToken)
 	s.from.SetText(twiliotest.From)
-	s.sender.SetText("Lönekontoret")
+	s.organisation.SetText("Lönekontoret")
 	test.Tap(s.testSend)
 	s.work.Wait()
 	m, ok := fake.LastTo("+46701234567")
