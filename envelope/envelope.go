@@ -307,7 +307,7 @@ func Seal(ctx context.Context, log *auditlog.Log, r Request) (*Result, error) {
 		}
 		var err error = se
 		if lerr != nil {
-			err = fmt.Errorf("%w (and the log could not record it: %v)", err, lerr)
+			err = fmt.Errorf("%w (and the log could not record it: %w)", err, lerr)
 		}
 		return nil, err
 	}
@@ -327,7 +327,7 @@ func unseal(log *auditlog.Log, e *auditlog.Entry, entry auditlog.Entry, r Reques
 	os.Remove(archive)
 	if _, lerr := log.Append(auditlog.Entry{Action: auditlog.ActionSealFailed, Refers: e.ID, Details: details, Batch: r.Batch, Row: r.Row,
 		Archive: entry.Archive, Case: r.Case}); lerr != nil {
-		return fmt.Errorf("%w (and the log could not record it: %v)", err, lerr)
+		return fmt.Errorf("%w (and the log could not record it: %w)", err, lerr)
 	}
 	return err
 }

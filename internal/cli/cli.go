@@ -172,9 +172,9 @@ func hints(err error) []string {
 	case errors.Is(err, crypt.ErrExists):
 		out = append(out, "use --force to replace it, or -o to choose another name")
 	case errors.Is(err, crypt.ErrWeakPassword):
-		out = append(out, "leave out --password-file and KUVERT_PASSWORD to get a generated password, or add --weak-password-ok if you must")
+		out = append(out, "leave out --password-file and --password-env to get a generated password, or add --weak-password-ok if you must")
 	case errors.Is(err, crypt.ErrNeedPassword):
-		out = append(out, "give the password with --password-file FILE or KUVERT_PASSWORD, or run kuvert in a terminal to be asked")
+		out = append(out, "give the password with --password-file FILE or KUVERT_PASSWORD (encrypt reads it with --password-env), or run kuvert in a terminal to be asked")
 	case errors.Is(err, envelope.ErrSMS) && !errors.As(err, new(codeError)):
 		out = append(out, smsHint(err))
 	case errors.Is(err, auditlog.ErrUnavailable):

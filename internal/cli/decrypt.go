@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -148,10 +147,4 @@ func runList(ctx context.Context, s *IOStreams, o *DecryptOptions, info crypt.In
 		fmt.Fprintf(s.Out, "%10s  %s  %s\n", bytesize.Human(e.Size), e.Modified.Local().Format("2006-01-02 15:04"), termsafe.Escape(e.Name))
 	}
 	return nil
-}
-
-func writeJSON(s *IOStreams, v any) error {
-	enc := json.NewEncoder(s.Out)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
 }

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"encoding/json"
 	"path/filepath"
 
 	"github.com/kuvert-app/kuvert/auditlog"
@@ -32,4 +33,11 @@ func openLog(g *globalOptions) (*auditlog.Log, *config.Config, error) {
 		return nil, nil, err
 	}
 	return l, cfg, nil
+}
+
+// writeJSON writes v indented to the command's output.
+func writeJSON(s *IOStreams, v any) error {
+	enc := json.NewEncoder(s.Out)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
 }
