@@ -11,13 +11,6 @@ import (
 // closed terminal or SSH session.
 var stopSignals = []os.Signal{os.Interrupt, syscall.SIGTERM, syscall.SIGHUP}
 
-func signalExitCode(sig os.Signal) int {
-	if s, ok := sig.(syscall.Signal); ok {
-		return 128 + int(s)
-	}
-	return ExitFailure
-}
-
 func signalName(sig os.Signal) string {
 	switch sig {
 	case os.Interrupt:

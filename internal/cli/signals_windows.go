@@ -12,13 +12,6 @@ import (
 // os/signal). Windows has no SIGHUP.
 var stopSignals = []os.Signal{os.Interrupt, syscall.SIGTERM}
 
-func signalExitCode(sig os.Signal) int {
-	if s, ok := sig.(syscall.Signal); ok {
-		return 128 + int(s)
-	}
-	return ExitFailure
-}
-
 func signalName(sig os.Signal) string {
 	switch sig {
 	case os.Interrupt:
