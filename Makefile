@@ -48,7 +48,7 @@ deps:
 run: build
 	@mkdir -p demo
 	@printf 'anställningsnummer;namn;enhet;månadslön\n1001;Åsa Öberg;Förskola Solrosen;34500\n1002;Örjan Ärlig;Hemtjänst Norr;36200\n' > demo/lönelista_exempel.csv
-	KUVERT_SMS_PROVIDER=console $(BIN)/kuvert encrypt --force --sms "070-174 06 50" demo/lönelista_exempel.csv
+	KUVERT_SMS_PROVIDER=console $(BIN)/kuvert encrypt --force --sender 'Exempelby kommun' --sms "070-174 06 50" demo/lönelista_exempel.csv
 	$(BIN)/kuvert log list --since 1h
 	@echo "Öppna med / open with:  $(BIN)/kuvert decrypt demo/lönelista_exempel.zip   (or 7-Zip)"
 
