@@ -133,6 +133,7 @@ type tab struct {
 type tabOptions struct {
 	width, height int64
 	mobile        bool
+	dark          bool
 	throttle      float64
 }
 
@@ -185,9 +186,13 @@ func newTab(t *testing.T, o tabOptions) *tab {
 			Behavior: browser.SetDownloadBehaviorBehaviorAllowAndName, DownloadPath: tb.dir, EventsEnabled: &yes}),
 	}
 	if o.mobile {
-		acts = append(acts, chromedp.EmulateViewport(w, h, chromedp.EmulateScale(3), chromedp.EmulateMobile, chromedp.EmulateTouch))
+		acts = append(acts, chromedp.EmulateViewport(w, h, chromedp.EmulateScale(2), chromedp.EmulateMobile, chromedp.EmulateTouch))
 	} else {
 		acts = append(acts, chromedp.EmulateViewport(w, h))
+	}
+	if o.dark {
+		acts = append(acts, call(emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+			Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: "dark"}}}))
 	}
 	if o.throttle > 1 {
 		acts = append(acts, call(emulation.SetCPUThrottlingRate, emulation.SetCPUThrottlingRateParams{Rate: o.throttle}))

@@ -71,6 +71,9 @@ function renderChosen() {
 }
 
 fileInput.addEventListener("change", () => choose(fileInput.files[0]));
+keyFile.addEventListener("change", () => {
+  $("keychosen").textContent = keyFile.files[0] ? displayName(keyFile.files[0].name) : "";
+});
 
 // Dropping a file anywhere must not make the browser navigate to it.
 for (const ev of ["dragover", "drop"]) {
@@ -196,8 +199,10 @@ form.addEventListener("submit", async (e) => {
       else if (key === "password" && (keyText.value.trim() !== "" || keyFile.files[0]) && pw.value === "") key = "key";
       message = { key, params: err.params, detail: err.detail };
       renderError();
+      errorEl.scrollIntoView({ block: "nearest" });
     } else {
       showError("internal");
+      errorEl.scrollIntoView({ block: "nearest" });
     }
     statusEl.textContent = "";
   } finally {
