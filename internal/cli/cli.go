@@ -223,6 +223,7 @@ func newRootCmd(s *IOStreams) *cobra.Command {
 		newDecryptCmd(s, nil),
 		newVerifyCmd(s, nil),
 		newGenpassCmd(s, nil),
+		newOpenerCmd(s, nil),
 	)
 	root.CompletionOptions.DisableDefaultCmd = true
 	return root
