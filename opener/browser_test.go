@@ -63,7 +63,8 @@ var (
 	browserCancel context.CancelFunc
 	browserErr    error
 	pageServer    *httptest.Server
-	pageHits      atomic.Int64
+	pageHits      atomic.Int64 // requests the server got
+	pageLoads     atomic.Int64 // of them, the loads of the page by newTab
 )
 
 func TestMain(m *testing.M) {
@@ -115,19 +116,25 @@ func startBrowser(t testing.TB) context.Context {
 	return browserCtx
 }
 
+// request is one entry of the DevTools network log.
+type request struct {
+	id           network.RequestID
+	url          string
+	blockedByCSP bool // the browser refused it before it left
+}
+
 // tab is one page load in its own tab, with its downloads going to dir and
 // every network request and console problem recorded.
 type tab struct {
-	t        *testing.T
+	t        testing.TB
 	ctx      context.Context
 	dir      string
 	loaded   atomic.Bool
 	mu       sync.Mutex
-	requests []string // requested after load
-	problems []string // console errors, exceptions, CSP reports
+	requests []request // requested after load
+	problems []string  // console errors, exceptions, CSP reports
 	names    map[string]string
 	finished map[string]bool
-	hitsLoad int64
 }
 
 type tabOptions struct {
@@ -137,7 +144,7 @@ type tabOptions struct {
 	throttle      float64
 }
 
-func newTab(t *testing.T, o tabOptions) *tab {
+func newTab(t testing.TB, o tabOptions) *tab {
 	t.Helper()
 	bctx := startBrowser(t)
 	ctx, cancel := chromedp.NewContext(bctx)
@@ -154,7 +161,13 @@ func newTab(t *testing.T, o tabOptions) *tab {
 		switch e := ev.(type) {
 		case *network.EventRequestWillBeSent:
 			if tb.loaded.Load() {
-				tb.requests = append(tb.requests, e.Request.URL)
+				tb.requests = append(tb.requests, request{id: e.RequestID, url: e.Request.URL})
+			}
+		case *network.EventLoadingFailed:
+			for i := range tb.requests {
+				if tb.requests[i].id == e.RequestID && e.BlockedReason == network.BlockedReasonCsp {
+					tb.requests[i].blockedByCSP = true
+				}
 			}
 		case *browser.EventDownloadWillBegin:
 			tb.names[e.GUID] = e.SuggestedFilename
@@ -202,26 +215,33 @@ func newTab(t *testing.T, o tabOptions) *tab {
 	if err := chromedp.Do(ctx, acts...); err != nil {
 		t.Fatalf("loading the page: %v", err)
 	}
-	tb.hitsLoad = pageHits.Load()
+	pageLoads.Add(1)
 	tb.loaded.Store(true)
 	return tb
 }
 
+// pdfViewer is Chromium's built-in PDF viewer, which the browser loads
+// from inside itself when a PDF is shown in a frame.
+const pdfViewer = "chrome-extension://mhjfbmdgcfjbbpaeojofohoefgiehjai/"
+
 // checkQuiet fails the test if the page made any request after it loaded:
 // nothing may leave the device. blob: URLs (the files the page made
-// itself, shown or saved) are not requests to anywhere and are allowed.
-func (tb *tab) checkQuiet(t *testing.T) {
+// itself, shown or saved) and the browser's own PDF viewer are not
+// requests to anywhere and are allowed.
+func (tb *tab) checkQuiet(t testing.TB) {
 	t.Helper()
 	tb.mu.Lock()
 	defer tb.mu.Unlock()
-	for _, u := range tb.requests {
-		if !strings.HasPrefix(u, "blob:") && !strings.HasPrefix(u, "data:") {
+	for _, r := range tb.requests {
+		u := r.url
+		if !strings.HasPrefix(u, "blob:") && !strings.HasPrefix(u, "data:") && !strings.HasPrefix(u, pdfViewer) {
 			t.Errorf("the page made a request after load: %s", u)
 		}
 	}
-	if n := pageHits.Load(); tb.hitsLoad > 0 && n != tb.hitsLoad {
-		// Tests run one at a time; any hit after this tab loaded is a leak.
-		t.Errorf("the server got %d request(s) after the page loaded", n-tb.hitsLoad)
+	if extra := pageHits.Load() - pageLoads.Load(); extra != 0 {
+		// Every request the server got must be a page load by newTab.
+		t.Errorf("the server got %d request(s) besides loading the page", extra)
+		pageLoads.Add(extra) // report it once
 	}
 	for _, p := range tb.problems {
 		t.Errorf("browser reported: %s", p)
@@ -248,6 +268,14 @@ func (tb *tab) run(acts ...chromedp.Action[chromedp.Void]) {
 	tb.t.Helper()
 	if err := chromedp.Do(tb.ctx, acts...); err != nil {
 		tb.t.Fatal(err)
+	}
+}
+
+// poll waits until expr is true in the page.
+func (tb *tab) poll(expr string) {
+	tb.t.Helper()
+	if _, err := chromedp.Run(tb.ctx, chromedp.Poll[bool](expr, chromedp.WithPollingTimeout(30*time.Second))); err != nil {
+		tb.t.Fatalf("waiting for %s: %v", expr, err)
 	}
 }
 
@@ -312,19 +340,12 @@ func (tb *tab) save(n int) map[string][]byte {
 	for i := 1; i <= n; i++ {
 		tb.run(chromedp.Click(chromedp.CSS(fmt.Sprintf(`[data-testid=entry]:nth-of-type(%d) a[download]`, i))))
 	}
-	deadline := time.Now().Add(time.Minute)
-	for {
-		tb.mu.Lock()
-		k := len(tb.finished)
-		tb.mu.Unlock()
-		if k >= n {
-			break
-		}
-		if time.Now().After(deadline) {
-			tb.t.Fatalf("only %d of %d downloads finished", k, n)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	return tb.waitDownloads(n)
+}
+
+// downloads reads every finished download, by its suggested name.
+func (tb *tab) downloads() map[string][]byte {
+	tb.t.Helper()
 	out := map[string][]byte{}
 	tb.mu.Lock()
 	defer tb.mu.Unlock()

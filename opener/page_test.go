@@ -1,6 +1,7 @@
 package opener
 
 import (
+	"archive/zip"
 	"bytes"
 	"os"
 	"path/filepath"
@@ -142,6 +143,10 @@ func TestWrongPasswordAndTamperedFile(t *testing.T) {
 		{"age wrong password", ageFile, "k7pq-x3mh-b9rt-w4nd-c8fx", msgWrongPassword},
 		{"age flipped byte", flipByte(t, ageFile, filepath.Join(dir, "a-flip.age"), -1), testPassword, msgDamaged},
 		{"zip cut short", truncate(t, deflated, filepath.Join(dir, "cut.zip")), testPassword, msgDamaged},
+		// Only the authentication code changed: every byte decrypts and
+		// inflates, and only the HMAC check can refuse it.
+		{"deflated zip HMAC flipped", flipByte(t, deflated, filepath.Join(dir, "d-mac.zip"), macOffset(t, deflated)), testPassword, msgDamaged},
+		{"stored zip HMAC flipped", flipByte(t, stored, filepath.Join(dir, "s-mac.zip"), macOffset(t, stored)), testPassword, msgDamaged},
 	}
 	tb := newTab(t, tabOptions{})
 	for _, c := range cases {
@@ -166,6 +171,21 @@ func TestWrongPasswordAndTamperedFile(t *testing.T) {
 	if !strings.HasPrefix(en, "The file is damaged") {
 		t.Errorf("English message %q", en)
 	}
+}
+
+// macOffset is the offset of the last byte of the first entry's
+// HMAC-SHA1-80 authentication code (the last 10 bytes of its data).
+func macOffset(t *testing.T, path string) int64 {
+	zr, err := zip.OpenReader(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer zr.Close()
+	off, err := zr.File[0].DataOffset()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return off + int64(zr.File[0].CompressedSize64) - 1
 }
 
 func truncate(t *testing.T, src, dst string) string {
