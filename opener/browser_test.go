@@ -175,6 +175,14 @@ func newTab(t testing.TB, o tabOptions) *tab {
 			if e.State == browser.DownloadProgressStateCompleted {
 				tb.finished[e.GUID] = true
 			}
+		case *runtime.EventConsoleAPICalled:
+			// The page logs nothing; whatever it did log must not hold
+			// a password.
+			for _, a := range e.Args {
+				if strings.Contains(string(a.Value)+a.Description, testPassword) {
+					tb.problems = append(tb.problems, "the password was logged to the console")
+				}
+			}
 		case *runtime.EventExceptionThrown:
 			tb.problems = append(tb.problems, "exception: "+e.ExceptionDetails.Text)
 		case *cdplog.EventEntryAdded:
@@ -234,6 +242,9 @@ func (tb *tab) checkQuiet(t testing.TB) {
 	defer tb.mu.Unlock()
 	for _, r := range tb.requests {
 		u := r.url
+		if strings.Contains(u, testPassword) {
+			t.Errorf("the password appeared in a URL: %s", u)
+		}
 		if !strings.HasPrefix(u, "blob:") && !strings.HasPrefix(u, "data:") && !strings.HasPrefix(u, pdfViewer) {
 			t.Errorf("the page made a request after load: %s", u)
 		}
@@ -289,9 +300,11 @@ type entry struct {
 type result struct {
 	Entries []entry `json:"entries"`
 	Error   string  `json:"error"`
+	URL     string  `json:"url"`
 }
 
 const readResult = `(() => ({
+  url: location.href,
   entries: [...document.querySelectorAll('[data-testid=entry]')].map(e => {
     const a = e.querySelector('a[download]');
     return {name: a ? a.getAttribute('download') : '', text: e.textContent};
@@ -329,6 +342,9 @@ func (tb *tab) wait() result {
 	r, err := chromedp.Run(tb.ctx, chromedp.Evaluate[result](readResult))
 	if err != nil {
 		tb.t.Fatal(err)
+	}
+	if strings.Contains(r.URL, testPassword) || !strings.HasSuffix(r.URL, "/"+FileName) {
+		tb.t.Errorf("the page's address changed to %s", r.URL)
 	}
 	return r
 }
