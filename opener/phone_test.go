@@ -93,7 +93,7 @@ func TestPhoneFlow(t *testing.T) {
 			if strings.Join(cells, ";") != "anställningsnummer;namn;enhet;månadslön" {
 				t.Errorf("the CSV table's header is %q", cells)
 			}
-			tb.run(js(`document.getElementById('filesheading').scrollIntoView()`))
+			tb.run(js(`document.activeElement.blur(); document.getElementById('status').scrollIntoView()`))
 			fits("files")
 			shot("files")
 			want(t, tb.save(2), files)
