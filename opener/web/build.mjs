@@ -13,7 +13,15 @@ const here = dirname(fileURLToPath(import.meta.url));
 const out = process.argv[2] || join(here, "..", "dist", "oppna.html");
 const pkg = JSON.parse(readFileSync(join(here, "package.json"), "utf8"));
 
+// zip.js and age-encryption are BSD-licensed: their notices travel with
+// the page (esbuild keeps only /*! … */ comments, which the noble and scure
+// packages use).
+const notice = ["@zip.js/zip.js", "age-encryption"]
+  .map((p) => `${p}:\n` + readFileSync(join(here, "node_modules", p, "LICENSE"), "utf8").trim().replace(/\*\//g, "* /"))
+  .join("\n\n");
+
 const res = await build({
+  footer: { js: `/*! Licenses of bundled libraries:\n\n${notice}\n*/` },
   entryPoints: [join(here, "src", "main.js")],
   bundle: true,
   format: "iife",
