@@ -281,3 +281,55 @@ func writeRawAES(t *testing.T, path string, files []file) {
 	}
 	f.Close()
 }
+
+// overlapping builds an AES zip whose central directory names two files
+// that share one set of bytes (the trick behind overlapping zip bombs).
+func overlapping(t *testing.T, path string) {
+	t.Helper()
+	writeRawAES(t, path, []file{{"a.txt", []byte("hemligt innehåll")}})
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eocd := bytes.LastIndex(b, []byte("PK\x05\x06"))
+	cdSize := int(le32(b[eocd+12:]))
+	cdOff := int(le32(b[eocd+16:]))
+	cd := b[cdOff : cdOff+cdSize]
+	dup := append([]byte(nil), cd...)
+	n := int(le16(dup[28:]))
+	copy(dup[46:46+n], "b.txt") // same length as a.txt
+	out := append(append(append(append([]byte(nil), b[:cdOff]...), cd...), dup...), b[eocd:]...)
+	e := len(out) - (len(b) - eocd)
+	put16(out[e+8:], 2)
+	put16(out[e+10:], 2)
+	put32(out[e+12:], uint32(2*cdSize))
+	if err := os.WriteFile(path, out, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func le16(b []byte) uint16     { return uint16(b[0]) | uint16(b[1])<<8 }
+func le32(b []byte) uint32     { return uint32(le16(b)) | uint32(le16(b[2:]))<<16 }
+func put16(b []byte, v uint16) { b[0], b[1] = byte(v), byte(v>>8) }
+func put32(b []byte, v uint32) { put16(b, uint16(v)); put16(b[2:], uint16(v>>16)) }
+
+// An overlapping zip is refused before anything is decrypted. zip.js's
+// strict reading catches this one first (the second name does not match
+// the local header it points to: "ambiguous archive", shown as damage);
+// its overlap check (checkOverlappingEntryOnly, run on every entry before
+// decrypting) is the second line, for overlaps with consistent headers.
+func TestRefusesOverlappingEntries(t *testing.T) {
+	arch := filepath.Join(t.TempDir(), "overlap.zip")
+	overlapping(t, arch)
+	// The crafted zip is readable: Go's archive/zip lists both names.
+	if zr, err := zip.OpenReader(arch); err != nil || len(zr.File) != 2 {
+		t.Fatalf("fixture: %v", err)
+	} else {
+		zr.Close()
+	}
+	tb := newTab(t, tabOptions{})
+	r := tb.open(arch, testPassword, "")
+	if len(r.Entries) != 0 || !(strings.HasPrefix(r.Error, msgDamaged) || strings.Contains(r.Error, "överlappar")) {
+		t.Errorf("got %+v, want the overlap refused", r)
+	}
+}
