@@ -26,7 +26,13 @@ func TestNothingLeaves(t *testing.T) {
 	  const form = document.createElement('form'); form.method = 'post'; form.action = u + '?form'; document.body.append(form);
 	  try { form.submit(); } catch (e) {}
 	})()`))
-	time.Sleep(time.Second)
+	// Wait for the browser's reports (the refusals are asynchronous).
+	eventually(func() bool {
+		tb.mu.Lock()
+		defer tb.mu.Unlock()
+		return strings.Count(strings.Join(tb.problems, "\n"), "Content Security Policy") >= 5
+	})
+	time.Sleep(200 * time.Millisecond)
 	tb.mu.Lock()
 	refused := strings.Join(tb.problems, "\n")
 	tb.problems = nil // expected: the browser reports each refusal
@@ -50,7 +56,11 @@ func TestNothingLeaves(t *testing.T) {
 	// recorder and the server both see it.
 	probe := newTab(t, tabOptions{})
 	probe.run(js(`location.href = '` + base + `/probe'`))
-	time.Sleep(500 * time.Millisecond)
+	eventually(func() bool {
+		probe.mu.Lock()
+		defer probe.mu.Unlock()
+		return len(probe.requests) > 0 && pageHits.Load() > pageLoads.Load()
+	})
 	probe.mu.Lock()
 	var seen []string
 	for _, r := range probe.requests {
@@ -67,4 +77,11 @@ func TestNothingLeaves(t *testing.T) {
 		t.Errorf("the server counted no probe")
 	}
 	pageLoads.Add(extra) // the probe (and the browser's favicon request for it) were meant
+}
+
+// eventually waits up to 10 s for cond.
+func eventually(cond func() bool) {
+	for deadline := time.Now().Add(10 * time.Second); !cond() && time.Now().Before(deadline); {
+		time.Sleep(20 * time.Millisecond)
+	}
 }
