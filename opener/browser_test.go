@@ -142,6 +142,7 @@ type tabOptions struct {
 	mobile        bool
 	dark          bool
 	throttle      float64
+	url           string // default: the page on the loopback server
 }
 
 func newTab(t testing.TB, o tabOptions) *tab {
@@ -218,7 +219,13 @@ func newTab(t testing.TB, o tabOptions) *tab {
 	if o.throttle > 1 {
 		acts = append(acts, call(emulation.SetCPUThrottlingRate, emulation.SetCPUThrottlingRateParams{Rate: o.throttle}))
 	}
-	acts = append(acts, chromedp.Navigate(pageServer.URL+"/"+FileName),
+	url := o.url
+	if url == "" {
+		url = pageServer.URL + "/" + FileName
+	} else {
+		pageLoads.Add(-1) // this load does not reach the server
+	}
+	acts = append(acts, chromedp.Navigate(url),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid=open]`)))
 	if err := chromedp.Do(ctx, acts...); err != nil {
 		t.Fatalf("loading the page: %v", err)

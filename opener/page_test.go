@@ -333,3 +333,19 @@ func TestRefusesOverlappingEntries(t *testing.T) {
 		t.Errorf("got %+v, want the overlap refused", r)
 	}
 }
+
+// An age file for a key holder, opened with only a password, says that a
+// key is needed and opens the key field.
+func TestAgeNeedsKey(t *testing.T) {
+	id, _ := x25519(t)
+	arch := seal(t, filepath.Join(t.TempDir(), "brev.txt.age"), []file{{"brev.txt", []byte("hej")}}, crypt.SealOptions{
+		Format: crypt.FormatAge, Recipients: []age.Recipient{id.Recipient()}})
+	tb := newTab(t, tabOptions{})
+	r := tb.open(arch, testPassword, "")
+	if len(r.Entries) != 0 || !strings.Contains(r.Error, "age-nyckel") {
+		t.Fatalf("got %+v", r)
+	}
+	if a := tb.active(); a != "key" {
+		t.Errorf("focus is on %q, want the key field", a)
+	}
+}

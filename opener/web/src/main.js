@@ -199,6 +199,10 @@ form.addEventListener("submit", async (e) => {
       else if (key === "password" && (keyText.value.trim() !== "" || keyFile.files[0]) && pw.value === "") key = "key";
       message = { key, params: err.params, detail: err.detail };
       renderError();
+      if (key === "needkey" || key === "badkey") {
+        $("keybox").open = true;
+        keyText.focus();
+      }
       errorEl.scrollIntoView({ block: "nearest" });
     } else {
       showError("internal");
