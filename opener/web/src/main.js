@@ -188,6 +188,10 @@ form.addEventListener("submit", async (e) => {
     const res = await openArchive(file, { password, identities, name: file.name }, progress);
     opened = res.files;
     done = { n: opened.length };
+    // The password did its work: clear it, so it is not left on screen.
+    pw.value = "";
+    showpw.checked = false;
+    pw.type = "password";
     statusEl.textContent = fill(T().filesDone, { n: done.n, files: done.n === 1 ? T().file1 : T().fileN });
     renderEntries();
     results.hidden = false;
