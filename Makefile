@@ -30,6 +30,7 @@ deps:
 	command -v age    >/dev/null || missing="$$missing age"; \
 	command -v bsdtar >/dev/null || missing="$$missing libarchive-tools"; \
 	command -v expect >/dev/null || missing="$$missing expect"; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	command -v gcc >/dev/null && command -v pkg-config >/dev/null && \
 	  pkg-config --exists gl x11 xcursor xrandr xinerama xi xxf86vm || missing="$$missing $(GUI_PKGS)"; \
 	for t in xvfb-run:xvfb xauth:xauth import:imagemagick identify:imagemagick xdotool:xdotool; do \
@@ -89,7 +90,7 @@ gui-windows:
 bench: deps build
 	./scripts/bench.sh
 	./scripts/bench-batch.sh
-	$(GO) test -run '^$$' -bench . -benchmem ./crypt/ ./auditlog/ ./scan/
+	$(GO) test -run '^$$' -bench . -benchmem ./crypt/ ./auditlog/ ./scan/ ./opener/
 
 # fuzz: a short run of every fuzz target (longer: FUZZTIME=10m make fuzz).
 FUZZTIME ?= 60s

@@ -224,6 +224,7 @@ func newRootCmd(s *IOStreams) *cobra.Command {
 		newDecryptCmd(s, nil),
 		newVerifyCmd(s, nil),
 		newGenpassCmd(s, nil),
+		newOpenerCmd(s, nil),
 	)
 	root.CompletionOptions.DisableDefaultCmd = true
 	structureUsage(root)

@@ -1,0 +1,127 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/kuvert-app/kuvert/crypt"
+	"github.com/kuvert-app/kuvert/opener"
+	"github.com/spf13/cobra"
+)
+
+// OpenerOptions are the flags of `kuvert opener`.
+type OpenerOptions struct {
+	Output string
+	Force  bool
+	SHA256 bool // print only the page's SHA-256
+	JSON   bool
+}
+
+func newOpenerCmd(s *IOStreams, runF func(context.Context, *OpenerOptions) error) *cobra.Command {
+	o := &OpenerOptions{}
+	cmd := &cobra.Command{
+		Use:   "opener -o FILE",
+		Short: "Write the recipient page / Skriv mottagarsidan",
+		Long: `Write the recipient page, "Öppna krypterad bilaga / Open encrypted attachment":
+one self-contained HTML file that opens kuvert's AES-256 zips and age files
+in any modern browser, on a phone too, with only the password. Nothing the
+recipient opens leaves their device. Publish it on the organisation's
+website or intranet together with the SHA-256 printed here, so that anyone
+can check that the page served is this one. See docs/opener.md.
+
+Skriver mottagarsidan: en fristående HTML-fil som öppnar krypterade bilagor
+i webbläsaren med bara lösenordet. Publicera den med kontrollsumman (SHA-256).`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if runF != nil {
+				return runF(cmd.Context(), o)
+			}
+			return runOpener(s, o)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVarP(&o.Output, "output", "o", "", "write the page to `FILE` (e.g. "+opener.FileName+"); without it, to standard output when that is not a terminal")
+	f.BoolVar(&o.Force, "force", false, "replace an existing output file")
+	f.BoolVar(&o.SHA256, "sha256", false, "print only the page's SHA-256 and write nothing")
+	f.BoolVar(&o.JSON, "json", false, "print JSON: {\"file\", \"size\", \"sha256\"}")
+	return cmd
+}
+
+func runOpener(s *IOStreams, o *OpenerOptions) error {
+	page, sum := opener.Page(), opener.SHA256()
+	if o.SHA256 {
+		if o.Output != "" {
+			return usagef("--sha256 writes nothing: leave out -o")
+		}
+		fmt.Fprintln(s.Out, sum)
+		return nil
+	}
+	if o.Output == "" || o.Output == "-" {
+		if s.OutTTY {
+			return withHint(usagef("refusing to print the page to a terminal"), "give -o "+opener.FileName+" to write it to a file")
+		}
+		if o.JSON {
+			return usagef("--json needs -o FILE")
+		}
+		if _, err := s.Out.Write(page); err != nil {
+			return err
+		}
+		fmt.Fprintf(s.ErrOut, "sha256 %s\n", sum)
+		return nil
+	}
+	if err := writeNew(o.Output, page, o.Force); err != nil {
+		return err
+	}
+	if o.JSON {
+		return writeJSON(s, map[string]any{"file": o.Output, "size": len(page), "sha256": sum})
+	}
+	fmt.Fprintf(s.Out, "%s: %d bytes, sha256 %s\n", o.Output, len(page), sum)
+	if s.ErrTTY {
+		fmt.Fprintln(s.ErrOut, "Publicera kontrollsumman bredvid sidan / publish the SHA-256 beside the page (docs/opener.md)")
+	}
+	return nil
+}
+
+// writeNew writes data to path through a temporary file in the same
+// folder, refusing to replace an existing file unless force is set.
+func writeNew(path string, data []byte, force bool) error {
+	if fi, err := os.Stat(path); err == nil {
+		if !force {
+			return fmt.Errorf("%w: %s", crypt.ErrExists, path)
+		}
+		if !fi.Mode().IsRegular() {
+			return fmt.Errorf("%s is not a regular file", path)
+		}
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".kuvert-opener-*.tmp")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Chmod(0o644); err != nil { // a public page
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	if !force {
+		// Link instead of rename: fails if the name appeared meanwhile.
+		if err := os.Link(tmp.Name(), path); err == nil {
+			return nil
+		} else if errors.Is(err, fs.ErrExist) {
+			return fmt.Errorf("%w: %s", crypt.ErrExists, path)
+		}
+	}
+	return os.Rename(tmp.Name(), path)
+}
