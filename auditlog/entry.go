@@ -5,6 +5,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -144,13 +146,61 @@ type Delivery struct {
 	Error     string `json:"error,omitempty"`
 }
 
-// PruneRef is what a prune record covers: the bodies of entries 1 to
-// Through whose time was before Before may have been replaced by stubs.
-// A stub that no prune record covers is tampering.
+// PruneRef is what a prune record covers: the entries it turned into
+// stubs (Seqs, as ranges "1-212,215-300"), all of them among entries 1 to
+// Through and older than Before. A stub that no prune record names is
+// tampering.
 type PruneRef struct {
 	Through int64  `json:"through"`
 	Before  string `json:"before"` // RFC 3339
 	Count   int    `json:"count"`  // stubs this pruning made
+	Seqs    string `json:"seqs"`   // which ones
+}
+
+// formatRanges writes ascending sequence numbers as "1-3,7,9-12".
+func formatRanges(seqs []int64) string {
+	var b strings.Builder
+	for i := 0; i < len(seqs); {
+		j := i
+		for j+1 < len(seqs) && seqs[j+1] == seqs[j]+1 {
+			j++
+		}
+		if b.Len() > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(strconv.FormatInt(seqs[i], 10))
+		if j > i {
+			b.WriteByte('-')
+			b.WriteString(strconv.FormatInt(seqs[j], 10))
+		}
+		i = j + 1
+	}
+	return b.String()
+}
+
+// seqRange is an inclusive range of sequence numbers.
+type seqRange struct{ from, to int64 }
+
+// parseRanges reads what formatRanges wrote; anything else is nil.
+func parseRanges(s string) []seqRange {
+	var out []seqRange
+	for _, part := range strings.Split(s, ",") {
+		if part == "" {
+			continue
+		}
+		a, b, dash := strings.Cut(part, "-")
+		from, err1 := strconv.ParseInt(a, 10, 64)
+		to := from
+		var err2 error
+		if dash {
+			to, err2 = strconv.ParseInt(b, 10, 64)
+		}
+		if err1 != nil || err2 != nil || from < 1 || to < from {
+			return nil
+		}
+		out = append(out, seqRange{from, to})
+	}
+	return out
 }
 
 // RepairRef is what a repair undid: a checkpoint whose entries a crash

@@ -27,7 +27,7 @@ func (l *Log) Prune(before time.Time, retention string) (int, error) {
 	_, err := l.withWriteLock(func(st *state) ([]Entry, error) {
 		through := st.n
 		var stubbed [][]byte
-		count := 0
+		var seqs []int64
 		err := l.scan(func(seq int64, line []byte, e *Entry) error {
 			if e == nil {
 				return fmt.Errorf("%w: entry %d is not valid JSON", ErrTampered, seq)
@@ -36,7 +36,7 @@ func (l *Log) Prune(before time.Time, retention string) (int, error) {
 				leaf := tlog.RecordHash(line)
 				stub, _ := json.Marshal(Entry{Seq: seq, Pruned: true, Leaf: base64.StdEncoding.EncodeToString(leaf[:])})
 				line = stub
-				count++
+				seqs = append(seqs, seq)
 			}
 			stubbed = append(stubbed, line)
 			return nil
@@ -44,7 +44,8 @@ func (l *Log) Prune(before time.Time, retention string) (int, error) {
 		if err != nil {
 			return nil, err
 		}
-		rec := Entry{Action: ActionPrune, Prune: &PruneRef{Through: through, Before: before.UTC().Format(time.RFC3339), Count: count},
+		count := len(seqs)
+		rec := Entry{Action: ActionPrune, Prune: &PruneRef{Through: through, Before: before.UTC().Format(time.RFC3339), Count: count, Seqs: formatRanges(seqs)},
 			Details: fmt.Sprintf("removed the bodies of %d entries older than %s (retention %s); their hashes remain", count, before.Format("2006-01-02"), retention)}
 		written, err := l.write(st, []Entry{rec})
 		if err != nil || count == 0 {

@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	"golang.org/x/mod/sumdb/tlog"
+
+	"github.com/kuvert-app/kuvert/internal/atomicfile"
 )
 
 // tipCheckpoints reads the last two complete checkpoints (nil when there
@@ -122,6 +124,10 @@ func (l *Log) recover() (*state, error) {
 			return nil, err
 		}
 		st.root = empty
+		// The new files' names must be on disk before the key records
+		// the log as started, or a power loss could make a new log look
+		// deleted.
+		atomicfile.SyncDir(l.dir)
 		if err := markStarted(l.keyDir, l.dir); err != nil {
 			return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
 		}
@@ -130,6 +136,16 @@ func (l *Log) recover() (*state, error) {
 
 	if err := l.ensureStarted(); err != nil {
 		return nil, err
+	}
+	// The plain JSON beside each note is a convenience; what recovery
+	// builds on is only what the key signed.
+	if err := l.checkSigned(last); err != nil {
+		return nil, err
+	}
+	if prev != nil {
+		if err := l.checkSigned(prev); err != nil {
+			return nil, err
+		}
 	}
 	st.n = last.Size
 	if st.root, err = last.root(); err != nil {
@@ -215,6 +231,25 @@ func (l *Log) ensureStarted() error {
 		return fmt.Errorf("%w: %v", ErrUnavailable, err)
 	}
 	l.started = true
+	return nil
+}
+
+// checkSigned makes sure a checkpoint's size and root are the ones its
+// note signs with this log's key: an editor could change the JSON fields,
+// and recovery must never build on them (the next append would then sign
+// the editor's history).
+func (l *Log) checkSigned(cp *checkpoint) error {
+	st, err := openNote([]byte(cp.Note), l.verifier)
+	if err != nil {
+		return fmt.Errorf("%w: the checkpoint for %d entries: %v", ErrTampered, cp.Size, err)
+	}
+	root, err := cp.root()
+	if err != nil {
+		return err
+	}
+	if st.Size != cp.Size || st.Root != root {
+		return fmt.Errorf("%w: the checkpoint for %d entries does not say what its signature signs", ErrTampered, cp.Size)
+	}
 	return nil
 }
 

@@ -48,7 +48,7 @@ type signedTree struct {
 
 // openNote checks a signed checkpoint note with v and reads its tree.
 func openNote(msg []byte, v note.Verifier) (*signedTree, error) {
-	n, err := note.Open(msg, note.VerifierList(v))
+	n, err := note.Open(normalizeNote(msg), note.VerifierList(v))
 	if err != nil {
 		return nil, fmt.Errorf("the checkpoint's signature does not verify with key %s", v.Name())
 	}
@@ -66,6 +66,17 @@ func openNote(msg []byte, v note.Verifier) (*signedTree, error) {
 	}
 	copy(st.Root[:], b)
 	return &st, nil
+}
+
+// normalizeNote undoes what mail and text editors do to a kept
+// checkpoint — a byte-order mark, CRLF line ends, blank lines or spaces
+// around it — so that only a real change makes it fail. The signed text
+// itself cannot be changed this way: the signature covers it.
+func normalizeNote(msg []byte) []byte {
+	msg = bytes.TrimPrefix(msg, []byte("\xef\xbb\xbf"))
+	msg = bytes.ReplaceAll(msg, []byte("\r\n"), []byte("\n"))
+	msg = bytes.TrimSpace(msg)
+	return append(msg, '\n')
 }
 
 // fileHashReader reads stored hashes from hashes.bin.

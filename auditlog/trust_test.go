@@ -262,7 +262,7 @@ func TestPruneRecordNamesRange(t *testing.T) {
 	l.Prune(limit.Add(time.Hour), "0d")
 	es, _ := l.Entries()
 	first := es[3]
-	if first.Action != ActionPrune || first.Prune == nil || first.Prune.Through != 3 || first.Prune.Count != 3 || first.Prune.Before != limit.UTC().Format(time.RFC3339) {
+	if first.Action != ActionPrune || first.Prune == nil || first.Prune.Through != 3 || first.Prune.Count != 3 || first.Prune.Seqs != "1-3" || first.Prune.Before != limit.UTC().Format(time.RFC3339) {
 		t.Fatalf("prune record: %+v %+v", first, first.Prune)
 	}
 	if es[4].Prune == nil || es[4].Prune.Count != 0 || es[3].Pruned {
@@ -325,5 +325,142 @@ func TestLongLinesRead(t *testing.T) {
 	defer f.Close()
 	if n, off, more, err := countLines(f, 5); n != 1 || off != int64(len(long)+1) || more || err != nil {
 		t.Fatalf("countLines: %d %d %v %v", n, off, more, err)
+	}
+}
+
+// Found by attacking the log: the checkpoints' JSON size and root sit
+// beside the signed note. An editor who rewrote them to fit edited
+// entries (leaving the notes alone) got the next append to sign the
+// edited history. Recovery now builds only on what the key signed.
+func TestCheckpointJSONRewrittenToFitEdits(t *testing.T) {
+	for _, edit := range []string{"change", "delete"} {
+		t.Run(edit, func(t *testing.T) {
+			l, _ := newLog(t)
+			kept := l.VerifierKey()
+			appendN(t, l, 4)
+			ep, cp := filepath.Join(l.dir, entriesFile), filepath.Join(l.dir, checkpointsFile)
+			lines := readLines(t, ep)
+			if edit == "change" {
+				lines[1] = bytes.Replace(lines[1], []byte("lönelista_1.zip"), []byte("lönelista_Y.zip"), 1)
+			} else {
+				lines = append(lines[:2:2], lines[3:]...)
+				for i := 2; i < len(lines); i++ {
+					lines[i] = bytes.Replace(lines[i], []byte(fmt.Sprintf(`"seq":%d,`, i+2)), []byte(fmt.Sprintf(`"seq":%d,`, i+1)), 1)
+				}
+			}
+			writeLines(t, ep, lines)
+			// Recompute every checkpoint's JSON root and offset from the
+			// edited entries, as the attacker's script did.
+			var stored []tlog.Hash
+			var offsets []int64
+			var off int64
+			for i, line := range lines {
+				hs, _ := tlog.StoredHashes(int64(i), bytes.TrimSuffix(line, []byte("\n")), memHashes(stored))
+				stored = append(stored, hs...)
+				off += int64(len(line))
+				offsets = append(offsets, off)
+			}
+			var out [][]byte
+			for _, raw := range readLines(t, cp) {
+				var c checkpoint
+				json.Unmarshal(raw, &c)
+				c.Size = min(c.Size, int64(len(lines)))
+				root, _ := tlog.TreeHash(c.Size, memHashes(stored))
+				c.Root = base64.StdEncoding.EncodeToString(root[:])
+				if c.Size > 0 {
+					c.Offset = offsets[c.Size-1]
+				}
+				b, _ := json.Marshal(c)
+				out = append(out, append(b, '\n'))
+			}
+			writeLines(t, cp, out)
+			os.Remove(filepath.Join(l.dir, hashesFile))
+
+			if _, err := l.Append(sealEntry(9)); !errors.Is(err, ErrTampered) {
+				t.Fatalf("append over rewritten checkpoints: %v, want ErrTampered", err)
+			}
+			if _, err := l.Verify(kept); !errors.Is(err, ErrTampered) {
+				t.Fatalf("verify: %v", err)
+			}
+		})
+	}
+}
+
+// Found by attacking the log: a prune record that pruned nothing (or any
+// record whose range reached far enough) used to cover a stub hiding any
+// earlier entry. A record names exactly the stubs it made.
+func TestPruneRecordCoversOnlyWhatItPruned(t *testing.T) {
+	l, _ := newLog(t)
+	old := time.Now().AddDate(0, 0, -100)
+	l.now = func() time.Time { return old }
+	appendN(t, l, 2)
+	l.now = time.Now
+	appendN(t, l, 3)
+	if n, err := l.Prune(time.Now().AddDate(0, 0, -90), "90d"); err != nil || n != 2 {
+		t.Fatalf("prune: %d %v", n, err)
+	}
+	if n, err := l.Prune(time.Now().AddDate(0, 0, -90), "90d"); err != nil || n != 0 {
+		t.Fatalf("second prune: %d %v", n, err)
+	}
+	if _, err := l.Verify(""); err != nil {
+		t.Fatal(err)
+	}
+	ep := filepath.Join(l.dir, entriesFile)
+	lines := readLines(t, ep)
+	line := bytes.TrimSuffix(lines[3], []byte("\n")) // entry 4: recent, not pruned
+	leaf := tlog.RecordHash(line)
+	stub, _ := json.Marshal(Entry{Seq: 4, Pruned: true, Leaf: base64.StdEncoding.EncodeToString(leaf[:])})
+	lines[3] = append(stub, '\n')
+	writeLines(t, ep, lines)
+	res, err := l.Verify("")
+	if !errors.Is(err, ErrTampered) || res.FirstBad != 4 {
+		t.Fatalf("a stub for an entry no pruning named: %+v %v", res, err)
+	}
+}
+
+func TestRanges(t *testing.T) {
+	for _, c := range []struct {
+		in   []int64
+		want string
+	}{{nil, ""}, {[]int64{1}, "1"}, {[]int64{1, 2, 3, 7, 9, 10}, "1-3,7,9-10"}} {
+		got := formatRanges(c.in)
+		if got != c.want {
+			t.Errorf("formatRanges(%v) = %q, want %q", c.in, got, c.want)
+		}
+		var back []int64
+		for _, r := range parseRanges(got) {
+			for s := r.from; s <= r.to; s++ {
+				back = append(back, s)
+			}
+		}
+		if fmt.Sprint(back) != fmt.Sprint(c.in) && len(c.in) > 0 {
+			t.Errorf("parseRanges(%q) = %v", got, back)
+		}
+	}
+	for _, bad := range []string{"x", "3-1", "0-2", "1-", "-4"} {
+		if parseRanges(bad) != nil {
+			t.Errorf("parseRanges(%q) accepted", bad)
+		}
+	}
+}
+
+// A kept checkpoint that went through mail or an editor (CRLF, a BOM,
+// blank lines) is still the same checkpoint; a changed one is not.
+func TestKeptCheckpointFormatting(t *testing.T) {
+	l, _ := newLog(t)
+	appendN(t, l, 3)
+	kept, _ := l.Checkpoint()
+	for name, k := range map[string][]byte{
+		"crlf":     bytes.ReplaceAll(kept, []byte("\n"), []byte("\r\n")),
+		"bom":      append([]byte("\xef\xbb\xbf"), kept...),
+		"newlines": append(append([]byte("\n\n"), kept...), "\n\n  "...),
+	} {
+		if _, err := l.VerifyWith(VerifyOptions{Kept: [][]byte{k}}); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	changed := bytes.Replace(kept, []byte("\n3\n"), []byte("\n2\n"), 1)
+	if _, err := l.VerifyWith(VerifyOptions{Kept: [][]byte{changed}}); !errors.Is(err, ErrTampered) {
+		t.Errorf("a changed kept checkpoint: %v", err)
 	}
 }

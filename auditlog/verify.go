@@ -120,8 +120,29 @@ func failRes(res *VerifyResult, bad int64, format string, a ...any) error {
 	return fmt.Errorf("%w: %s", ErrTampered, res.Problem)
 }
 
-// pruneCover is a prune record: stubs up to Through, before Seq.
-type pruneCover struct{ seq, through int64 }
+// pruneCover is a prune record at seq: the stubs it names (legacy
+// records, written before records named them, cover every entry before
+// them).
+type pruneCover struct {
+	seq    int64
+	ranges []seqRange
+	legacy bool
+}
+
+func (c pruneCover) covers(s int64) bool {
+	if c.seq <= s {
+		return false
+	}
+	if c.legacy {
+		return true
+	}
+	for _, r := range c.ranges {
+		if r.from <= s && s <= r.to {
+			return true
+		}
+	}
+	return false
+}
 
 func (l *Log) verifyFiles(verifier note.Verifier) (*VerifyResult, []tlog.Hash, error) {
 	res, stored, _, err := l.verifyTip(verifier)
@@ -163,11 +184,11 @@ func (l *Log) verifyTip(verifier note.Verifier) (*VerifyResult, []tlog.Hash, *ch
 				res.Pruned++
 				stubs = append(stubs, n)
 			case h.Action == ActionPrune && h.Prune != nil:
-				covers = append(covers, pruneCover{n, min(h.Prune.Through, n-1)})
+				covers = append(covers, pruneCover{seq: n, ranges: parseRanges(h.Prune.Seqs)})
 			case h.Action == ActionPrune:
-				// Written before prune records named their range: it
+				// Written before prune records named their stubs: it
 				// covers every entry before it.
-				covers = append(covers, pruneCover{n, n - 1})
+				covers = append(covers, pruneCover{seq: n, legacy: true})
 			case h.Action == ActionRepair:
 				res.Repairs++
 			}
@@ -199,7 +220,7 @@ func (l *Log) verifyTip(verifier note.Verifier) (*VerifyResult, []tlog.Hash, *ch
 	for _, s := range stubs {
 		ok := false
 		for _, c := range covers {
-			if c.seq > s && c.through >= s {
+			if c.covers(s) {
 				ok = true
 				break
 			}

@@ -22,8 +22,32 @@ type Match struct {
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 
+// separator reads what may stand between the date and the last four
+// digits as people write them: - or + (the official forms), and a space,
+// _, ., an en dash, a minus sign or a no-break space (file names and notes
+// as typed). It returns '+' for +, '-' for every other one, and the
+// separator's width in bytes (0: none).
+func separator(b []byte) (byte, int) {
+	if len(b) == 0 {
+		return 0, 0
+	}
+	switch b[0] {
+	case '+':
+		return '+', 1
+	case '-', ' ', '_', '.':
+		return '-', 1
+	}
+	for _, s := range []string{"\u2013", "\u2212", "\u00a0"} {
+		if len(b) >= len(s) && string(b[:len(s)]) == s {
+			return '-', len(s)
+		}
+	}
+	return 0, 0
+}
+
 // find calls fn for each candidate: a run of 10 or 12 digits, or a run of
-// 6 or 8 digits, then - or +, then a run of exactly 4 digits. Runs that
+// 6 or 8 digits, then a separator ([separator]), then a run of exactly 4
+// digits. Runs that
 // touch further digits never match, so order numbers and long ids do not.
 // It is a byte scanner, not a regexp: it runs at memory speed.
 func find(b []byte, fn func(start, end int, date []byte, sep byte, tail []byte)) {
@@ -41,14 +65,18 @@ func find(b []byte, fn func(start, end int, date []byte, sep byte, tail []byte))
 		switch {
 		case run == 10 || run == 12:
 			fn(i, j, b[i:j-4], 0, b[j-4:j])
-		case (run == 6 || run == 8) && j+5 <= n && (b[j] == '-' || b[j] == '+'):
-			k := j + 1
+		case run == 6 || run == 8:
+			sep, w := separator(b[j:])
+			if w == 0 {
+				break
+			}
+			k := j + w
 			m := k
 			for m < n && isDigit(b[m]) {
 				m++
 			}
 			if m-k == 4 {
-				fn(i, m, b[i:j], b[j], b[k:m])
+				fn(i, m, b[i:j], sep, b[k:m])
 				j = m
 			}
 		}

@@ -51,3 +51,26 @@ func TestFindAndMask(t *testing.T) {
 		t.Fatalf("adjacent: %d", n)
 	}
 }
+
+// People write the number with other separators in file names and notes;
+// each of these used to reach the compliance log unmasked.
+func TestSeparatorsAsTyped(t *testing.T) {
+	for _, in := range []string{
+		"lista_19811218_9876.txt", "lista 19811218 9876.txt", "lista_19811218–9876.txt",
+		"lista_811218 9876.txt", "pnr 811218_9876", "KS 19811218.9876", "811218\u00a09876", "811218−9876",
+	} {
+		got := Mask(in)
+		if strings.Contains(got, "9876") {
+			t.Errorf("Mask(%q) = %q", in, got)
+		}
+		if len(FindAll(in)) != 1 {
+			t.Errorf("FindAll(%q) = %v", in, FindAll(in))
+		}
+	}
+	// Not a personnummer: a wrong check digit, or too many digits after.
+	for _, in := range []string{"811218 9875", "811218_98761", "20261123 1200"} {
+		if ms := FindAll(in); len(ms) != 0 {
+			t.Errorf("FindAll(%q) = %v", in, ms)
+		}
+	}
+}

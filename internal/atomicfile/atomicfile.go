@@ -50,13 +50,14 @@ func Write(path string, perm fs.FileMode, fill func(*os.File) error) (err error)
 	if err = os.Rename(tmp.Name(), path); err != nil {
 		return err
 	}
-	syncDir(filepath.Dir(path))
+	SyncDir(filepath.Dir(path))
 	return nil
 }
 
-// syncDir makes a rename durable where the platform allows it (not on
-// Windows, where opening a folder for sync fails; the error is ignored).
-func syncDir(dir string) {
+// SyncDir makes a new or renamed name in dir durable where the platform
+// allows it (not on Windows, where opening a folder for sync fails; the
+// error is ignored).
+func SyncDir(dir string) {
 	if d, err := os.Open(dir); err == nil {
 		d.Sync()
 		d.Close()

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -39,6 +38,9 @@ apostrophe.`,
 				return err
 			}
 			var w io.Writer = s.Out
+			if (out == "" || out == "-") && s.OutTTY {
+				return withHint(usagef("the export is for a file, not the terminal"), "add -o logg.csv (or pipe it: kuvert log export | …); 'kuvert log list' shows the log on screen")
+			}
 			var file *os.File
 			if out != "" && out != "-" {
 				flag := os.O_WRONLY | os.O_CREATE | os.O_EXCL
@@ -60,9 +62,7 @@ apostrophe.`,
 				if es == nil {
 					es = []auditlog.Entry{}
 				}
-				enc := json.NewEncoder(w)
-				enc.SetIndent("", "  ")
-				err = enc.Encode(es)
+				err = encodeJSON(w, es)
 			}
 			if err != nil {
 				return err

@@ -46,9 +46,9 @@ func newLogListCmd(s *IOStreams, g *globalOptions) *cobra.Command {
 }
 
 func summary(e *auditlog.Entry) string {
-	parts := []string{e.When().Local().Format("2006-01-02 15:04"), e.ID, string(e.Action)}
+	parts := []string{e.When().Local().Format("2006-01-02 15:04"), termsafe.Escape(e.ID), termsafe.Escape(string(e.Action))}
 	if e.Format != "" {
-		parts = append(parts, e.Format)
+		parts = append(parts, termsafe.Escape(e.Format))
 	}
 	if e.Archive != nil {
 		n := e.FilesTotal()
@@ -58,13 +58,13 @@ func summary(e *auditlog.Entry) string {
 		parts = append(parts, "dnr "+termsafe.Escape(e.Case))
 	}
 	if d := e.Delivery; d != nil {
-		parts = append(parts, fmt.Sprintf("→ %s via %s (%s)", d.To, d.Provider, d.Status))
+		parts = append(parts, termsafe.Escape(fmt.Sprintf("→ %s via %s (%s)", d.To, d.Provider, d.Status)))
 		if d.Ref != "" {
-			parts = append(parts, "ref "+d.Ref)
+			parts = append(parts, "ref "+termsafe.Escape(d.Ref))
 		}
 	}
 	if e.Batch != "" {
-		parts = append(parts, fmt.Sprintf("utskick/batch %s rad/row %d", e.Batch, e.Row))
+		parts = append(parts, fmt.Sprintf("utskick/batch %s rad/row %d", termsafe.Escape(e.Batch), e.Row))
 	}
 	if e.Details != "" {
 		parts = append(parts, termsafe.Escape(e.Details))

@@ -119,6 +119,8 @@ func showEntry(s *IOStreams, e *auditlog.Entry, now *auditlog.Sealing) error {
 	return w.Flush()
 }
 
+// delivery describes an SMS; every value may have come from the provider
+// or an edited file, so all of it is escaped.
 func delivery(d *auditlog.Delivery) string {
 	out := fmt.Sprintf("%s via %s: %s (%s)", d.To, d.Provider, d.Status.Swedish(), d.Status)
 	if d.Ref != "" {
@@ -128,7 +130,7 @@ func delivery(d *auditlog.Delivery) string {
 		out += ", id " + d.MessageID
 	}
 	if d.Error != "" {
-		out += ", fel / error: " + termsafe.Escape(d.Error)
+		out += ", fel / error: " + d.Error
 	}
-	return out
+	return termsafe.Escape(out)
 }

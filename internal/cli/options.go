@@ -2,7 +2,10 @@ package cli
 
 import (
 	"encoding/json"
+	"fmt"
+	"io"
 	"path/filepath"
+	"unicode/utf8"
 
 	"github.com/kuvert-app/kuvert/auditlog"
 	"github.com/kuvert-app/kuvert/config"
@@ -35,9 +38,46 @@ func openLog(g *globalOptions) (*auditlog.Log, *config.Config, error) {
 	return l, cfg, nil
 }
 
-// writeJSON writes v indented to the command's output.
+// writeJSON writes v indented to the command's output, with the
+// characters that reorder or hide text on a terminal escaped (see
+// [jsonText]).
 func writeJSON(s *IOStreams, v any) error {
-	enc := json.NewEncoder(s.Out)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
+	return encodeJSON(s.Out, v)
+}
+
+func encodeJSON(w io.Writer, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(append(jsonText(b), '\n'))
+	return err
+}
+
+// jsonText escapes bidirectional and invisible format characters (U+202E
+// and the like) as \uXXXX. encoding/json escapes control characters but
+// leaves these, and a crafted file name holding one reads backwards on
+// the registrar's screen. The JSON means the same after.
+func jsonText(b []byte) []byte {
+	var out []byte
+	for i, r := range string(b) {
+		if bidiOrFormat(r) {
+			if out == nil {
+				out = append([]byte(nil), b[:i]...)
+			}
+			out = fmt.Appendf(out, `\u%04x`, r)
+			continue
+		}
+		if out != nil {
+			out = utf8.AppendRune(out, r)
+		}
+	}
+	if out == nil {
+		return b
+	}
+	return out
+}
+
+func bidiOrFormat(r rune) bool {
+	return r == 0x061c || r == 0x200e || r == 0x200f || (r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069) || r == 0xfeff || (r >= 0x200b && r <= 0x200d)
 }
