@@ -43,6 +43,11 @@ type Config struct {
 	// not know who at the organisation sent the text. The desktop app asks
 	// for it on first use.
 	Organisation string `json:"organisation,omitempty"`
+	// OpenerURL is the public address of the recipient page
+	// (`kuvert opener`) on the organisation's website, e.g.
+	// "https://sundsvall.se/oppna". When set, the SMS and the e-mail
+	// draft tell recipients to open the attachment there.
+	OpenerURL string `json:"opener_url,omitempty"`
 	// Format is the default archive format, "zip" or "age".
 	Format string `json:"format,omitempty"`
 	// Retention is how long log entry bodies are kept, e.g. "90d".

@@ -12,6 +12,7 @@ import (
 	gomail "github.com/emersion/go-message/mail"
 	"github.com/kuvert-app/kuvert/personnummer"
 	"github.com/kuvert-app/kuvert/scan"
+	"github.com/kuvert-app/kuvert/sms"
 )
 
 // Draft describes the e-mail draft kuvert writes beside an archive.
@@ -22,6 +23,9 @@ type Draft struct {
 	Ref     string // the SMS reference, if the password went by SMS
 	ByAge   bool   // the archive is an age file
 	Force   bool
+	// OpenerURL is the recipient page's public address (config
+	// opener_url): the draft explains it first, 7-Zip second.
+	OpenerURL string
 }
 
 // DefaultSubject is neutral on purpose: no file name, no "lönelista".
@@ -47,6 +51,11 @@ func CheckDraft(archive string, d Draft) error {
 	}
 	if _, err := mail.ParseAddress(d.To); err != nil {
 		return fmt.Errorf("%q is not an e-mail address", d.To)
+	}
+	if d.OpenerURL != "" {
+		if _, err := sms.CheckOpenerURL(d.OpenerURL); err != nil {
+			return err
+		}
 	}
 	out := DraftPath(archive)
 	st, err := os.Lstat(out)
@@ -170,14 +179,22 @@ func draftBody(name, lang string, d Draft) string {
 		} else {
 			b.WriteString("Lösenordet får du på annat sätt, till exempel med sms. Det skickas aldrig med e-post.\n\n")
 		}
+		if d.OpenerURL != "" {
+			fmt.Fprintf(&b, "Enklast öppnar du filen i webbläsaren, på telefonen eller datorn, utan att installera något: gå till %s, välj filen och skriv lösenordet. Ingenting laddas upp; allt sker i din webbläsare.\n\n", d.OpenerURL)
+		}
 		if d.ByAge {
 			b.WriteString("Filen är krypterad med age. Öppna den med programmet age (age -d) eller kuvert.\n\n")
 		} else {
-			b.WriteString("Så öppnar du filen:\n" +
+			if d.OpenerURL != "" {
+				b.WriteString("Du kan också öppna den med ett program:\n")
+			} else {
+				b.WriteString("Så öppnar du filen:\n")
+			}
+			b.WriteString(
 				"- Windows: installera 7-Zip (gratis, https://7-zip.org). Högerklicka på filen, välj 7-Zip > Extrahera filer och skriv lösenordet exakt som i sms:et, med bindestrecken.\n" +
-				"- Mac: använd The Unarchiver eller Keka.\n" +
-				"- Windows Utforskare och macOS Arkivverktyg kan inte öppna filen.\n" +
-				"- Innehåller arkivet bara filen bilagor.zip, öppna den också: där finns filerna.\n\n")
+					"- Mac: använd The Unarchiver eller Keka.\n" +
+					"- Windows Utforskare och macOS Arkivverktyg kan inte öppna filen.\n" +
+					"- Innehåller arkivet bara filen bilagor.zip, öppna den också: där finns filerna.\n\n")
 		}
 		b.WriteString("Vänliga hälsningar\n")
 	}
@@ -188,14 +205,22 @@ func draftBody(name, lang string, d Draft) string {
 		} else {
 			b.WriteString("You will get the password another way, for example by SMS. It is never sent by e-mail.\n\n")
 		}
+		if d.OpenerURL != "" {
+			fmt.Fprintf(&b, "The easiest way to open it is in your browser, on a phone or a computer, with nothing to install: go to %s, choose the file and type the password. Nothing is uploaded; it all happens in your browser.\n\n", d.OpenerURL)
+		}
 		if d.ByAge {
 			b.WriteString("The file is encrypted with age. Open it with age (age -d) or kuvert.\n\n")
 		} else {
-			b.WriteString("To open it:\n" +
+			if d.OpenerURL != "" {
+				b.WriteString("You can also open it with a program:\n")
+			} else {
+				b.WriteString("To open it:\n")
+			}
+			b.WriteString(
 				"- Windows: install 7-Zip (free, https://7-zip.org). Right-click the file, choose 7-Zip > Extract files and type the password exactly as in the SMS, including the dashes.\n" +
-				"- Mac: use The Unarchiver or Keka.\n" +
-				"- Windows Explorer and macOS Archive Utility cannot open it.\n" +
-				"- If the archive holds only bilagor.zip, open that too: the files are inside.\n\n")
+					"- Mac: use The Unarchiver or Keka.\n" +
+					"- Windows Explorer and macOS Archive Utility cannot open it.\n" +
+					"- If the archive holds only bilagor.zip, open that too: the files are inside.\n\n")
 		}
 		b.WriteString("Kind regards\n")
 	}

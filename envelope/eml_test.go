@@ -80,3 +80,27 @@ func TestDraft(t *testing.T) {
 		t.Fatal("bad address accepted")
 	}
 }
+
+// With the recipient page published, the draft explains it first and 7-Zip
+// second, in both languages; an address that is not plain https is
+// refused before anything is written.
+func TestDraftWithOpener(t *testing.T) {
+	dir := t.TempDir()
+	arch := filepath.Join(dir, "lista.zip")
+	os.WriteFile(arch, []byte("x"), 0o600)
+	for _, lang := range []string{"sv", "en"} {
+		out, err := WriteDraft(arch, Draft{To: "a@example.se", Lang: lang, OpenerURL: "https://kommun.se/oppna", Force: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := os.ReadFile(out)
+		body := string(b)
+		page, sevenZip := strings.Index(body, "https://kommun.se/oppna"), strings.Index(body, "7-Zip")
+		if page < 0 || sevenZip < 0 || page > sevenZip {
+			t.Fatalf("%s: page at %d, 7-Zip at %d:\n%s", lang, page, sevenZip, body)
+		}
+	}
+	if err := CheckDraft(filepath.Join(dir, "ny.zip"), Draft{To: "a@example.se", OpenerURL: "http://kommun.se/oppna"}); err == nil {
+		t.Fatal("http address accepted")
+	}
+}

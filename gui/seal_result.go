@@ -94,7 +94,8 @@ func (v *sealView) askDraft() {
 // writeDraft writes ARCHIVE.eml beside the last archive: attached, a
 // neutral subject, the reference, never the password.
 func (v *sealView) writeDraft(to string) {
-	d := envelope.Draft{To: strings.TrimSpace(to), Lang: v.u.config().SMS.Language, ByAge: strings.HasPrefix(v.last.Format, "age")}
+	cfg := v.u.config()
+	d := envelope.Draft{To: strings.TrimSpace(to), Lang: cfg.SMS.Language, ByAge: strings.HasPrefix(v.last.Format, "age"), OpenerURL: cfg.OpenerURL}
 	if v.last.Delivery != nil {
 		d.Ref = v.last.Delivery.Ref
 	}

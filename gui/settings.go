@@ -33,6 +33,7 @@ type settingsView struct {
 	tokenReplace *widget.Button
 	tokenRemove  *widget.Button
 	organisation *widget.Entry
+	openerURL    *widget.Entry
 	from         *widget.Entry
 	smsLang      *widget.Select
 	appLang      *widget.Select
@@ -95,6 +96,10 @@ func newSettingsView(u *UI) *settingsView {
 	v.organisation.SetText(org)
 	v.organisation.OnChanged = func(string) { v.updatePreview() }
 	v.organisation.SetPlaceHolder(lang.L("org.placeholder"))
+	v.openerURL = widget.NewEntry()
+	v.openerURL.SetText(cfg.OpenerURL)
+	v.openerURL.SetPlaceHolder("https://exempelby.se/oppna")
+	v.openerURL.OnChanged = func(string) { v.updatePreview() }
 	v.from = widget.NewEntry()
 	v.from.SetText(cfg.SMS.From)
 	v.smsLang = widget.NewSelect(langNames, func(string) { v.updatePreview() })
@@ -123,6 +128,7 @@ func newSettingsView(u *UI) *settingsView {
 	v.status = widget.NewLabel("")
 	form := widget.NewForm(
 		widget.NewFormItem(lang.L("settings.organisation"), v.organisation),
+		widget.NewFormItem(lang.L("settings.opener"), v.openerURL),
 		widget.NewFormItem(lang.L("settings.provider"), v.provider),
 		widget.NewFormItem(lang.L("settings.sid"), v.sid),
 		widget.NewFormItem(lang.L("settings.token"), container.NewVBox(
@@ -204,6 +210,7 @@ func (v *settingsView) save() {
 // not show (template, operator, retention) stay as they were.
 func (v *settingsView) apply(cfg *config.Config) {
 	cfg.Organisation = strings.TrimSpace(v.organisation.Text)
+	cfg.OpenerURL = strings.TrimSpace(v.openerURL.Text)
 	cfg.SMS.Provider = providerKeys[v.provider.SelectedIndex()]
 	cfg.SMS.From = strings.TrimSpace(v.from.Text)
 	cfg.SMS.Language = langKeys[v.smsLang.SelectedIndex()]

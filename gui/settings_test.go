@@ -133,3 +133,25 @@ func TestSendTestSMS(t *testing.T) {
 		t.Errorf("the test SMS stored the token: %v", err)
 	}
 }
+
+// The recipient page's address is a setting; the preview shows the text
+// with the link, and an address that is not plain https is named as the
+// problem before anything is saved or sent.
+func TestSettingsOpenerURL(t *testing.T) {
+	h := newHarness(t, nil)
+	s := h.u.settings
+	s.organisation.SetText("Sundsvalls kommun")
+	s.openerURL.SetText("https://sundsvall.se/oppna")
+	if !strings.Contains(s.preview.Text, "sundsvall.se/oppna") {
+		t.Fatalf("preview %q", s.preview.Text)
+	}
+	s.openerURL.SetText("http://sundsvall.se/oppna")
+	if !strings.HasPrefix(s.segments.Text, "⚠") || !strings.Contains(s.segments.Text, "https") {
+		t.Fatalf("an http address is not flagged: %q", s.segments.Text)
+	}
+	s.openerURL.SetText("https://sundsvall.se/oppna")
+	s.save()
+	if cfg, err := config.Load(h.home); err != nil || cfg.OpenerURL != "https://sundsvall.se/oppna" {
+		t.Fatalf("saved %+v %v", cfg, err)
+	}
+}

@@ -31,22 +31,42 @@ type Policy struct {
 	// Empty is allowed only with a demo provider, which shows
 	// [DemoOrganisation] instead.
 	Organisation string
+	// OpenerURL is the recipient page's public address (config
+	// opener_url); when set, the default text says the attachment opens
+	// there.
+	OpenerURL string
 }
 
-// template is the policy's template, or its language's default.
+// template is the policy's template, or its language's default (the one
+// with the recipient page's address when there is one), with {url}
+// already filled in: the address was checked ([CheckOpenerURL]) and
+// holds no placeholder, and the password is not involved yet.
 func (p *Policy) template() (string, error) {
-	if p.Template != "" {
-		return p.Template, nil
-	}
 	lang := p.Lang
 	if lang == "" {
 		lang = "sv"
 	}
-	t, ok := Templates[lang]
-	if !ok {
-		return "", fmt.Errorf("unknown SMS language %q (use sv or en)", p.Lang)
+	t := p.Template
+	if t == "" {
+		var ok bool
+		if t, ok = Templates[lang]; !ok {
+			return "", fmt.Errorf("unknown SMS language %q (use sv or en)", p.Lang)
+		}
+		if p.OpenerURL != "" {
+			t = LinkTemplates[lang]
+		}
 	}
-	return t, nil
+	if !strings.Contains(t, "{url}") {
+		return t, nil
+	}
+	if p.OpenerURL == "" {
+		return "", errors.New("the SMS template has {url}, but no address of the recipient page is set (opener_url)")
+	}
+	shown, err := CheckOpenerURL(p.OpenerURL)
+	if err != nil {
+		return "", err
+	}
+	return strings.ReplaceAll(t, "{url}", shown), nil
 }
 
 // Org is the organisation name the texts show: the policy's, or with a

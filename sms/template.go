@@ -3,6 +3,7 @@ package sms
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"strings"
 	"unicode/utf8"
 )
@@ -20,6 +21,18 @@ var Templates = map[string]string{
 	"en": "Password for the encrypted attachment in an e-mail from {org}. Never reply with the password. Ref {ref}: {password}",
 }
 
+// LinkTemplates are the default texts when the organisation publishes the
+// recipient page (config opener_url): they say where the attachment
+// opens, still without urgency, and still one segment with a generated
+// password when the organisation name and the address together are short
+// enough (49 characters in Swedish, 41 in English; [Policy.Check] says so
+// otherwise). The address is shown without https://, which phones link
+// all the same.
+var LinkTemplates = map[string]string{
+	"sv": "Bilagan i e-post från {org} öppnar du på {url} Svara aldrig med lösenordet. Ref {ref}, lösenord: {password}",
+	"en": "Attachment in an e-mail from {org}: open it at {url} Never reply with the password. Ref {ref}, password: {password}",
+}
+
 // TestTemplate is the harmless text of `kuvert sms test`. It claims
 // nothing the sender cannot know: only the phone that shows it proves the
 // number works.
@@ -31,7 +44,29 @@ var TestTemplate = map[string]string{
 // Placeholders a template may use. {sender} is the older name of {org}
 // and means the same, so templates written before kuvert named the
 // organisation keep working.
-var Placeholders = []string{"org", "sender", "ref", "password"}
+var Placeholders = []string{"org", "sender", "ref", "password", "url"}
+
+// CheckOpenerURL checks the recipient page's public address for use in an
+// SMS and an e-mail and returns how the SMS shows it (without https:// and
+// a final /). Only https: a recipient must not be sent to a page that
+// anyone on the way could change. No user name, query or fragment; only
+// characters an SMS carries in one septet each.
+func CheckOpenerURL(raw string) (shown string, err error) {
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil || u.Scheme != "https" || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" || u.Opaque != "" {
+		return "", fmt.Errorf("the recipient page's address %q must be a plain https:// address (no user name, ? or #)", raw)
+	}
+	shown = strings.TrimSuffix(u.Host+u.EscapedPath(), "/")
+	for _, r := range shown {
+		if r > 0x7e || r <= ' ' || strings.ContainsRune(gsm7Ext+"{}", r) {
+			return "", fmt.Errorf("the recipient page's address %q has a character an SMS cannot carry plainly", raw)
+		}
+	}
+	if len(shown) > 60 {
+		return "", fmt.Errorf("the recipient page's address is %d characters; at most 60 fit an SMS", len(shown))
+	}
+	return shown, nil
+}
 
 // MaxOrganisation is the longest organisation name, in GSM-7 characters,
 // that goes into an SMS: "Ekonomienheten, Sundsvalls kommun" is 33 and

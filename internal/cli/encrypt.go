@@ -243,7 +243,7 @@ func runEncrypt(ctx context.Context, s *IOStreams, g *globalOptions, o *EncryptO
 	}
 	if o.EML != "" {
 		// Checked with everything else before sealing (envelope.Seal).
-		req.Draft = &envelope.Draft{To: o.EML, Subject: o.Subject, Lang: o.SMSLang, ByAge: format == crypt.FormatAge, Force: o.Force}
+		req.Draft = &envelope.Draft{To: o.EML, Subject: o.Subject, Lang: o.SMSLang, ByAge: format == crypt.FormatAge, Force: o.Force, OpenerURL: cfg.OpenerURL}
 	}
 	prog := newProgress(s, o.Quiet || o.JSON, totalSize(inputs), "Krypterar / Sealing")
 	req.Seal.Progress = prog.add

@@ -111,6 +111,9 @@ func resolve(cfg *config.Config, o Options) (*sms.Policy, string, error) {
 	}
 	if tmpl == "" {
 		tmpl = sms.Templates[lang]
+		if cfg.OpenerURL != "" {
+			tmpl = sms.LinkTemplates[lang]
+		}
 	}
 	org := strings.TrimSpace(o.Organisation)
 	if org == "" {
@@ -119,7 +122,12 @@ func resolve(cfg *config.Config, o Options) (*sms.Policy, string, error) {
 	if org == "" {
 		org = strings.TrimSpace(cfg.SMS.Sender)
 	}
-	return &sms.Policy{Template: tmpl, Lang: lang, Organisation: org}, name, nil
+	if cfg.OpenerURL != "" {
+		if _, err := sms.CheckOpenerURL(cfg.OpenerURL); err != nil {
+			return nil, "", err
+		}
+	}
+	return &sms.Policy{Template: tmpl, Lang: lang, Organisation: org, OpenerURL: cfg.OpenerURL}, name, nil
 }
 
 func providerName(cfg config.SMS) string {
