@@ -27,6 +27,7 @@ build:
 deps:
 	@missing=""; \
 	command -v 7zz    >/dev/null || missing="$$missing 7zip"; \
+	command -v npm    >/dev/null || missing="$$missing nodejs npm"; \
 	command -v age    >/dev/null || missing="$$missing age"; \
 	command -v bsdtar >/dev/null || missing="$$missing libarchive-tools"; \
 	command -v expect >/dev/null || missing="$$missing expect"; \

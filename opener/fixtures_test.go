@@ -17,7 +17,7 @@ import (
 )
 
 // testPassword is what kuvert generates (20 symbols in groups of five).
-const testPassword = "k7pq-x3mh-b9rt-w4nd-c8fz"
+const testPassword = "k7pq2-x3mhb-9rtw4-ndc8f"
 
 // file is one original the tests seal and expect back.
 type file struct {

@@ -137,10 +137,10 @@ func TestWrongPasswordAndTamperedFile(t *testing.T) {
 	cases := []struct {
 		name, file, password, msg string
 	}{
-		{"zip wrong password", deflated, "k7pq-x3mh-b9rt-w4nd-c8fx", msgWrongPassword},
+		{"zip wrong password", deflated, "k7pq2-x3mhb-9rtw4-ndc8x", msgWrongPassword},
 		{"deflated zip flipped byte", flipByte(t, deflated, filepath.Join(dir, "d-flip.zip"), -1), testPassword, msgDamaged},
 		{"stored zip flipped byte", flipByte(t, stored, filepath.Join(dir, "s-flip.zip"), -1), testPassword, msgDamaged},
-		{"age wrong password", ageFile, "k7pq-x3mh-b9rt-w4nd-c8fx", msgWrongPassword},
+		{"age wrong password", ageFile, "k7pq2-x3mhb-9rtw4-ndc8x", msgWrongPassword},
 		{"age flipped byte", flipByte(t, ageFile, filepath.Join(dir, "a-flip.age"), -1), testPassword, msgDamaged},
 		{"zip cut short", truncate(t, deflated, filepath.Join(dir, "cut.zip")), testPassword, msgDamaged},
 		// Only the authentication code changed: every byte decrypts and

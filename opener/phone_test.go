@@ -66,7 +66,7 @@ func TestPhoneFlow(t *testing.T) {
 			fits("loaded")
 			tb.run(chromedp.SetUploadFiles(chromedp.CSS(`[data-testid=file]`), []string{arch}))
 			shot("picked")
-			tb.run(chromedp.Tap(chromedp.CSS(`[data-testid=password]`)), chromedp.SendKeys(chromedp.CSS(`[data-testid=password]`), "k7pq-x3mh-b9rt-w4nd-c8fx"),
+			tb.run(chromedp.Tap(chromedp.CSS(`[data-testid=password]`)), chromedp.SendKeys(chromedp.CSS(`[data-testid=password]`), "k7pq2-x3mhb-9rtw4-ndc8x"),
 				chromedp.Tap(chromedp.CSS(`#showpw`)))
 			shot("password")
 			tb.run(chromedp.Tap(chromedp.CSS(`[data-testid=open]`)))
