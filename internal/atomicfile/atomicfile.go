@@ -7,6 +7,7 @@
 package atomicfile
 
 import (
+	"errors"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -19,6 +20,43 @@ func WriteFile(path string, data []byte, perm fs.FileMode) error {
 		_, err := f.Write(data)
 		return err
 	})
+}
+
+// WriteNew is [WriteFile] for a name that must not exist: the whole file
+// appears under path only if nothing took that name meanwhile (a hard
+// link, which fails atomically), else it returns an error matching
+// fs.ErrExist and leaves nothing behind. Where links are not supported it
+// falls back to a checked rename.
+func WriteNew(path string, data []byte, perm fs.FileMode) (err error) {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if err = tmp.Chmod(perm); err == nil {
+		if _, err = tmp.Write(data); err == nil {
+			err = tmp.Sync()
+		}
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	if err = os.Link(tmp.Name(), path); err == nil || errors.Is(err, fs.ErrExist) {
+		if err == nil {
+			SyncDir(filepath.Dir(path))
+		}
+		return err
+	}
+	if _, serr := os.Lstat(path); serr == nil {
+		return &fs.PathError{Op: "create", Path: path, Err: fs.ErrExist}
+	}
+	if err = os.Rename(tmp.Name(), path); err == nil {
+		SyncDir(filepath.Dir(path))
+	}
+	return err
 }
 
 // Write calls fill with a temporary file next to path, then syncs it and

@@ -63,3 +63,19 @@ func assertOnly(t *testing.T, dir string, names ...string) {
 		t.Fatalf("folder holds %v, want %v", got, names)
 	}
 }
+
+func TestWriteNewNeverReplaces(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "sida.html")
+	if err := WriteNew(p, []byte("ett"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteNew(p, []byte("två"), 0o644); !errors.Is(err, os.ErrExist) {
+		t.Fatalf("err = %v, want ErrExist", err)
+	}
+	b, _ := os.ReadFile(p)
+	if string(b) != "ett" {
+		t.Fatalf("replaced: %q", b)
+	}
+	assertOnly(t, dir, "sida.html")
+}

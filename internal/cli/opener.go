@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 
 	"github.com/kuvert-app/kuvert/crypt"
+	"github.com/kuvert-app/kuvert/internal/atomicfile"
 	"github.com/kuvert-app/kuvert/opener"
 	"github.com/spf13/cobra"
 )
@@ -99,29 +99,12 @@ func writeNew(path string, data []byte, force bool) error {
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".kuvert-opener-*.tmp")
-	if err != nil {
+	if force {
+		return atomicfile.WriteFile(path, data, 0o644) // a public page
+	}
+	if err := atomicfile.WriteNew(path, data, 0o644); errors.Is(err, fs.ErrExist) {
+		return fmt.Errorf("%w: %s", crypt.ErrExists, path)
+	} else {
 		return err
 	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Chmod(0o644); err != nil { // a public page
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if !force {
-		// Link instead of rename: fails if the name appeared meanwhile.
-		if err := os.Link(tmp.Name(), path); err == nil {
-			return nil
-		} else if errors.Is(err, fs.ErrExist) {
-			return fmt.Errorf("%w: %s", crypt.ErrExists, path)
-		}
-	}
-	return os.Rename(tmp.Name(), path)
 }
