@@ -40,6 +40,8 @@ type Options struct {
 	Sender      sms.Sender
 	Template    string
 	From        string
+	Lang        string // the SMS language (sms.Policy.Lang)
+	OpenerURL   string // the recipient page's address (sms.Policy.OpenerURL)
 	Log         *auditlog.Log
 	Operator    string
 	// OnRow is called (from one goroutine at a time) as each row ends.
@@ -453,7 +455,7 @@ func runRow(ctx context.Context, m *Manifest, r Row, o Options, h *history, lim 
 		}
 		req.Seal.Password = pw
 		if smsRow {
-			req.SMS = &envelope.SMS{Policy: &sms.Policy{Sender: &limitedSender{o.Sender, lim}, Template: o.Template, Organisation: o.From}, To: r.Phone}
+			req.SMS = &envelope.SMS{Policy: &sms.Policy{Sender: &limitedSender{o.Sender, lim}, Template: o.Template, Organisation: o.From, Lang: o.Lang, OpenerURL: o.OpenerURL}, To: r.Phone}
 		}
 	}
 	out, err := envelope.Seal(ctx, o.Log, req)

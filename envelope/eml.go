@@ -93,6 +93,11 @@ func draftLang(d Draft) string {
 // that tells the recipient how to open it. It never contains the
 // password.
 func WriteDraft(archive string, d Draft) (string, error) {
+	if d.OpenerURL != "" {
+		if _, err := sms.CheckOpenerURL(d.OpenerURL); err != nil {
+			return "", err
+		}
+	}
 	lang := draftLang(d)
 	subject, err := draftSubject(d)
 	if err != nil {

@@ -173,6 +173,12 @@ func (v *settingsView) updatePreview() {
 }
 
 func (v *settingsView) save() {
+	if u := strings.TrimSpace(v.openerURL.Text); u != "" {
+		if _, err := sms.CheckOpenerURL(u); err != nil {
+			v.status.SetText(lang.L("settings.opener.bad"))
+			return
+		}
+	}
 	langChanged := false
 	err := v.u.saveConfig(func(cfg *config.Config) {
 		v.apply(cfg)

@@ -149,6 +149,13 @@ func TestSettingsOpenerURL(t *testing.T) {
 	if !strings.HasPrefix(s.segments.Text, "⚠") || !strings.Contains(s.segments.Text, "https") {
 		t.Fatalf("an http address is not flagged: %q", s.segments.Text)
 	}
+	s.save()
+	if s.status.Text != lang.L("settings.opener.bad") {
+		t.Fatalf("an http address saved: %q", s.status.Text)
+	}
+	if cfg, _ := config.Load(h.home); cfg.OpenerURL != "" {
+		t.Fatalf("saved %q", cfg.OpenerURL)
+	}
 	s.openerURL.SetText("https://sundsvall.se/oppna")
 	s.save()
 	if cfg, err := config.Load(h.home); err != nil || cfg.OpenerURL != "https://sundsvall.se/oppna" {

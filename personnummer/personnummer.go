@@ -24,8 +24,7 @@ func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 
 // separator reads what may stand between the date and the last four
 // digits as people write them: - or + (the official forms), and a space,
-// _, ., an en dash, a minus sign or a no-break space (file names and notes
-// as typed). It returns '+' for +, '-' for every other one, and the
+// _, . or one of [dashes] (file names and notes as typed). It returns '+' for +, '-' for every other one, and the
 // separator's width in bytes (0: none).
 func separator(b []byte) (byte, int) {
 	if len(b) == 0 {
@@ -37,13 +36,19 @@ func separator(b []byte) (byte, int) {
 	case '-', ' ', '_', '.':
 		return '-', 1
 	}
-	for _, s := range []string{"\u2013", "\u2212", "\u00a0"} {
+	for _, s := range dashes {
 		if len(b) >= len(s) && string(b[:len(s)]) == s {
 			return '-', len(s)
 		}
 	}
 	return 0, 0
 }
+
+// dashes are the other characters word processors and phones put where
+// people type a hyphen: hyphen, non-breaking hyphen, figure dash, en and
+// em dash, minus sign, small and full-width hyphen-minus, and a no-break
+// space.
+var dashes = []string{"\u2010", "\u2011", "\u2012", "\u2013", "\u2014", "\u2212", "\ufe63", "\uff0d", "\u00a0"}
 
 // find calls fn for each candidate: a run of 10 or 12 digits, or a run of
 // 6 or 8 digits, then a separator ([separator]), then a run of exactly 4

@@ -58,6 +58,7 @@ func TestSeparatorsAsTyped(t *testing.T) {
 	for _, in := range []string{
 		"lista_19811218_9876.txt", "lista 19811218 9876.txt", "lista_19811218–9876.txt",
 		"lista_811218 9876.txt", "pnr 811218_9876", "KS 19811218.9876", "811218\u00a09876", "811218−9876",
+		"Anna 811218\u20109876 lön.pdf", "Anna 811218\u20119876 lön.pdf", "811218\u20129876", "811218\u20149876", "811218\ufe639876", "811218\uff0d9876",
 	} {
 		got := Mask(in)
 		if strings.Contains(got, "9876") {

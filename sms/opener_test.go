@@ -15,7 +15,7 @@ func TestPolicyWithOpenerLink(t *testing.T) {
 		if err != nil {
 			t.Fatal(lang, err)
 		}
-		if !strings.Contains(body, " sundsvall.se/oppna ") || strings.Contains(body, "https://") || !strings.HasSuffix(body, pw) {
+		if !strings.Contains(body, " https://sundsvall.se/oppna ") || !strings.HasSuffix(body, pw) {
 			t.Fatalf("%s: %q", lang, body)
 		}
 		if n, _ := Septets(body); n > SingleSegment {
@@ -32,7 +32,7 @@ func TestPolicyWithOpenerLink(t *testing.T) {
 }
 
 func TestCheckOpenerURL(t *testing.T) {
-	if got, err := CheckOpenerURL("https://kommun.se/oppna.html"); err != nil || got != "kommun.se/oppna.html" {
+	if got, err := CheckOpenerURL("https://kommun.se/oppna.html"); err != nil || got != "https://kommun.se/oppna.html" {
 		t.Fatalf("%q %v", got, err)
 	}
 	for _, bad := range []string{"http://kommun.se/oppna", "kommun.se/oppna", "https://user:pw@kommun.se/", "https://kommun.se/?x=1", "https://kommun.se/#a", "https:///x", "https://kommun.se/" + strings.Repeat("a", 60)} {
@@ -42,7 +42,7 @@ func TestCheckOpenerURL(t *testing.T) {
 	}
 	// Braces and letters outside ASCII reach the SMS percent-encoded, so
 	// an address can never hold a placeholder.
-	if got, err := CheckOpenerURL("https://kommun.se/{password}/ö"); err != nil || got != "kommun.se/%7Bpassword%7D/%C3%B6" {
+	if got, err := CheckOpenerURL("https://kommun.se/{password}/ö"); err != nil || got != "https://kommun.se/%7Bpassword%7D/%C3%B6" {
 		t.Fatalf("%q %v", got, err)
 	}
 }
@@ -55,7 +55,7 @@ func TestTemplateURLNeedsAddress(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 	p.OpenerURL = "https://kommunen.se/oppna"
-	if body, err := p.Text("abc234", "h4mt8-2bqx9-rk3nd-w7vfc"); err != nil || !strings.Contains(body, "öppna på kommunen.se/oppna Ref") {
+	if body, err := p.Text("abc234", "h4mt8-2bqx9-rk3nd-w7vfc"); err != nil || !strings.Contains(body, "öppna på https://kommunen.se/oppna Ref") {
 		t.Fatalf("%q %v", body, err)
 	}
 }

@@ -25,12 +25,13 @@ var Templates = map[string]string{
 // recipient page (config opener_url): they say where the attachment
 // opens, still without urgency, and still one segment with a generated
 // password when the organisation name and the address together are short
-// enough (49 characters in Swedish, 41 in English; [Policy.Check] says so
-// otherwise). The address is shown without https://, which phones link
-// all the same.
+// enough (49 characters in Swedish, 46 in English; [Policy.Check] says so
+// otherwise). The address keeps its https://: a phone turns an address
+// without a scheme into http://, where anyone on the recipient's network
+// could serve a look-alike page that collects the password.
 var LinkTemplates = map[string]string{
 	"sv": "Bilagan i e-post från {org} öppnar du på {url} Svara aldrig med lösenordet. Ref {ref}, lösenord: {password}",
-	"en": "Attachment in an e-mail from {org}: open it at {url} Never reply with the password. Ref {ref}, password: {password}",
+	"en": "E-mail from {org}: open the attachment at {url} Never reply with the password. Ref {ref}, password: {password}",
 }
 
 // TestTemplate is the harmless text of `kuvert sms test`. It claims
@@ -47,8 +48,8 @@ var TestTemplate = map[string]string{
 var Placeholders = []string{"org", "sender", "ref", "password", "url"}
 
 // CheckOpenerURL checks the recipient page's public address for use in an
-// SMS and an e-mail and returns how the SMS shows it (without https:// and
-// a final /). Only https: a recipient must not be sent to a page that
+// SMS and an e-mail and returns how the SMS shows it (https:// kept, a
+// final / dropped). Only https: a recipient must not be sent to a page that
 // anyone on the way could change. No user name, query or fragment; only
 // characters an SMS carries in one septet each.
 func CheckOpenerURL(raw string) (shown string, err error) {
@@ -56,14 +57,14 @@ func CheckOpenerURL(raw string) (shown string, err error) {
 	if err != nil || u.Scheme != "https" || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" || u.Opaque != "" {
 		return "", fmt.Errorf("the recipient page's address %q must be a plain https:// address (no user name, ? or #)", raw)
 	}
-	shown = strings.TrimSuffix(u.Host+u.EscapedPath(), "/")
+	shown = "https://" + strings.TrimSuffix(u.Host+u.EscapedPath(), "/")
 	for _, r := range shown {
 		if r > 0x7e || r <= ' ' || strings.ContainsRune(gsm7Ext+"{}", r) {
 			return "", fmt.Errorf("the recipient page's address %q has a character an SMS cannot carry plainly", raw)
 		}
 	}
-	if len(shown) > 60 {
-		return "", fmt.Errorf("the recipient page's address is %d characters; at most 60 fit an SMS", len(shown))
+	if len(shown) > 68 {
+		return "", fmt.Errorf("the recipient page's address is %d characters; at most 68 fit an SMS", len(shown))
 	}
 	return shown, nil
 }
@@ -196,7 +197,7 @@ func CheckTemplate(tmpl, org string, pwLen int) (septets int, err error) {
 		return 0, fmt.Errorf("the SMS text: %v", err)
 	}
 	if n > SingleSegment {
-		return n, fmt.Errorf("the SMS text is %d characters with the password; one SMS holds %d: shorten the template or the organisation name", n, SingleSegment)
+		return n, fmt.Errorf("the SMS text is %d characters with the password; one SMS holds %d: shorten the template, the organisation name or the recipient page's address (opener_url)", n, SingleSegment)
 	}
 	return n, nil
 }

@@ -72,7 +72,9 @@ func TestSignalStopsExtractionCleanly(t *testing.T) {
 			cmd.Process.Signal(sig)
 			err := cmd.Wait()
 			var ee *exec.ExitError
-			if !errors.As(err, &ee) || ee.ExitCode() != 128+int(sig) {
+			if !errors.As(err, &ee) {
+				t.Errorf("exit: %v, want code %d", err, 128+int(sig))
+			} else if ee.ExitCode() != 128+int(sig) {
 				t.Errorf("exit: %v (code %d), want %d", err, ee.ExitCode(), 128+int(sig))
 			}
 			if !strings.Contains(stderr.String(), "kuvert: interrupted") || strings.Contains(stderr.String(), "goroutine") {

@@ -75,7 +75,7 @@ password. Exit 5 if any row's SMS failed.`,
 	f.Float64Var(&o.SMSRate, "sms-rate", 1, "SMS per second (default: 1 for Twilio, what a long code allows; no limit for console and outbox)")
 	f.BoolVar(&o.JSON, "json", false, "print one JSON line per row")
 	f.BoolVarP(&o.Quiet, "quiet", "q", false, "print only errors")
-	f.StringVar(&o.From, "sender", "", "your name or unit as the SMS shows it")
+	f.StringVar(&o.From, "sender", "", "the organisation `NAME` each SMS shows, as recipients know it (default: organisation in config.json)")
 	f.StringVar(&o.Lang, "sms-lang", "", "sv or en")
 	return cmd
 }
@@ -115,6 +115,7 @@ func runBatch(cmd *cobra.Command, s *IOStreams, g *globalOptions, o *BatchOption
 			return err
 		}
 		opts.Sender, opts.Template, opts.From = pol.Sender, pol.Template, pol.Organisation
+		opts.Lang, opts.OpenerURL = pol.Lang, pol.OpenerURL
 		opts.SMSRate = o.SMSRate
 		if o.SMSRate < 0 {
 			opts.SMSRate = sms.RateLimit(pol.Sender) // the provider's own limit

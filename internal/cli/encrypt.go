@@ -9,6 +9,7 @@ import (
 	"filippo.io/age"
 	"github.com/spf13/cobra"
 
+	"github.com/kuvert-app/kuvert/auditlog"
 	"github.com/kuvert-app/kuvert/crypt"
 	"github.com/kuvert-app/kuvert/envelope"
 	"github.com/kuvert-app/kuvert/internal/bytesize"
@@ -296,7 +297,12 @@ func runEncrypt(ctx context.Context, s *IOStreams, g *globalOptions, o *EncryptO
 			fmt.Fprintf(s.Out, "Referens / Reference: %s\n", d.Ref)
 		}
 	} else if d != nil && !o.Quiet {
-		fmt.Fprintf(s.ErrOut, "Lösenordet skickades med sms till / the password was texted to %s (%s, %s)\n", d.To, d.Provider, d.Status)
+		if auditlog.Status(d.Status).Sent() {
+			fmt.Fprintf(s.ErrOut, "Lösenordet skickades med sms till / the password was texted to %s (%s, %s)\n", d.To, d.Provider, d.Status)
+		} else {
+			// The outbox writes a file for another route; nothing was sent.
+			fmt.Fprintf(s.ErrOut, "Sms:et skrevs till utkorgen, inte skickat / the SMS was written to the outbox, not sent: %s (%s)\n", d.To, d.Provider)
+		}
 		fmt.Fprintf(s.Out, "Referens / Reference: %s\n", d.Ref)
 		fmt.Fprintf(s.ErrOut, "  Skriv referensen i e-posten så att mottagaren kan para ihop sms och bilaga.\n  Put the reference in the e-mail so the recipient can match SMS and attachment.\n")
 	}
