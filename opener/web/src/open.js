@@ -189,6 +189,11 @@ async function readZip(blob, password, plainOK, progress, base = 0, grand = 0) {
     throw zipError(e);
   }
   const { total, encrypted } = checkEntries(entries, plainOK);
+  // Like `kuvert decrypt`: the whole output bounded against the archive's
+  // size too, so many small entries cannot fill the tab's memory.
+  if (total > LIMITS.ratioFrom && total / Math.max(blob.size, 1) > LIMITS.maxRatio) {
+    throw new OpenError("unsafe", "ratio", { name: "", max: LIMITS.maxRatio });
+  }
   if (!plainOK && encrypted === 0 && entries.some((e) => !e.directory)) {
     throw new OpenError("notencrypted");
   }
@@ -229,10 +234,10 @@ async function openZip(file, password, progress) {
   const { files } = await readZip(file, password, false, progress);
   // Hidden names: kuvert's AES zip then holds bilagor.zip, an ordinary zip
   // marked by its comment; unpack it so the recipient sees the real files.
-  const idx = files.findIndex((f) => f.path === HIDDEN_NAMES_ENTRY);
-  if (idx >= 0) {
-    const inner = await markedZip(files[idx].data, HIDDEN_NAMES_COMMENT);
-    if (inner) files.splice(idx, 1, ...inner);
+  // Only when it is the one file, as `kuvert decrypt` does.
+  if (files.length === 1 && files[0].path === HIDDEN_NAMES_ENTRY) {
+    const inner = await markedZip(files[0].data, HIDDEN_NAMES_COMMENT);
+    if (inner) files.splice(0, 1, ...inner);
   }
   return finish(files);
 }
