@@ -49,8 +49,9 @@ type Options struct {
 // Result values of a row.
 const (
 	ResultSent    = "sent"
-	ResultSealed  = "sealed"  // --no-sms, or an age recipient
-	ResultDone    = "skipped" // done in an earlier run
+	ResultSealed  = "sealed"       // --no-sms, or an age recipient
+	ResultDone    = "already-done" // sealed and delivered in an earlier run
+	ResultSkipped = "skipped"      // an invalid row left out with --skip-invalid; Error says why
 	ResultFailed  = "failed"
 	ResultDryRun  = "dry-run"
 	ResultPending = "not started"
@@ -75,15 +76,29 @@ type Summary struct {
 	BatchID     string      `json:"batch"`
 	OutDir      string      `json:"out_dir"`
 	Rows        []RowResult `json:"rows"`
-	Done        int         `json:"done"`
-	Skipped     int         `json:"skipped"`
+	Done        int         `json:"done"`         // sealed and delivered now
+	AlreadyDone int         `json:"already_done"` // delivered in an earlier run
+	Skipped     int         `json:"skipped"`      // invalid rows left out (--skip-invalid)
 	Failed      int         `json:"failed"`
 	Demo        int         `json:"demo,omitempty"` // sealed, SMS only shown (demo provider)
 	Interrupted bool        `json:"interrupted,omitempty"`
 }
 
-// ErrRowsFailed: some rows' SMS could not be sent (exit code 5).
-var ErrRowsFailed = errors.New("some rows failed")
+// ErrRowsFailed: no row was delivered and at least one failed (exit
+// code 5).
+var ErrRowsFailed = errors.New("no row was delivered")
+
+// ErrPartial: some rows were delivered, others failed, were skipped as
+// invalid or only shown by the demo provider (exit code 8). A run is
+// "delivered" only when every row of the manifest is.
+var ErrPartial = errors.New("not every row was delivered")
+
+// Delivered reports whether the run delivered every row of the manifest:
+// nothing failed, skipped, left pending or only shown by the demo
+// provider.
+func (s *Summary) Delivered() bool {
+	return s.Failed == 0 && s.Skipped == 0 && s.Demo == 0 && !s.Interrupted && s.Done+s.AlreadyDone == len(s.Rows)
+}
 
 // ErrNotOurs: the run would replace a file in the output folder that it
 // did not write (exit code 2; nothing is done).
@@ -325,11 +340,20 @@ feed:
 		case ResultSent, ResultSealed:
 			sum.Done++
 		case ResultDone:
-			sum.Skipped++
+			sum.AlreadyDone++
 		case ResultDemo:
 			sum.Demo++
 		case ResultFailed:
 			sum.Failed++
+		}
+	}
+	// Invalid rows left out with --skip-invalid are part of the run's
+	// result: in the report and --json, with why.
+	for _, r := range skippedRows(m) {
+		sum.Rows = append(sum.Rows, r)
+		sum.Skipped++
+		if o.OnRow != nil {
+			o.OnRow(r)
 		}
 	}
 	if err := writeState(o.OutDir, m, sum); err != nil {
@@ -341,10 +365,50 @@ feed:
 	if logErr != nil {
 		return sum, fmt.Errorf("the run stopped, because nothing may be sealed or texted without a record (see %s): %w", filepath.Join(o.OutDir, "report.csv"), logErr)
 	}
-	if sum.Failed > 0 {
-		return sum, fmt.Errorf("%w: %d of %d rows failed (see %s)", ErrRowsFailed, sum.Failed, len(m.Rows), filepath.Join(o.OutDir, "report.csv"))
+	return sum, outcome(sum, filepath.Join(o.OutDir, "report.csv"))
+}
+
+// outcome is the run's honest result: nil only when every row was
+// delivered; ErrRowsFailed when rows failed and none was delivered;
+// ErrPartial for everything in between, and for a demo run.
+func outcome(sum *Summary, report string) error {
+	if sum.Interrupted || sum.Delivered() {
+		return nil // an interrupted run has its own exit code (the signal's)
 	}
-	return sum, nil
+	delivered := sum.Done + sum.AlreadyDone
+	if sum.Failed > 0 && delivered == 0 && sum.Demo == 0 {
+		return fmt.Errorf("%w: %d of %d rows failed (see %s)", ErrRowsFailed, sum.Failed, len(sum.Rows), report)
+	}
+	var parts []string
+	if sum.Failed > 0 {
+		parts = append(parts, fmt.Sprintf("%d failed", sum.Failed))
+	}
+	if sum.Skipped > 0 {
+		parts = append(parts, fmt.Sprintf("%d skipped as invalid", sum.Skipped))
+	}
+	if sum.Demo > 0 {
+		parts = append(parts, fmt.Sprintf("%d only shown by the demo provider (DEMO: nothing sent)", sum.Demo))
+	}
+	return fmt.Errorf("%w: %d of %d rows delivered, %s (see %s)", ErrPartial, delivered, len(sum.Rows), strings.Join(parts, ", "), report)
+}
+
+// skippedRows lists the manifest's invalid rows (left out with
+// --skip-invalid), one result per row with every problem it has.
+func skippedRows(m *Manifest) []RowResult {
+	var out []RowResult
+	at := map[int]int{}
+	for _, p := range m.Problems {
+		if p.Row <= 1 { // the header or the file as a whole
+			continue
+		}
+		if i, ok := at[p.Row]; ok {
+			out[i].Error += "; " + p.Msg
+			continue
+		}
+		at[p.Row] = len(out)
+		out = append(out, RowResult{Row: p.Row, Result: ResultSkipped, Error: p.Msg})
+	}
+	return out
 }
 
 func maskTo(e164 string) string {
@@ -674,7 +738,11 @@ func writeReport(path string, sum *Summary) error {
 		w := excelcsv.New(f)
 		w.Write("rad", "namn", "mobil", "arkiv", "sha256", "sms_id", "sms_status", "resultat", "fel")
 		for _, r := range rows {
-			w.Write(strconv.Itoa(r.Row), r.Name, r.To, filepath.Base(r.Archive), r.SHA256, r.SMSID, r.SMSStatus, r.Result, r.Error)
+			archive := ""
+			if r.Archive != "" {
+				archive = filepath.Base(r.Archive)
+			}
+			w.Write(strconv.Itoa(r.Row), r.Name, r.To, archive, r.SHA256, r.SMSID, r.SMSStatus, r.Result, r.Error)
 		}
 		return w.Flush()
 	})

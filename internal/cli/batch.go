@@ -8,7 +8,6 @@ import (
 
 	"github.com/kuvert-app/kuvert/batch"
 	"github.com/kuvert-app/kuvert/crypt"
-	"github.com/kuvert-app/kuvert/envelope"
 	"github.com/kuvert-app/kuvert/sms"
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
@@ -51,7 +50,10 @@ number and nothing is done (exit 2) unless --skip-invalid.
 Running the same manifest again continues where it stopped: rows sealed and
 delivered are skipped, failed rows are done again, and no row is ever
 texted twice. report.csv in the output folder lists every row, never a
-password. Exit 5 if any row's SMS failed.`,
+password. Exit 0 only when every row was sealed and delivered; exit 8 when
+some rows were and others failed, were skipped as invalid or only shown by
+the demo provider (a demo run delivers nothing); exit 5 when rows failed
+and none was delivered; exit 2 for an invalid manifest.`,
 		Example: `  kuvert batch lönekörning.csv
   kuvert batch --dry-run lönekörning.csv
   kuvert batch --no-sms --password-out lösenord.csv lista.csv`,
@@ -155,7 +157,11 @@ func runBatch(cmd *cobra.Command, s *IOStreams, g *globalOptions, o *BatchOption
 		if sum.Demo > 0 {
 			demo = fmt.Sprintf(" + %d DEMO: förseglade, inget sms skickat / sealed, no SMS sent", sum.Demo)
 		}
-		fmt.Fprintf(s.ErrOut, "Klart / done: %d förseglade / sealed%s, %d redan klara / already done, %d misslyckade / failed → %s\n", sum.Done, demo, sum.Skipped, sum.Failed, sum.OutDir)
+		skipped := ""
+		if sum.Skipped > 0 {
+			skipped = fmt.Sprintf(", %d överhoppade (ogiltiga) / skipped (invalid)", sum.Skipped)
+		}
+		fmt.Fprintf(s.ErrOut, "Klart / done: %d förseglade / sealed%s, %d redan klara / already done, %d misslyckade / failed%s → %s\n", sum.Done, demo, sum.AlreadyDone, sum.Failed, skipped, sum.OutDir)
 		if sum.Demo > 0 {
 			fmt.Fprintf(s.ErrOut, "kuvert: DEMO: inget lösenord nådde någon mottagare; ställ in en sms-leverantör (se docs/sms.md) / no password reached any recipient; configure an SMS provider (see docs/sms.md)\n")
 		}
@@ -168,7 +174,10 @@ func runBatch(cmd *cobra.Command, s *IOStreams, g *globalOptions, o *BatchOption
 			return withHint(err, "kuvert batch ersätter aldrig en fil den inte själv skrivit: välj en ny --out-dir eller flytta filerna / kuvert batch never replaces a file it did not write: choose a new --out-dir or move those files away")
 		}
 		if errors.Is(err, batch.ErrRowsFailed) {
-			return codeError{fmt.Errorf("%w: %w", envelope.ErrSMS, err), ExitSMS}
+			return codeError{err, ExitSMS}
+		}
+		if errors.Is(err, batch.ErrPartial) {
+			return codeError{err, ExitPartial}
 		}
 		return err
 	}
