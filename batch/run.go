@@ -42,6 +42,13 @@ type Options struct {
 	From        string
 	Log         *auditlog.Log
 	Operator    string
+	// Mail is the e-mail step for rows with an address: MailNone (or
+	// ""), MailDraft or MailSend (through Mailer, from MailFrom).
+	Mail      string
+	Mailer    Mailer
+	MailFrom  string
+	Lang      string // of the mail: sv (default) or en
+	OpenerURL string // the recipient page, explained in the mail
 	// OnRow is called (from one goroutine at a time) as each row ends.
 	OnRow func(RowResult)
 }
@@ -49,6 +56,7 @@ type Options struct {
 // Result values of a row.
 const (
 	ResultSent    = "sent"
+	ResultResumed = "resumed" // an interrupted row finished now (e.g. its SMS after its mail)
 	ResultSealed  = "sealed"       // --no-sms, or an age recipient
 	ResultDone    = "already-done" // sealed and delivered in an earlier run
 	ResultSkipped = "skipped"      // an invalid row left out with --skip-invalid; Error says why
@@ -67,6 +75,9 @@ type RowResult struct {
 	SHA256    string `json:"sha256,omitempty"`
 	SMSID     string `json:"sms_id,omitempty"`
 	SMSStatus string `json:"sms_status,omitempty"`
+	Ref       string `json:"ref,omitempty"`   // the reference in the SMS and the mail
+	Email     string `json:"email,omitempty"` // masked
+	Mail      string `json:"mail,omitempty"`  // draft, sent, or failed
 	Result    string `json:"result"`
 	Error     string `json:"error,omitempty"`
 }
@@ -147,6 +158,7 @@ type history struct {
 	sealed map[int]*auditlog.Entry // latest seal entry per row
 	sent   map[int]*auditlog.Entry // sms entry after it
 	failed map[int]bool            // seal-failed after it
+	mail   map[int]string          // the latest mail state after it (mailSent, …)
 	// unrecorded: rows whose archive an interrupted attempt left before
 	// its log entry (see [checkOutDir]).
 	unrecorded map[int]bool
@@ -160,7 +172,7 @@ func readHistory(l *auditlog.Log, batchID string) (*history, error) {
 	if err != nil {
 		return nil, err
 	}
-	h := &history{sealed: map[int]*auditlog.Entry{}, sent: map[int]*auditlog.Entry{}, failed: map[int]bool{}, unrecorded: map[int]bool{}, changed: map[int]bool{}}
+	h := &history{sealed: map[int]*auditlog.Entry{}, sent: map[int]*auditlog.Entry{}, failed: map[int]bool{}, mail: map[int]string{}, unrecorded: map[int]bool{}, changed: map[int]bool{}}
 	// The log's own fold says what became of each sealing; the latest
 	// sealing of a row is the one that counts.
 	for _, s := range auditlog.Sealings(es) {
@@ -171,8 +183,12 @@ func readHistory(l *auditlog.Log, batchID string) (*history, error) {
 		h.sealed[e.Row] = &e
 		delete(h.sent, e.Row)
 		delete(h.failed, e.Row)
+		delete(h.mail, e.Row)
 		for i := range s.FollowUps {
 			f := &s.FollowUps[i]
+			if f.Action == auditlog.ActionMail {
+				h.mail[e.Row] = mailState(f)
+			}
 			if f.Action == auditlog.ActionSMS && f.Delivery != nil && !f.Delivery.Status.Failed() {
 				h.sent[e.Row] = f
 			}
@@ -223,6 +239,15 @@ func Run(ctx context.Context, m *Manifest, o Options) (*Summary, error) {
 	}
 	if !o.NoSMS && o.Sender == nil {
 		return nil, errors.New("no SMS provider")
+	}
+	switch o.Mail {
+	case "", MailNone, MailDraft:
+	case MailSend:
+		if o.Mailer == nil || o.MailFrom == "" {
+			return nil, fmt.Errorf("%w: --mail send needs the mail relay (KUVERT_SMTP_URL) and the sender's address (mail_from or KUVERT_MAIL_FROM)", crypt.ErrInput)
+		}
+	default:
+		return nil, fmt.Errorf("%w: --mail is draft, send or none, not %q", crypt.ErrInput, o.Mail)
 	}
 	if o.Jobs <= 0 {
 		o.Jobs = runtime.NumCPU()
@@ -337,7 +362,7 @@ feed:
 			sum.Rows[i] = RowResult{Row: r.Num, Name: r.Name, To: maskTo(r.Phone), Result: ResultPending}
 		}
 		switch sum.Rows[i].Result {
-		case ResultSent, ResultSealed:
+		case ResultSent, ResultSealed, ResultResumed:
 			sum.Done++
 		case ResultDone:
 			sum.AlreadyDone++
@@ -434,10 +459,21 @@ func runRow(ctx context.Context, m *Manifest, r Row, o Options, h *history, lim 
 		return res, nil
 	}
 	smsRow := !o.NoSMS && r.Recipient == ""
+	mailRow := o.mailRow(r)
+	if r.Email != "" {
+		res.Email = maskEmail(r.Email)
+	}
+	pol := &sms.Policy{Sender: &limitedSender{o.Sender, lim}, Template: o.Template, Organisation: o.From}
 
 	if prev := h.sealed[r.Num]; prev != nil && !h.failed[r.Num] {
 		sent := h.sent[r.Num] // h is shared by the workers: read only
-		done := sent != nil || !smsRow && (r.Recipient != "" || pwOut.has(r.Num))
+		mst := h.mail[r.Num]
+		res.Mail = mst
+		if prev.Delivery != nil {
+			res.Ref = prev.Delivery.Ref
+		}
+		mailed := mst == mailSent || mst == mailDraft
+		done := sent != nil || (!mailRow || mailed) && !smsRow && (r.Recipient != "" || pwOut.has(r.Num))
 		if !done && smsRow && prev.Delivery != nil {
 			// Sealed, but no SMS on record: did it go out before the
 			// interruption? Ask the provider before sending another.
@@ -455,6 +491,32 @@ func runRow(ctx context.Context, m *Manifest, r Row, o Options, h *history, lim 
 					sent, done = e, true
 				}
 			}
+		}
+		if !done && mailRow && mst == mailSending {
+			return fail(errors.New("its e-mail was being handed to the mail relay when an earlier run stopped, and whether it went out is unknown; kuvert sends neither it nor the SMS again (see the relay's log)"))
+		}
+		if !done && mailRow && mailed && smsRow && prev.Delivery != nil {
+			// Mailed, and the run stopped before the SMS: send just the
+			// SMS, with the password kept for it (never a second mail).
+			if h.changed[r.Num] {
+				return fail(fmt.Errorf("its e-mail went out in an earlier run, but its archive %s was changed since; the SMS is not sent", r.Output))
+			}
+			pw, err := readPending(o, r.Num)
+			if err != nil {
+				return fail(errors.New("its e-mail went out in an earlier run, which stopped before the SMS, and the password kept for the SMS is gone; not mailed again"))
+			}
+			d, err := envelope.SendPassword(ctx, o.Log, pol, envelope.PasswordSMS{To: r.Phone, Password: pw, Ref: prev.Delivery.Ref, Case: r.Case,
+				Refers: prev.ID, Batch: m.ID, Row: r.Num, Details: "sent after an interruption between the e-mail and the SMS"})
+			res.SHA256 = prev.Archive.SHA256
+			if err != nil {
+				return fail(err) // the password stays kept: the next run tries again
+			}
+			removePending(o, r.Num)
+			res.Result, res.SMSID, res.SMSStatus = ResultResumed, d.ID, string(d.Status)
+			if d.Demo {
+				res.Result = ResultDemo
+			}
+			return res, nil
 		}
 		if done {
 			if st, err := os.Stat(archive); err != nil || prev.Archive == nil || st.Size() != prev.Archive.Size {
@@ -479,6 +541,11 @@ func runRow(ctx context.Context, m *Manifest, r Row, o Options, h *history, lim 
 			return fail(fmt.Errorf("interrupted in an earlier run; it cannot be sealed again, because the compliance log cannot be written: %w", err))
 		}
 		os.Remove(archive)
+		if mst == mailDraft {
+			os.Remove(filepath.Join(o.OutDir, DraftDir, r.Output+".eml")) // its draft names the old reference
+		}
+		removePending(o, r.Num)
+		res.Mail = ""
 	}
 
 	if h.unrecorded[r.Num] {
@@ -517,18 +584,46 @@ func runRow(ctx context.Context, m *Manifest, r Row, o Options, h *history, lim 
 		}
 		req.Seal.Password = pw
 		if smsRow {
-			req.SMS = &envelope.SMS{Policy: &sms.Policy{Sender: &limitedSender{o.Sender, lim}, Template: o.Template, Organisation: o.From}, To: r.Phone}
+			req.SMS = &envelope.SMS{Policy: pol, To: r.Phone}
+		}
+	}
+	if mailRow {
+		// seal → log → mail → SMS: the hook runs before the SMS.
+		req.Deliver = func(ctx context.Context, sealed *envelope.Result, ref string) error {
+			res.Ref = ref
+			if smsRow {
+				if err := writePending(o, r.Num, req.Seal.Password.Value); err != nil {
+					return fmt.Errorf("the password could not be kept for the SMS step (%v); nothing was mailed", err)
+				}
+			}
+			if err := mailStep(ctx, m, r, o, sealed, ref, &res); err != nil {
+				if smsRow {
+					removePending(o, r.Num)
+				}
+				return err
+			}
+			if testHookAfterMail != nil {
+				testHookAfterMail(r.Num)
+			}
+			return nil
 		}
 	}
 	out, err := envelope.Seal(ctx, o.Log, req)
 	if r.Format == crypt.FormatAge && r.Recipient == "" {
 		debug.FreeOSMemory() // scrypt's 256 MiB must not linger per row
 	}
+	if se := (*envelope.SMSError)(nil); err != nil && mailRow && errors.As(err, &se) {
+		return fail(fmt.Errorf("its e-mail went out, but the SMS failed (%v); run again to send the SMS (the e-mail is not sent again)", se.Err))
+	}
 	if err != nil {
 		return fail(err)
 	}
 	res.SHA256 = out.SHA256
+	if mailRow && smsRow {
+		removePending(o, r.Num)
+	}
 	if out.Delivery != nil {
+		res.Ref = out.Delivery.Ref
 		res.Result, res.SMSID, res.SMSStatus = ResultSent, out.Delivery.ID, string(out.Delivery.Status)
 		if out.Delivery.Status == sms.StatusDemo {
 			res.Result = ResultDemo // shown, not sent: never reported as sent
@@ -736,13 +831,13 @@ func writeReport(path string, sum *Summary) error {
 	sort.Slice(rows, func(i, j int) bool { return rows[i].Row < rows[j].Row })
 	return atomicfile.Write(path, 0o600, func(f *os.File) error {
 		w := excelcsv.New(f)
-		w.Write("rad", "namn", "mobil", "arkiv", "sha256", "sms_id", "sms_status", "resultat", "fel")
+		w.Write("rad", "namn", "mobil", "arkiv", "sha256", "sms_id", "sms_status", "resultat", "fel", "epost", "ref", "epost_status")
 		for _, r := range rows {
 			archive := ""
 			if r.Archive != "" {
 				archive = filepath.Base(r.Archive)
 			}
-			w.Write(strconv.Itoa(r.Row), r.Name, r.To, archive, r.SHA256, r.SMSID, r.SMSStatus, r.Result, r.Error)
+			w.Write(strconv.Itoa(r.Row), r.Name, r.To, archive, r.SHA256, r.SMSID, r.SMSStatus, r.Result, r.Error, r.Email, r.Ref, r.Mail)
 		}
 		return w.Flush()
 	})

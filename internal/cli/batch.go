@@ -4,10 +4,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/mail"
+	"os"
 	"runtime"
 
 	"github.com/kuvert-app/kuvert/batch"
+	"github.com/kuvert-app/kuvert/config"
 	"github.com/kuvert-app/kuvert/crypt"
+	"github.com/kuvert-app/kuvert/mailrelay"
 	"github.com/kuvert-app/kuvert/sms"
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
@@ -28,6 +32,7 @@ type BatchOptions struct {
 	Quiet       bool
 	From        string
 	Lang        string
+	Mail        string
 }
 
 func newBatchCmd(s *IOStreams, g *globalOptions) *cobra.Command {
@@ -79,6 +84,7 @@ and none was delivered; exit 2 for an invalid manifest.`,
 	f.BoolVarP(&o.Quiet, "quiet", "q", false, "print only errors")
 	f.StringVar(&o.From, "sender", "", "your name or unit as the SMS shows it")
 	f.StringVar(&o.Lang, "sms-lang", "", "sv or en")
+	f.StringVar(&o.Mail, "mail", "", "the e-mail step for rows with an address: draft (one .eml per row in OUT/utkast; the default with an e-mail column), send (through KUVERT_SMTP_URL) or none")
 	return cmd
 }
 
@@ -107,7 +113,11 @@ func runBatch(cmd *cobra.Command, s *IOStreams, g *globalOptions, o *BatchOption
 	if err != nil {
 		return err
 	}
-	opts := batch.Options{OutDir: o.OutDir, Jobs: o.Jobs, DryRun: o.DryRun, NoSMS: o.NoSMS, PasswordOut: o.PasswordOut, Log: l, Operator: cfg.Operator}
+	opts := batch.Options{OutDir: o.OutDir, Jobs: o.Jobs, DryRun: o.DryRun, NoSMS: o.NoSMS, PasswordOut: o.PasswordOut, Log: l, Operator: cfg.Operator,
+		OpenerURL: cfg.OpenerURL, Lang: o.Lang}
+	if err := batchMail(&opts, o.Mail, m, cfg); err != nil {
+		return err
+	}
 	if o.NoSMS && !o.Quiet {
 		fmt.Fprintf(s.ErrOut, "kuvert: WARNING: the passwords are written to %s in plain text. Keep it safe, deliver them another way, and delete the file.\nkuvert: VARNING: lösenorden skrivs i klartext till %s. Skydda filen och radera den efteråt.\n", o.PasswordOut, o.PasswordOut)
 	}
@@ -117,6 +127,9 @@ func runBatch(cmd *cobra.Command, s *IOStreams, g *globalOptions, o *BatchOption
 			return err
 		}
 		opts.Sender, opts.Template, opts.From = pol.Sender, pol.Template, pol.Organisation
+		if opts.Lang == "" {
+			opts.Lang = pol.Lang
+		}
 		opts.SMSRate = o.SMSRate
 		if o.SMSRate < 0 {
 			opts.SMSRate = sms.RateLimit(pol.Sender) // the provider's own limit
@@ -192,4 +205,45 @@ func orDash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// batchMail sets up the e-mail step: --mail, or drafts by default when
+// the manifest has an e-mail column. Sending needs the relay
+// (KUVERT_SMTP_URL, its password in KUVERT_SMTP_PASSWORD) and the
+// sender's address (KUVERT_MAIL_FROM or mail_from in the config).
+func batchMail(opts *batch.Options, mode string, m *batch.Manifest, cfg *config.Config) error {
+	switch mode {
+	case "":
+		mode = batch.MailNone
+		if m.HasEmail {
+			mode = batch.MailDraft
+		}
+	case batch.MailNone, batch.MailDraft, batch.MailSend:
+	default:
+		return usagef("--mail is draft, send or none, not %q", mode)
+	}
+	opts.Mail = mode
+	if mode != batch.MailSend {
+		return nil
+	}
+	if !m.HasEmail {
+		return usagef("--mail send needs an e-mail column (email or epost) in the manifest")
+	}
+	raw := os.Getenv("KUVERT_SMTP_URL")
+	if raw == "" {
+		return withHint(usagef("--mail send needs the organisation's mail relay"), "set KUVERT_SMTP_URL=smtp://USER@HOST:587 (STARTTLS) or smtps://USER@HOST:465, and the relay password in KUVERT_SMTP_PASSWORD")
+	}
+	r, err := mailrelay.Parse(raw, os.Getenv("KUVERT_SMTP_PASSWORD"))
+	if err != nil {
+		return usageError{err}
+	}
+	opts.Mailer = r
+	opts.MailFrom = os.Getenv("KUVERT_MAIL_FROM")
+	if opts.MailFrom == "" {
+		opts.MailFrom = cfg.MailFrom
+	}
+	if a, err := mail.ParseAddress(opts.MailFrom); err != nil || a.Address != opts.MailFrom {
+		return withHint(usagef("--mail send needs the sender's address, not %q", opts.MailFrom), "set mail_from in config.json or KUVERT_MAIL_FROM=lon@kommun.se")
+	}
+	return nil
 }
