@@ -56,7 +56,7 @@ type Options struct {
 // Result values of a row.
 const (
 	ResultSent    = "sent"
-	ResultResumed = "resumed" // an interrupted row finished now (e.g. its SMS after its mail)
+	ResultResumed = "resumed"      // an interrupted row finished now (e.g. its SMS after its mail)
 	ResultSealed  = "sealed"       // --no-sms, or an age recipient
 	ResultDone    = "already-done" // sealed and delivered in an earlier run
 	ResultSkipped = "skipped"      // an invalid row left out with --skip-invalid; Error says why
