@@ -78,6 +78,7 @@ type RowResult struct {
 	Ref       string `json:"ref,omitempty"`   // the reference in the SMS and the mail
 	Email     string `json:"email,omitempty"` // masked
 	Mail      string `json:"mail,omitempty"`  // draft, sent, or failed
+	Note      string `json:"note,omitempty"`  // why a row was sealed anew
 	Result    string `json:"result"`
 	Error     string `json:"error,omitempty"`
 }
@@ -135,7 +136,7 @@ func OutDir(m *Manifest) string {
 			}
 		}
 	}
-	return filepath.Join(dir, stem+"-"+time.Now().Format("2006-01-02"))
+	return freeOutDir(filepath.Join(dir, stem+"-"+time.Now().Format("2006-01-02")), m.ID)
 }
 
 // state is state.json in the output folder: which batch the folder
@@ -165,6 +166,9 @@ type history struct {
 	// changed: rows whose recorded archive is there but differs from
 	// the record.
 	changed map[int]bool
+	// stale: rows whose files changed since they were sealed in this
+	// run (see [markStale]): sealed anew.
+	stale map[int]bool
 }
 
 func readHistory(l *auditlog.Log, batchID string) (*history, error) {
@@ -172,7 +176,7 @@ func readHistory(l *auditlog.Log, batchID string) (*history, error) {
 	if err != nil {
 		return nil, err
 	}
-	h := &history{sealed: map[int]*auditlog.Entry{}, sent: map[int]*auditlog.Entry{}, failed: map[int]bool{}, mail: map[int]string{}, unrecorded: map[int]bool{}, changed: map[int]bool{}}
+	h := &history{sealed: map[int]*auditlog.Entry{}, sent: map[int]*auditlog.Entry{}, failed: map[int]bool{}, mail: map[int]string{}, unrecorded: map[int]bool{}, changed: map[int]bool{}, stale: map[int]bool{}}
 	// The log's own fold says what became of each sealing; the latest
 	// sealing of a row is the one that counts.
 	for _, s := range auditlog.Sealings(es) {
@@ -258,6 +262,9 @@ func Run(ctx context.Context, m *Manifest, o Options) (*Summary, error) {
 	sum := &Summary{BatchID: m.ID, OutDir: o.OutDir, Rows: make([]RowResult, len(m.Rows))}
 	hist, err := readHistory(o.Log, m.ID)
 	if err != nil {
+		return nil, err
+	}
+	if err := markStale(m, hist); err != nil {
 		return nil, err
 	}
 	if err := checkPasswordOut(m, o); err != nil {
@@ -465,7 +472,20 @@ func runRow(ctx context.Context, m *Manifest, r Row, o Options, h *history, lim 
 	}
 	pol := &sms.Policy{Sender: &limitedSender{o.Sender, lim}, Template: o.Template, Organisation: o.From}
 
-	if prev := h.sealed[r.Num]; prev != nil && !h.failed[r.Num] {
+	var note string
+	if prev := h.sealed[r.Num]; prev != nil && !h.failed[r.Num] && h.stale[r.Num] {
+		// Its files changed since it was sealed (the next night's
+		// payslip): sealed anew, and the new sealing supersedes the old
+		// one. The old archive goes only if it is still the one on record.
+		if h.changed[r.Num] {
+			return fail(fmt.Errorf("its files changed since it was sealed, and its archive %s was changed too; kuvert does not replace it (move it away and run again)", r.Output))
+		}
+		os.Remove(archive)
+		os.Remove(filepath.Join(o.OutDir, DraftDir, r.Output+".eml"))
+		removePending(o, r.Num)
+		note = "its files changed since sealing " + prev.ID + "; sealed anew"
+		res.Note = "filerna har ändrats; förseglad på nytt / the files changed; sealed anew"
+	} else if prev != nil && !h.failed[r.Num] {
 		sent := h.sent[r.Num] // h is shared by the workers: read only
 		mst := h.mail[r.Num]
 		res.Mail = mst
@@ -567,6 +587,7 @@ func runRow(ctx context.Context, m *Manifest, r Row, o Options, h *history, lim 
 	req := envelope.Request{
 		Seal:     crypt.SealOptions{Inputs: ins, Output: archive, Format: r.Format},
 		Case:     r.Case,
+		Note:     note,
 		Operator: o.Operator,
 		Batch:    m.ID,
 		Row:      r.Num,
@@ -831,13 +852,13 @@ func writeReport(path string, sum *Summary) error {
 	sort.Slice(rows, func(i, j int) bool { return rows[i].Row < rows[j].Row })
 	return atomicfile.Write(path, 0o600, func(f *os.File) error {
 		w := excelcsv.New(f)
-		w.Write("rad", "namn", "mobil", "arkiv", "sha256", "sms_id", "sms_status", "resultat", "fel", "epost", "ref", "epost_status")
+		w.Write("rad", "namn", "mobil", "arkiv", "sha256", "sms_id", "sms_status", "resultat", "fel", "epost", "ref", "epost_status", "notering")
 		for _, r := range rows {
 			archive := ""
 			if r.Archive != "" {
 				archive = filepath.Base(r.Archive)
 			}
-			w.Write(strconv.Itoa(r.Row), r.Name, r.To, archive, r.SHA256, r.SMSID, r.SMSStatus, r.Result, r.Error, r.Email, r.Ref, r.Mail)
+			w.Write(strconv.Itoa(r.Row), r.Name, r.To, archive, r.SHA256, r.SMSID, r.SMSStatus, r.Result, r.Error, r.Email, r.Ref, r.Mail, r.Note)
 		}
 		return w.Flush()
 	})

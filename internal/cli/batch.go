@@ -33,6 +33,8 @@ type BatchOptions struct {
 	From        string
 	Lang        string
 	Mail        string
+	Run         string
+	NewRun      bool
 }
 
 func newBatchCmd(s *IOStreams, g *globalOptions) *cobra.Command {
@@ -84,6 +86,8 @@ and none was delivered; exit 2 for an invalid manifest.`,
 	f.BoolVarP(&o.Quiet, "quiet", "q", false, "print only errors")
 	f.StringVar(&o.From, "sender", "", "your name or unit as the SMS shows it")
 	f.StringVar(&o.Lang, "sms-lang", "", "sv or en")
+	f.StringVar(&o.Run, "run", "", "name the run `NAME` (e.g. lon-2026-11); the same name continues it")
+	f.BoolVar(&o.NewRun, "new-run", false, "start a fresh run of the manifest on purpose: every row is sealed and delivered again")
 	f.StringVar(&o.Mail, "mail", "", "the e-mail step for rows with an address: draft (one .eml per row in OUT/utkast; the default with an e-mail column), send (through KUVERT_SMTP_URL) or none")
 	return cmd
 }
@@ -111,6 +115,9 @@ func runBatch(cmd *cobra.Command, s *IOStreams, g *globalOptions, o *BatchOption
 	}
 	l, cfg, err := openLog(g)
 	if err != nil {
+		return err
+	}
+	if err := batch.SelectRun(l, m, o.Run, o.NewRun); err != nil {
 		return err
 	}
 	opts := batch.Options{OutDir: o.OutDir, Jobs: o.Jobs, DryRun: o.DryRun, NoSMS: o.NoSMS, PasswordOut: o.PasswordOut, Log: l, Operator: cfg.Operator,
