@@ -104,7 +104,11 @@ func mailStep(ctx context.Context, m *Manifest, r Row, o Options, sealed *envelo
 		return err
 	}
 	answer, err := o.Mailer.Send(ctx, o.MailFrom, r.Email, msg.Bytes())
+	answer = strings.ReplaceAll(answer, r.Email, to)
 	if err != nil {
+		// The relay's answer may repeat the address; the log and the
+		// report keep it masked.
+		err = errors.New(strings.ReplaceAll(err.Error(), r.Email, to))
 		if _, lerr := o.Log.Append(entry(mailFailed, "to "+to+": "+err.Error())); lerr != nil {
 			return fmt.Errorf("the e-mail could not be sent (%v), and the compliance log cannot record that: %w", err, lerr)
 		}

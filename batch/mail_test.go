@@ -200,8 +200,12 @@ func TestMailRefusedNoSMS(t *testing.T) {
 		t.Fatalf("%v %+v", err, sum)
 	}
 	bad := sum.Rows[1]
-	if bad.Result != ResultFailed || !strings.Contains(bad.Error, "no such mailbox") || bad.SMSID != "" {
+	if bad.Result != ResultFailed || !strings.Contains(bad.Error, "<a***@example.se>: no such mailbox") || bad.SMSID != "" {
 		t.Fatalf("%+v", bad)
+	}
+	// The relay's answer named the address: the log keeps it masked.
+	if logText := readLogText(t, e); strings.Contains(logText, email(2)) || !strings.Contains(logText, "failed: to a***@example.se") {
+		t.Fatal("the refused address in the log, or the refusal not on record")
 	}
 	if _, ok := e.fake.LastTo(number(2)); ok {
 		t.Fatal("a password was texted for an archive that did not go out")

@@ -149,10 +149,10 @@ func (r *Relay) Send(ctx context.Context, from, to string, msg []byte) (string, 
 		}
 	}
 	if err := c.Mail(from, nil); err != nil {
-		return "", fmt.Errorf("the mail relay refused the sender %s: %w", from, err)
+		return "", fmt.Errorf("the mail relay refused the sender: %w", err)
 	}
 	if err := c.Rcpt(to, nil); err != nil {
-		return "", fmt.Errorf("the mail relay refused the recipient %s: %w", to, err)
+		return "", fmt.Errorf("the mail relay refused the recipient: %w", err)
 	}
 	w, err := c.Data()
 	if err != nil {

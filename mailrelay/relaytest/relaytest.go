@@ -145,7 +145,7 @@ func (ss *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 	refused := ss.s.refuse[to]
 	ss.s.mu.Unlock()
 	if refused {
-		return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "no such mailbox"}
+		return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "<" + to + ">: no such mailbox"}
 	}
 	ss.msg.To = append(ss.msg.To, to)
 	return nil
