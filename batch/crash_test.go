@@ -3,6 +3,7 @@ package batch
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -66,8 +67,20 @@ func crashHelper(dir string) int {
 			}
 		}
 	}
+	var mailer Mailer = r
+	if where == "in-mail" {
+		// The relay took the message; the process dies before the log
+		// records that.
+		mailer = mailerFunc(func(ctx context.Context, from, to string, msg []byte) (string, error) {
+			a, err := r.Send(ctx, from, to, msg)
+			if to == email(row-1) {
+				killSelf()
+			}
+			return a, err
+		})
+	}
 	_, err = Run(context.Background(), m, Options{OutDir: filepath.Join(dir, "ut"), Sender: tw, Log: l, From: "Lön", Jobs: 1,
-		Mail: MailSend, Mailer: r, MailFrom: "lon@kommun.example",
+		Mail: MailSend, Mailer: mailer, MailFrom: "lon@kommun.example",
 		OnRow: func(res RowResult) {
 			if where == "after-row" && res.Row == row {
 				killSelf()
@@ -146,5 +159,48 @@ func TestCrashResumesExactly(t *testing.T) {
 				t.Fatal("a kept password is left after the run")
 			}
 		})
+	}
+}
+
+type mailerFunc func(ctx context.Context, from, to string, msg []byte) (string, error)
+
+func (f mailerFunc) Send(ctx context.Context, from, to string, msg []byte) (string, error) {
+	return f(ctx, from, to, msg)
+}
+
+// Killed while the relay takes a row's mail (accepted, not yet on
+// record): whether it went out is unknown to kuvert, so the re-run sends
+// that row neither a second mail nor an SMS, says why, and exits partial;
+// the other rows are completed.
+func TestCrashDuringMail(t *testing.T) {
+	e := newEnv(t)
+	relay, err := relaytest.NewServer(relaytest.Options{Plain: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer relay.Close()
+	m, _ := Load(writeMailManifest(t, e.dir, 3), LoadOptions{Format: crypt.FormatZip})
+	url := "smtp+insecure://" + strings.Replace(relaytest.User, "@", "%40", 1) + "@" + relay.Addr
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), "BATCH_HELPER_DIR="+e.dir, "BATCH_HELPER_KILL=in-mail:3", "BATCH_HELPER_TWILIO="+e.fake.URL, "BATCH_HELPER_SMTP="+url)
+	if out, err := cmd.CombinedOutput(); err == nil || cmd.ProcessState.ExitCode() != -1 {
+		t.Fatalf("the helper was not killed: %v\n%s", err, out)
+	}
+	if len(relay.Messages()) != 2 || len(e.fake.Messages()) != 1 {
+		t.Fatalf("after the crash: %d mails, %d SMS", len(relay.Messages()), len(e.fake.Messages()))
+	}
+	r, _ := mailrelay.Parse(url, relaytest.Password)
+	sum, err := e.runMail(m, r)
+	if !errors.Is(err, ErrPartial) || sum.Rows[1].Result != ResultFailed || !strings.Contains(sum.Rows[1].Error, "whether it went out is unknown") {
+		t.Fatalf("%v %+v", err, sum.Rows)
+	}
+	if len(relay.Messages()) != 3 || len(e.fake.Messages()) != 2 {
+		t.Fatalf("after the re-run: %d mails, %d SMS, want 3 and 2", len(relay.Messages()), len(e.fake.Messages()))
+	}
+	if _, ok := e.fake.LastTo(number(2)); ok {
+		t.Fatal("texted a password for a mail of unknown fate")
+	}
+	if _, err := os.Stat(filepath.Join(e.dir, "ut", ".pending")); !os.IsNotExist(err) {
+		t.Fatal("the kept password of the unfinished row lingers")
 	}
 }

@@ -513,7 +513,10 @@ func runRow(ctx context.Context, m *Manifest, r Row, o Options, h *history, lim 
 			}
 		}
 		if !done && mailRow && mst == mailSending {
-			return fail(errors.New("its e-mail was being handed to the mail relay when an earlier run stopped, and whether it went out is unknown; kuvert sends neither it nor the SMS again (see the relay's log)"))
+			// Its password must not linger on disk for a row that will
+			// not be finished: the kept copy goes.
+			removePending(o, r.Num)
+			return fail(errors.New("its e-mail was being handed to the mail relay when an earlier run stopped, and whether it went out is unknown; kuvert sends neither it nor the SMS again, and deleted the password it kept for the SMS (see the relay's log; --new-run seals it anew)"))
 		}
 		if !done && mailRow && mailed && smsRow && prev.Delivery != nil {
 			// Mailed, and the run stopped before the SMS: send just the

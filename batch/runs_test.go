@@ -3,6 +3,7 @@ package batch
 import (
 	"bytes"
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -103,5 +104,30 @@ func TestSelectRunNamed(t *testing.T) {
 	}
 	if err := SelectRun(e.log, m, "x", true); err == nil {
 		t.Error("--run with --new-run accepted")
+	}
+}
+
+// The files changed, and so did the recorded archive in the folder:
+// kuvert replaces nothing it did not write, so that row fails (the other
+// rows are done) and the changed archive is left as it is.
+func TestStaleRowWithChangedArchive(t *testing.T) {
+	e := newEnv(t)
+	p := writeManifest(t, e.dir, 2, "file;phone", ";")
+	m, _ := Load(p, LoadOptions{Format: crypt.FormatZip})
+	sum, err := e.run(t, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(e.dir, "lönespec_001.pdf"), []byte("ny"), 0o644)
+	os.WriteFile(sum.Rows[0].Archive, []byte("someone else's"), 0o644)
+	sum, err = e.run(t, m)
+	if !errors.Is(err, ErrPartial) || sum.Rows[0].Result != ResultFailed || !strings.Contains(sum.Rows[0].Error, "does not replace it") || sum.Rows[1].Result != ResultDone {
+		t.Fatalf("%v %+v", err, sum.Rows)
+	}
+	if b, _ := os.ReadFile(sum.Rows[0].Archive); string(b) != "someone else's" {
+		t.Fatal("the changed archive was replaced")
+	}
+	if len(e.fake.Messages()) != 2 {
+		t.Fatalf("%d SMS", len(e.fake.Messages()))
 	}
 }
