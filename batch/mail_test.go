@@ -295,3 +295,26 @@ func TestMailAddressChecked(t *testing.T) {
 		t.Fatalf("%v", m.Problems)
 	}
 }
+
+// A draft that cannot be written: the row's archive goes (its password
+// reached nobody), no SMS is sent, and the row fails with why.
+func TestDraftFails(t *testing.T) {
+	e := newEnv(t)
+	m, _ := Load(writeMailManifest(t, e.dir, 1), LoadOptions{Format: crypt.FormatZip})
+	out := filepath.Join(e.dir, "ut")
+	os.MkdirAll(out, 0o700)
+	os.WriteFile(filepath.Join(out, DraftDir), []byte("a file where the folder goes"), 0o600)
+	sum, err := Run(context.Background(), m, Options{OutDir: out, Sender: e.tw, Log: e.log, From: "Lön", Mail: MailDraft})
+	if !errors.Is(err, ErrRowsFailed) || sum.Rows[0].Result != ResultFailed || !strings.Contains(sum.Rows[0].Error, "draft could not be written") {
+		t.Fatalf("%v %+v", err, sum.Rows)
+	}
+	if _, err := os.Stat(sum.Rows[0].Archive); !os.IsNotExist(err) || len(e.fake.Messages()) != 0 {
+		t.Fatalf("archive left (%v) or %d SMS", err, len(e.fake.Messages()))
+	}
+	// Fixed: the next run does it.
+	os.Remove(filepath.Join(out, DraftDir))
+	sum, err = Run(context.Background(), m, Options{OutDir: out, Sender: e.tw, Log: e.log, From: "Lön", Mail: MailDraft})
+	if err != nil || sum.Done != 1 || len(e.fake.Messages()) != 1 {
+		t.Fatalf("%v %+v", err, sum.Rows)
+	}
+}

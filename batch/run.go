@@ -564,8 +564,10 @@ func runRow(ctx context.Context, m *Manifest, r Row, o Options, h *history, lim 
 			return fail(fmt.Errorf("interrupted in an earlier run; it cannot be sealed again, because the compliance log cannot be written: %w", err))
 		}
 		os.Remove(archive)
-		if mst == mailDraft {
-			os.Remove(filepath.Join(o.OutDir, DraftDir, r.Output+".eml")) // its draft names the old reference
+		if mst == mailDraft || o.Mail == MailDraft {
+			// Its draft (written, or left by a crash before the log
+			// recorded it) names the old archive and reference.
+			os.Remove(filepath.Join(o.OutDir, DraftDir, r.Output+".eml"))
 		}
 		removePending(o, r.Num)
 		res.Mail = ""
