@@ -278,6 +278,9 @@ func Run(ctx context.Context, m *Manifest, o Options) (*Summary, error) {
 	if o.DryRun {
 		for i, r := range m.Rows {
 			sum.Rows[i] = RowResult{Row: r.Num, Name: r.Name, To: maskTo(r.Phone), Archive: filepath.Join(o.OutDir, r.Output), Result: ResultDryRun}
+			if o.mailRow(r) {
+				sum.Rows[i].Email, sum.Rows[i].Mail = maskEmail(r.Email), o.Mail
+			}
 			if o.OnRow != nil {
 				o.OnRow(sum.Rows[i])
 			}

@@ -159,7 +159,11 @@ func runBatch(cmd *cobra.Command, s *IOStreams, g *globalOptions, o *BatchOption
 		case o.JSON:
 			enc.Encode(r)
 		case o.DryRun:
-			fmt.Fprintf(s.Out, "rad %d: %s → %s, sms %s\n", r.Row, r.Name, r.Archive, orDash(r.To))
+			mail := ""
+			if r.Mail != "" {
+				mail = fmt.Sprintf(", e-post %s (%s)", r.Email, r.Mail)
+			}
+			fmt.Fprintf(s.Out, "rad %d: %s → %s%s, sms %s\n", r.Row, r.Name, r.Archive, mail, orDash(r.To))
 		}
 		if r.Result == batch.ResultFailed {
 			failed++
