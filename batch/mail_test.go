@@ -17,6 +17,7 @@ import (
 	"github.com/kuvert-app/kuvert/crypt"
 	"github.com/kuvert-app/kuvert/mailrelay"
 	"github.com/kuvert-app/kuvert/mailrelay/relaytest"
+	"github.com/kuvert-app/kuvert/sms"
 )
 
 func email(i int) string { return fmt.Sprintf("anstalld%d@example.se", i) }
@@ -316,5 +317,20 @@ func TestDraftFails(t *testing.T) {
 	sum, err = Run(context.Background(), m, Options{OutDir: out, Sender: e.tw, Log: e.log, From: "Lön", Mail: MailDraft})
 	if err != nil || sum.Done != 1 || len(e.fake.Messages()) != 1 {
 		t.Fatalf("%v %+v", err, sum.Rows)
+	}
+}
+
+// The demo provider sends nothing, so batch mails nothing real either.
+func TestMailSendRefusedWithDemo(t *testing.T) {
+	e := newEnv(t)
+	relay, r := startRelay(t)
+	m, _ := Load(writeMailManifest(t, e.dir, 1), LoadOptions{Format: crypt.FormatZip})
+	out := filepath.Join(e.dir, "ut")
+	_, err := Run(context.Background(), m, Options{OutDir: out, Sender: &sms.Console{W: io.Discard}, Log: e.log, Mail: MailSend, Mailer: r, MailFrom: "lon@kommun.example"})
+	if !errors.Is(err, crypt.ErrInput) || !strings.Contains(err.Error(), "demo") || len(relay.Messages()) != 0 {
+		t.Fatalf("%v", err)
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Fatal("something was done")
 	}
 }

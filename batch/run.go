@@ -250,6 +250,11 @@ func Run(ctx context.Context, m *Manifest, o Options) (*Summary, error) {
 		if o.Mailer == nil || o.MailFrom == "" {
 			return nil, fmt.Errorf("%w: --mail send needs the mail relay (KUVERT_SMTP_URL) and the sender's address (mail_from or KUVERT_MAIL_FROM)", crypt.ErrInput)
 		}
+		if !o.NoSMS && sms.IsDemo(o.Sender) {
+			// A demo is a demo: real mail whose passwords reach nobody
+			// would only confuse its recipients.
+			return nil, fmt.Errorf("%w: --mail send with the demo SMS provider would mail archives whose passwords reach nobody; set up an SMS provider (docs/sms.md), or use --mail draft", crypt.ErrInput)
+		}
 	default:
 		return nil, fmt.Errorf("%w: --mail is draft, send or none, not %q", crypt.ErrInput, o.Mail)
 	}
