@@ -169,6 +169,12 @@ type history struct {
 	// stale: rows whose files changed since they were sealed in this
 	// run (see [markStale]): sealed anew.
 	stale map[int]bool
+	// all: every sealing of a row in this run, oldest first; earlier:
+	// rows whose archive in the folder is an earlier sealing's (kept
+	// when a new sealing of a changed row failed), replaced only by a
+	// new sealing that succeeds.
+	all     map[int][]*auditlog.Entry
+	earlier map[int]bool
 }
 
 func readHistory(l *auditlog.Log, batchID string) (*history, error) {
@@ -176,7 +182,7 @@ func readHistory(l *auditlog.Log, batchID string) (*history, error) {
 	if err != nil {
 		return nil, err
 	}
-	h := &history{sealed: map[int]*auditlog.Entry{}, sent: map[int]*auditlog.Entry{}, failed: map[int]bool{}, mail: map[int]string{}, unrecorded: map[int]bool{}, changed: map[int]bool{}, stale: map[int]bool{}}
+	h := &history{sealed: map[int]*auditlog.Entry{}, sent: map[int]*auditlog.Entry{}, failed: map[int]bool{}, mail: map[int]string{}, unrecorded: map[int]bool{}, changed: map[int]bool{}, stale: map[int]bool{}, all: map[int][]*auditlog.Entry{}, earlier: map[int]bool{}}
 	// The log's own fold says what became of each sealing; the latest
 	// sealing of a row is the one that counts.
 	for _, s := range auditlog.Sealings(es) {
@@ -185,6 +191,7 @@ func readHistory(l *auditlog.Log, batchID string) (*history, error) {
 			continue
 		}
 		h.sealed[e.Row] = &e
+		h.all[e.Row] = append(h.all[e.Row], &e)
 		delete(h.sent, e.Row)
 		delete(h.failed, e.Row)
 		delete(h.mail, e.Row)
@@ -269,9 +276,7 @@ func Run(ctx context.Context, m *Manifest, o Options) (*Summary, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := markStale(m, hist); err != nil {
-		return nil, err
-	}
+	markStale(m, hist)
 	if err := checkPasswordOut(m, o); err != nil {
 		return nil, err
 	}
@@ -488,7 +493,6 @@ func runRow(ctx context.Context, m *Manifest, r Row, o Options, h *history, lim 
 		if h.changed[r.Num] {
 			return fail(fmt.Errorf("its files changed since it was sealed, and its archive %s was changed too; kuvert does not replace it (move it away and run again)", r.Output))
 		}
-		os.Remove(archive)
 		os.Remove(filepath.Join(o.OutDir, DraftDir, r.Output+".eml"))
 		removePending(o, r.Num)
 		note = "its files changed since sealing " + prev.ID + "; sealed anew"
@@ -591,6 +595,28 @@ func runRow(ctx context.Context, m *Manifest, r Row, o Options, h *history, lim 
 		os.Remove(archive)
 	}
 
+	if h.stale[r.Num] || h.earlier[r.Num] {
+		// The old archive (delivered earlier) steps aside until the new
+		// one exists: should the new sealing fail, it comes back and
+		// nothing is lost.
+		if _, err := os.Lstat(archive); err == nil {
+			aside := filepath.Join(o.OutDir, "."+r.Output+".superseded")
+			if err := os.Rename(archive, aside); err != nil {
+				return fail(fmt.Errorf("its old archive cannot be moved aside for the new one: %v", err))
+			}
+			defer func() {
+				if _, err := os.Lstat(archive); os.IsNotExist(err) {
+					os.Rename(aside, archive)
+				} else {
+					os.Remove(aside)
+				}
+			}()
+		}
+		if note == "" {
+			note = "replaces the archive of an earlier sealing of this row"
+			res.Note = "ersätter ett tidigare arkiv för raden / replaces an earlier archive of this row"
+		}
+	}
 	ins, _, err := crypt.CollectInputs(r.Files)
 	if err != nil {
 		return fail(err)
@@ -770,6 +796,9 @@ func checkOutDir(m *Manifest, o Options, h *history) (time.Time, error) {
 			// its row fails rather than replace it (see runRow).
 			h.changed[r.Num] = prev.Archive == nil || !sameFile(p, fi, prev.Archive)
 			continue
+		case earlierSealing(h, r.Num, p, fi):
+			h.earlier[r.Num] = true
+			continue // an earlier sealing of this row, on record
 		case claimed[strings.ToLower(r.Output)] && !fi.ModTime().Before(openSince):
 			h.unrecorded[r.Num] = true
 			continue // sealed by an interrupted attempt, not yet on record
@@ -787,6 +816,17 @@ func checkOutDir(m *Manifest, o Options, h *history) (time.Time, error) {
 }
 
 const claimMargin = 2 * time.Second
+
+// earlierSealing reports whether the file at p is the archive of one of
+// the row's sealings in this run.
+func earlierSealing(h *history, row int, p string, fi os.FileInfo) bool {
+	for _, e := range h.all[row] {
+		if e.Archive != nil && e.Archive.SHA256 != "" && sameFile(p, fi, e.Archive) {
+			return true
+		}
+	}
+	return false
+}
 
 // sameFile reports whether the file at p is the archive the log recorded.
 func sameFile(p string, fi os.FileInfo, ref *auditlog.FileRef) bool {

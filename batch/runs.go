@@ -65,10 +65,13 @@ func SelectRun(l *auditlog.Log, m *Manifest, name string, newRun bool) error {
 // changed since (the log records each input's SHA-256): the nightly job
 // that reuses its manifest with new payslips. Those rows are sealed anew;
 // the others stay done.
-func markStale(m *Manifest, h *history) error {
+func markStale(m *Manifest, h *history) {
 	for _, r := range m.Rows {
 		prev := h.sealed[r.Num]
-		if prev == nil || h.failed[r.Num] || len(prev.Files) == 0 {
+		// An entry without its file list (pruned, or one that lists
+		// only the first [auditlog.MaxFiles]) cannot tell: the row
+		// counts as unchanged, as before runs existed.
+		if prev == nil || h.failed[r.Num] || len(prev.Files) == 0 || prev.FileCount > len(prev.Files) {
 			continue
 		}
 		var was, now []string
@@ -78,7 +81,7 @@ func markStale(m *Manifest, h *history) error {
 		for _, f := range r.Files {
 			sum, err := fileSHA256(f)
 			if err != nil {
-				return fmt.Errorf("row %d: %w", r.Num, err)
+				sum = "unreadable" // sealing it again reports why
 			}
 			now = append(now, sum)
 		}
@@ -88,7 +91,6 @@ func markStale(m *Manifest, h *history) error {
 			h.stale[r.Num] = true
 		}
 	}
-	return nil
 }
 
 func fileSHA256(path string) (string, error) {

@@ -131,3 +131,36 @@ func TestStaleRowWithChangedArchive(t *testing.T) {
 		t.Fatalf("%d SMS", len(e.fake.Messages()))
 	}
 }
+
+// A changed row whose new sealing fails (here: the relay refuses its
+// mail) keeps its old archive: nothing is lost, and the next run tries
+// again.
+func TestStaleRowFailureKeepsOldArchive(t *testing.T) {
+	e := newEnv(t)
+	relay, r := startRelay(t)
+	m, _ := Load(writeMailManifest(t, e.dir, 1), LoadOptions{Format: crypt.FormatZip})
+	sum, err := e.runMail(m, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old, _ := os.ReadFile(sum.Rows[0].Archive)
+	os.WriteFile(filepath.Join(e.dir, "lönespec_001.pdf"), []byte("ny"), 0o644)
+	relay.Refuse(email(1), true)
+	sum, err = e.runMail(m, r)
+	if !errors.Is(err, ErrRowsFailed) || sum.Rows[0].Result != ResultFailed {
+		t.Fatalf("%v %+v", err, sum.Rows)
+	}
+	if now, _ := os.ReadFile(sum.Rows[0].Archive); !bytes.Equal(now, old) {
+		t.Fatal("the old archive is gone")
+	}
+	entries, _ := os.ReadDir(filepath.Join(e.dir, "ut"))
+	for _, de := range entries {
+		if strings.Contains(de.Name(), "superseded") {
+			t.Fatalf("left behind: %s", de.Name())
+		}
+	}
+	relay.Refuse(email(1), false)
+	if sum, err = e.runMail(m, r); err != nil || sum.Rows[0].Result != ResultSent || len(relay.Messages()) != 2 || len(e.fake.Messages()) != 2 {
+		t.Fatalf("%v %+v", err, sum.Rows)
+	}
+}
