@@ -599,10 +599,13 @@ func runRow(ctx context.Context, m *Manifest, r Row, o Options, h *history, lim 
 		// The old archive (delivered earlier) steps aside until the new
 		// one exists: should the new sealing fail, it comes back and
 		// nothing is lost.
-		if _, err := os.Lstat(archive); err == nil {
-			aside := filepath.Join(o.OutDir, "."+r.Output+".superseded")
-			if err := os.Rename(archive, aside); err != nil {
-				return fail(fmt.Errorf("its old archive cannot be moved aside for the new one: %v", err))
+		aside := filepath.Join(o.OutDir, "."+r.Output+".superseded")
+		_, asideErr := os.Lstat(aside) // left by a crash while aside
+		if _, err := os.Lstat(archive); err == nil || asideErr == nil {
+			if err == nil {
+				if err := os.Rename(archive, aside); err != nil {
+					return fail(fmt.Errorf("its old archive cannot be moved aside for the new one: %v", err))
+				}
 			}
 			defer func() {
 				if _, err := os.Lstat(archive); os.IsNotExist(err) {
