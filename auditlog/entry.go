@@ -22,6 +22,7 @@ const (
 	ActionSeal       Action = "seal"        // an archive was sealed
 	ActionSealFailed Action = "seal-failed" // sealed, then removed (e.g. SMS failed)
 	ActionSMS        Action = "sms"         // a password was (re)sent by SMS
+	ActionMail       Action = "mail"        // an archive was mailed, or its e-mail draft written (Details says which)
 	ActionSMSStatus  Action = "sms-status"  // a delivery status was fetched
 	ActionPrune      Action = "prune"       // entry bodies were removed (gallring)
 	ActionRepair     Action = "repair"      // an interrupted write was undone
@@ -36,6 +37,8 @@ func (a Action) Swedish() string {
 		return "krypterad, sedan borttagen"
 	case ActionSMS:
 		return "sms"
+	case ActionMail:
+		return "e-post"
 	case ActionSMSStatus:
 		return "sms-status"
 	case ActionPrune:

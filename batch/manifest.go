@@ -10,6 +10,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"net/mail"
 	"os"
 	"path/filepath"
 	"strings"
@@ -54,6 +55,7 @@ type Manifest struct {
 	ID       string // first 12 hex digits of the manifest's SHA-256
 	Rows     []Row  // valid rows
 	Problems []Problem
+	HasEmail bool // the manifest has an e-mail column (batch mails by default then)
 }
 
 // columns maps accepted header names (English and Swedish) to fields.
@@ -124,6 +126,7 @@ func Load(path string, o LoadOptions) (*Manifest, error) {
 	if _, ok := idx["phone"]; !ok && !o.NoSMS {
 		m.Problems = append(m.Problems, Problem{1, "no phone column (phone or mobil)"})
 	}
+	_, m.HasEmail = idx["email"]
 	if len(m.Problems) > 0 {
 		return m, nil
 	}
@@ -212,6 +215,13 @@ func Load(path string, o LoadOptions) (*Manifest, error) {
 				probs = append(probs, fmt.Sprintf("output %s is also row %d's", row.Output, prev))
 			}
 			outputs[key] = num
+		}
+		if row.Email != "" {
+			if a, err := mail.ParseAddress(row.Email); err != nil || a.Address != row.Email || a.Name != "" {
+				probs = append(probs, fmt.Sprintf("e-mail %q is not an address (name@example.se)", row.Email))
+			} else if len(personnummer.FindAll(row.Email)) > 0 {
+				probs = append(probs, "e-mail address holds a personnummer")
+			}
 		}
 		if len(probs) > 0 {
 			for _, p := range probs {

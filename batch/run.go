@@ -40,10 +40,15 @@ type Options struct {
 	Sender      sms.Sender
 	Template    string
 	From        string
-	Lang        string // the SMS language (sms.Policy.Lang)
-	OpenerURL   string // the recipient page's address (sms.Policy.OpenerURL)
 	Log         *auditlog.Log
 	Operator    string
+	// Mail is the e-mail step for rows with an address: MailNone (or
+	// ""), MailDraft or MailSend (through Mailer, from MailFrom).
+	Mail      string
+	Mailer    Mailer
+	MailFrom  string
+	Lang      string // of the mail: sv (default) or en
+	OpenerURL string // the recipient page, explained in the mail
 	// OnRow is called (from one goroutine at a time) as each row ends.
 	OnRow func(RowResult)
 }
@@ -51,8 +56,10 @@ type Options struct {
 // Result values of a row.
 const (
 	ResultSent    = "sent"
-	ResultSealed  = "sealed"  // --no-sms, or an age recipient
-	ResultDone    = "skipped" // done in an earlier run
+	ResultResumed = "resumed"      // an interrupted row finished now (e.g. its SMS after its mail)
+	ResultSealed  = "sealed"       // --no-sms, or an age recipient
+	ResultDone    = "already-done" // sealed and delivered in an earlier run
+	ResultSkipped = "skipped"      // an invalid row left out with --skip-invalid; Error says why
 	ResultFailed  = "failed"
 	ResultDryRun  = "dry-run"
 	ResultPending = "not started"
@@ -68,6 +75,10 @@ type RowResult struct {
 	SHA256    string `json:"sha256,omitempty"`
 	SMSID     string `json:"sms_id,omitempty"`
 	SMSStatus string `json:"sms_status,omitempty"`
+	Ref       string `json:"ref,omitempty"`   // the reference in the SMS and the mail
+	Email     string `json:"email,omitempty"` // masked
+	Mail      string `json:"mail,omitempty"`  // draft, sent, or failed
+	Note      string `json:"note,omitempty"`  // why a row was sealed anew
 	Result    string `json:"result"`
 	Error     string `json:"error,omitempty"`
 }
@@ -77,15 +88,29 @@ type Summary struct {
 	BatchID     string      `json:"batch"`
 	OutDir      string      `json:"out_dir"`
 	Rows        []RowResult `json:"rows"`
-	Done        int         `json:"done"`
-	Skipped     int         `json:"skipped"`
+	Done        int         `json:"done"`         // sealed and delivered now
+	AlreadyDone int         `json:"already_done"` // delivered in an earlier run
+	Skipped     int         `json:"skipped"`      // invalid rows left out (--skip-invalid)
 	Failed      int         `json:"failed"`
 	Demo        int         `json:"demo,omitempty"` // sealed, SMS only shown (demo provider)
 	Interrupted bool        `json:"interrupted,omitempty"`
 }
 
-// ErrRowsFailed: some rows' SMS could not be sent (exit code 5).
-var ErrRowsFailed = errors.New("some rows failed")
+// ErrRowsFailed: no row was delivered and at least one failed (exit
+// code 5).
+var ErrRowsFailed = errors.New("no row was delivered")
+
+// ErrPartial: some rows were delivered, others failed, were skipped as
+// invalid or only shown by the demo provider (exit code 8). A run is
+// "delivered" only when every row of the manifest is.
+var ErrPartial = errors.New("not every row was delivered")
+
+// Delivered reports whether the run delivered every row of the manifest:
+// nothing failed, skipped, left pending or only shown by the demo
+// provider.
+func (s *Summary) Delivered() bool {
+	return s.Failed == 0 && s.Skipped == 0 && s.Demo == 0 && !s.Interrupted && s.Done+s.AlreadyDone == len(s.Rows)
+}
 
 // ErrNotOurs: the run would replace a file in the output folder that it
 // did not write (exit code 2; nothing is done).
@@ -111,7 +136,7 @@ func OutDir(m *Manifest) string {
 			}
 		}
 	}
-	return filepath.Join(dir, stem+"-"+time.Now().Format("2006-01-02"))
+	return freeOutDir(filepath.Join(dir, stem+"-"+time.Now().Format("2006-01-02")), m.ID)
 }
 
 // state is state.json in the output folder: which batch the folder
@@ -134,12 +159,22 @@ type history struct {
 	sealed map[int]*auditlog.Entry // latest seal entry per row
 	sent   map[int]*auditlog.Entry // sms entry after it
 	failed map[int]bool            // seal-failed after it
+	mail   map[int]string          // the latest mail state after it (mailSent, …)
 	// unrecorded: rows whose archive an interrupted attempt left before
 	// its log entry (see [checkOutDir]).
 	unrecorded map[int]bool
 	// changed: rows whose recorded archive is there but differs from
 	// the record.
 	changed map[int]bool
+	// stale: rows whose files changed since they were sealed in this
+	// run (see [markStale]): sealed anew.
+	stale map[int]bool
+	// all: every sealing of a row in this run, oldest first; earlier:
+	// rows whose archive in the folder is an earlier sealing's (kept
+	// when a new sealing of a changed row failed), replaced only by a
+	// new sealing that succeeds.
+	all     map[int][]*auditlog.Entry
+	earlier map[int]bool
 }
 
 func readHistory(l *auditlog.Log, batchID string) (*history, error) {
@@ -147,7 +182,7 @@ func readHistory(l *auditlog.Log, batchID string) (*history, error) {
 	if err != nil {
 		return nil, err
 	}
-	h := &history{sealed: map[int]*auditlog.Entry{}, sent: map[int]*auditlog.Entry{}, failed: map[int]bool{}, unrecorded: map[int]bool{}, changed: map[int]bool{}}
+	h := &history{sealed: map[int]*auditlog.Entry{}, sent: map[int]*auditlog.Entry{}, failed: map[int]bool{}, mail: map[int]string{}, unrecorded: map[int]bool{}, changed: map[int]bool{}, stale: map[int]bool{}, all: map[int][]*auditlog.Entry{}, earlier: map[int]bool{}}
 	// The log's own fold says what became of each sealing; the latest
 	// sealing of a row is the one that counts.
 	for _, s := range auditlog.Sealings(es) {
@@ -156,10 +191,15 @@ func readHistory(l *auditlog.Log, batchID string) (*history, error) {
 			continue
 		}
 		h.sealed[e.Row] = &e
+		h.all[e.Row] = append(h.all[e.Row], &e)
 		delete(h.sent, e.Row)
 		delete(h.failed, e.Row)
+		delete(h.mail, e.Row)
 		for i := range s.FollowUps {
 			f := &s.FollowUps[i]
+			if f.Action == auditlog.ActionMail {
+				h.mail[e.Row] = mailState(f)
+			}
 			if f.Action == auditlog.ActionSMS && f.Delivery != nil && !f.Delivery.Status.Failed() {
 				h.sent[e.Row] = f
 			}
@@ -211,6 +251,20 @@ func Run(ctx context.Context, m *Manifest, o Options) (*Summary, error) {
 	if !o.NoSMS && o.Sender == nil {
 		return nil, errors.New("no SMS provider")
 	}
+	switch o.Mail {
+	case "", MailNone, MailDraft:
+	case MailSend:
+		if o.Mailer == nil || o.MailFrom == "" {
+			return nil, fmt.Errorf("%w: --mail send needs the mail relay (KUVERT_SMTP_URL) and the sender's address (mail_from or KUVERT_MAIL_FROM)", crypt.ErrInput)
+		}
+		if !o.NoSMS && sms.IsDemo(o.Sender) {
+			// A demo is a demo: real mail whose passwords reach nobody
+			// would only confuse its recipients.
+			return nil, fmt.Errorf("%w: --mail send with the demo SMS provider would mail archives whose passwords reach nobody; set up an SMS provider (docs/sms.md), or use --mail draft", crypt.ErrInput)
+		}
+	default:
+		return nil, fmt.Errorf("%w: --mail is draft, send or none, not %q", crypt.ErrInput, o.Mail)
+	}
 	if o.Jobs <= 0 {
 		o.Jobs = runtime.NumCPU()
 	}
@@ -222,6 +276,7 @@ func Run(ctx context.Context, m *Manifest, o Options) (*Summary, error) {
 	if err != nil {
 		return nil, err
 	}
+	markStale(m, hist)
 	if err := checkPasswordOut(m, o); err != nil {
 		return nil, err
 	}
@@ -233,6 +288,9 @@ func Run(ctx context.Context, m *Manifest, o Options) (*Summary, error) {
 	if o.DryRun {
 		for i, r := range m.Rows {
 			sum.Rows[i] = RowResult{Row: r.Num, Name: r.Name, To: maskTo(r.Phone), Archive: filepath.Join(o.OutDir, r.Output), Result: ResultDryRun}
+			if o.mailRow(r) {
+				sum.Rows[i].Email, sum.Rows[i].Mail = maskEmail(r.Email), o.Mail
+			}
 			if o.OnRow != nil {
 				o.OnRow(sum.Rows[i])
 			}
@@ -324,14 +382,23 @@ feed:
 			sum.Rows[i] = RowResult{Row: r.Num, Name: r.Name, To: maskTo(r.Phone), Result: ResultPending}
 		}
 		switch sum.Rows[i].Result {
-		case ResultSent, ResultSealed:
+		case ResultSent, ResultSealed, ResultResumed:
 			sum.Done++
 		case ResultDone:
-			sum.Skipped++
+			sum.AlreadyDone++
 		case ResultDemo:
 			sum.Demo++
 		case ResultFailed:
 			sum.Failed++
+		}
+	}
+	// Invalid rows left out with --skip-invalid are part of the run's
+	// result: in the report and --json, with why.
+	for _, r := range skippedRows(m) {
+		sum.Rows = append(sum.Rows, r)
+		sum.Skipped++
+		if o.OnRow != nil {
+			o.OnRow(r)
 		}
 	}
 	if err := writeState(o.OutDir, m, sum); err != nil {
@@ -343,10 +410,50 @@ feed:
 	if logErr != nil {
 		return sum, fmt.Errorf("the run stopped, because nothing may be sealed or texted without a record (see %s): %w", filepath.Join(o.OutDir, "report.csv"), logErr)
 	}
-	if sum.Failed > 0 {
-		return sum, fmt.Errorf("%w: %d of %d rows failed (see %s)", ErrRowsFailed, sum.Failed, len(m.Rows), filepath.Join(o.OutDir, "report.csv"))
+	return sum, outcome(sum, filepath.Join(o.OutDir, "report.csv"))
+}
+
+// outcome is the run's honest result: nil only when every row was
+// delivered; ErrRowsFailed when rows failed and none was delivered;
+// ErrPartial for everything in between, and for a demo run.
+func outcome(sum *Summary, report string) error {
+	if sum.Interrupted || sum.Delivered() {
+		return nil // an interrupted run has its own exit code (the signal's)
 	}
-	return sum, nil
+	delivered := sum.Done + sum.AlreadyDone
+	if sum.Failed > 0 && delivered == 0 && sum.Demo == 0 {
+		return fmt.Errorf("%w: %d of %d rows failed (see %s)", ErrRowsFailed, sum.Failed, len(sum.Rows), report)
+	}
+	var parts []string
+	if sum.Failed > 0 {
+		parts = append(parts, fmt.Sprintf("%d failed", sum.Failed))
+	}
+	if sum.Skipped > 0 {
+		parts = append(parts, fmt.Sprintf("%d skipped as invalid", sum.Skipped))
+	}
+	if sum.Demo > 0 {
+		parts = append(parts, fmt.Sprintf("%d only shown by the demo provider (DEMO: nothing sent)", sum.Demo))
+	}
+	return fmt.Errorf("%w: %d of %d rows delivered, %s (see %s)", ErrPartial, delivered, len(sum.Rows), strings.Join(parts, ", "), report)
+}
+
+// skippedRows lists the manifest's invalid rows (left out with
+// --skip-invalid), one result per row with every problem it has.
+func skippedRows(m *Manifest) []RowResult {
+	var out []RowResult
+	at := map[int]int{}
+	for _, p := range m.Problems {
+		if p.Row <= 1 { // the header or the file as a whole
+			continue
+		}
+		if i, ok := at[p.Row]; ok {
+			out[i].Error += "; " + p.Msg
+			continue
+		}
+		at[p.Row] = len(out)
+		out = append(out, RowResult{Row: p.Row, Result: ResultSkipped, Error: p.Msg})
+	}
+	return out
 }
 
 func maskTo(e164 string) string {
@@ -372,10 +479,33 @@ func runRow(ctx context.Context, m *Manifest, r Row, o Options, h *history, lim 
 		return res, nil
 	}
 	smsRow := !o.NoSMS && r.Recipient == ""
+	mailRow := o.mailRow(r)
+	if r.Email != "" {
+		res.Email = maskEmail(r.Email)
+	}
+	pol := &sms.Policy{Sender: &limitedSender{o.Sender, lim}, Template: o.Template, Organisation: o.From, Lang: o.Lang, OpenerURL: o.OpenerURL}
 
-	if prev := h.sealed[r.Num]; prev != nil && !h.failed[r.Num] {
+	var note string
+	if prev := h.sealed[r.Num]; prev != nil && !h.failed[r.Num] && h.stale[r.Num] {
+		// Its files changed since it was sealed (the next night's
+		// payslip): sealed anew, and the new sealing supersedes the old
+		// one. The old archive goes only if it is still the one on record.
+		if h.changed[r.Num] {
+			return fail(fmt.Errorf("its files changed since it was sealed, and its archive %s was changed too; kuvert does not replace it (move it away and run again)", r.Output))
+		}
+		os.Remove(filepath.Join(o.OutDir, DraftDir, r.Output+".eml"))
+		removePending(o, r.Num)
+		note = "its files changed since sealing " + prev.ID + "; sealed anew"
+		res.Note = "filerna har ändrats; förseglad på nytt / the files changed; sealed anew"
+	} else if prev != nil && !h.failed[r.Num] {
 		sent := h.sent[r.Num] // h is shared by the workers: read only
-		done := sent != nil || !smsRow && (r.Recipient != "" || pwOut.has(r.Num))
+		mst := h.mail[r.Num]
+		res.Mail = mst
+		if prev.Delivery != nil {
+			res.Ref = prev.Delivery.Ref
+		}
+		mailed := mst == mailSent || mst == mailDraft
+		done := sent != nil || (!mailRow || mailed) && !smsRow && (r.Recipient != "" || pwOut.has(r.Num))
 		if !done && smsRow && prev.Delivery != nil {
 			// Sealed, but no SMS on record: did it go out before the
 			// interruption? Ask the provider before sending another.
@@ -393,6 +523,35 @@ func runRow(ctx context.Context, m *Manifest, r Row, o Options, h *history, lim 
 					sent, done = e, true
 				}
 			}
+		}
+		if !done && mailRow && mst == mailSending {
+			// Its password must not linger on disk for a row that will
+			// not be finished: the kept copy goes.
+			removePending(o, r.Num)
+			return fail(errors.New("its e-mail was being handed to the mail relay when an earlier run stopped, and whether it went out is unknown; kuvert sends neither it nor the SMS again, and deleted the password it kept for the SMS (see the relay's log; --new-run seals it anew)"))
+		}
+		if !done && mailRow && mailed && smsRow && prev.Delivery != nil {
+			// Mailed, and the run stopped before the SMS: send just the
+			// SMS, with the password kept for it (never a second mail).
+			if h.changed[r.Num] {
+				return fail(fmt.Errorf("its e-mail went out in an earlier run, but its archive %s was changed since; the SMS is not sent", r.Output))
+			}
+			pw, err := readPending(o, r.Num)
+			if err != nil {
+				return fail(errors.New("its e-mail went out in an earlier run, which stopped before the SMS, and the password kept for the SMS is gone; not mailed again"))
+			}
+			d, err := envelope.SendPassword(ctx, o.Log, pol, envelope.PasswordSMS{To: r.Phone, Password: pw, Ref: prev.Delivery.Ref, Case: r.Case,
+				Refers: prev.ID, Batch: m.ID, Row: r.Num, Details: "sent after an interruption between the e-mail and the SMS"})
+			res.SHA256 = prev.Archive.SHA256
+			if err != nil {
+				return fail(err) // the password stays kept: the next run tries again
+			}
+			removePending(o, r.Num)
+			res.Result, res.SMSID, res.SMSStatus = ResultResumed, d.ID, string(d.Status)
+			if d.Demo {
+				res.Result = ResultDemo
+			}
+			return res, nil
 		}
 		if done {
 			if st, err := os.Stat(archive); err != nil || prev.Archive == nil || st.Size() != prev.Archive.Size {
@@ -417,6 +576,13 @@ func runRow(ctx context.Context, m *Manifest, r Row, o Options, h *history, lim 
 			return fail(fmt.Errorf("interrupted in an earlier run; it cannot be sealed again, because the compliance log cannot be written: %w", err))
 		}
 		os.Remove(archive)
+		if mst == mailDraft || o.Mail == MailDraft {
+			// Its draft (written, or left by a crash before the log
+			// recorded it) names the old archive and reference.
+			os.Remove(filepath.Join(o.OutDir, DraftDir, r.Output+".eml"))
+		}
+		removePending(o, r.Num)
+		res.Mail = ""
 	}
 
 	if h.unrecorded[r.Num] {
@@ -429,6 +595,31 @@ func runRow(ctx context.Context, m *Manifest, r Row, o Options, h *history, lim 
 		os.Remove(archive)
 	}
 
+	if h.stale[r.Num] || h.earlier[r.Num] {
+		// The old archive (delivered earlier) steps aside until the new
+		// one exists: should the new sealing fail, it comes back and
+		// nothing is lost.
+		aside := filepath.Join(o.OutDir, "."+r.Output+".superseded")
+		_, asideErr := os.Lstat(aside) // left by a crash while aside
+		if _, err := os.Lstat(archive); err == nil || asideErr == nil {
+			if err == nil {
+				if err := os.Rename(archive, aside); err != nil {
+					return fail(fmt.Errorf("its old archive cannot be moved aside for the new one: %v", err))
+				}
+			}
+			defer func() {
+				if _, err := os.Lstat(archive); os.IsNotExist(err) {
+					os.Rename(aside, archive)
+				} else {
+					os.Remove(aside)
+				}
+			}()
+		}
+		if note == "" {
+			note = "replaces the archive of an earlier sealing of this row"
+			res.Note = "ersätter ett tidigare arkiv för raden / replaces an earlier archive of this row"
+		}
+	}
 	ins, _, err := crypt.CollectInputs(r.Files)
 	if err != nil {
 		return fail(err)
@@ -438,6 +629,7 @@ func runRow(ctx context.Context, m *Manifest, r Row, o Options, h *history, lim 
 	req := envelope.Request{
 		Seal:     crypt.SealOptions{Inputs: ins, Output: archive, Format: r.Format},
 		Case:     r.Case,
+		Note:     note,
 		Operator: o.Operator,
 		Batch:    m.ID,
 		Row:      r.Num,
@@ -455,18 +647,46 @@ func runRow(ctx context.Context, m *Manifest, r Row, o Options, h *history, lim 
 		}
 		req.Seal.Password = pw
 		if smsRow {
-			req.SMS = &envelope.SMS{Policy: &sms.Policy{Sender: &limitedSender{o.Sender, lim}, Template: o.Template, Organisation: o.From, Lang: o.Lang, OpenerURL: o.OpenerURL}, To: r.Phone}
+			req.SMS = &envelope.SMS{Policy: pol, To: r.Phone}
+		}
+	}
+	if mailRow {
+		// seal → log → mail → SMS: the hook runs before the SMS.
+		req.Deliver = func(ctx context.Context, sealed *envelope.Result, ref string) error {
+			res.Ref = ref
+			if smsRow {
+				if err := writePending(o, r.Num, req.Seal.Password.Value); err != nil {
+					return fmt.Errorf("the password could not be kept for the SMS step (%v); nothing was mailed", err)
+				}
+			}
+			if err := mailStep(ctx, m, r, o, sealed, ref, &res); err != nil {
+				if smsRow {
+					removePending(o, r.Num)
+				}
+				return err
+			}
+			if testHookAfterMail != nil {
+				testHookAfterMail(r.Num)
+			}
+			return nil
 		}
 	}
 	out, err := envelope.Seal(ctx, o.Log, req)
 	if r.Format == crypt.FormatAge && r.Recipient == "" {
 		debug.FreeOSMemory() // scrypt's 256 MiB must not linger per row
 	}
+	if se := (*envelope.SMSError)(nil); err != nil && mailRow && errors.As(err, &se) {
+		return fail(fmt.Errorf("its e-mail went out, but the SMS failed (%v); run again to send the SMS (the e-mail is not sent again)", se.Err))
+	}
 	if err != nil {
 		return fail(err)
 	}
 	res.SHA256 = out.SHA256
+	if mailRow && smsRow {
+		removePending(o, r.Num)
+	}
 	if out.Delivery != nil {
+		res.Ref = out.Delivery.Ref
 		res.Result, res.SMSID, res.SMSStatus = ResultSent, out.Delivery.ID, string(out.Delivery.Status)
 		if out.Delivery.Status == sms.StatusDemo {
 			res.Result = ResultDemo // shown, not sent: never reported as sent
@@ -579,6 +799,9 @@ func checkOutDir(m *Manifest, o Options, h *history) (time.Time, error) {
 			// its row fails rather than replace it (see runRow).
 			h.changed[r.Num] = prev.Archive == nil || !sameFile(p, fi, prev.Archive)
 			continue
+		case earlierSealing(h, r.Num, p, fi):
+			h.earlier[r.Num] = true
+			continue // an earlier sealing of this row, on record
 		case claimed[strings.ToLower(r.Output)] && !fi.ModTime().Before(openSince):
 			h.unrecorded[r.Num] = true
 			continue // sealed by an interrupted attempt, not yet on record
@@ -596,6 +819,17 @@ func checkOutDir(m *Manifest, o Options, h *history) (time.Time, error) {
 }
 
 const claimMargin = 2 * time.Second
+
+// earlierSealing reports whether the file at p is the archive of one of
+// the row's sealings in this run.
+func earlierSealing(h *history, row int, p string, fi os.FileInfo) bool {
+	for _, e := range h.all[row] {
+		if e.Archive != nil && e.Archive.SHA256 != "" && sameFile(p, fi, e.Archive) {
+			return true
+		}
+	}
+	return false
+}
 
 // sameFile reports whether the file at p is the archive the log recorded.
 func sameFile(p string, fi os.FileInfo, ref *auditlog.FileRef) bool {
@@ -674,9 +908,13 @@ func writeReport(path string, sum *Summary) error {
 	sort.Slice(rows, func(i, j int) bool { return rows[i].Row < rows[j].Row })
 	return atomicfile.Write(path, 0o600, func(f *os.File) error {
 		w := excelcsv.New(f)
-		w.Write("rad", "namn", "mobil", "arkiv", "sha256", "sms_id", "sms_status", "resultat", "fel")
+		w.Write("rad", "namn", "mobil", "arkiv", "sha256", "sms_id", "sms_status", "resultat", "fel", "epost", "ref", "epost_status", "notering")
 		for _, r := range rows {
-			w.Write(strconv.Itoa(r.Row), r.Name, r.To, filepath.Base(r.Archive), r.SHA256, r.SMSID, r.SMSStatus, r.Result, r.Error)
+			archive := ""
+			if r.Archive != "" {
+				archive = filepath.Base(r.Archive)
+			}
+			w.Write(strconv.Itoa(r.Row), r.Name, r.To, archive, r.SHA256, r.SMSID, r.SMSStatus, r.Result, r.Error, r.Email, r.Ref, r.Mail, r.Note)
 		}
 		return w.Flush()
 	})

@@ -48,6 +48,9 @@ type Config struct {
 	// "https://sundsvall.se/oppna". When set, the SMS and the e-mail
 	// draft tell recipients to open the attachment there.
 	OpenerURL string `json:"opener_url,omitempty"`
+	// MailFrom is the sender's address of mail kuvert sends through the
+	// relay (`kuvert batch --mail send`); KUVERT_MAIL_FROM overrides it.
+	MailFrom string `json:"mail_from,omitempty"`
 	// Format is the default archive format, "zip" or "age".
 	Format string `json:"format,omitempty"`
 	// Retention is how long log entry bodies are kept, e.g. "90d".

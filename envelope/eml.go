@@ -26,6 +26,9 @@ type Draft struct {
 	// OpenerURL is the recipient page's public address (config
 	// opener_url): the draft explains it first, 7-Zip second.
 	OpenerURL string
+	// Dir, if set, is the folder the draft goes in (batch: OUT/utkast);
+	// otherwise it goes beside the archive.
+	Dir string
 }
 
 // DefaultSubject is neutral on purpose: no file name, no "lönelista".
@@ -42,6 +45,13 @@ func CheckSubject(s string) error {
 // DraftPath is where [WriteDraft] puts the draft for an archive.
 func DraftPath(archive string) string { return archive + ".eml" }
 
+func (d Draft) path(archive string) string {
+	if d.Dir != "" {
+		return filepath.Join(d.Dir, filepath.Base(archive)+".eml")
+	}
+	return DraftPath(archive)
+}
+
 // CheckDraft checks what [WriteDraft] will need, so that [Seal] can refuse
 // before sealing: the subject, the address, and the draft's path (free,
 // unless d.Force replaces a file there).
@@ -57,7 +67,7 @@ func CheckDraft(archive string, d Draft) error {
 			return err
 		}
 	}
-	out := DraftPath(archive)
+	out := d.path(archive)
 	st, err := os.Lstat(out)
 	switch {
 	case err == nil && st.IsDir():
@@ -107,7 +117,7 @@ func WriteDraft(archive string, d Draft) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("%q is not an e-mail address", d.To)
 	}
-	out := DraftPath(archive)
+	out := d.path(archive)
 	flag := os.O_WRONLY | os.O_CREATE | os.O_EXCL
 	if d.Force {
 		flag = os.O_WRONLY | os.O_CREATE | os.O_TRUNC
@@ -119,7 +129,7 @@ func WriteDraft(archive string, d Draft) (string, error) {
 		}
 		return "", err
 	}
-	err = writeDraft(f, archive, to, subject, lang, d)
+	err = writeMessage(f, archive, to, subject, lang, d, nil)
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
@@ -130,12 +140,47 @@ func WriteDraft(archive string, d Draft) (string, error) {
 	return out, nil
 }
 
-func writeDraft(w io.Writer, archive string, to *mail.Address, subject, lang string, d Draft) error {
+// Sending is what a sent mail has that a draft has not.
+type Sending struct {
+	From      string // the sender's address (config mail_from)
+	MessageID string // without <>; generated if empty
+}
+
+// WriteMail writes the message [WriteDraft] writes, for sending: the same
+// body, subject and byte-identical attachment, with From and a Message-ID
+// and without X-Unsent. It never contains the password.
+func WriteMail(w io.Writer, archive string, d Draft, s Sending) error {
+	subject, err := draftSubject(d)
+	if err != nil {
+		return err
+	}
+	to, err := mail.ParseAddress(d.To)
+	if err != nil {
+		return fmt.Errorf("%q is not an e-mail address", d.To)
+	}
+	if _, err := mail.ParseAddress(s.From); err != nil {
+		return fmt.Errorf("the sender %q is not an e-mail address (mail_from)", s.From)
+	}
+	return writeMessage(w, archive, to, subject, draftLang(d), d, &s)
+}
+
+// writeMessage writes the draft (send == nil) or the mail to send.
+func writeMessage(w io.Writer, archive string, to *mail.Address, subject, lang string, d Draft, send *Sending) error {
 	var h gomail.Header
 	h.SetDate(time.Now())
 	h.SetAddressList("To", []*gomail.Address{{Name: to.Name, Address: to.Address}})
 	h.SetSubject(subject)
-	h.Set("X-Unsent", "1")
+	if send == nil {
+		h.Set("X-Unsent", "1")
+	} else {
+		from, _ := mail.ParseAddress(send.From)
+		h.SetAddressList("From", []*gomail.Address{{Name: from.Name, Address: from.Address}})
+		if send.MessageID != "" {
+			h.SetMessageID(send.MessageID)
+		} else if err := h.GenerateMessageID(); err != nil {
+			return err
+		}
+	}
 	h.Set("X-Mailer", "kuvert")
 	mw, err := gomail.CreateWriter(w, h)
 	if err != nil {

@@ -49,6 +49,14 @@ type Request struct {
 	// NoScan skips scanning the inputs' contents for personnummer (names
 	// are always checked).
 	NoScan bool
+	// Deliver, if set, runs after the sealing is on record (and the
+	// draft written) and before the SMS: batch mails the archive here,
+	// so that a password is never texted for an archive that did not go
+	// out. ref is the SMS reference ("" without SMS). If it fails, the
+	// SMS is not sent, and an archive with a generated password is
+	// removed and that recorded (as when the SMS fails) — unless the
+	// error is the compliance log's, which stops everything as it is.
+	Deliver func(ctx context.Context, sealed *Result, ref string) error
 }
 
 // Scan is what the guard found in the inputs.
@@ -285,6 +293,22 @@ func Seal(ctx context.Context, log *auditlog.Log, r Request) (*Result, error) {
 		}
 		out.Draft = path
 	}
+	if r.Deliver != nil {
+		ref := ""
+		if p != nil {
+			ref = p.ref
+		}
+		if err := r.Deliver(ctx, out, ref); err != nil {
+			switch {
+			case errors.Is(err, auditlog.ErrUnavailable), errors.Is(err, auditlog.ErrTampered):
+				return nil, err
+			case !generated:
+				return nil, fmt.Errorf("the archive %s is sealed and kept, but it could not be delivered: %w", res.Archive, err)
+			}
+			return nil, unseal(log, e, entry, r, res.Archive, "the archive could not be delivered; it was removed because its generated password reached nobody",
+				fmt.Errorf("%w; the archive was removed, because its password reached nobody", err))
+		}
+	}
 	if p == nil {
 		return out, nil
 	}
@@ -292,7 +316,11 @@ func Seal(ctx context.Context, log *auditlog.Log, r Request) (*Result, error) {
 	rc, del, sendErr := p.send(ctx)
 	if sendErr != nil {
 		action, details := auditlog.ActionSMS, "SMS failed; the archive was kept (the sender chose the password)"
-		if generated {
+		if r.Deliver != nil {
+			// The archive already went out (Deliver): removing it here
+			// would not take it back. It stays; the caller retries the SMS.
+			details = "SMS failed; the archive was kept, because it was already delivered"
+		} else if generated {
 			os.Remove(res.Archive)
 			if out.Draft != "" {
 				os.Remove(out.Draft)
@@ -302,7 +330,7 @@ func Seal(ctx context.Context, log *auditlog.Log, r Request) (*Result, error) {
 		_, lerr := log.Append(auditlog.Entry{Action: action, Refers: e.ID, Delivery: del, Details: details, Batch: r.Batch, Row: r.Row,
 			Archive: entry.Archive, Case: r.Case})
 		se := &SMSError{Err: sendErr}
-		if !generated {
+		if !generated || r.Deliver != nil {
 			se.Kept = res.Archive
 		}
 		var err error = se

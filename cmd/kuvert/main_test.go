@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/kuvert-app/kuvert/internal/cli"
+	"github.com/kuvert-app/kuvert/mailrelay/relaytest"
 	"github.com/kuvert-app/kuvert/sms/twilio/twiliotest"
 	"github.com/rogpeppe/go-internal/testscript"
 )
@@ -38,6 +39,17 @@ func TestScripts(t *testing.T) {
 			env.Setenv("TWILIO_ACCOUNT_SID", twiliotest.AccountSID)
 			env.Setenv("TWILIO_AUTH_TOKEN", twiliotest.AuthToken)
 			env.Setenv("KUVERT_SMS_FROM", twiliotest.From)
+			// And its own loopback mail relay (plain SMTP: the STARTTLS
+			// path is tested in batch and mailrelay), as RELAY.
+			relay, err := relaytest.NewServer(relaytest.Options{Plain: true})
+			if err != nil {
+				return err
+			}
+			env.Defer(relay.Close)
+			env.Values[relayKey{}] = relay
+			env.Setenv("RELAY", relay.Addr)
+			env.Setenv("RELAY_USER", strings.Replace(relaytest.User, "@", "%40", 1))
+			env.Setenv("RELAY_PASSWORD", relaytest.Password)
 			env.Setenv("KUVERT_SMS_PROVIDER", "console")
 			env.Setenv("KUVERT_SMS_TIMEOUT", "1s")
 			env.Setenv("KUVERT_HOME", env.WorkDir+"/.kuvert")
@@ -69,6 +81,7 @@ func TestScripts(t *testing.T) {
 			"mkfile":     cmdMkfile,
 			"notcontain": cmdNotContain,
 			"twilio":     cmdTwilio,
+			"relay":      cmdRelay,
 		},
 	})
 }
@@ -223,5 +236,32 @@ func cmdTwilio(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Check(os.WriteFile(ts.MkAbs(args[2]), []byte(out), 0o600))
 	default:
 		ts.Fatalf("unknown twilio command %q", args[0])
+	}
+}
+
+type relayKey struct{}
+
+// relay checks the script's loopback mail relay:
+//
+//	relay count N      exactly N messages were accepted
+//	relay dump FILE    every accepted message, one after another, in FILE
+func cmdRelay(ts *testscript.TestScript, neg bool, args []string) {
+	relay := ts.Value(relayKey{}).(*relaytest.Server)
+	if len(args) != 2 {
+		ts.Fatalf("usage: relay count N | relay dump FILE")
+	}
+	switch args[0] {
+	case "count":
+		if got := len(relay.Messages()); strconv.Itoa(got) != args[1] {
+			ts.Fatalf("%d messages at the relay, want %s", got, args[1])
+		}
+	case "dump":
+		var b []byte
+		for _, m := range relay.Messages() {
+			b = append(b, m.Data...)
+		}
+		ts.Check(os.WriteFile(ts.MkAbs(args[1]), b, 0o644))
+	default:
+		ts.Fatalf("unknown relay command %q", args[0])
 	}
 }

@@ -4,11 +4,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"net/mail"
+	"os"
 	"runtime"
 
 	"github.com/kuvert-app/kuvert/batch"
+	"github.com/kuvert-app/kuvert/config"
 	"github.com/kuvert-app/kuvert/crypt"
-	"github.com/kuvert-app/kuvert/envelope"
+	"github.com/kuvert-app/kuvert/mailrelay"
 	"github.com/kuvert-app/kuvert/sms"
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
@@ -29,6 +33,9 @@ type BatchOptions struct {
 	Quiet       bool
 	From        string
 	Lang        string
+	Mail        string
+	Run         string
+	NewRun      bool
 }
 
 func newBatchCmd(s *IOStreams, g *globalOptions) *cobra.Command {
@@ -51,7 +58,10 @@ number and nothing is done (exit 2) unless --skip-invalid.
 Running the same manifest again continues where it stopped: rows sealed and
 delivered are skipped, failed rows are done again, and no row is ever
 texted twice. report.csv in the output folder lists every row, never a
-password. Exit 5 if any row's SMS failed.`,
+password. Exit 0 only when every row was sealed and delivered; exit 8 when
+some rows were and others failed, were skipped as invalid or only shown by
+the demo provider (a demo run delivers nothing); exit 5 when rows failed
+and none was delivered; exit 2 for an invalid manifest.`,
 		Example: `  kuvert batch lönekörning.csv
   kuvert batch --dry-run lönekörning.csv
   kuvert batch --no-sms --password-out lösenord.csv lista.csv`,
@@ -77,6 +87,9 @@ password. Exit 5 if any row's SMS failed.`,
 	f.BoolVarP(&o.Quiet, "quiet", "q", false, "print only errors")
 	f.StringVar(&o.From, "sender", "", "the organisation `NAME` each SMS shows, as recipients know it (default: organisation in config.json)")
 	f.StringVar(&o.Lang, "sms-lang", "", "sv or en")
+	f.StringVar(&o.Run, "run", "", "name the run `NAME` (e.g. lon-2026-11); the same name continues it")
+	f.BoolVar(&o.NewRun, "new-run", false, "start a fresh run of the manifest on purpose: every row is sealed and delivered again")
+	f.StringVar(&o.Mail, "mail", "", "the e-mail step for rows with an address: draft (one .eml per row in OUT/utkast; the default with an e-mail column), send (through KUVERT_SMTP_URL) or none")
 	return cmd
 }
 
@@ -105,17 +118,29 @@ func runBatch(cmd *cobra.Command, s *IOStreams, g *globalOptions, o *BatchOption
 	if err != nil {
 		return err
 	}
-	opts := batch.Options{OutDir: o.OutDir, Jobs: o.Jobs, DryRun: o.DryRun, NoSMS: o.NoSMS, PasswordOut: o.PasswordOut, Log: l, Operator: cfg.Operator}
+	if err := batch.SelectRun(l, m, o.Run, o.NewRun); err != nil {
+		return err
+	}
+	opts := batch.Options{OutDir: o.OutDir, Jobs: o.Jobs, DryRun: o.DryRun, NoSMS: o.NoSMS, PasswordOut: o.PasswordOut, Log: l, Operator: cfg.Operator,
+		OpenerURL: cfg.OpenerURL, Lang: o.Lang}
+	if err := batchMail(&opts, o.Mail, m, cfg); err != nil {
+		return err
+	}
 	if o.NoSMS && !o.Quiet {
 		fmt.Fprintf(s.ErrOut, "kuvert: WARNING: the passwords are written to %s in plain text. Keep it safe, deliver them another way, and delete the file.\nkuvert: VARNING: lösenorden skrivs i klartext till %s. Skydda filen och radera den efteråt.\n", o.PasswordOut, o.PasswordOut)
 	}
 	if !o.NoSMS {
-		pol, err := smsPolicy(s, cfg, o.From, o.Lang)
+		// The demo provider's box would show each password on stderr,
+		// which a scheduled run mails to whoever reads cron mail: batch
+		// shows none (the summary says DEMO; nothing was sent).
+		pol, err := smsPolicyTo(io.Discard, cfg, o.From, o.Lang)
 		if err != nil {
 			return err
 		}
 		opts.Sender, opts.Template, opts.From = pol.Sender, pol.Template, pol.Organisation
-		opts.Lang, opts.OpenerURL = pol.Lang, pol.OpenerURL
+		if opts.Lang == "" {
+			opts.Lang = pol.Lang
+		}
 		opts.SMSRate = o.SMSRate
 		if o.SMSRate < 0 {
 			opts.SMSRate = sms.RateLimit(pol.Sender) // the provider's own limit
@@ -134,7 +159,11 @@ func runBatch(cmd *cobra.Command, s *IOStreams, g *globalOptions, o *BatchOption
 		case o.JSON:
 			enc.Encode(r)
 		case o.DryRun:
-			fmt.Fprintf(s.Out, "rad %d: %s → %s, sms %s\n", r.Row, r.Name, r.Archive, orDash(r.To))
+			mail := ""
+			if r.Mail != "" {
+				mail = fmt.Sprintf(", e-post %s (%s)", r.Email, r.Mail)
+			}
+			fmt.Fprintf(s.Out, "rad %d: %s → %s%s, sms %s\n", r.Row, r.Name, r.Archive, mail, orDash(r.To))
 		}
 		if r.Result == batch.ResultFailed {
 			failed++
@@ -156,7 +185,11 @@ func runBatch(cmd *cobra.Command, s *IOStreams, g *globalOptions, o *BatchOption
 		if sum.Demo > 0 {
 			demo = fmt.Sprintf(" + %d DEMO: förseglade, inget sms skickat / sealed, no SMS sent", sum.Demo)
 		}
-		fmt.Fprintf(s.ErrOut, "Klart / done: %d förseglade / sealed%s, %d redan klara / already done, %d misslyckade / failed → %s\n", sum.Done, demo, sum.Skipped, sum.Failed, sum.OutDir)
+		skipped := ""
+		if sum.Skipped > 0 {
+			skipped = fmt.Sprintf(", %d överhoppade (ogiltiga) / skipped (invalid)", sum.Skipped)
+		}
+		fmt.Fprintf(s.ErrOut, "Klart / done: %d förseglade / sealed%s, %d redan klara / already done, %d misslyckade / failed%s → %s\n", sum.Done, demo, sum.AlreadyDone, sum.Failed, skipped, sum.OutDir)
 		if sum.Demo > 0 {
 			fmt.Fprintf(s.ErrOut, "kuvert: DEMO: inget lösenord nådde någon mottagare; ställ in en sms-leverantör (se docs/sms.md) / no password reached any recipient; configure an SMS provider (see docs/sms.md)\n")
 		}
@@ -169,7 +202,10 @@ func runBatch(cmd *cobra.Command, s *IOStreams, g *globalOptions, o *BatchOption
 			return withHint(err, "kuvert batch ersätter aldrig en fil den inte själv skrivit: välj en ny --out-dir eller flytta filerna / kuvert batch never replaces a file it did not write: choose a new --out-dir or move those files away")
 		}
 		if errors.Is(err, batch.ErrRowsFailed) {
-			return codeError{fmt.Errorf("%w: %w", envelope.ErrSMS, err), ExitSMS}
+			return codeError{err, ExitSMS}
+		}
+		if errors.Is(err, batch.ErrPartial) {
+			return codeError{err, ExitPartial}
 		}
 		return err
 	}
@@ -184,4 +220,45 @@ func orDash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// batchMail sets up the e-mail step: --mail, or drafts by default when
+// the manifest has an e-mail column. Sending needs the relay
+// (KUVERT_SMTP_URL, its password in KUVERT_SMTP_PASSWORD) and the
+// sender's address (KUVERT_MAIL_FROM or mail_from in the config).
+func batchMail(opts *batch.Options, mode string, m *batch.Manifest, cfg *config.Config) error {
+	switch mode {
+	case "":
+		mode = batch.MailNone
+		if m.HasEmail {
+			mode = batch.MailDraft
+		}
+	case batch.MailNone, batch.MailDraft, batch.MailSend:
+	default:
+		return usagef("--mail is draft, send or none, not %q", mode)
+	}
+	opts.Mail = mode
+	if mode != batch.MailSend {
+		return nil
+	}
+	if !m.HasEmail {
+		return usagef("--mail send needs an e-mail column (email or epost) in the manifest")
+	}
+	raw := os.Getenv("KUVERT_SMTP_URL")
+	if raw == "" {
+		return withHint(usagef("--mail send needs the organisation's mail relay"), "set KUVERT_SMTP_URL=smtp://USER@HOST:587 (STARTTLS) or smtps://USER@HOST:465, and the relay password in KUVERT_SMTP_PASSWORD")
+	}
+	r, err := mailrelay.Parse(raw, os.Getenv("KUVERT_SMTP_PASSWORD"))
+	if err != nil {
+		return usageError{err}
+	}
+	opts.Mailer = r
+	opts.MailFrom = os.Getenv("KUVERT_MAIL_FROM")
+	if opts.MailFrom == "" {
+		opts.MailFrom = cfg.MailFrom
+	}
+	if a, err := mail.ParseAddress(opts.MailFrom); err != nil || a.Address != opts.MailFrom {
+		return withHint(usagef("--mail send needs the sender's address, not %q", opts.MailFrom), "set mail_from in config.json or KUVERT_MAIL_FROM=lon@kommun.se")
+	}
+	return nil
 }

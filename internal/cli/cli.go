@@ -32,6 +32,7 @@ const (
 	ExitSMS         = 5
 	ExitLogInvalid  = 6
 	ExitSensitive   = 7
+	ExitPartial     = 8 // batch: not every row delivered (some failed, skipped or demo)
 )
 
 // Version is set at build time with -ldflags "-X ...cli.Version=…".
@@ -201,6 +202,7 @@ Exit codes / Slutkoder:
   5  SMS not delivered / sms kunde inte levereras
   6  log verification failed / loggen klarade inte kontrollen
   7  sensitive data found / känsliga uppgifter hittades
+  8  batch: not every row delivered / inte alla rader levererade
   129, 130, 143  stopped by SIGHUP, SIGINT, SIGTERM / avbruten`
 
 func newRootCmd(s *IOStreams) *cobra.Command {

@@ -3,6 +3,7 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/kuvert-app/kuvert/auditlog"
@@ -18,7 +19,14 @@ import (
 // a provider and the words (providers.Build). The console demo prints to
 // standard error.
 func smsPolicy(s *IOStreams, cfg *config.Config, org, lang string) (*sms.Policy, error) {
-	pol, err := providers.Build(cfg, providers.Options{Organisation: org, Lang: lang, Console: s.ErrOut})
+	return smsPolicyTo(s.ErrOut, cfg, org, lang)
+}
+
+// smsPolicyTo is smsPolicy with the demo provider's screen given: batch
+// gives io.Discard, because a demo box shows the password and a batch's
+// stderr goes to cron mail.
+func smsPolicyTo(console io.Writer, cfg *config.Config, org, lang string) (*sms.Policy, error) {
+	pol, err := providers.Build(cfg, providers.Options{Organisation: org, Lang: lang, Console: console})
 	if errors.Is(err, sms.ErrNoOrganisation) {
 		return nil, withHint(usageError{fmt.Errorf("%w; kuvert does not text a password from an unnamed sender", err)},
 			`name your organisation once in config.json ("organisation": "Sundsvalls kommun", at most 32 characters), or give --sender NAME`)

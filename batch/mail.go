@@ -1,0 +1,154 @@
+package batch
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/kuvert-app/kuvert/auditlog"
+	"github.com/kuvert-app/kuvert/crypt"
+	"github.com/kuvert-app/kuvert/envelope"
+	"github.com/kuvert-app/kuvert/internal/atomicfile"
+	"github.com/kuvert-app/kuvert/personnummer"
+)
+
+// The e-mail step (Options.Mail).
+const (
+	MailNone  = "none"  // no e-mail step
+	MailDraft = "draft" // one .eml draft per row in OUT/utkast
+	MailSend  = "send"  // sent through the organisation's relay
+)
+
+// DraftDir is the folder in the output folder that holds the drafts.
+const DraftDir = "utkast"
+
+// Mailer submits one finished message (mailrelay.Relay).
+type Mailer interface {
+	Send(ctx context.Context, from, to string, msg []byte) (string, error)
+}
+
+// The states of a row's mail, recorded at the start of an ActionMail
+// entry's Details.
+const (
+	mailDraft   = "draft"   // the draft was written
+	mailSending = "sending" // handed to the relay; outcome not yet known
+	mailSent    = "sent"    // the relay accepted it
+	mailFailed  = "failed"  // the relay refused it, or it never got there
+)
+
+func mailState(e *auditlog.Entry) string {
+	s, _, _ := strings.Cut(e.Details, ":")
+	return s
+}
+
+// testHookAfterMail, if set (only by this package's tests), runs after a
+// row's mail is on record and before its SMS: the crash tests kill the
+// process there.
+var testHookAfterMail func(row int)
+
+// maskEmail keeps the first letter and the domain: å***@kommun.se. The
+// log and report are public records; the local part may hold a name or
+// a personnummer.
+func maskEmail(addr string) string {
+	local, domain, ok := strings.Cut(addr, "@")
+	if !ok || local == "" {
+		return "***"
+	}
+	first := []rune(local)[0]
+	return personnummer.MaskWith(string(first)+"***@"+domain, "xxxx")
+}
+
+func (o Options) mailRow(r Row) bool { return o.Mail != "" && o.Mail != MailNone && r.Email != "" }
+
+func (o Options) draft(r Row, ref string) envelope.Draft {
+	return envelope.Draft{To: r.Email, Lang: o.Lang, Ref: ref, ByAge: r.Format == crypt.FormatAge, OpenerURL: o.OpenerURL, Dir: filepath.Join(o.OutDir, DraftDir)}
+}
+
+// mailStep writes the row's draft or sends its mail, each recorded in the
+// log (a sent mail twice: "sending" before the relay is called, "sent"
+// or "failed" after, so that a crash in between is never taken for a
+// mail that did not go out).
+func mailStep(ctx context.Context, m *Manifest, r Row, o Options, sealed *envelope.Result, ref string, res *RowResult) error {
+	d := o.draft(r, ref)
+	entry := func(state, details string) auditlog.Entry {
+		return auditlog.Entry{Action: auditlog.ActionMail, Refers: sealed.Entry.ID, Batch: m.ID, Row: r.Num, Case: r.Case,
+			Archive: sealed.Entry.Archive, Details: state + ": " + details}
+	}
+	if o.Mail == MailDraft {
+		if err := os.MkdirAll(d.Dir, 0o700); err != nil {
+			return fmt.Errorf("the e-mail draft could not be written: %v", err)
+		}
+		path, err := envelope.WriteDraft(sealed.Archive, d)
+		if err != nil {
+			return fmt.Errorf("the e-mail draft could not be written: %w", err)
+		}
+		if _, err := o.Log.Append(entry(mailDraft, "e-post-utkast / e-mail draft "+filepath.Join(DraftDir, filepath.Base(path))+" to "+maskEmail(r.Email))); err != nil {
+			os.Remove(path)
+			return err
+		}
+		res.Mail = mailDraft
+		return nil
+	}
+	var msg bytes.Buffer
+	id := sealed.Entry.ID + "." + strconv.Itoa(r.Num) + "@kuvert"
+	if err := envelope.WriteMail(&msg, sealed.Archive, d, envelope.Sending{From: o.MailFrom, MessageID: id}); err != nil {
+		return fmt.Errorf("the e-mail could not be made: %w", err)
+	}
+	to := maskEmail(r.Email)
+	if _, err := o.Log.Append(entry(mailSending, "to "+to+", Message-ID <"+id+">")); err != nil {
+		return err
+	}
+	answer, err := o.Mailer.Send(ctx, o.MailFrom, r.Email, msg.Bytes())
+	answer = strings.ReplaceAll(answer, r.Email, to)
+	if err != nil {
+		// The relay's answer may repeat the address; the log and the
+		// report keep it masked.
+		err = errors.New(strings.ReplaceAll(err.Error(), r.Email, to))
+		if _, lerr := o.Log.Append(entry(mailFailed, "to "+to+": "+err.Error())); lerr != nil {
+			return fmt.Errorf("the e-mail could not be sent (%v), and the compliance log cannot record that: %w", err, lerr)
+		}
+		return fmt.Errorf("the e-mail could not be sent: %w", err)
+	}
+	if _, err := o.Log.Append(entry(mailSent, "to "+to+", Message-ID <"+id+">, relay: "+answer)); err != nil {
+		return fmt.Errorf("the e-mail went out but the compliance log could not record it: %w", err)
+	}
+	res.Mail = mailSent
+	return nil
+}
+
+// The pending password: between the mail and the SMS a row's password
+// must survive a crash, or the re-run could only mail a second archive.
+// It lies in OUT/.pending/ROW (0600, synced) from just before the mail
+// until the SMS is on record, and nowhere else.
+func pendingPath(o Options, row int) string {
+	return filepath.Join(o.OutDir, ".pending", strconv.Itoa(row))
+}
+
+func writePending(o Options, row int, pw string) error {
+	dir := filepath.Dir(pendingPath(o, row))
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	return atomicfile.WriteFile(pendingPath(o, row), []byte(pw), 0o600)
+}
+
+func readPending(o Options, row int) (string, error) {
+	b, err := os.ReadFile(pendingPath(o, row))
+	if err != nil {
+		return "", err
+	}
+	if len(b) == 0 {
+		return "", errors.New("empty")
+	}
+	return string(b), nil
+}
+
+func removePending(o Options, row int) {
+	os.Remove(pendingPath(o, row))
+	os.Remove(filepath.Dir(pendingPath(o, row))) // only once empty
+}
