@@ -61,8 +61,7 @@ func (w *aesEntryWriter) authenticate() {
 				w.fail(err)
 			}
 		}
-		*bp = (*bp)[:cap(*bp)]
-		chunkPool.Put(bp)
+		putChunk(bp)
 	}
 }
 
@@ -151,3 +150,9 @@ func (w *aesEntryWriter) close() error {
 func (w *aesEntryWriter) abort() { w.close() }
 
 const uint32max = (1 << 32) - 1
+
+// putChunk returns a buffer to chunkPool at its full length.
+func putChunk(bp *[]byte) {
+	*bp = (*bp)[:cap(*bp)]
+	chunkPool.Put(bp)
+}

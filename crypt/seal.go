@@ -1,7 +1,6 @@
 package crypt
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -133,17 +132,13 @@ func Seal(ctx context.Context, o SealOptions) (res *SealResult, err error) {
 		}
 	}()
 
-	hw := newAsyncHash()
-	bw := bufio.NewWriterSize(io.MultiWriter(tmp, hw), 256<<10)
+	sink := newArchiveSink(tmp)
 	res = &SealResult{Archive: o.Output}
-	files, err := sealTo(ctx, bw, o, res)
-	if err == nil {
-		err = bw.Flush()
-		if err != nil {
-			err = writeErr(o.Output, err)
-		}
+	files, err := sealTo(ctx, sink, o, res)
+	sum, size, serr := sink.finish()
+	if err == nil && serr != nil {
+		err = writeErr(o.Output, serr)
 	}
-	sum := hw.Sum()
 	if err != nil {
 		return nil, err
 	}
@@ -158,7 +153,7 @@ func Seal(ctx context.Context, o SealOptions) (res *SealResult, err error) {
 	}
 	res.Files = files
 	res.SHA256 = sum
-	res.Size = hw.n
+	res.Size = size
 	return res, nil
 }
 
@@ -281,22 +276,33 @@ func copyInput(ctx context.Context, w io.Writer, in Input, progress func(int64))
 			h.Abort()
 		}
 	}()
-	buf := make([]byte, 256<<10)
 	var total int64
 	for {
 		if err := ctx.Err(); err != nil {
 			return FileResult{}, err
 		}
-		n, rerr := f.Read(buf)
+		bp := chunkPool.Get().(*[]byte)
+		n, rerr := io.ReadFull(f, *bp)
+		if rerr == io.ErrUnexpectedEOF {
+			rerr = io.EOF
+		}
 		if n > 0 {
-			h.Write(buf[:n])
-			if _, err := w.Write(buf[:n]); err != nil {
+			// w copies what it keeps (io.Writer's contract), so the
+			// buffer then goes to the hash without a copy; the hash
+			// returns it to the pool. Hashing chunk i overlaps with
+			// sealing chunk i+1.
+			*bp = (*bp)[:n]
+			if _, err := w.Write(*bp); err != nil {
+				putChunk(bp)
 				return FileResult{}, writeErr("archive", err)
 			}
+			h.give(bp)
 			total += int64(n)
 			if progress != nil {
 				progress(int64(n))
 			}
+		} else {
+			putChunk(bp)
 		}
 		if rerr == io.EOF {
 			break
