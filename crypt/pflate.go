@@ -43,6 +43,7 @@ const dictSize = 32 << 10
 type pflateWriter struct {
 	dst     io.Writer
 	level   Level
+	block   int // input bytes per block (pflateBlock; smaller in tests)
 	cur     *pjob
 	prevEnd []byte // the last dictSize bytes of input so far
 	jobs    chan *pjob
@@ -74,10 +75,15 @@ var (
 )
 
 func newPflateWriter(dst io.Writer, level Level) *pflateWriter {
+	return newPflateWriterBlock(dst, level, pflateBlock)
+}
+
+func newPflateWriterBlock(dst io.Writer, level Level, block int) *pflateWriter {
 	workers := runtime.GOMAXPROCS(0)
 	w := &pflateWriter{
 		dst:   dst,
 		level: level,
+		block: block,
 		jobs:  make(chan *pjob, workers),
 		order: make(chan *pjob, workers),
 		done:  make(chan struct{}),
@@ -177,10 +183,10 @@ func (w *pflateWriter) Write(p []byte) (int, error) {
 			w.cur = pjobPool.Get().(*pjob)
 			w.cur.dict = append(w.cur.dict[:0], w.prevEnd...)
 		}
-		k := min(len(p), pflateBlock-len(w.cur.in))
+		k := min(len(p), w.block-len(w.cur.in))
 		w.cur.in = append(w.cur.in, p[:k]...)
 		p = p[k:]
-		if len(w.cur.in) == pflateBlock {
+		if len(w.cur.in) == w.block {
 			w.dispatch(false)
 		}
 	}

@@ -3,6 +3,7 @@ package crypt
 import (
 	stdzip "archive/zip"
 	"bytes"
+	"cmp"
 	"compress/flate"
 	"encoding/binary"
 	"io"
@@ -110,6 +111,7 @@ type aesZipWriter struct {
 	level    Level
 	keys     *keyMaker
 	last     *aesEntryWriter
+	block    int // deflate block size; 0 means pflateBlock (tests set less)
 }
 
 // newAESZipWriter writes to w; entries is how many entries will follow,
@@ -141,7 +143,7 @@ func (w *aesZipWriter) create(in Input, method uint16) (io.Writer, error) {
 	}
 	w.last = ew
 	if method == zipDeflate {
-		ew.comp = newPflateWriter(ew, w.level)
+		ew.comp = newPflateWriterBlock(ew, w.level, cmp.Or(w.block, pflateBlock))
 	}
 	return ew.input(), nil
 }

@@ -1,0 +1,182 @@
+package crypt
+
+import (
+	"bytes"
+	"io"
+	"testing"
+	"time"
+
+	yzip "github.com/yeka/zip"
+)
+
+// The counter mode against a hand-computed keystream: block i (from 0) is
+// AES(key, LE128(i+1)), whatever the call boundaries.
+func TestWinzipCTRCounter(t *testing.T) {
+	key := bytes.Repeat([]byte{7}, 32)
+	c, err := newWinzipCTR(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg := make([]byte, 16*(ctrBatch+5)+3)
+	got := make([]byte, len(msg))
+	for off, step := 0, 1; off < len(msg); off, step = off+step, step*3%97+1 {
+		end := min(off+step, len(msg))
+		c.XORKeyStream(got[off:end], msg[off:end])
+	}
+	ref, _ := newWinzipCTR(key)
+	for i := 0; i*16 < len(msg); i++ {
+		var ctr, ks [16]byte
+		ctr[0], ctr[1] = byte(i+1), byte((i+1)>>8)
+		ref.b.Encrypt(ks[:], ctr[:])
+		n := min(16, len(msg)-i*16)
+		if !bytes.Equal(got[i*16:i*16+n], ks[:n]) {
+			t.Fatalf("block %d differs", i)
+		}
+	}
+}
+
+// The key derivation and counter mode agree with yeka/zip's: what it
+// writes opens with kuvert's reader (and what kuvert writes opens with
+// yeka/zip's reader: FuzzZipRoundTrip).
+func TestWinzipKeysMatchYeka(t *testing.T) {
+	var buf bytes.Buffer
+	zw := yzip.NewWriter(&buf)
+	fh := &yzip.FileHeader{Name: "a.txt", Method: yzip.Store}
+	fh.SetPassword("lösen-ord")
+	fh.SetEncryptionMethod(yzip.AES256Encryption)
+	w, _ := zw.CreateHeader(fh)
+	w.Write([]byte("hej hej"))
+	zw.Close()
+	got := openAll(t, buf.Bytes(), "lösen-ord")
+	if string(got["a.txt"]) != "hej hej" {
+		t.Fatalf("got %q", got["a.txt"])
+	}
+}
+
+// openAll opens every entry with kuvert's reader behind checkZip.
+func openAll(t *testing.T, b []byte, password string) map[string][]byte {
+	t.Helper()
+	zr, entries, err := checkZip(bytes.NewReader(b), int64(len(b)), DefaultLimits, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string][]byte{}
+	for i, e := range entries {
+		if !e.encrypted {
+			out[e.name] = nil
+			continue
+		}
+		rc, err := openAESEntry(zr.File[i], e, password)
+		if err != nil {
+			t.Fatalf("%s: %v", e.name, err)
+		}
+		data, err := io.ReadAll(rc)
+		rc.Close()
+		if err != nil {
+			t.Fatalf("%s: %v", e.name, err)
+		}
+		out[e.name] = data
+	}
+	return out
+}
+
+// FuzzZipRoundTrip writes entries with kuvert's AE-2 writer (stored or
+// deflated at both levels, cut into small parallel blocks so that block
+// boundaries and dictionaries are exercised) and reads them back with
+// yeka/zip, an independent implementation, and with kuvert's reader.
+// Any difference, or a tampered byte that still opens, fails.
+func FuzzZipRoundTrip(f *testing.F) {
+	f.Add([]byte("hej"), uint8(0), uint16(100), uint16(0))
+	f.Add([]byte{}, uint8(1), uint16(1), uint16(0))
+	f.Add(csvLike(70000), uint8(1), uint16(4096), uint16(7))
+	f.Add(csvLike(70000), uint8(3), uint16(40000), uint16(900))
+	f.Add(bytes.Repeat([]byte{0}, 100000), uint8(5), uint16(33000), uint16(5))
+	f.Fuzz(zipRoundTrip)
+}
+
+func zipRoundTrip(t *testing.T, data []byte, mode uint8, block uint16, flip uint16) {
+	{
+		if len(data) > 1<<20 {
+			return
+		}
+		method := uint16(zipStore)
+		if mode&1 != 0 {
+			method = zipDeflate
+		}
+		level := LevelDefault
+		if mode&2 != 0 {
+			level = LevelFast
+		}
+		var buf bytes.Buffer
+		zw := newAESZipWriter(&buf, "pw", level, 2)
+		zw.block = 512 + int(block) // tiny blocks: a new compressor each, too slow to fuzz
+		mtime := time.Date(2026, 3, 12, 9, 30, 0, 0, time.Local)
+		for _, name := range []string{"a.bin", "b/ä.bin"} {
+			w, err := zw.create(Input{Name: name, ModTime: mtime}, method)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Writes of varying sizes, as readers and compressors give them.
+			for p, step := data, int(mode>>2)+1; len(p) > 0; step = step*7%5000 + 1 {
+				k := min(step, len(p))
+				if _, err := w.Write(p[:k]); err != nil {
+					t.Fatal(err)
+				}
+				p = p[k:]
+			}
+		}
+		if err := zw.close(); err != nil {
+			t.Fatal(err)
+		}
+		arch := buf.Bytes()
+
+		yr, err := yzip.NewReader(bytes.NewReader(arch), int64(len(arch)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range yr.File {
+			if f.Method != method || f.Flags&utf8NameFlag == 0 || !f.IsEncrypted() {
+				t.Fatalf("%s: method %d flags %#x", f.Name, f.Method, f.Flags)
+			}
+			f.SetPassword("pw")
+			rc, err := f.Open()
+			if err != nil {
+				t.Fatalf("yeka/zip: %s: %v", f.Name, err)
+			}
+			got, err := io.ReadAll(rc)
+			if err != nil || !bytes.Equal(got, data) {
+				t.Fatalf("yeka/zip: %s: %d bytes, %v", f.Name, len(got), err)
+			}
+			if mt := f.ModTime(); mt.Hour() != mtime.Hour() || mt.Minute() != mtime.Minute() {
+				t.Fatalf("DOS time %v, want the local wall clock of %v", mt, mtime)
+			}
+		}
+		for name, got := range openAll(t, arch, "pw") {
+			if !bytes.Equal(got, data) {
+				t.Fatalf("kuvert: %s differs", name)
+			}
+		}
+
+		// One flipped byte in the first entry's data or MAC: kuvert's
+		// reader must not report success.
+		zr, entries, err := checkZip(bytes.NewReader(arch), int64(len(arch)), DefaultLimits, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		off, _ := zr.File[0].DataOffset()
+		pos := off + 18 + int64(flip)%(entries[0].csize-18)
+		bad := bytes.Clone(arch)
+		bad[pos] ^= 0x40
+		zr, entries, err = checkZip(bytes.NewReader(bad), int64(len(bad)), DefaultLimits, false)
+		if err != nil {
+			return // refused up front is fine too
+		}
+		rc, err := openAESEntry(zr.File[0], entries[0], "pw")
+		if err != nil {
+			return
+		}
+		if _, err := io.ReadAll(rc); err == nil {
+			t.Fatalf("tampered byte %d of %d accepted", pos-off, entries[0].csize)
+		}
+	}
+}
