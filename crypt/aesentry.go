@@ -34,7 +34,12 @@ type aesEntryWriter struct {
 	closed bool
 }
 
-func newAESEntryWriter(raw io.Writer, fh *stdzip.FileHeader, k *winzipKeys) (*aesEntryWriter, error) {
+// smallEntry is the size below which an entry is encrypted and
+// authenticated on the caller's goroutine alone: for small files the
+// hand-over between threads costs more than the overlap gains.
+const smallEntry = 1 << 20
+
+func newAESEntryWriter(raw io.Writer, fh *stdzip.FileHeader, k *winzipKeys, small bool) (*aesEntryWriter, error) {
 	ctr, err := newWinzipCTR(k.enc)
 	if err != nil {
 		return nil, err
@@ -46,8 +51,11 @@ func newAESEntryWriter(raw io.Writer, fh *stdzip.FileHeader, k *winzipKeys) (*ae
 	if _, err := raw.Write(k.pwv[:]); err != nil {
 		return nil, err
 	}
-	w := &aesEntryWriter{saltN: len(k.salt), raw: raw, fh: fh, ctr: ctr, mac: hmac.New(sha1.New, k.auth), ch: make(chan *[]byte, 4), done: make(chan struct{})}
-	go w.authenticate()
+	w := &aesEntryWriter{saltN: len(k.salt), raw: raw, fh: fh, ctr: ctr, mac: hmac.New(sha1.New, k.auth)}
+	if !small {
+		w.ch, w.done = make(chan *[]byte, 4), make(chan struct{})
+		go w.authenticate()
+	}
 	return w, nil
 }
 
@@ -106,7 +114,17 @@ func (w *aesEntryWriter) Write(p []byte) (int, error) {
 		b := (*bp)[:k]
 		w.ctr.XORKeyStream(b, p[:k])
 		*bp = b
-		w.ch <- bp
+		if w.ch == nil {
+			w.mac.Write(b)
+			_, err := w.raw.Write(b)
+			putChunk(bp)
+			if err != nil {
+				w.fail(err)
+				return 0, err
+			}
+		} else {
+			w.ch <- bp
+		}
 		w.encN += int64(k)
 		p = p[k:]
 	}
@@ -125,8 +143,10 @@ func (w *aesEntryWriter) close() error {
 			w.fail(err)
 		}
 	}
-	close(w.ch)
-	<-w.done
+	if w.ch != nil {
+		close(w.ch)
+		<-w.done
+	}
 	if err := w.failed(); err != nil {
 		return err
 	}

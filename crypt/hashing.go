@@ -144,3 +144,17 @@ func (s *archiveSink) finish() (string, int64, error) {
 	}
 	return s.sum, s.n, err
 }
+
+// inputHash is what copyInput needs of a hash of its input.
+type inputHash interface {
+	give(bp *[]byte)
+	Sum() string
+	Abort()
+}
+
+// syncHash hashes on the caller's goroutine (small inputs).
+type syncHash struct{ h hash.Hash }
+
+func (s *syncHash) give(bp *[]byte) { s.h.Write(*bp); putChunk(bp) }
+func (s *syncHash) Sum() string     { return hex.EncodeToString(s.h.Sum(nil)) }
+func (s *syncHash) Abort()          {}

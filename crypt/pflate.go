@@ -79,27 +79,29 @@ func newPflateWriter(dst io.Writer, level Level) *pflateWriter {
 }
 
 func newPflateWriterBlock(dst io.Writer, level Level, block int) *pflateWriter {
+	return &pflateWriter{dst: dst, level: level, block: block}
+}
+
+// start launches the workers and the ordering goroutine when the first
+// full block is ready. An entry that fits in one block is compressed on
+// the caller's goroutine at Close: for a thousand small files, handing
+// each to another thread and back cost more than it saved.
+func (w *pflateWriter) start() {
 	workers := runtime.GOMAXPROCS(0)
-	w := &pflateWriter{
-		dst:   dst,
-		level: level,
-		block: block,
-		jobs:  make(chan *pjob, workers),
-		order: make(chan *pjob, workers),
-		done:  make(chan struct{}),
-	}
+	w.jobs = make(chan *pjob, workers)
+	w.order = make(chan *pjob, workers)
+	w.done = make(chan struct{})
 	for range workers {
 		w.wg.Add(1)
 		go func() {
 			defer w.wg.Done()
 			for j := range w.jobs {
-				j.err = compressBlock(j, level)
+				j.err = compressBlock(j, w.level)
 				close(j.ready)
 			}
 		}()
 	}
 	go w.writeInOrder()
-	return w
 }
 
 // compressBlock deflates one block into j.out.
@@ -208,6 +210,9 @@ func (w *pflateWriter) dispatch(final bool) {
 			w.prevEnd = w.prevEnd[len(w.prevEnd)-dictSize:]
 		}
 	}
+	if w.jobs == nil {
+		w.start()
+	}
 	w.order <- j
 	w.jobs <- j
 }
@@ -222,6 +227,22 @@ func (w *pflateWriter) Close() error {
 	if w.cur == nil {
 		w.cur = pjobPool.Get().(*pjob)
 		w.cur.dict = append(w.cur.dict[:0], w.prevEnd...)
+	}
+	if w.jobs == nil {
+		// One block in all: compress it here.
+		j := w.cur
+		w.cur = nil
+		j.final = true
+		err := compressBlock(j, w.level)
+		if err == nil {
+			_, err = w.dst.Write(j.out.Bytes())
+		}
+		j.in, j.dict = j.in[:0], j.dict[:0]
+		j.out.Reset()
+		j.final = false
+		pjobPool.Put(j)
+		w.err = err
+		return err
 	}
 	w.dispatch(true)
 	close(w.jobs)

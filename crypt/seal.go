@@ -2,6 +2,7 @@ package crypt
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -270,7 +271,14 @@ func copyInput(ctx context.Context, w io.Writer, in Input, progress func(int64))
 		return FileResult{}, fmt.Errorf("%w: %s", ErrInput, describeFSError(err))
 	}
 	defer f.Close()
-	h := newAsyncHash()
+	// Large inputs are hashed on their own goroutine, beside the sealing;
+	// small ones here, where a thread hand-over would cost more.
+	var h inputHash
+	if in.Size < smallEntry {
+		h = &syncHash{h: sha256.New()}
+	} else {
+		h = newAsyncHash()
+	}
 	defer func() {
 		if h != nil {
 			h.Abort()

@@ -137,7 +137,7 @@ func (w *aesZipWriter) create(in Input, method uint16) (io.Writer, error) {
 	if err != nil {
 		return nil, err
 	}
-	ew, err := newAESEntryWriter(raw, fh, k)
+	ew, err := newAESEntryWriter(raw, fh, k, in.Size < smallEntry)
 	if err != nil {
 		return nil, err
 	}
