@@ -64,6 +64,8 @@ const ctrBatch = 128
 // winzipCTR is AES-CTR with WinZip's little-endian counter, starting at 1.
 type winzipCTR struct {
 	b   cipher.Block
+	rk  []byte // round keys for the AES-NI path
+	nr  int
 	ctr uint64 // the next counter value
 	ks  [ctrBatch * aes.BlockSize]byte
 	pos int // consumed bytes of ks
@@ -75,6 +77,7 @@ func newWinzipCTR(key []byte) (*winzipCTR, error) {
 		return nil, err
 	}
 	c := &winzipCTR{b: b, ctr: 1}
+	c.rk, c.nr = expandKey(key)
 	c.pos = len(c.ks)
 	return c, nil
 }
@@ -83,6 +86,11 @@ func newWinzipCTR(key []byte) (*winzipCTR, error) {
 // 128 bits little-endian; 2^64 blocks (256 EiB) never occur, so the high
 // half stays zero.
 func (c *winzipCTR) refill() {
+	c.pos = 0
+	if fastKeystream(c.rk, c.nr, c.ctr, c.ks[:]) {
+		c.ctr += ctrBatch
+		return
+	}
 	var in [ctrBatch * aes.BlockSize]byte
 	for i := 0; i < ctrBatch; i++ {
 		binary.LittleEndian.PutUint64(in[i*16:], c.ctr)
@@ -178,4 +186,66 @@ func (km *keyMaker) close() { km.once.Do(func() { close(km.stop) }) }
 // macEqual compares a stored tag with the computed one in constant time.
 func macEqual(stored, computed []byte) bool {
 	return hmac.Equal(stored, computed[:winzipMACLen])
+}
+
+// sbox is AES's S-box, computed once (FIPS-197 5.1.1: the multiplicative
+// inverse in GF(2^8) followed by the affine transform); the key schedule
+// for the AES-NI path needs it.
+var sbox = func() (s [256]byte) {
+	mul := func(a, b byte) byte {
+		var p byte
+		for b != 0 {
+			if b&1 != 0 {
+				p ^= a
+			}
+			hi := a & 0x80
+			a <<= 1
+			if hi != 0 {
+				a ^= 0x1b
+			}
+			b >>= 1
+		}
+		return p
+	}
+	for i := 0; i < 256; i++ {
+		var inv byte
+		for j := 1; j < 256 && i != 0; j++ {
+			if mul(byte(i), byte(j)) == 1 {
+				inv = byte(j)
+				break
+			}
+		}
+		x := inv
+		s[i] = x ^ (x<<1 | x>>7) ^ (x<<2 | x>>6) ^ (x<<3 | x>>5) ^ (x<<4 | x>>4) ^ 0x63
+	}
+	return s
+}()
+
+// expandKey returns the AES round keys (FIPS-197 5.2) as bytes, the
+// layout AESENC takes, and the number of rounds.
+func expandKey(key []byte) ([]byte, int) {
+	nk := len(key) / 4
+	nr := nk + 6
+	w := make([]byte, 16*(nr+1))
+	copy(w, key)
+	rcon := byte(1)
+	for i := nk; i < 4*(nr+1); i++ {
+		var t [4]byte
+		copy(t[:], w[4*(i-1):4*i])
+		switch {
+		case i%nk == 0:
+			t = [4]byte{sbox[t[1]] ^ rcon, sbox[t[2]], sbox[t[3]], sbox[t[0]]}
+			hi := rcon & 0x80
+			rcon <<= 1
+			if hi != 0 {
+				rcon ^= 0x1b
+			}
+		case nk > 6 && i%nk == 4:
+			t = [4]byte{sbox[t[0]], sbox[t[1]], sbox[t[2]], sbox[t[3]]}
+		}
+		for j := 0; j < 4; j++ {
+			w[4*i+j] = w[4*(i-nk)+j] ^ t[j]
+		}
+	}
+	return w, nr
 }
