@@ -225,15 +225,30 @@ func openZipSource(ra io.ReaderAt, size int64, o OpenOptions) (*source, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &source{entries: entries, open: func(i int) (io.ReadCloser, error) {
+	var ka *keyAhead // started on the first entry opened
+	s := &source{entries: entries}
+	s.open = func(i int) (io.ReadCloser, error) {
 		if !entries[i].encrypted {
 			return io.NopCloser(bytes.NewReader(nil)), nil // empty, checked in checkZip
 		}
 		if o.Password == "" {
 			return nil, ErrNeedPassword
 		}
-		return openAESEntry(zr.File[i], entries[i], o.Password)
-	}}, nil
+		if ka == nil {
+			ka = newKeyAhead(zr, entries, o.Password)
+		}
+		k, err := ka.get(i)
+		if err != nil {
+			return nil, err
+		}
+		return openAESEntryKeys(zr.File[i], entries[i], k)
+	}
+	s.close = func() {
+		if ka != nil {
+			ka.close()
+		}
+	}
+	return s, nil
 }
 
 func openAgeSource(f *os.File, size int64, info Info, path string, o OpenOptions) (*source, error) {

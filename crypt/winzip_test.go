@@ -2,6 +2,7 @@ package crypt
 
 import (
 	"bytes"
+	"errors"
 	"io"
 	"testing"
 	"time"
@@ -194,5 +195,29 @@ func BenchmarkWinzipCTR(b *testing.B) {
 	b.SetBytes(int64(len(buf)))
 	for b.Loop() {
 		c.XORKeyStream(buf, buf)
+	}
+}
+
+// Keys are derived ahead of the entry being read (keyAhead). Entries the
+// extraction passes over (names that come to nothing, like ".") must not
+// stall it, and every real entry still opens; a wrong password is still
+// reported at the first entry.
+func TestKeysAheadSkippedEntries(t *testing.T) {
+	dir := t.TempDir()
+	arch := dir + "/a.zip"
+	entries := map[string][]byte{".": []byte("x"), "./.": []byte("y")}
+	for i := range 30 {
+		entries[string(rune('a'+i%26))+string(rune('0'+i/26))+".txt"] = bytes.Repeat([]byte{byte(i)}, 100+i)
+	}
+	craftZip(t, arch, "pw", entries, yzip.Deflate)
+	res, err := extractTo(arch, dir+"/out", "pw", DefaultLimits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Files) != 30 {
+		t.Fatalf("%d files extracted", len(res.Files))
+	}
+	if _, err := extractTo(arch, dir+"/out2", "fel", DefaultLimits); !errors.Is(err, ErrWrongPassword) {
+		t.Fatalf("wrong password: %v", err)
 	}
 }
