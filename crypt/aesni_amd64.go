@@ -22,3 +22,12 @@ func fastKeystream(rk []byte, nr int, ctr uint64, ks []byte) bool {
 	aesCTRKeystream(&rk[0], nr, ctr, &ks[0], len(ks)/128)
 	return true
 }
+
+// sha1BlockSHANI and cpuHasSHA are in sha1ni_amd64.s.
+//
+//go:noescape
+func sha1BlockSHANI(h *[5]uint32, p *[64]byte)
+
+func cpuHasSHA() bool
+
+var haveSHANI = cpuHasSHA() && cpu.X86.HasAVX && cpu.X86.HasSSE41 && cpu.X86.HasSSSE3

@@ -4,9 +4,7 @@ import (
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/hmac"
-	"crypto/pbkdf2"
 	"crypto/rand"
-	"crypto/sha1"
 	"crypto/subtle"
 	"encoding/binary"
 	"errors"
@@ -47,10 +45,7 @@ type winzipKeys struct {
 
 func deriveWinzipKeys(password string, salt []byte, strength byte) (*winzipKeys, error) {
 	kl := winzipKeyLen(strength)
-	dk, err := pbkdf2.Key(sha1.New, password, salt, winzipIterations, 2*kl+winzipPWVLen)
-	if err != nil {
-		return nil, err
-	}
+	dk := pbkdf2SHA1([]byte(password), salt, winzipIterations, 2*kl+winzipPWVLen)
 	k := &winzipKeys{salt: salt, enc: dk[:kl], auth: dk[kl : 2*kl]}
 	copy(k.pwv[:], dk[2*kl:])
 	return k, nil

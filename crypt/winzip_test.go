@@ -2,6 +2,9 @@ package crypt
 
 import (
 	"bytes"
+	"crypto/pbkdf2"
+	"crypto/sha1"
+	"encoding/hex"
 	"errors"
 	"io"
 	"testing"
@@ -219,5 +222,38 @@ func TestKeysAheadSkippedEntries(t *testing.T) {
 	}
 	if _, err := extractTo(arch, dir+"/out2", "fel", DefaultLimits); !errors.Is(err, ErrWrongPassword) {
 		t.Fatalf("wrong password: %v", err)
+	}
+}
+
+// The SHA-extension PBKDF2 against crypto/pbkdf2, and RFC 6070's vectors.
+func TestPBKDF2SHA1(t *testing.T) {
+	for _, c := range []struct {
+		pw, salt string
+		iter, n  int
+	}{
+		{"password", "salt", 1, 20}, {"password", "salt", 2, 20}, {"password", "salt", 4096, 20},
+		{"passwordPASSWORDpassword", "saltSALTsaltSALTsaltSALTsaltSALTsalt", 4096, 25},
+		{"Kastanj-Fyrverkeri-Molnbank-4417", "0123456789abcdef", 1000, 66},
+		{string(bytes.Repeat([]byte("lång"), 30)), "s", 1000, 66}, // key longer than a block
+	} {
+		want, err := pbkdf2.Key(sha1.New, c.pw, []byte(c.salt), c.iter, c.n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := pbkdf2SHA1([]byte(c.pw), []byte(c.salt), c.iter, c.n); !bytes.Equal(got, want) {
+			t.Errorf("%q/%q/%d: %x, want %x", c.pw, c.salt, c.iter, got, want)
+		}
+	}
+	// RFC 6070, 4096 iterations.
+	if got := hex.EncodeToString(pbkdf2SHA1([]byte("password"), []byte("salt"), 4096, 20)); got != "4b007901b765489abead49d926f721d065a429c1" {
+		t.Errorf("RFC 6070: %s", got)
+	}
+	t.Logf("SHA extensions used: %v", haveSHANI)
+}
+
+func BenchmarkWinzipKeys(b *testing.B) {
+	salt := make([]byte, 16)
+	for b.Loop() {
+		deriveWinzipKeys("Kastanj-Fyrverkeri-Molnbank-4417", salt, aes256Strength)
 	}
 }
