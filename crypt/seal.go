@@ -177,7 +177,11 @@ func sealTo(ctx context.Context, w io.Writer, o SealOptions, res *SealResult) ([
 			}
 			return files, err
 		}
-		ew, err := outer.create(Input{Name: HiddenNamesEntry, ModTime: time.Now()}, zipStore)
+		var total int64 // a size hint: large contents get the pipelined writer
+		for _, in := range o.Inputs {
+			total += in.Size
+		}
+		ew, err := outer.create(Input{Name: HiddenNamesEntry, ModTime: time.Now(), Size: total}, zipStore)
 		if err != nil {
 			outer.abort()
 			return nil, writeErr(o.Output, err)

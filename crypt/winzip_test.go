@@ -2,11 +2,15 @@ package crypt
 
 import (
 	"bytes"
+	"context"
 	"crypto/pbkdf2"
 	"crypto/sha1"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
+	"os"
 	"testing"
 	"time"
 
@@ -255,5 +259,70 @@ func BenchmarkWinzipKeys(b *testing.B) {
 	salt := make([]byte, 16)
 	for b.Loop() {
 		deriveWinzipKeys("Kastanj-Fyrverkeri-Molnbank-4417", salt, aes256Strength)
+	}
+}
+
+// Entries above smallEntry take the pipelined path: several parallel
+// deflate blocks, the MAC on its own goroutine, the input hashed on
+// another, extraction written on a third. Sealed at both levels, with and
+// without hidden names, opened by kuvert and (plain names) by yeka/zip.
+func TestZipLargeEntriesRoundTrip(t *testing.T) {
+	dir := t.TempDir()
+	csv := csvLike(3<<20 + 123)
+	bin := randomBytes(t, 3<<20+7)
+	writeFile(t, dir+"/in/lista.csv", csv, time.Time{})
+	writeFile(t, dir+"/in/scan.pdf", bin, time.Time{})
+	ins, _, err := CollectInputs([]string{dir + "/in/lista.csv", dir + "/in/scan.pdf"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string][]byte{"lista.csv": csv, "scan.pdf": bin}
+	for i, c := range []struct{ fast, hide bool }{{false, false}, {true, false}, {false, true}, {true, true}} {
+		out := fmt.Sprintf("%s/a%d.zip", dir, i)
+		res, err := Seal(context.Background(), SealOptions{Inputs: ins, Output: out, Format: FormatZip, Password: Password{Value: "pw"}, Fast: c.fast, HideNames: c.hide})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum := sha256.Sum256(csv)
+		if res.Files[0].SHA256 != hex.EncodeToString(sum[:]) || res.Files[0].Size != int64(len(csv)) {
+			t.Fatalf("%+v: input hash or size wrong: %+v", c, res.Files[0])
+		}
+		arch, _ := os.ReadFile(out)
+		sum = sha256.Sum256(arch)
+		if res.SHA256 != hex.EncodeToString(sum[:]) || res.Size != int64(len(arch)) {
+			t.Fatalf("%+v: archive hash or size wrong", c)
+		}
+		x, err := Extract(context.Background(), out, ExtractOptions{Dest: fmt.Sprintf("%s/x%d", dir, i), OpenOptions: OpenOptions{Credentials: Credentials{Password: "pw"}}})
+		if err != nil {
+			t.Fatalf("%+v: %v", c, err)
+		}
+		for name, data := range want {
+			if got, _ := os.ReadFile(x.Dest + "/" + name); !bytes.Equal(got, data) {
+				t.Fatalf("%+v: %s differs", c, name)
+			}
+		}
+		if c.hide {
+			continue
+		}
+		for name, data := range openAll(t, arch, "pw") {
+			if !bytes.Equal(data, want[name]) {
+				t.Fatalf("%+v: %s differs (kuvert reader)", c, name)
+			}
+		}
+		yr, err := yzip.NewReader(bytes.NewReader(arch), int64(len(arch)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range yr.File {
+			f.SetPassword("pw")
+			rc, err := f.Open()
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := io.ReadAll(rc)
+			if err != nil || !bytes.Equal(got, want[f.Name]) {
+				t.Fatalf("%+v: yeka/zip: %s: %v", c, f.Name, err)
+			}
+		}
 	}
 }
