@@ -20,7 +20,7 @@ type asyncHash struct {
 }
 
 func newAsyncHash() *asyncHash {
-	a := &asyncHash{ch: make(chan *[]byte, 8), done: make(chan struct{}), h: sha256.New()}
+	a := &asyncHash{ch: make(chan *[]byte, 4), done: make(chan struct{}), h: sha256.New()}
 	go func() {
 		for bp := range a.ch {
 			a.h.Write(*bp)

@@ -26,7 +26,7 @@ const (
 )
 
 // pflateBlock is the input size compressed as one independent piece.
-const pflateBlock = 1 << 20
+const pflateBlock = 512 << 10
 
 // dictSize is deflate's window: each block is compressed with the previous
 // block's last 32 KiB as its dictionary, so back-references across block
@@ -88,7 +88,7 @@ func newPflateWriterBlock(dst io.Writer, level Level, block int) *pflateWriter {
 // each to another thread and back cost more than it saved.
 func (w *pflateWriter) start() {
 	workers := runtime.GOMAXPROCS(0)
-	w.jobs = make(chan *pjob, workers)
+	w.jobs = make(chan *pjob)
 	w.order = make(chan *pjob, workers)
 	w.done = make(chan struct{})
 	for range workers {
@@ -106,7 +106,7 @@ func (w *pflateWriter) start() {
 
 // compressBlock deflates one block into j.out.
 func compressBlock(j *pjob, level Level) error {
-	j.out.Grow(len(j.in) + len(j.in)/64 + 64)
+	j.out.Grow(len(j.in)/3 + 4096) // text deflates to about 0.3; more grows as needed
 	if level == LevelFast {
 		fw := fastPool.Get().(*kflate.Writer)
 		defer fastPool.Put(fw)
@@ -120,7 +120,7 @@ func compressBlock(j *pjob, level Level) error {
 		fw.Reset(&j.out)
 	} else {
 		// The standard library cannot change a writer's dictionary on
-		// Reset; a new writer per 1 MiB block is a small cost next to
+		// Reset; a new writer per 512 KiB block is a small cost next to
 		// compressing it.
 		var err error
 		if fw, err = stdflate.NewWriterDict(&j.out, 5, j.dict); err != nil {
