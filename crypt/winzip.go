@@ -187,31 +187,24 @@ func macEqual(stored, computed []byte) bool {
 // inverse in GF(2^8) followed by the affine transform); the key schedule
 // for the AES-NI path needs it.
 var sbox = func() (s [256]byte) {
-	mul := func(a, b byte) byte {
-		var p byte
-		for b != 0 {
-			if b&1 != 0 {
-				p ^= a
-			}
-			hi := a & 0x80
-			a <<= 1
-			if hi != 0 {
-				a ^= 0x1b
-			}
-			b >>= 1
+	// Logarithms to the generator 3 give the inverses in O(256).
+	var exp, log [256]byte
+	x := byte(1)
+	for i := 0; i < 255; i++ {
+		exp[i], log[x] = x, byte(i)
+		hi := x & 0x80
+		x2 := x << 1
+		if hi != 0 {
+			x2 ^= 0x1b
 		}
-		return p
+		x ^= x2 // x·3
 	}
 	for i := 0; i < 256; i++ {
 		var inv byte
-		for j := 1; j < 256 && i != 0; j++ {
-			if mul(byte(i), byte(j)) == 1 {
-				inv = byte(j)
-				break
-			}
+		if i != 0 {
+			inv = exp[(255-int(log[i]))%255]
 		}
-		x := inv
-		s[i] = x ^ (x<<1 | x>>7) ^ (x<<2 | x>>6) ^ (x<<3 | x>>5) ^ (x<<4 | x>>4) ^ 0x63
+		s[i] = inv ^ (inv<<1 | inv>>7) ^ (inv<<2 | inv>>6) ^ (inv<<3 | inv>>5) ^ (inv<<4 | inv>>4) ^ 0x63
 	}
 	return s
 }()
