@@ -9,13 +9,12 @@ import (
 
 // asyncHash computes a SHA-256 on its own goroutine, so that hashing the
 // input overlaps with encryption on the other core instead of adding to
-// it. Write copies the bytes (the caller may reuse its buffer); give hands
-// over a pooled buffer without a copy. Sum waits for everything so far.
+// it. give hands over a pooled buffer without a copy. Sum waits for
+// everything so far.
 type asyncHash struct {
 	ch   chan *[]byte
 	done chan struct{}
 	h    hash.Hash
-	n    int64
 	sum  string
 }
 
@@ -32,22 +31,9 @@ func newAsyncHash() *asyncHash {
 	return a
 }
 
-func (a *asyncHash) Write(p []byte) (int, error) {
-	n := len(p)
-	for len(p) > 0 {
-		bp := chunkPool.Get().(*[]byte)
-		k := copy(*bp, p)
-		*bp = (*bp)[:k]
-		a.give(bp)
-		p = p[k:]
-	}
-	return n, nil
-}
-
 // give hashes a buffer from chunkPool and puts it back afterwards. The
 // buffer may still be read by others meanwhile, but not written.
 func (a *asyncHash) give(bp *[]byte) {
-	a.n += int64(len(*bp))
 	a.ch <- bp
 }
 

@@ -251,10 +251,3 @@ func (w *pflateWriter) Close() error {
 	w.wg.Wait()
 	return w.failed()
 }
-
-// abort stops the goroutines without caring about the output.
-func (w *pflateWriter) abort() {
-	if !w.closed {
-		w.Close()
-	}
-}
