@@ -406,8 +406,13 @@ func stageEntry(ctx context.Context, root *os.Root, s *source, i int, name strin
 			root.Remove(tmp)
 		}
 	}()
-	if err := readEntry(ctx, s, i, f, progress); err != nil {
-		return nil, err
+	aw := newAsyncWriter(f)
+	rerr := readEntry(ctx, s, i, aw, progress)
+	if werr := aw.close(); rerr == nil && werr != nil {
+		rerr = writeErr(termsafe.Escape(name), werr)
+	}
+	if rerr != nil {
+		return nil, rerr
 	}
 	if err := f.Close(); err != nil {
 		return nil, writeErr(termsafe.Escape(name), err)

@@ -341,7 +341,8 @@ func TestCollectInputs(t *testing.T) {
 
 // Every byte of every entry's encrypted data is covered by its MAC: flip
 // each one in turn and Verify must fail. (This caught yeka/zip skipping the
-// MAC check on deflated entries; see openYekaEntry.)
+// MAC check on deflated entries; kuvert's own reader drains the raw
+// stream in inflateReader for the same reason.)
 func TestEveryCiphertextByteAuthenticated(t *testing.T) {
 	dir := t.TempDir()
 	writeFile(t, filepath.Join(dir, "a.csv"), csvLike(3000), time.Time{})

@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
+
+	yzip "github.com/yeka/zip"
 )
 
 // needTool returns the path of an external peer (7zz, age, bsdtar). In CI
@@ -82,7 +85,41 @@ func sealFiles(t testing.TB, out string, f Format, pw Password, paths ...string)
 	if err != nil {
 		t.Fatal(err)
 	}
+	if f == FormatZip {
+		yekaOpensAll(t, out, pw.Value)
+	}
 	return res
+}
+
+// yekaOpensAll reads every entry of an AES zip kuvert wrote with
+// yeka/zip, the independent implementation: its MAC check must pass.
+func yekaOpensAll(t testing.TB, path, password string) {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	st, _ := f.Stat()
+	zr, err := yzip.NewReader(f, st.Size())
+	if err != nil {
+		t.Fatalf("yeka/zip: %v", err)
+	}
+	for _, e := range zr.File {
+		if !e.IsEncrypted() {
+			t.Fatalf("yeka/zip: %s is not encrypted", e.Name)
+		}
+		e.SetPassword(password)
+		rc, err := e.Open()
+		if err != nil {
+			t.Fatalf("yeka/zip: %s: %v", e.Name, err)
+		}
+		n, err := io.Copy(io.Discard, rc)
+		rc.Close()
+		if err != nil || n != int64(e.UncompressedSize64) {
+			t.Fatalf("yeka/zip: %s: %d bytes, %v", e.Name, n, err)
+		}
+	}
 }
 
 // listDir returns every path under dir, relative, for "nothing left behind"

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"filippo.io/age"
@@ -220,23 +221,34 @@ func openSource(path string, o OpenOptions) (*source, error) {
 }
 
 func openZipSource(ra io.ReaderAt, size int64, o OpenOptions) (*source, error) {
-	_, entries, err := checkZip(ra, size, o.Limits, false)
+	zr, entries, err := checkZip(ra, size, o.Limits, false)
 	if err != nil {
 		return nil, err
 	}
-	yr, err := openYeka(ra, size, entries)
-	if err != nil {
-		return nil, err
-	}
-	return &source{entries: entries, open: func(i int) (io.ReadCloser, error) {
+	var ka *keyAhead // started on the first entry opened
+	s := &source{entries: entries}
+	s.open = func(i int) (io.ReadCloser, error) {
 		if !entries[i].encrypted {
 			return io.NopCloser(bytes.NewReader(nil)), nil // empty, checked in checkZip
 		}
 		if o.Password == "" {
 			return nil, ErrNeedPassword
 		}
-		return openYekaEntry(yr.File[i], o.Password)
-	}}, nil
+		if ka == nil {
+			ka = newKeyAhead(zr, entries, o.Password)
+		}
+		k, err := ka.get(i)
+		if err != nil {
+			return nil, err
+		}
+		return openAESEntryKeys(zr.File[i], entries[i], k)
+	}
+	s.close = func() {
+		if ka != nil {
+			ka.close()
+		}
+	}
+	return s, nil
 }
 
 func openAgeSource(f *os.File, size int64, info Info, path string, o OpenOptions) (*source, error) {
@@ -423,7 +435,9 @@ func Verify(ctx context.Context, path string, o OpenOptions) ([]Entry, error) {
 }
 
 // readEntry copies entry i to w and succeeds only if its authentication
-// verified and it produced exactly its declared size.
+// verified and it produced exactly its declared size. When w is an
+// [asyncWriter] the buffers are handed to its goroutine, so writing the
+// file overlaps with decrypting and inflating the next piece.
 func readEntry(ctx context.Context, s *source, i int, w io.Writer, progress func(int64)) error {
 	e := s.entries[i]
 	rc, err := s.open(i)
@@ -431,24 +445,43 @@ func readEntry(ctx context.Context, s *source, i int, w io.Writer, progress func
 		return err
 	}
 	defer rc.Close()
-	buf := make([]byte, 256<<10)
+	aw, async := w.(*asyncWriter)
+	var own *[]byte
+	if !async {
+		own = chunkPool.Get().(*[]byte)
+		defer putChunk(own)
+	}
 	var n int64
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		k, rerr := rc.Read(buf)
+		bp := own
+		if async {
+			bp = chunkPool.Get().(*[]byte)
+		}
+		k, rerr := io.ReadFull(rc, *bp)
+		if rerr == io.ErrUnexpectedEOF {
+			rerr = io.EOF
+		}
 		if k > 0 {
 			n += int64(k)
 			if n > e.size {
 				return fmt.Errorf("%w: entry %s is larger than its header says", ErrDamaged, quoteName(e.name))
 			}
-			if _, err := w.Write(buf[:k]); err != nil {
+			if async {
+				*bp = (*bp)[:k]
+				if err := aw.send(bp); err != nil {
+					return writeErr(e.name, err)
+				}
+			} else if _, err := w.Write((*bp)[:k]); err != nil {
 				return writeErr(e.name, err)
 			}
 			if progress != nil {
 				progress(int64(k))
 			}
+		} else if async {
+			putChunk(bp)
 		}
 		if rerr == io.EOF {
 			break
@@ -461,4 +494,63 @@ func readEntry(ctx context.Context, s *source, i int, w io.Writer, progress func
 		return fmt.Errorf("%w: entry %s is shorter than its header says", ErrDamaged, quoteName(e.name))
 	}
 	return nil
+}
+
+// asyncWriter writes pooled buffers to a file on its own goroutine.
+type asyncWriter struct {
+	w    io.Writer
+	ch   chan *[]byte
+	done chan struct{}
+	err  error // read only after done
+	fail chan struct{}
+	once sync.Once
+}
+
+func newAsyncWriter(w io.Writer) *asyncWriter {
+	a := &asyncWriter{w: w, ch: make(chan *[]byte, 4), done: make(chan struct{}), fail: make(chan struct{})}
+	go func() {
+		defer close(a.done)
+		for bp := range a.ch {
+			if a.err == nil {
+				if _, err := a.w.Write(*bp); err != nil {
+					a.err = err
+					close(a.fail)
+				}
+			}
+			putChunk(bp)
+		}
+	}()
+	return a
+}
+
+// send hands bp over; it fails once a write failed.
+func (a *asyncWriter) send(bp *[]byte) error {
+	select {
+	case <-a.fail:
+		putChunk(bp)
+		return a.close()
+	case a.ch <- bp:
+		return nil
+	}
+}
+
+// Write copies p, for callers that are not readEntry.
+func (a *asyncWriter) Write(p []byte) (int, error) {
+	for q := p; len(q) > 0; {
+		bp := chunkPool.Get().(*[]byte)
+		k := copy(*bp, q)
+		*bp = (*bp)[:k]
+		if err := a.send(bp); err != nil {
+			return 0, err
+		}
+		q = q[k:]
+	}
+	return len(p), nil
+}
+
+// close waits for every write and returns the first error.
+func (a *asyncWriter) close() error {
+	a.once.Do(func() { close(a.ch) })
+	<-a.done
+	return a.err
 }

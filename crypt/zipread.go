@@ -2,7 +2,6 @@ package crypt
 
 import (
 	stdzip "archive/zip"
-	"compress/flate"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -10,8 +9,6 @@ import (
 	"os"
 	"strings"
 	"time"
-
-	yzip "github.com/yeka/zip"
 
 	"github.com/kuvert-app/kuvert/internal/bytesize"
 )
@@ -26,6 +23,8 @@ type zipEntry struct {
 	isDir     bool
 	isLink    bool
 	encrypted bool
+	aes       *aesExtra // the WinZip AES field of an encrypted entry
+	crc       uint32
 }
 
 // aesExtra is the WinZip AES extra field (0x9901).
@@ -121,6 +120,8 @@ func checkZip(ra io.ReaderAt, size int64, lim Limits, plainOK bool) (*stdzip.Rea
 			isDir:     strings.HasSuffix(f.Name, "/") || f.Mode().IsDir(),
 			isLink:    f.Mode()&os.ModeSymlink != 0,
 			encrypted: f.Flags&1 != 0,
+			aes:       aes,
+			crc:       f.CRC32,
 		}
 		if e.size < 0 || e.csize < 0 {
 			return nil, nil, fmt.Errorf("%w: entry %s has an impossible size", ErrDamaged, quoteName(f.Name))
@@ -134,7 +135,7 @@ func checkZip(ra io.ReaderAt, size int64, lim Limits, plainOK bool) (*stdzip.Rea
 			if f.Method != 99 || (aes.version != 1 && aes.version != 2) || aes.strength < 1 || aes.strength > 3 {
 				return nil, nil, fmt.Errorf("%w: entry %s has an unknown AES variant", ErrUnsupported, quoteName(f.Name))
 			}
-			if aes.method != yzip.Store && aes.method != yzip.Deflate {
+			if aes.method != zipStore && aes.method != zipDeflate {
 				return nil, nil, fmt.Errorf("%w: entry %s uses compression method %d (only stored and deflated entries are supported)", ErrUnsupported, quoteName(f.Name), aes.method)
 			}
 			if e.csize < aesOverhead(aes.strength) {
@@ -184,67 +185,13 @@ func plainZipErr(err error) string {
 	return "corrupt directory"
 }
 
-// openYeka opens the archive with yeka/zip behind recover() and checks
-// that it sees the same entries as the standard library did: a parser
-// difference is treated as tampering.
-func openYeka(ra io.ReaderAt, size int64, want []zipEntry) (r *yzip.Reader, err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			r, err = nil, fmt.Errorf("%w: malformed zip structure", ErrDamaged)
-		}
-	}()
-	r, err = yzip.NewReader(ra, size)
-	if err != nil {
-		return nil, fmt.Errorf("%w: not a readable zip archive", ErrDamaged)
-	}
-	if len(r.File) != len(want) {
-		return nil, fmt.Errorf("%w: inconsistent zip directory", ErrDamaged)
-	}
-	for i, f := range r.File {
-		w := want[i]
-		if f.Name != w.name || int64(f.UncompressedSize64) != w.size || int64(f.CompressedSize64) != w.csize {
-			return nil, fmt.Errorf("%w: inconsistent zip directory at %s", ErrDamaged, quoteName(w.name))
-		}
-	}
-	return r, nil
-}
-
-// openYekaEntry opens one AES entry in streaming mode (DeferAuth): the
-// bytes it hands out are unverified until the reader returns io.EOF, so
-// callers write them to a temporary file and keep it only after EOF.
-func openYekaEntry(f *yzip.File, password string) (rc io.ReadCloser, err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			rc, err = nil, fmt.Errorf("%w: malformed entry %s", ErrDamaged, quoteName(f.Name))
-		}
-	}()
-	// yeka/zip checks the HMAC only when its decrypting reader reaches
-	// EOF, but a flate reader on top stops at the end of the deflate
-	// stream and may never ask for that EOF: a tampered deflated entry
-	// then passes unnoticed. So kuvert asks yeka for the decrypted raw
-	// bytes (method Store), inflates them itself, and drains the raw
-	// stream to its end, which forces the check.
-	method := f.Method
-	f.Method = yzip.Store
-	f.DeferAuth = true
-	f.SetPassword(password)
-	raw, err := f.Open()
-	f.Method = method
-	if err != nil {
-		return nil, mapZipErr(f.Name, err)
-	}
-	s := &safeReadCloser{rc: raw, name: f.Name}
-	if method == yzip.Store {
-		return s, nil
-	}
-	return &inflateReader{raw: s, fr: flate.NewReader(s), name: f.Name}, nil
-}
-
 // inflateReader inflates an authenticated raw stream and, when the deflate
 // stream ends, reads the raw stream to its end so that the MAC is checked
-// before EOF is reported.
+// before EOF is reported: a flate reader stops at the end of the deflate
+// stream and would otherwise never ask for the bytes (and the check) after
+// it.
 type inflateReader struct {
-	raw  *safeReadCloser
+	raw  io.ReadCloser
 	fr   io.ReadCloser
 	name string
 	err  error
@@ -275,39 +222,3 @@ func (r *inflateReader) Close() error {
 	r.fr.Close()
 	return r.raw.Close()
 }
-
-func mapZipErr(name string, err error) error {
-	switch {
-	case errors.Is(err, yzip.ErrPassword):
-		return fmt.Errorf("%w (entry %s)", ErrWrongPassword, quoteName(name))
-	case errors.Is(err, yzip.ErrAuthentication), errors.Is(err, yzip.ErrDecryption),
-		errors.Is(err, yzip.ErrChecksum), errors.Is(err, yzip.ErrFormat),
-		errors.Is(err, io.ErrUnexpectedEOF):
-		return fmt.Errorf("%w: entry %s failed its integrity check", ErrDamaged, quoteName(name))
-	case errors.Is(err, yzip.ErrAlgorithm):
-		return fmt.Errorf("%w: entry %s uses an unsupported method", ErrUnsupported, quoteName(name))
-	}
-	return fmt.Errorf("%w: entry %s: %v", ErrDamaged, quoteName(name), err)
-}
-
-// safeReadCloser turns panics and library errors during reading into
-// ErrDamaged; io.EOF passes through unchanged.
-type safeReadCloser struct {
-	rc   io.ReadCloser
-	name string
-}
-
-func (s *safeReadCloser) Read(p []byte) (n int, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			n, err = 0, fmt.Errorf("%w: malformed entry %s", ErrDamaged, quoteName(s.name))
-		}
-	}()
-	n, err = s.rc.Read(p)
-	if err != nil && err != io.EOF {
-		err = mapZipErr(s.name, err)
-	}
-	return n, err
-}
-
-func (s *safeReadCloser) Close() error { return s.rc.Close() }

@@ -18,7 +18,7 @@ if [ ! -e "$DIR/in/manifest.csv" ]; then
 fi
 rm -rf "$DIR/out" "$DIR/loop" "$DIR/home" "$DIR/outbox.jsonl"
 export KUVERT_HOME="$DIR/home" KUVERT_SMS_PROVIDER="outbox:$DIR/outbox.jsonl"
-/usr/bin/time -f "%e %M %U %S" -o "$DIR/k.time" "$KUVERT" batch -q --out-dir "$DIR/out" "$DIR/in/manifest.csv"
+/usr/bin/time -f "%e %M %U %S" -o "$DIR/k.time" "$KUVERT" batch -q --sender "Kuvert bench" --out-dir "$DIR/out" "$DIR/in/manifest.csv"
 mkdir -p "$DIR/loop"
 /usr/bin/time -f "%e %M %U %S" -o "$DIR/l.time" bash -c '
 	tail -n +2 "$1/in/manifest.csv" | while IFS=";" read -r f phone name; do

@@ -38,6 +38,7 @@ type EncryptOptions struct {
 	SMSFrom         string // sender name shown in the SMS
 	SMSLang         string
 	HideNames       bool
+	Fast            bool
 	NoScan          bool
 	EML             string // recipient's e-mail address for a draft
 	Subject         string
@@ -120,6 +121,7 @@ lösenordet på annat sätt, till exempel med sms.`,
 	f.StringVar(&o.SMSFrom, "sender", "", "your organisation's name as the SMS shows it (default: organisation in config.json)")
 	f.StringVar(&o.SMSLang, "sms-lang", "", "language of the SMS text and e-mail draft: sv (default) or en")
 	f.BoolVar(&o.HideNames, "hide-names", false, "keep file names out of the zip's clear directory (automatic when a name holds a personnummer)")
+	f.BoolVar(&o.Fast, "fast", false, "zip: compress about five times faster for a somewhat larger archive (about 1.2× 7-Zip's size)")
 	f.BoolVar(&o.NoScan, "no-scan", false, "do not scan the contents for personnummer (for huge inputs)")
 	f.StringVar(&o.EML, "eml", "", "also write a ready e-mail draft to `ADDRESS` beside the archive (ARCHIVE.eml)")
 	f.StringVar(&o.Subject, "subject", "", "subject of the e-mail draft (default: neutral; a personnummer is refused)")
@@ -231,7 +233,7 @@ func runEncrypt(ctx context.Context, s *IOStreams, g *globalOptions, o *EncryptO
 	req := envelope.Request{
 		Seal: crypt.SealOptions{
 			Inputs: inputs, Output: out, Format: format, Password: pw,
-			Recipients: recips, Armor: o.Armor, Force: o.Force, HideNames: o.HideNames,
+			Recipients: recips, Armor: o.Armor, Force: o.Force, HideNames: o.HideNames, Fast: o.Fast,
 		},
 		Case: o.Case, Note: o.Note, Operator: cfg.Operator, NoScan: o.NoScan,
 	}

@@ -5,6 +5,8 @@
 //	go run ./scripts/gendata csv 200M out.csv
 //	go run ./scripts/gendata mix 200M outdir
 //	go run ./scripts/gendata random 2G out.bin
+//	go run ./scripts/gendata files 1000x100K outdir   (already-compressed attachments)
+//	go run ./scripts/gendata csvs 20x20M outdir       (payroll CSVs)
 package main
 
 import (
@@ -22,8 +24,22 @@ func main() {
 		fmt.Fprintln(os.Stderr, "usage: gendata csv|mix|random SIZE OUT")
 		os.Exit(2)
 	}
-	size := parseSize(os.Args[2])
 	var err error
+	if os.Args[1] == "files" || os.Args[1] == "csvs" {
+		count, each, ok := strings.Cut(os.Args[2], "x")
+		n, _ := strconv.Atoi(count)
+		if !ok || n <= 0 {
+			fmt.Fprintln(os.Stderr, "gendata: want COUNTxSIZE, e.g. 1000x100K")
+			os.Exit(2)
+		}
+		err = writeFiles(os.Args[3], n, parseSize(each), os.Args[1] == "csvs")
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "gendata:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	size := parseSize(os.Args[2])
 	switch os.Args[1] {
 	case "csv":
 		err = writeCSV(os.Args[3], size)
@@ -47,6 +63,8 @@ func parseSize(s string) int64 {
 		mult, s = 1<<30, strings.TrimSuffix(s, "G")
 	case strings.HasSuffix(s, "M"):
 		mult, s = 1<<20, strings.TrimSuffix(s, "M")
+	case strings.HasSuffix(s, "K"):
+		mult, s = 1<<10, strings.TrimSuffix(s, "K")
 	}
 	n, _ := strconv.ParseInt(s, 10, 64)
 	return n * mult
@@ -122,4 +140,26 @@ func writeRandom(path string, size int64) error {
 		left -= k
 	}
 	return f.Close()
+}
+
+// writeFiles writes n files of size bytes each into dir: payroll CSVs, or
+// already-compressed attachments (random bytes named pdf, xlsx, jpg, docx,
+// png) like payslips.
+func writeFiles(dir string, n int, size int64, csv bool) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	exts := []string{"pdf", "xlsx", "jpg", "docx", "png"}
+	for i := 0; i < n; i++ {
+		var err error
+		if csv {
+			err = writeCSV(filepath.Join(dir, fmt.Sprintf("lonelista_%04d.csv", i)), size)
+		} else {
+			err = writeRandom(filepath.Join(dir, fmt.Sprintf("bilaga_%04d.%s", i, exts[i%len(exts)])), size)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
