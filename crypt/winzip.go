@@ -51,16 +51,13 @@ func deriveWinzipKeys(password string, salt []byte, strength byte) (*winzipKeys,
 	return k, nil
 }
 
-// ctrBatch is how many counter blocks are encrypted per round: AES-NI
-// keeps several blocks in flight, and a batch turns the XOR into one
-// large subtle.XORBytes.
+// ctrBatch is how many counter blocks are encrypted per round: a batch
+// turns the XOR into one large subtle.XORBytes.
 const ctrBatch = 128
 
 // winzipCTR is AES-CTR with WinZip's little-endian counter, starting at 1.
 type winzipCTR struct {
 	b   cipher.Block
-	rk  []byte // round keys for the AES-NI path
-	nr  int
 	ctr uint64 // the next counter value
 	ks  [ctrBatch * aes.BlockSize]byte
 	pos int // consumed bytes of ks
@@ -72,7 +69,6 @@ func newWinzipCTR(key []byte) (*winzipCTR, error) {
 		return nil, err
 	}
 	c := &winzipCTR{b: b, ctr: 1}
-	c.rk, c.nr = expandKey(key)
 	c.pos = len(c.ks)
 	return c, nil
 }
@@ -81,11 +77,6 @@ func newWinzipCTR(key []byte) (*winzipCTR, error) {
 // 128 bits little-endian; 2^64 blocks (256 EiB) never occur, so the high
 // half stays zero.
 func (c *winzipCTR) refill() {
-	c.pos = 0
-	if fastKeystream(c.rk, c.nr, c.ctr, c.ks[:]) {
-		c.ctr += ctrBatch
-		return
-	}
 	var in [ctrBatch * aes.BlockSize]byte
 	for i := 0; i < ctrBatch; i++ {
 		binary.LittleEndian.PutUint64(in[i*16:], c.ctr)
@@ -181,59 +172,4 @@ func (km *keyMaker) close() { km.once.Do(func() { close(km.stop) }) }
 // macEqual compares a stored tag with the computed one in constant time.
 func macEqual(stored, computed []byte) bool {
 	return hmac.Equal(stored, computed[:winzipMACLen])
-}
-
-// sbox is AES's S-box, computed once (FIPS-197 5.1.1: the multiplicative
-// inverse in GF(2^8) followed by the affine transform); the key schedule
-// for the AES-NI path needs it.
-var sbox = func() (s [256]byte) {
-	// Logarithms to the generator 3 give the inverses in O(256).
-	var exp, log [256]byte
-	x := byte(1)
-	for i := 0; i < 255; i++ {
-		exp[i], log[x] = x, byte(i)
-		hi := x & 0x80
-		x2 := x << 1
-		if hi != 0 {
-			x2 ^= 0x1b
-		}
-		x ^= x2 // x·3
-	}
-	for i := 0; i < 256; i++ {
-		var inv byte
-		if i != 0 {
-			inv = exp[(255-int(log[i]))%255]
-		}
-		s[i] = inv ^ (inv<<1 | inv>>7) ^ (inv<<2 | inv>>6) ^ (inv<<3 | inv>>5) ^ (inv<<4 | inv>>4) ^ 0x63
-	}
-	return s
-}()
-
-// expandKey returns the AES round keys (FIPS-197 5.2) as bytes, the
-// layout AESENC takes, and the number of rounds.
-func expandKey(key []byte) ([]byte, int) {
-	nk := len(key) / 4
-	nr := nk + 6
-	w := make([]byte, 16*(nr+1))
-	copy(w, key)
-	rcon := byte(1)
-	for i := nk; i < 4*(nr+1); i++ {
-		var t [4]byte
-		copy(t[:], w[4*(i-1):4*i])
-		switch {
-		case i%nk == 0:
-			t = [4]byte{sbox[t[1]] ^ rcon, sbox[t[2]], sbox[t[3]], sbox[t[0]]}
-			hi := rcon & 0x80
-			rcon <<= 1
-			if hi != 0 {
-				rcon ^= 0x1b
-			}
-		case nk > 6 && i%nk == 4:
-			t = [4]byte{sbox[t[0]], sbox[t[1]], sbox[t[2]], sbox[t[3]]}
-		}
-		for j := 0; j < 4; j++ {
-			w[4*i+j] = w[4*(i-nk)+j] ^ t[j]
-		}
-	}
-	return w, nr
 }
