@@ -79,7 +79,7 @@ func openAESEntryKeys(f *stdzip.File, e zipEntry, k *winzipKeys) (io.ReadCloser,
 }
 
 // keyAhead derives the keys of the next few encrypted entries on every
-// core while the current one is decrypted: PBKDF2 costs ~0.35 ms per
+// core while the current one is decrypted: PBKDF2 costs ~0.65 ms per
 // entry, which for many small entries is most of the work. It works at
 // most keyLookahead entries past the last one asked for, and never on one
 // the caller has passed over, so a wrong password on an archive of 10,000
