@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Benchmarks kuvert side by side with 7-Zip, age and kuvert as it was
-# before issue 17 (the merge base with main, built into $DIR/kuvert-base),
+# before issue 17 (commit 353976c, built into $DIR/kuvert-base-353976c),
 # in one run, and prints a Markdown table: wall time, CPU time, output
 # size and peak RSS, the speed-up, the target of issue 17 and pass/miss.
 # Results go to docs/performance.md by hand, with the machine and the
@@ -26,8 +26,9 @@ gen files "$DIR/many" 1000x100K
 gen files "$DIR/folder" 20x20M
 gen csvs "$DIR/csvs" 20x20M
 
-# kuvert as it was before issue 17, for the "≥ 2× today" rows.
-BASE_REF=${BASE_REF:-$(git merge-base HEAD main 2>/dev/null || echo main)}
+# kuvert as it was before issue 17 (353976c, where w/perf branched from
+# main), for the "≥ 2× today" rows; BASE_REF=<commit> compares another.
+BASE_REF=${BASE_REF:-353976c}
 BASE=$DIR/kuvert-base-$(git rev-parse --short "$BASE_REF")
 if [ ! -x "$BASE" ]; then
 	src=$(mktemp -d)
