@@ -98,6 +98,7 @@ FUZZTIME ?= 60s
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzOpenZip$$' -fuzztime $(FUZZTIME) ./crypt
 	$(GO) test -run '^$$' -fuzz '^FuzzOpenAge$$' -fuzztime $(FUZZTIME) ./crypt
+	$(GO) test -run '^$$' -fuzz '^FuzzZipRoundTrip$$' -fuzztime $(FUZZTIME) ./crypt
 	$(GO) test -run '^$$' -fuzz '^FuzzVerifyEdits$$' -fuzztime $(FUZZTIME) ./auditlog
 
 lint:
