@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 
+	yzip "github.com/yeka/zip"
+
 	"filippo.io/age"
 
 	"github.com/kuvert-app/kuvert/crypt"
@@ -173,4 +175,29 @@ func hasAll(s string, subs ...string) bool {
 		}
 	}
 	return true
+}
+
+// bombZip writes an AES zip with one entry of n zero bytes deflated as a
+// single stream at the standard library's best level (yeka/zip's writer),
+// so its ratio is deflate's maximum (~1030:1) whatever kuvert's own
+// writer does with block boundaries.
+func bombZip(t testing.TB, out string, n int) string {
+	t.Helper()
+	f, err := os.Create(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	zw := yzip.NewWriter(f)
+	w, err := zw.Encrypt("nollor.txt", testPassword, yzip.AES256Encryption)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Write(make([]byte, n)); err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
