@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -104,6 +105,14 @@ func startBrowser(t testing.TB) context.Context {
 		browserCtx, browserCancel = bctx, cancel
 		pageServer = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			pageHits.Add(1)
+			if r.URL.Path == "/probe" {
+				// TestNothingLeaves navigates here on purpose. A page
+				// with an icon of its own, so that the browser asks for
+				// no /favicon.ico after the test has counted the probe.
+				w.Header().Set("Content-Type", "text/html; charset=utf-8")
+				io.WriteString(w, `<!doctype html><link rel="icon" href="data:,"><title>probe</title>`)
+				return
+			}
 			if r.URL.Path != "/"+FileName {
 				http.NotFound(w, r)
 				return
