@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -249,5 +250,22 @@ func TestNoSMSPasswordFile(t *testing.T) {
 	}
 	if len(e.fake.Messages()) != 0 {
 		t.Fatal("SMS sent with --no-sms")
+	}
+}
+
+// Rows that mail and text mostly wait, so more run side by side; age
+// passphrase rows need scrypt's memory, so one per core.
+func TestDefaultJobs(t *testing.T) {
+	n := runtime.NumCPU()
+	zip := &Manifest{Rows: []Row{{Format: crypt.FormatZip}}}
+	if got := DefaultJobs(zip, true); got != 16 {
+		t.Errorf("delivering zip rows: %d", got)
+	}
+	if got := DefaultJobs(zip, false); got != n {
+		t.Errorf("password file only: %d", got)
+	}
+	age := &Manifest{Rows: []Row{{Format: crypt.FormatZip}, {Format: crypt.FormatAge}}}
+	if got := DefaultJobs(age, true); got != n {
+		t.Errorf("an age passphrase row: %d", got)
 	}
 }

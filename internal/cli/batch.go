@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/mail"
 	"os"
-	"runtime"
 
 	"github.com/kuvert-app/kuvert/batch"
 	"github.com/kuvert-app/kuvert/config"
@@ -77,7 +76,7 @@ and none was delivered; exit 2 for an invalid manifest.`,
 	f := cmd.Flags()
 	f.StringVar(&o.OutDir, "out-dir", "", "write archives and report.csv to `DIR` (default: a dated folder beside the manifest)")
 	f.StringVarP(&o.Format, "format", "f", "zip", "zip or age (per row: the format column)")
-	f.IntVarP(&o.Jobs, "jobs", "j", runtime.NumCPU(), "rows sealed in parallel")
+	f.IntVarP(&o.Jobs, "jobs", "j", 0, "rows sealed in parallel (default: 16 when rows are mailed or texted, which mostly waits; one per core otherwise and for age passphrases)")
 	f.BoolVar(&o.DryRun, "dry-run", false, "check the manifest and show what would happen; seal and send nothing")
 	f.BoolVar(&o.NoSMS, "no-sms", false, "send no SMS; requires --password-out")
 	f.StringVar(&o.PasswordOut, "password-out", "", "write the passwords to `FILE` (a 0600 CSV) instead of texting them")
