@@ -92,3 +92,10 @@ func (o *Options) UseSMS(pol *sms.Policy, rate float64) {
 		o.SMSRate = sms.RateLimit(pol.Sender)
 	}
 }
+
+// Attempted reports whether dir holds an earlier attempt of m's run
+// (its state.json names the run): running m into dir again continues it.
+func Attempted(m *Manifest, dir string) bool {
+	st, err := readState(dir)
+	return err == nil && st != nil && st.BatchID == m.ID
+}
