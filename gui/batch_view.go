@@ -407,4 +407,3 @@ func rowResultText(r batch.RowResult) string {
 	}
 	return s
 }
-
