@@ -28,9 +28,10 @@ type batchForm struct {
 }
 
 // Load reads and validates the manifest at path, picks its run (the
-// latest in the log, as a plain `kuvert batch` does) and its folder.
+// latest in the log, as a plain `kuvert batch` does) and its folder. The
+// mail step goes back to the manifest's default.
 func (f *batchForm) Load(path string, l *auditlog.Log, format crypt.Format) {
-	*f = batchForm{Path: path, Mail: f.Mail, Jobs: f.Jobs}
+	*f = batchForm{Path: path, Jobs: f.Jobs}
 	if format == "" {
 		format = crypt.FormatZip
 	}

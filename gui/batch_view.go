@@ -55,6 +55,8 @@ type batchView struct {
 	afterRow func(batch.RowResult)
 	last     *batch.Summary
 	lastErr  error
+	// showingMail: update is setting the radio from the form.
+	showingMail bool
 }
 
 // The mail radio's options, in the order of their labels.
@@ -98,6 +100,9 @@ func newBatchView(u *UI) *batchView {
 		v.table.SetColumnWidth(c, w)
 	}
 	v.mail = widget.NewRadioGroup([]string{lang.L("batch.mail.draft"), lang.L("batch.mail.send"), lang.L("batch.mail.none")}, func(s string) {
+		if v.showingMail {
+			return // update shows the form's mode; the user chose nothing
+		}
 		for i, l := range v.mail.Options {
 			if l == s {
 				v.mu.Lock()
@@ -222,7 +227,9 @@ func (v *batchView) update() {
 	mode := f.MailMode()
 	for i, m := range batchMailChoices {
 		if m == mode && v.mail.Selected != v.mail.Options[i] {
+			v.showingMail = true
 			v.mail.SetSelected(v.mail.Options[i])
+			v.showingMail = false
 		}
 	}
 	if s, err := resolveSMS(v.u.config(), io.Discard, v.twilioCredentials); err == nil && s.Demo {
@@ -322,6 +329,14 @@ func (v *batchView) finish(sum *batch.Summary, err error) {
 	v.mail.Enable()
 	v.last, v.lastErr = sum, err
 	if sum != nil {
+		// Rows never started have no OnRow: the summary lists them.
+		v.mu.Lock()
+		for _, r := range sum.Rows {
+			if _, ok := v.status[r.Row]; !ok {
+				v.status[r.Row] = rowResultText(r)
+			}
+		}
+		v.mu.Unlock()
 		v.report.SetText(lang.L("batch.report", map[string]any{"Path": filepath.Join(sum.OutDir, "report.csv")}))
 		v.openRep.Show()
 	}
@@ -400,7 +415,11 @@ func rowResultText(r batch.RowResult) string {
 	}
 	s := lang.L(key)
 	if r.Mail != "" {
-		s += " · " + lang.L("batch.result.mail", map[string]any{"State": r.Mail})
+		state := r.Mail
+		if k := "batch.mailstate." + r.Mail; lang.L(k) != k {
+			state = lang.L(k)
+		}
+		s += " · " + lang.L("batch.result.mail", map[string]any{"State": state})
 	}
 	if r.Error != "" {
 		s += ": " + r.Error
