@@ -35,6 +35,7 @@ type batchView struct {
 	lines  []batchLine
 	status map[int]string // row → its result, in words
 
+	choose   *widget.Button
 	path     *widget.Label
 	table    *widget.Table
 	summary  *widget.Label // "3 rows, 1 problem" / resumes
@@ -67,7 +68,7 @@ const batchColumns = 5
 
 func newBatchView(u *UI) *batchView {
 	v := &batchView{u: u, status: map[int]string{}}
-	choose := widget.NewButtonWithIcon(lang.L("batch.choose"), theme.FolderOpenIcon(), func() {
+	v.choose = widget.NewButtonWithIcon(lang.L("batch.choose"), theme.FolderOpenIcon(), func() {
 		dialog.ShowFileOpen(func(r fyne.URIReadCloser, err error) {
 			if err == nil && r != nil {
 				r.Close()
@@ -137,7 +138,7 @@ func newBatchView(u *UI) *batchView {
 	v.openRep.Hide()
 	top := container.NewVBox(
 		widget.NewLabel(lang.L("batch.intro")),
-		container.NewBorder(nil, nil, choose, nil, v.path),
+		container.NewBorder(nil, nil, v.choose, nil, v.path),
 		v.summary,
 	)
 	bottom := container.NewVBox(
@@ -304,6 +305,7 @@ func (v *batchView) Start() {
 	v.mu.Unlock()
 	v.start.Disable()
 	v.mail.Disable()
+	v.choose.Disable()
 	v.cancelBt.Show()
 	v.cancelBt.Enable()
 	v.progress.SetValue(0)
@@ -327,6 +329,7 @@ func (v *batchView) finish(sum *batch.Summary, err error) {
 	v.cancelBt.Hide()
 	v.progress.Hide()
 	v.mail.Enable()
+	v.choose.Enable()
 	v.last, v.lastErr = sum, err
 	if sum != nil {
 		// Rows never started have no OnRow: the summary lists them.
