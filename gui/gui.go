@@ -111,6 +111,7 @@ type UI struct {
 	tabs *container.AppTabs
 
 	seal     *sealView
+	batch    *batchView
 	open     *openView
 	logv     *logView
 	settings *settingsView
@@ -134,11 +135,13 @@ func New(a fyne.App, w fyne.Window, d Deps) (*UI, error) {
 	}
 	w.SetTitle(lang.L("app.title"))
 	u.seal = newSealView(u)
+	u.batch = newBatchView(u)
 	u.open = newOpenView(u)
 	u.logv = newLogView(u)
 	u.settings = newSettingsView(u)
 	u.tabs = container.NewAppTabs(
 		container.NewTabItem(lang.L("tab.seal"), u.seal.content),
+		container.NewTabItem(lang.L("tab.batch"), u.batch.content),
 		container.NewTabItem(lang.L("tab.open"), u.open.content),
 		container.NewTabItem(lang.L("tab.log"), u.logv.content),
 		container.NewTabItem(lang.L("tab.settings"), u.settings.content),
@@ -149,6 +152,8 @@ func New(a fyne.App, w fyne.Window, d Deps) (*UI, error) {
 			u.logv.refresh()
 		case u.seal.content:
 			u.seal.refreshProvider()
+		case u.batch.content:
+			u.batch.update()
 		}
 	}
 	w.SetContent(u.tabs)
@@ -169,9 +174,9 @@ func folderURL(dir string) *url.URL {
 	return &url.URL{Scheme: "file", Path: p}
 }
 
-// SelectTab shows a tab by name: seal, open, log, settings.
+// SelectTab shows a tab by name: seal, batch, open, log, settings.
 func (u *UI) SelectTab(name string) {
-	i := map[string]int{"seal": 0, "open": 1, "log": 2, "settings": 3}[strings.ToLower(name)]
+	i := map[string]int{"seal": 0, "batch": 1, "open": 2, "log": 3, "settings": 4}[strings.ToLower(name)]
 	u.tabs.SelectIndex(i)
 }
 

@@ -5,14 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/mail"
 	"os"
 
 	"github.com/kuvert-app/kuvert/batch"
 	"github.com/kuvert-app/kuvert/config"
 	"github.com/kuvert-app/kuvert/crypt"
-	"github.com/kuvert-app/kuvert/mailrelay"
-	"github.com/kuvert-app/kuvert/sms"
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 )
@@ -136,14 +133,7 @@ func runBatch(cmd *cobra.Command, s *IOStreams, g *globalOptions, o *BatchOption
 		if err != nil {
 			return err
 		}
-		opts.Sender, opts.Template, opts.From = pol.Sender, pol.Template, pol.Organisation
-		if opts.Lang == "" {
-			opts.Lang = pol.Lang
-		}
-		opts.SMSRate = o.SMSRate
-		if o.SMSRate < 0 {
-			opts.SMSRate = sms.RateLimit(pol.Sender) // the provider's own limit
-		}
+		opts.UseSMS(pol, o.SMSRate) // below 0: the provider's own limit
 	}
 	var bar *progressbar.ProgressBar
 	if s.ErrTTY && !o.JSON && !o.Quiet && !o.DryRun {
@@ -221,43 +211,20 @@ func orDash(s string) string {
 	return s
 }
 
-// batchMail sets up the e-mail step: --mail, or drafts by default when
-// the manifest has an e-mail column. Sending needs the relay
-// (KUVERT_SMTP_URL, its password in KUVERT_SMTP_PASSWORD) and the
-// sender's address (KUVERT_MAIL_FROM or mail_from in the config).
+// batchMail sets up the e-mail step (batch.SetupMail, shared with the
+// desktop app): --mail, or drafts by default when the manifest has an
+// e-mail column. Sending needs the relay (KUVERT_SMTP_URL, its password
+// in KUVERT_SMTP_PASSWORD) and the sender's address (KUVERT_MAIL_FROM or
+// mail_from in the config).
 func batchMail(opts *batch.Options, mode string, m *batch.Manifest, cfg *config.Config) error {
-	switch mode {
-	case "":
-		mode = batch.MailNone
-		if m.HasEmail {
-			mode = batch.MailDraft
+	err := batch.SetupMail(opts, mode, m, cfg, batch.MailEnv{SMTPURL: os.Getenv("KUVERT_SMTP_URL"),
+		SMTPPassword: os.Getenv("KUVERT_SMTP_PASSWORD"), MailFrom: os.Getenv("KUVERT_MAIL_FROM")})
+	var se *batch.SetupError
+	if errors.As(err, &se) {
+		if se.Hint != "" {
+			return withHint(usageError{se.Err}, se.Hint)
 		}
-	case batch.MailNone, batch.MailDraft, batch.MailSend:
-	default:
-		return usagef("--mail is draft, send or none, not %q", mode)
+		return usageError{se.Err}
 	}
-	opts.Mail = mode
-	if mode != batch.MailSend {
-		return nil
-	}
-	if !m.HasEmail {
-		return usagef("--mail send needs an e-mail column (email or epost) in the manifest")
-	}
-	raw := os.Getenv("KUVERT_SMTP_URL")
-	if raw == "" {
-		return withHint(usagef("--mail send needs the organisation's mail relay"), "set KUVERT_SMTP_URL=smtp://USER@HOST:587 (STARTTLS) or smtps://USER@HOST:465, and the relay password in KUVERT_SMTP_PASSWORD")
-	}
-	r, err := mailrelay.Parse(raw, os.Getenv("KUVERT_SMTP_PASSWORD"))
-	if err != nil {
-		return usageError{err}
-	}
-	opts.Mailer = r
-	opts.MailFrom = os.Getenv("KUVERT_MAIL_FROM")
-	if opts.MailFrom == "" {
-		opts.MailFrom = cfg.MailFrom
-	}
-	if a, err := mail.ParseAddress(opts.MailFrom); err != nil || a.Address != opts.MailFrom {
-		return withHint(usagef("--mail send needs the sender's address, not %q", opts.MailFrom), "set mail_from in config.json or KUVERT_MAIL_FROM=lon@kommun.se")
-	}
-	return nil
+	return err
 }

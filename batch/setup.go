@@ -1,0 +1,101 @@
+package batch
+
+import (
+	"errors"
+	"fmt"
+	"net/mail"
+
+	"github.com/kuvert-app/kuvert/config"
+	"github.com/kuvert-app/kuvert/crypt"
+	"github.com/kuvert-app/kuvert/mailrelay"
+	"github.com/kuvert-app/kuvert/sms"
+)
+
+// SetupError is a set-up the run cannot start with (exit 2 in the CLI),
+// with the next step for the user. It wraps crypt.ErrInput.
+type SetupError struct {
+	Err  error
+	Hint string // what to do; may be empty
+}
+
+func (e *SetupError) Error() string { return e.Err.Error() }
+func (e *SetupError) Unwrap() []error {
+	return []error{crypt.ErrInput, e.Err}
+}
+
+// DefaultMail is the e-mail step when none was chosen: drafts when the
+// manifest has an e-mail column, else none.
+func DefaultMail(m *Manifest) string {
+	if m.HasEmail {
+		return MailDraft
+	}
+	return MailNone
+}
+
+// MailEnv is where the mail relay's settings come from: the environment
+// in the CLI (KUVERT_SMTP_URL, KUVERT_SMTP_PASSWORD, KUVERT_MAIL_FROM).
+type MailEnv struct {
+	SMTPURL      string
+	SMTPPassword string
+	MailFrom     string // overrides config's mail_from
+}
+
+// SetupMail sets the e-mail step of o: mode ("" is [DefaultMail]) and,
+// for MailSend, the relay and the sender's address. The CLI (--mail) and
+// the desktop app share it.
+func SetupMail(o *Options, mode string, m *Manifest, cfg *config.Config, env MailEnv) error {
+	switch mode {
+	case "":
+		mode = DefaultMail(m)
+	case MailNone, MailDraft, MailSend:
+	default:
+		return &SetupError{Err: fmt.Errorf("--mail is draft, send or none, not %q", mode)}
+	}
+	o.Mail = mode
+	if mode != MailSend {
+		return nil
+	}
+	if !m.HasEmail {
+		return &SetupError{Err: errors.New("--mail send needs an e-mail column (email or epost) in the manifest")}
+	}
+	if env.SMTPURL == "" {
+		return &SetupError{Err: errors.New("--mail send needs the organisation's mail relay"),
+			Hint: "set KUVERT_SMTP_URL=smtp://USER@HOST:587 (STARTTLS) or smtps://USER@HOST:465, and the relay password in KUVERT_SMTP_PASSWORD"}
+	}
+	r, err := mailrelay.Parse(env.SMTPURL, env.SMTPPassword)
+	if err != nil {
+		return &SetupError{Err: err}
+	}
+	o.Mailer = r
+	o.MailFrom = env.MailFrom
+	if o.MailFrom == "" && cfg != nil {
+		o.MailFrom = cfg.MailFrom
+	}
+	if a, err := mail.ParseAddress(o.MailFrom); err != nil || a.Address != o.MailFrom {
+		return &SetupError{Err: fmt.Errorf("--mail send needs the sender's address, not %q", o.MailFrom),
+			Hint: "set mail_from in config.json or KUVERT_MAIL_FROM=lon@kommun.se"}
+	}
+	return nil
+}
+
+// UseSMS makes pol (from providers.Build) the run's SMS policy: its
+// provider, template, organisation and, unless o.Lang is set, language.
+// rate is SMS per second; below 0 the provider's own limit
+// ([sms.RateLimit]).
+func (o *Options) UseSMS(pol *sms.Policy, rate float64) {
+	o.Sender, o.Template, o.From = pol.Sender, pol.Template, pol.Organisation
+	if o.Lang == "" {
+		o.Lang = pol.Lang
+	}
+	o.SMSRate = rate
+	if rate < 0 {
+		o.SMSRate = sms.RateLimit(pol.Sender)
+	}
+}
+
+// Attempted reports whether dir holds an earlier attempt of m's run
+// (its state.json names the run): running m into dir again continues it.
+func Attempted(m *Manifest, dir string) bool {
+	st, err := readState(dir)
+	return err == nil && st != nil && st.BatchID == m.ID
+}
