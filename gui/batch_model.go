@@ -1,7 +1,6 @@
 package gui
 
 import (
-	"runtime"
 	"sort"
 	"strings"
 
@@ -24,7 +23,7 @@ type batchForm struct {
 	Mail     string          // batch.MailDraft, MailSend, MailNone; "" the default (batch.DefaultMail)
 	OutDir   string          // the run's folder (batch.OutDir: a dated folder beside the manifest, or the earlier run's)
 	Resumes  bool            // OutDir holds an earlier attempt of this run: starting continues it
-	Jobs     int             // rows in parallel; 0: the number of cores
+	Jobs     int             // rows in parallel; 0: batch.DefaultJobs
 }
 
 // Load reads and validates the manifest at path, picks its run (the
@@ -143,11 +142,8 @@ func (f *batchForm) Options(env batchEnv) (batch.Options, error) {
 	if !f.CanStart() {
 		return batch.Options{}, &batch.SetupError{Err: errNotStartable(f)}
 	}
-	jobs := f.Jobs
-	if jobs <= 0 {
-		jobs = runtime.NumCPU()
-	}
-	o := batch.Options{OutDir: f.OutDir, Jobs: jobs, Log: env.Log}
+	// Jobs 0: batch's own default, as the CLI's (batch.DefaultJobs).
+	o := batch.Options{OutDir: f.OutDir, Jobs: f.Jobs, Log: env.Log}
 	if env.Config != nil {
 		o.Operator, o.OpenerURL = env.Config.Operator, env.Config.OpenerURL
 	}
