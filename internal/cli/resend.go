@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/kuvert-app/kuvert/auditlog"
+	"github.com/kuvert-app/kuvert/batch"
 	"github.com/kuvert-app/kuvert/crypt"
 	"github.com/kuvert-app/kuvert/envelope"
 	"github.com/kuvert-app/kuvert/sms"
@@ -104,16 +105,29 @@ func runResend(ctx context.Context, s *IOStreams, g *globalOptions, o *ResendOpt
 	}
 	dir := o.Dir
 	batchID := o.Batch
+	var row *batch.Row // the manifest's row, when the batch's folder names it
+	outDir := ""       // where the new archive goes by default
 	if o.Batch != "" {
 		if st, err := readBatchState(o.Batch); err == nil && st != nil {
 			batchID = st.BatchID
+			outDir = o.Batch
 			if dir == "" && st.Manifest != "" {
 				dir = filepath.Dir(st.Manifest)
+			}
+			if m, err := batch.Load(st.Manifest, batch.LoadOptions{}); err == nil && m.ID == batchID {
+				for i := range m.Rows {
+					if m.Rows[i].Num == o.Row {
+						row = &m.Rows[i]
+					}
+				}
 			}
 		}
 	}
 	if dir == "" {
 		dir = "."
+	}
+	if outDir == "" {
+		outDir = dir
 	}
 	all, err := log.Entries()
 	if err != nil {
@@ -149,7 +163,21 @@ func runResend(ctx context.Context, s *IOStreams, g *globalOptions, o *ResendOpt
 			fmt.Sprintf("the log does not list every file of %s (more than %d, or pruned)", what, auditlog.MaxFiles),
 			"seal the files anew with 'kuvert encrypt --sms NUMBER'")
 	}
-	inputs, err := sameFiles(dir, e.Files)
+	where := func(name string) string { return filepath.Join(dir, filepath.FromSlash(name)) }
+	if row != nil && o.Dir == "" {
+		// The manifest says where each of the row's files is.
+		at := map[string]string{}
+		for _, p := range row.Files {
+			at[filepath.Base(p)] = p
+		}
+		where = func(name string) string {
+			if p, ok := at[name]; ok {
+				return p
+			}
+			return filepath.Join(dir, filepath.FromSlash(name))
+		}
+	}
+	inputs, err := sameFiles(where, e.Files)
 	if err != nil {
 		return err
 	}
@@ -173,7 +201,7 @@ func runResend(ctx context.Context, s *IOStreams, g *globalOptions, o *ResendOpt
 		if format == crypt.FormatAge && strings.HasSuffix(name, ".age") {
 			ext = ".age"
 		}
-		out = filepath.Join(dir, strings.TrimSuffix(name, ext)+"-"+ref+ext)
+		out = filepath.Join(outDir, strings.TrimSuffix(name, ext)+"-"+ref+ext)
 	}
 	pol, err := smsPolicy(s, cfg, o.SMSFrom, o.SMSLang)
 	if err != nil {
@@ -188,6 +216,11 @@ func runResend(ctx context.Context, s *IOStreams, g *globalOptions, o *ResendOpt
 		Row:        e.Row,
 		SMS:        &envelope.SMS{Policy: pol, To: o.SMS, Ref: ref},
 		Supersedes: e.ID,
+	}
+	if o.EML == "" && row != nil && row.Email != "" {
+		// The batch row had an address: a draft beside the new archive,
+		// as the batch's own e-mail step writes.
+		o.EML = row.Email
 	}
 	if o.EML != "" {
 		req.Draft = &envelope.Draft{To: o.EML, Lang: o.SMSLang, ByAge: format == crypt.FormatAge, OpenerURL: cfg.OpenerURL}
@@ -248,12 +281,12 @@ func findSealing(all []auditlog.Entry, ref, batch string, row int) (*auditlog.Se
 		"the reference is the code in the SMS and the e-mail (six characters); 'kuvert log list' shows them, or the log may have been pruned")
 }
 
-// sameFiles finds the logged files under dir and checks each is exactly
+// sameFiles finds the logged files (where says where each is) and checks each is exactly
 // what was sealed (size and SHA-256).
-func sameFiles(dir string, files []auditlog.FileRef) ([]crypt.Input, error) {
+func sameFiles(where func(name string) string, files []auditlog.FileRef) ([]crypt.Input, error) {
 	var ins []crypt.Input
 	for _, f := range files {
-		p := filepath.Join(dir, filepath.FromSlash(f.Name))
+		p := where(f.Name)
 		fi, err := os.Stat(p)
 		if err != nil || !fi.Mode().IsRegular() {
 			return nil, refusal(fmt.Sprintf("källfilen %s finns inte längre", p),
