@@ -276,6 +276,15 @@ func findSealing(all []auditlog.Entry, ref, batch string, row int) (*auditlog.Se
 			fmt.Sprintf("the log has no sealing for batch %s row %d", batch, row),
 			"the batch id is in the report's folder (state.json) and in 'kuvert log list'; the row number is the report's")
 	}
+	for _, e := range all {
+		// A follow-up that names the reference, while its sealing is gone
+		// from the log: pruned (gallrad).
+		if !e.Pruned && e.Delivery != nil && strings.EqualFold(e.Delivery.Ref, ref) {
+			return nil, refusal(fmt.Sprintf("loggen har inte längre förseglingen med referensen %s (gallrad), så filerna är okända", ref),
+				fmt.Sprintf("the log no longer holds the sealing with the reference %s (pruned), so its files are unknown", ref),
+				"seal the files anew with 'kuvert encrypt --sms NUMBER'")
+		}
+	}
 	return nil, refusal(fmt.Sprintf("referensen %s finns inte i loggen", ref),
 		fmt.Sprintf("the reference %s is not in the log", ref),
 		"the reference is the code in the SMS and the e-mail (six characters); 'kuvert log list' shows them, or the log may have been pruned")
