@@ -149,9 +149,14 @@ func runResend(ctx context.Context, s *IOStreams, g *globalOptions, o *ResendOpt
 			fmt.Sprintf("the archive of %s was removed again, its password reached nobody", what),
 			"seal the files anew with 'kuvert encrypt --sms NUMBER'")
 	case old.SupersededBy != "":
+		hint := "resend the newer sealing (its reference is in 'kuvert log show " + old.SupersededBy + "')"
+		for _, x := range auditlog.Sealings(all) {
+			if x.Entry.ID == old.SupersededBy && x.Entry.Delivery != nil {
+				hint = "resend the newer sealing: kuvert resend " + x.Entry.Delivery.Ref + " --sms NUMBER"
+			}
+		}
 		return refusal(fmt.Sprintf("förseglingen %s är redan ersatt av %s", what, old.SupersededBy),
-			fmt.Sprintf("the sealing %s was already superseded by %s", what, old.SupersededBy),
-			"resend the newer sealing (its reference is in 'kuvert log show "+old.SupersededBy+"')")
+			fmt.Sprintf("the sealing %s was already superseded by %s", what, old.SupersededBy), hint)
 	}
 	if sms.MaskNumber(num) != e.Delivery.To {
 		return refusal(fmt.Sprintf("numret %s stämmer inte med loggens %s", sms.MaskNumber(num), e.Delivery.To),
@@ -295,8 +300,18 @@ func findSealing(all []auditlog.Entry, ref, batch string, row int) (*auditlog.Se
 func sameFiles(where func(name string) string, files []auditlog.FileRef) ([]crypt.Input, error) {
 	var ins []crypt.Input
 	for _, f := range files {
+		if !filepath.IsLocal(filepath.FromSlash(f.Name)) {
+			return nil, refusal(fmt.Sprintf("loggen har ett filnamn som inte går att leta upp: %s", f.Name),
+				fmt.Sprintf("the log holds a file name that cannot be looked up: %s", f.Name),
+				"seal the files anew with 'kuvert encrypt --sms NUMBER'")
+		}
 		p := where(f.Name)
 		fi, err := os.Stat(p)
+		if (err != nil || !fi.Mode().IsRegular()) && strings.Contains(f.Name, "****") {
+			return nil, refusal(fmt.Sprintf("loggen har filnamnet %s maskerat (personnummer), så kuvert kan inte hitta filen", f.Name),
+				fmt.Sprintf("the log holds the file name %s masked (personnummer), so kuvert cannot find the file", f.Name),
+				"seal the files anew with 'kuvert encrypt --sms NUMBER'")
+		}
 		if err != nil || !fi.Mode().IsRegular() {
 			return nil, refusal(fmt.Sprintf("källfilen %s finns inte längre", p),
 				fmt.Sprintf("the source file %s is gone", p),
