@@ -26,6 +26,9 @@ const (
 	ActionSMSStatus  Action = "sms-status"  // a delivery status was fetched
 	ActionPrune      Action = "prune"       // entry bodies were removed (gallring)
 	ActionRepair     Action = "repair"      // an interrupted write was undone
+	// ActionSuperseded marks a sealing (Refers) as replaced by a new one
+	// with a new password (`kuvert resend`); Details names the new one.
+	ActionSuperseded Action = "superseded"
 )
 
 // Swedish is the action in the registrar's words.
@@ -45,6 +48,8 @@ func (a Action) Swedish() string {
 		return "gallring"
 	case ActionRepair:
 		return "reparation"
+	case ActionSuperseded:
+		return "ersatt"
 	}
 	return string(a)
 }

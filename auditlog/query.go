@@ -88,6 +88,10 @@ type Sealing struct {
 	Removed bool
 	// FollowUps are the entries that refer to this sealing, in order.
 	FollowUps []Entry
+	// SupersededBy is the id of the sealing that replaced this one with a
+	// new password (`kuvert resend`): set by an ActionSuperseded
+	// follow-up, and only while that new sealing was not removed again.
+	SupersededBy string
 }
 
 // Sent reports whether the password really went out by SMS.
@@ -100,6 +104,7 @@ func (s *Sealing) Sent() bool { return s.Delivery != nil && s.Delivery.Status.Se
 func Sealings(all []Entry) []Sealing {
 	var out []Sealing
 	at := map[string]int{}
+	newer := map[string]string{} // old sealing → the sealing that refers to it
 	for _, e := range all {
 		if e.Pruned {
 			continue
@@ -107,6 +112,9 @@ func Sealings(all []Entry) []Sealing {
 		if e.Action == ActionSeal {
 			at[e.ID] = len(out)
 			out = append(out, Sealing{Entry: e, Delivery: e.Delivery})
+			if e.Refers != "" {
+				newer[e.Refers] = e.ID
+			}
 			continue
 		}
 		i, ok := at[e.Refers]
@@ -120,6 +128,14 @@ func Sealings(all []Entry) []Sealing {
 		}
 		if e.Action == ActionSealFailed {
 			s.Removed = true
+		}
+		if e.Action == ActionSuperseded {
+			s.SupersededBy = newer[e.Refers]
+		}
+	}
+	for i := range out {
+		if j, ok := at[out[i].SupersededBy]; ok && out[j].Removed {
+			out[i].SupersededBy = ""
 		}
 	}
 	return out

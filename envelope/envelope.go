@@ -57,6 +57,11 @@ type Request struct {
 	// removed and that recorded (as when the SMS fails) — unless the
 	// error is the compliance log's, which stops everything as it is.
 	Deliver func(ctx context.Context, sealed *Result, ref string) error
+	// Supersedes, if set, is the id of an earlier seal entry this sealing
+	// replaces (`kuvert resend`): the new seal entry refers to it, and an
+	// ActionSuperseded entry marks the old one, both on record before the
+	// draft, Deliver and the SMS.
+	Supersedes string
 }
 
 // Scan is what the guard found in the inputs.
@@ -257,6 +262,10 @@ func Seal(ctx context.Context, log *auditlog.Log, r Request) (*Result, error) {
 		Batch:        r.Batch,
 		Row:          r.Row,
 	}
+	if r.Supersedes != "" {
+		entry.Refers = r.Supersedes
+		entry.Details = "ersätter / supersedes " + r.Supersedes + " (nytt lösenord / new password)"
+	}
 	for _, f := range res.Files {
 		entry.Files = append(entry.Files, auditlog.FileRef{Name: f.Name, Size: f.Size, SHA256: f.SHA256})
 	}
@@ -279,6 +288,13 @@ func Seal(ctx context.Context, log *auditlog.Log, r Request) (*Result, error) {
 	}
 	out := &Result{SealResult: res, Entry: e, Scan: sc}
 	generated := auditlog.Origin(r.Seal.Password.Origin) == auditlog.OriginGenerated
+	if r.Supersedes != "" {
+		if _, err := log.Append(auditlog.Entry{Action: auditlog.ActionSuperseded, Refers: r.Supersedes, Batch: r.Batch, Row: r.Row, Case: r.Case,
+			Details: "ersatt av / superseded by " + e.ID}); err != nil {
+			os.Remove(res.Archive)
+			return nil, fmt.Errorf("%w; the new archive was removed, because its replacing the old one could not be recorded", err)
+		}
+	}
 
 	if r.Draft != nil {
 		path, err := WriteDraft(res.Archive, draft)

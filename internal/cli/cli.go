@@ -223,6 +223,7 @@ func newRootCmd(s *IOStreams) *cobra.Command {
 		newSMSCmd(s, g),
 		newScanCmd(s),
 		newBatchCmd(s, g),
+		newResendCmd(s, g),
 		newDecryptCmd(s, nil),
 		newVerifyCmd(s, nil),
 		newGenpassCmd(s, nil),

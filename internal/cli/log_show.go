@@ -107,6 +107,9 @@ func showEntry(s *IOStreams, e *auditlog.Entry, now *auditlog.Sealing) error {
 	if now != nil && now.Removed {
 		line("Arkivet / archive", "borttaget igen: lösenordet nådde ingen / removed again: its password reached nobody")
 	}
+	if now != nil && now.SupersededBy != "" {
+		line("Ersatt / superseded", "av / by %s (nytt lösenord / new password; det gamla arkivet gäller inte längre / the old archive is no longer in use)", now.SupersededBy)
+	}
 	if e.Batch != "" {
 		line("Utskick / batch", "%s, rad / row %d", e.Batch, e.Row)
 	}

@@ -1,0 +1,35 @@
+package auditlog
+
+import "testing"
+
+// A resend's new sealing refers to the old one and an ActionSuperseded
+// entry marks the old one; a new sealing that was removed again (its SMS
+// failed) supersedes nothing.
+func TestSealingsSuperseded(t *testing.T) {
+	d := &Delivery{Provider: "twilio", To: "+46 70-*** ** 67", Ref: "abc234", Status: StatusQueued}
+	all := []Entry{
+		{Seq: 1, ID: "old", Action: ActionSeal, Delivery: d},
+		{Seq: 2, ID: "new", Action: ActionSeal, Refers: "old", Delivery: d},
+		{Seq: 3, ID: "m", Action: ActionSuperseded, Refers: "old"},
+		{Seq: 4, ID: "x", Action: ActionSeal, Delivery: d},
+		{Seq: 5, ID: "y", Action: ActionSeal, Refers: "x", Delivery: d},
+		{Seq: 6, ID: "m2", Action: ActionSuperseded, Refers: "x"},
+		{Seq: 7, ID: "f", Action: ActionSealFailed, Refers: "y"},
+	}
+	ss := Sealings(all)
+	if len(ss) != 4 {
+		t.Fatalf("%d sealings, want 4", len(ss))
+	}
+	if ss[0].SupersededBy != "new" {
+		t.Errorf("old: SupersededBy = %q, want new", ss[0].SupersededBy)
+	}
+	if ss[1].SupersededBy != "" || ss[1].Removed {
+		t.Errorf("new: %+v", ss[1])
+	}
+	if ss[2].SupersededBy != "" {
+		t.Errorf("x is superseded by a removed sealing: SupersededBy = %q, want empty", ss[2].SupersededBy)
+	}
+	if ActionSuperseded.Swedish() != "ersatt" {
+		t.Errorf("Swedish = %q", ActionSuperseded.Swedish())
+	}
+}
