@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # screenshot.sh GUI_BINARY OUTDIR [LANG]
 # Starts the real desktop app under Xvfb once per view and saves
-# OUTDIR/<view>.png (seal, seal-filled, open, log, settings). The app runs
+# OUTDIR/<view>.png (seal, seal-filled, seal-done, batch, open, log, settings). The app runs
 # on a throw-away KUVERT_HOME with the demo SMS provider; nothing leaves
 # the machine. Used by `make screenshot` (docs/screenshots) and by
 # `make test` as a smoke test of the real binary (fails if the window
@@ -52,6 +52,7 @@ shoot seal
 KUVERT_GUI_PHONE="070-123 45 67" shoot seal-filled "$work/filer/lönelista_november.csv" "$work/filer/protokoll.txt"
 # The same, with "Kryptera och skicka lösenord" pressed (demo SMS).
 SHOT_CLICK="125 614" KUVERT_GUI_PHONE="070-123 45 67" shoot seal-done "$work/filer/lönelista_november.csv" "$work/filer/protokoll.txt"
+shoot batch
 shoot open
 shoot log
 shoot settings
