@@ -7,6 +7,8 @@ import (
 	"io"
 	"os"
 
+	"github.com/zalando/go-keyring"
+
 	"github.com/kuvert-app/kuvert/batch"
 	"github.com/kuvert-app/kuvert/config"
 	"github.com/kuvert-app/kuvert/crypt"
@@ -214,11 +216,11 @@ func orDash(s string) string {
 // batchMail sets up the e-mail step (batch.SetupMail, shared with the
 // desktop app): --mail, or drafts by default when the manifest has an
 // e-mail column. Sending needs the relay (KUVERT_SMTP_URL, its password
-// in KUVERT_SMTP_PASSWORD) and the sender's address (KUVERT_MAIL_FROM or
-// mail_from in the config).
+// in KUVERT_SMTP_PASSWORD or the OS keyring) and the sender's address
+// (KUVERT_MAIL_FROM or mail_from in the config).
 func batchMail(opts *batch.Options, mode string, m *batch.Manifest, cfg *config.Config) error {
 	err := batch.SetupMail(opts, mode, m, cfg, batch.MailEnv{SMTPURL: os.Getenv("KUVERT_SMTP_URL"),
-		SMTPPassword: os.Getenv("KUVERT_SMTP_PASSWORD"), MailFrom: os.Getenv("KUVERT_MAIL_FROM")})
+		SMTPPassword: smtpPassword(), MailFrom: os.Getenv("KUVERT_MAIL_FROM")})
 	var se *batch.SetupError
 	if errors.As(err, &se) {
 		if se.Hint != "" {
@@ -227,4 +229,16 @@ func batchMail(opts *batch.Options, mode string, m *batch.Manifest, cfg *config.
 		return usageError{se.Err}
 	}
 	return err
+}
+
+// smtpPassword is the relay's password: KUVERT_SMTP_PASSWORD, else the OS
+// keyring's entry the desktop app uses too (service "kuvert", account
+// "smtp-password"; Windows Credential Manager, macOS Keychain, Secret
+// Service), so a scheduled job need not keep it in its environment.
+func smtpPassword() string {
+	if pw := os.Getenv("KUVERT_SMTP_PASSWORD"); pw != "" {
+		return pw
+	}
+	pw, _ := keyring.Get("kuvert", "smtp-password")
+	return pw
 }
