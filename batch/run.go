@@ -190,6 +190,12 @@ func readHistory(l *auditlog.Log, batchID string) (*history, error) {
 		if e.Batch != batchID || e.Row == 0 {
 			continue
 		}
+		if s.Removed && e.Refers != "" {
+			// A resend (kuvert resend) whose new password reached nobody:
+			// its archive is gone, and the row stays what it was — done,
+			// if the earlier sealing was delivered.
+			continue
+		}
 		h.sealed[e.Row] = &e
 		h.all[e.Row] = append(h.all[e.Row], &e)
 		delete(h.sent, e.Row)
@@ -574,6 +580,10 @@ func runRow(ctx context.Context, m *Manifest, r Row, o Options, h *history, lim 
 			return res, nil
 		}
 		if done {
+			// The SMS is on record: a password kept for it is not needed
+			// any more (found at the provider after its answer was lost,
+			// or sent by a resend).
+			removePending(o, r.Num)
 			if st, err := os.Stat(archive); err != nil || prev.Archive == nil || st.Size() != prev.Archive.Size {
 				return fail(errors.New("done in an earlier run, but the archive is missing or changed; not resent (the recipient has its password)"))
 			}

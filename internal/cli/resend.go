@@ -271,6 +271,11 @@ func findSealing(all []auditlog.Entry, ref, batch string, row int) (*auditlog.Se
 		default:
 			continue
 		}
+		if batch != "" && ss[i].Removed && e.Refers != "" && found != nil {
+			// An earlier resend of this row that reached nobody: the row's
+			// sealing to resend is still the one before it.
+			continue
+		}
 		found = &ss[i]
 	}
 	if found != nil {
