@@ -147,7 +147,8 @@ type PasswordRef struct {
 // Delivery records where a password went.
 type Delivery struct {
 	Provider  string `json:"provider"`
-	To        string `json:"to"` // masked: +46 70-*** ** 67
+	To        string `json:"to"`               // masked: +46 70-*** ** 67
+	ToTag     string `json:"to_tag,omitempty"` // keyed hash of the full number ([Log.NumberTag])
 	MessageID string `json:"message_id,omitempty"`
 	Status    Status `json:"status"`
 	Ref       string `json:"ref,omitempty"` // the code shown in SMS and mail

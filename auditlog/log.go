@@ -65,6 +65,9 @@ type Log struct {
 	// large log quickly. Never reachable by users.
 	testOnlyNoSync bool
 	started        bool // the key's list of started logs holds this one
+	tagOnce        sync.Once
+	tagKey         []byte
+	tagErr         error
 	// testOnlyCrashAfterCheckpoint stops a commit between its checkpoint
 	// and its entries, as a crash would. Tests only.
 	testOnlyCrashAfterCheckpoint bool

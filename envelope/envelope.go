@@ -129,6 +129,7 @@ func (e *SMSError) Unwrap() []error { return []error{ErrSMS, e.Err} }
 type prepared struct {
 	pol                   *sms.Policy
 	to, masked, ref, body string
+	tag                   string // auditlog's keyed hash of to
 }
 
 func prepare(pol *sms.Policy, to, ref, password string) (*prepared, error) {
@@ -153,7 +154,7 @@ func prepare(pol *sms.Policy, to, ref, password string) (*prepared, error) {
 // the log.
 func (p *prepared) send(ctx context.Context) (sms.Receipt, *auditlog.Delivery, error) {
 	rc, err := p.pol.Sender.Send(ctx, sms.Message{To: p.to, Body: p.body})
-	del := &auditlog.Delivery{Provider: p.pol.Sender.Name(), To: p.masked, Ref: p.ref, MessageID: rc.ID, Status: auditlog.Status(rc.Status)}
+	del := &auditlog.Delivery{Provider: p.pol.Sender.Name(), To: p.masked, ToTag: p.tag, Ref: p.ref, MessageID: rc.ID, Status: auditlog.Status(rc.Status)}
 	if err != nil {
 		del.Status, del.Error = auditlog.StatusFailed, err.Error()
 	}
@@ -187,6 +188,9 @@ func SendPassword(ctx context.Context, log *auditlog.Log, pol *sms.Policy, m Pas
 		return nil, errors.New("no compliance log")
 	}
 	p, err := prepare(pol, m.To, m.Ref, m.Password)
+	if p != nil {
+		p.tag = log.NumberTag(p.to)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -217,7 +221,10 @@ func Seal(ctx context.Context, log *auditlog.Log, r Request) (*Result, error) {
 			return nil, fmt.Errorf("%w: SMS delivery needs a password, not age recipients", crypt.ErrInput)
 		}
 		var err error
-		if p, err = prepare(r.SMS.Policy, r.SMS.To, r.SMS.Ref, r.Seal.Password.Value); err != nil {
+		if p, err = prepare(r.SMS.Policy, r.SMS.To, r.SMS.Ref, r.Seal.Password.Value); p != nil {
+			p.tag = log.NumberTag(p.to)
+		}
+		if err != nil {
 			return nil, err
 		}
 	}
@@ -277,7 +284,7 @@ func Seal(ctx context.Context, log *auditlog.Log, r Request) (*Result, error) {
 		entry.Personnummer = &n
 	}
 	if p != nil {
-		entry.Delivery = &auditlog.Delivery{Provider: p.pol.Sender.Name(), To: p.masked, Ref: p.ref, Status: auditlog.StatusPending}
+		entry.Delivery = &auditlog.Delivery{Provider: p.pol.Sender.Name(), To: p.masked, ToTag: p.tag, Ref: p.ref, Status: auditlog.StatusPending}
 	}
 	// The sealing is on record before the SMS goes out, so a crash in
 	// between still leaves a trace.

@@ -163,6 +163,13 @@ func runResend(ctx context.Context, s *IOStreams, g *globalOptions, o *ResendOpt
 			fmt.Sprintf("the number %s does not match the log's %s", sms.MaskNumber(num), e.Delivery.To),
 			"give the number the first SMS went to; to text another number, seal anew with 'kuvert encrypt --sms NUMBER'")
 	}
+	if e.Delivery.ToTag != "" && log.NumberTag(num) != e.Delivery.ToTag {
+		// The log's keyed hash of the full number: a number that differs
+		// only in its middle digits (the masked form hides them) is caught.
+		return refusal(fmt.Sprintf("numret %s är inte det som förra sms:et gick till", sms.MaskNumber(num)),
+			fmt.Sprintf("the number %s is not the one the first SMS went to", sms.MaskNumber(num)),
+			"give the number the first SMS went to; to text another number, seal anew with 'kuvert encrypt --sms NUMBER'")
+	}
 	if e.FileCount > len(e.Files) || len(e.Files) == 0 {
 		return refusal(fmt.Sprintf("loggen listar inte alla filer i %s (fler än %d, eller gallrade)", what, auditlog.MaxFiles),
 			fmt.Sprintf("the log does not list every file of %s (more than %d, or pruned)", what, auditlog.MaxFiles),
