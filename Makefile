@@ -9,8 +9,9 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X github.com/kuvert-app/kuvert/internal/cli.Version=$(VERSION)
 
 # Debian packages the tests use as real peers: 7-Zip (7zz), age, bsdtar,
-# expect (drives age's passphrase prompt).
-TEST_PKGS := 7zip age libarchive-tools expect
+# expect (drives age's passphrase prompt), PostgreSQL (kuvert server's
+# tests start their own cluster with initdb and pg_ctl).
+TEST_PKGS := 7zip age libarchive-tools expect postgresql
 # The desktop app: cgo with GLFW's headers, and Xvfb, ImageMagick and
 # xdotool to start the real window headless and photograph it.
 GUI_PKGS  := gcc libc6-dev pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev \
@@ -32,6 +33,7 @@ deps:
 	command -v bsdtar >/dev/null || missing="$$missing libarchive-tools"; \
 	command -v expect >/dev/null || missing="$$missing expect"; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || command -v pg_ctl >/dev/null || missing="$$missing postgresql"; \
 	command -v gcc >/dev/null && command -v pkg-config >/dev/null && \
 	  pkg-config --exists gl x11 xcursor xrandr xinerama xi xxf86vm || missing="$$missing $(GUI_PKGS)"; \
 	for t in xvfb-run:xvfb xauth:xauth import:imagemagick identify:imagemagick xdotool:xdotool; do \

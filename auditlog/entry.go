@@ -253,6 +253,11 @@ type Entry struct {
 	Prune        *PruneRef    `json:"prune,omitempty"`
 	Repair       *RepairRef   `json:"repair,omitempty"`
 
+	// Device is the token name of the device that shipped the entry to
+	// the central log (`kuvert server`), set by the server; never in a
+	// local log.
+	Device string `json:"device,omitempty"`
+
 	// Pruned entries keep only Seq, Pruned and Leaf (see [Log.Prune]).
 	Pruned bool   `json:"pruned,omitempty"`
 	Leaf   string `json:"leaf,omitempty"`
@@ -337,8 +342,27 @@ func bound(s string, n int) string {
 	return s[:cut] + "…"
 }
 
+// Normalized is e as the log writes it: personnummer masked in every
+// text, lists and texts bounded. The central log stores what devices
+// ship in this form too.
+func (e Entry) Normalized() Entry {
+	e.normalize()
+	return e
+}
+
+// FormatSeqs writes ascending sequence numbers as ranges, the way a prune
+// record names its stubs ("1-3,7,9-12").
+func FormatSeqs(seqs []int64) string { return formatRanges(seqs) }
+
+// Prunable reports whether gallring at before removes e's body: entries
+// older than before, except prune and repair records, which are kept.
+func Prunable(e *Entry, before time.Time) bool { return prunable(e, before) }
+
+// newID makes an entry ID: the date and 64 random bits, unique across an
+// organisation's devices (the central log refuses an ID another device
+// used).
 func newID(t time.Time) string {
-	var b [4]byte
+	var b [8]byte
 	rand.Read(b[:])
 	return t.Format("20060102") + "-" + hex.EncodeToString(b[:])
 }

@@ -36,8 +36,30 @@ func (c *checkpoint) root() (tlog.Hash, error) {
 	return h, nil
 }
 
-func noteText(size int64, root tlog.Hash) string {
-	return fmt.Sprintf("%s\n%d\n%s\n", noteOrigin, size, base64.StdEncoding.EncodeToString(root[:]))
+func noteText(size int64, root tlog.Hash) string { return treeNoteText(noteOrigin, size, root) }
+
+func treeNoteText(origin string, size int64, root tlog.Hash) string {
+	return fmt.Sprintf("%s\n%d\n%s\n", origin, size, base64.StdEncoding.EncodeToString(root[:]))
+}
+
+// CentralOrigin is the first line of the central log's tree heads
+// (`kuvert server`), so a local checkpoint can never pass for one.
+const CentralOrigin = "kuvert central log"
+
+// SignTreeHead signs a tree head (size and root) as a note whose first
+// line is origin: the local log's checkpoints and the server's heads.
+func SignTreeHead(s note.Signer, origin string, size int64, root tlog.Hash) ([]byte, error) {
+	return note.Sign(&note.Note{Text: treeNoteText(origin, size, root)}, s)
+}
+
+// OpenTreeHead checks a signed tree head with v and reads its size and
+// root; origin must be its first line.
+func OpenTreeHead(msg []byte, v note.Verifier, origin string) (size int64, root tlog.Hash, err error) {
+	st, err := openTreeNote(msg, v, origin)
+	if err != nil {
+		return 0, root, err
+	}
+	return st.Size, st.Root, nil
 }
 
 // signedTree is a checked signed checkpoint note.
@@ -48,13 +70,17 @@ type signedTree struct {
 
 // openNote checks a signed checkpoint note with v and reads its tree.
 func openNote(msg []byte, v note.Verifier) (*signedTree, error) {
+	return openTreeNote(msg, v, noteOrigin)
+}
+
+func openTreeNote(msg []byte, v note.Verifier, origin string) (*signedTree, error) {
 	n, err := note.Open(normalizeNote(msg), note.VerifierList(v))
 	if err != nil {
 		return nil, fmt.Errorf("the checkpoint's signature does not verify with key %s", v.Name())
 	}
 	var st signedTree
 	lines := bytes.Split([]byte(n.Text), []byte("\n"))
-	if len(lines) != 4 || string(lines[0]) != noteOrigin || len(lines[3]) != 0 {
+	if len(lines) != 4 || string(lines[0]) != origin || len(lines[3]) != 0 {
 		return nil, errors.New("the checkpoint is not a kuvert checkpoint")
 	}
 	if _, err := fmt.Sscanf(string(lines[1]), "%d", &st.Size); err != nil || st.Size < 0 {

@@ -1,0 +1,147 @@
+// Package api holds the JSON shapes `kuvert server` and its clients
+// exchange, so both sides are built from one definition. Every request
+// carries "Authorization: Bearer TOKEN"; an error answer is [Error] with
+// an HTTP status (400 bad input, 401 no or revoked token, 403 the token's
+// role may not do this, 409 conflict, 429 rate limit, 502 the SMS
+// provider refused, 503 the database is unreachable).
+//
+// Endpoints (roles that may call them):
+//
+//	GET  /healthz                      anyone: 200 when the database answers
+//	POST /api/v1/entries               device, admin: [AppendRequest] → [AppendResponse]
+//	POST /api/v1/sms                   device, admin: [SMSRequest] → [SMSResponse]
+//	GET  /api/v1/sms/status?id=ID      device, admin: → [SMSResponse]
+//	GET  /api/v1/log/head              every role: → [Head]
+//	GET  /api/v1/log/proof?old=N&new=M every role: → [Proof] (hashes only)
+//	GET  /api/v1/log/entries?QUERY     registrar, admin: → [EntriesResponse]
+//	GET  /api/v1/log/export.csv?QUERY  registrar, admin: the local log's CSV export
+//	GET  /api/v1/log/verify            registrar, admin: → [VerifyResponse]
+//	GET  /                             the registrar's page
+//	GET  /oppna.html                   the recipient opener page
+//
+// QUERY: from, to (YYYY-MM-DD, inclusive), case, ref, sender (operator or
+// device), recipient (the masked number as shown, or its last digits),
+// limit (default 500, at most 10,000).
+package api
+
+import "github.com/kuvert-app/kuvert/auditlog"
+
+// Roles a token can have.
+const (
+	RoleDevice    = "device"    // a desktop or batch host: append its own entries, send SMS
+	RoleRegistrar = "registrar" // read, search, export and verify the log
+	RoleAdmin     = "admin"     // both
+)
+
+// Error is every error answer's body. Message is plain words for staff,
+// Swedish first; Code is stable for scripts.
+type Error struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// Error codes.
+const (
+	CodeUnauthorized = "unauthorized"  // no token, unknown or revoked
+	CodeForbidden    = "forbidden"     // the role may not do this
+	CodeBadRequest   = "bad_request"   // the request is malformed
+	CodeConflict     = "conflict"      // the entry ID belongs to another device or another entry
+	CodeRateLimited  = "rate_limited"  // too many SMS; retry later
+	CodeAlreadySent  = "already_sent"  // an SMS for this key went out or may have: never again
+	CodeProvider     = "provider"      // the SMS provider refused
+	CodeUnavailable  = "unavailable"   // the database does not answer
+	CodeNotFound     = "not_found"     // no such thing
+	CodeInternal     = "internal"      // a bug; the server's log says more
+)
+
+// MaxAppend is the most entries one append request may carry.
+const MaxAppend = 500
+
+// AppendRequest ships entries of a device's local log, in the local
+// log's order. Each keeps the ID the local log gave it: the server adds
+// an entry once per ID, so a retry never duplicates.
+type AppendRequest struct {
+	Entries []auditlog.Entry `json:"entries"`
+}
+
+// AppendResult is what became of one shipped entry.
+type AppendResult struct {
+	ID  string `json:"id"`
+	Seq int64  `json:"seq"` // its place in the central log
+	// Duplicate: the server already had this entry (an earlier try
+	// arrived); nothing was added.
+	Duplicate bool `json:"duplicate,omitempty"`
+}
+
+// AppendResponse answers an append: one result per entry, in order, and
+// the signed tree head that covers them.
+type AppendResponse struct {
+	Results []AppendResult `json:"results"`
+	Head    Head           `json:"head"`
+}
+
+// Head is a signed tree head: the central log's size and Merkle root,
+// signed by the server's key (a golang.org/x/mod/sumdb/note).
+type Head struct {
+	Size int64  `json:"size"`
+	Root string `json:"root"` // base64
+	Note string `json:"note"` // the signed note
+	Time string `json:"time"` // when it was signed, RFC 3339
+}
+
+// Proof is an RFC 6962 consistency proof between two tree sizes.
+type Proof struct {
+	Old    int64    `json:"old"`
+	New    int64    `json:"new"`
+	Hashes []string `json:"hashes"` // base64
+}
+
+// SMSRequest asks the server to text a password. Key makes the request
+// idempotent: the server texts at most once per key, ever. The password
+// is in Body only, which the server passes to the provider and never
+// stores or logs.
+type SMSRequest struct {
+	Key    string `json:"key"`              // e.g. the sealing entry's ID + "/" + Ref
+	To     string `json:"to"`               // E.164
+	Body   string `json:"body"`             // the whole text, password included
+	Ref    string `json:"ref,omitempty"`    // the code in the SMS, for the log
+	Refers string `json:"refers,omitempty"` // the sealing entry's ID, for the log
+	Case   string `json:"case,omitempty"`
+}
+
+// SMSResponse is the provider's receipt.
+type SMSResponse struct {
+	Provider string `json:"provider"`
+	ID       string `json:"id"`
+	Status   string `json:"status"`
+}
+
+// EntriesResponse answers a search: the matching entries (newest last)
+// and the state of each sealing among them.
+type EntriesResponse struct {
+	Entries  []auditlog.Entry `json:"entries"`
+	Sealings []Sealing        `json:"sealings"`
+	// Truncated: more entries matched than the limit.
+	Truncated bool `json:"truncated,omitempty"`
+}
+
+// Sealing is one sealing with the latest word on its password.
+type Sealing struct {
+	Entry    auditlog.Entry     `json:"entry"`
+	Delivery *auditlog.Delivery `json:"delivery,omitempty"`
+	// State is the delivery state in the registrar's words (Swedish).
+	State      string `json:"state"`
+	Superseded string `json:"superseded_by,omitempty"`
+}
+
+// VerifyResponse says whether the central log verifies.
+type VerifyResponse struct {
+	OK       bool   `json:"ok"`
+	Entries  int64  `json:"entries"`
+	Pruned   int64  `json:"pruned"`
+	Head     Head   `json:"head"`
+	Key      string `json:"key"` // the verifier key that signed the head
+	Problem  string `json:"problem,omitempty"`
+	FirstBad int64  `json:"first_bad,omitempty"`
+	Checked  string `json:"checked"` // when, RFC 3339
+}

@@ -1,0 +1,343 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"golang.org/x/mod/sumdb/tlog"
+
+	"github.com/kuvert-app/kuvert/auditlog"
+	"github.com/kuvert-app/kuvert/server/api"
+)
+
+// ErrForeignID: an entry ID the central log already holds from another
+// device. A device may only append its own entries.
+var ErrForeignID = errors.New("entry ID belongs to another device")
+
+// ErrConflict: an entry ID the central log holds with other content.
+var ErrConflict = errors.New("entry ID already holds a different entry")
+
+// appendReq is one request's entries, from one device.
+type appendReq struct {
+	device  string
+	entries []auditlog.Entry
+	res     []api.AppendResult
+	head    api.Head
+	err     error
+	done    chan struct{}
+}
+
+type groupCommit struct {
+	mu    sync.Mutex
+	queue []*appendReq
+	busy  bool
+}
+
+// Append adds a device's entries to the central log, in order, once per
+// ID: an entry whose ID the log already holds from this device with the
+// same content is reported as a duplicate and not added again; an ID
+// held by another device ([ErrForeignID]) or with other content
+// ([ErrConflict]) refuses the whole request, adding none of it.
+//
+// Requests arriving together are committed in one transaction (group
+// commit); the transaction locks the tree_head row, so appends from any
+// number of server processes form one tree.
+func (s *Store) Append(ctx context.Context, device string, es []auditlog.Entry) ([]api.AppendResult, api.Head, error) {
+	if device == "" {
+		return nil, api.Head{}, errors.New("no device")
+	}
+	for i := range es {
+		if err := checkShipped(&es[i]); err != nil {
+			return nil, api.Head{}, fmt.Errorf("%w: entry %d: %v", errBadRequest, i+1, err)
+		}
+	}
+	r := &appendReq{device: device, entries: es, done: make(chan struct{})}
+	s.gc.mu.Lock()
+	s.gc.queue = append(s.gc.queue, r)
+	if s.gc.busy {
+		s.gc.mu.Unlock()
+		<-r.done
+		return r.res, r.head, r.err
+	}
+	s.gc.busy = true
+	s.gc.mu.Unlock()
+	for {
+		s.gc.mu.Lock()
+		batch := s.gc.queue
+		s.gc.queue = nil
+		if len(batch) == 0 {
+			s.gc.busy = false
+			s.gc.mu.Unlock()
+			break
+		}
+		s.gc.mu.Unlock()
+		s.commitGroup(batch)
+	}
+	<-r.done
+	return r.res, r.head, r.err
+}
+
+// checkShipped refuses what a device may not ship: an entry without an
+// ID, a pruned stub, or one that claims to come from another device.
+func checkShipped(e *auditlog.Entry) error {
+	switch {
+	case e.ID == "" || len(e.ID) > 64 || strings.ContainsAny(e.ID, " /\n\r\t"):
+		return errors.New("no valid id")
+	case e.Pruned:
+		return errors.New("a pruned entry has no body to ship")
+	case e.Action == "":
+		return errors.New("no action")
+	}
+	return nil
+}
+
+func (s *Store) commitGroup(batch []*appendReq) {
+	var err error
+	for try := 0; try < 3; try++ {
+		// The whole group is retried on a lost connection; requests a
+		// rule refused keep their error.
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error { return s.appendTx(ctx, tx, batch) })
+		cancel()
+		if err == nil || !errors.Is(dbErr(err), ErrUnavailable) {
+			break
+		}
+		time.Sleep(time.Duration(try+1) * 100 * time.Millisecond)
+	}
+	for _, r := range batch {
+		if err != nil && r.err == nil {
+			r.err = dbErr(err)
+			r.res = nil
+		}
+		close(r.done)
+	}
+}
+
+// appendTx is one group's transaction.
+func (s *Store) appendTx(ctx context.Context, tx pgx.Tx, batch []*appendReq) error {
+	var size int64
+	var rootB []byte
+	if err := tx.QueryRow(ctx, "SELECT size, root FROM tree_head WHERE id = 1 FOR UPDATE").Scan(&size, &rootB); err != nil {
+		return err
+	}
+	var ids []string
+	for _, r := range batch {
+		r.err, r.res = nil, nil
+		for _, e := range r.entries {
+			ids = append(ids, e.ID)
+		}
+	}
+	type have struct {
+		device string
+		seq    int64
+		body   []byte
+	}
+	existing := map[string]have{}
+	rows, err := tx.Query(ctx, "SELECT id, device, seq, body FROM entries WHERE id = ANY($1)", ids)
+	if err != nil {
+		return err
+	}
+	var id, dev string
+	var seq int64
+	var body []byte
+	if _, err := pgx.ForEachRow(rows, []any{&id, &dev, &seq, &body}, func() error {
+		existing[id] = have{dev, seq, bytes.Clone(body)}
+		return nil
+	}); err != nil {
+		return err
+	}
+
+	// Lay out the new entries; a request with a refused entry adds none.
+	type row struct {
+		e    auditlog.Entry
+		line []byte
+	}
+	var add []row
+	n := size
+	for _, r := range batch {
+		var mine []row
+		inReq := map[string]int64{}
+		res := make([]api.AppendResult, len(r.entries))
+		for i, e := range r.entries {
+			if seq, ok := inReq[e.ID]; ok {
+				res[i] = api.AppendResult{ID: e.ID, Seq: seq, Duplicate: true}
+				continue
+			}
+			if h, ok := existing[e.ID]; ok {
+				if h.device != r.device {
+					r.err = fmt.Errorf("%w: %s", ErrForeignID, e.ID)
+					break
+				}
+				if h.body != nil {
+					if _, line := canonical(e, h.seq, r.device); !bytes.Equal(line, h.body) {
+						r.err = fmt.Errorf("%w: %s", ErrConflict, e.ID)
+						break
+					}
+				}
+				res[i] = api.AppendResult{ID: e.ID, Seq: h.seq, Duplicate: true}
+				continue
+			}
+			n2 := n + int64(len(mine)) + 1
+			ce, line := canonical(e, n2, r.device)
+			mine = append(mine, row{ce, line})
+			inReq[e.ID] = n2
+			res[i] = api.AppendResult{ID: e.ID, Seq: n2}
+		}
+		if r.err != nil {
+			continue
+		}
+		for _, m := range mine {
+			existing[m.e.ID] = have{r.device, m.e.Seq, m.line}
+		}
+		add = append(add, mine...)
+		n += int64(len(mine))
+		r.res = res
+	}
+	if len(add) > 0 {
+		lines := make([][]byte, len(add))
+		for i := range add {
+			lines[i] = add[i].line
+		}
+		if err := s.extend(ctx, tx, size, lines, func(i int) []any {
+			e := add[i].e
+			return entryRow(&e, add[i].line)
+		}); err != nil {
+			return err
+		}
+	}
+	head, err := s.headTx(ctx, tx)
+	if err != nil {
+		return err
+	}
+	for _, r := range batch {
+		r.head = head
+	}
+	return nil
+}
+
+// extend appends lines after size entries: their rows, the tree's new
+// stored hashes and a newly signed head, in transaction tx, which holds
+// the tree_head row's lock.
+func (s *Store) extend(ctx context.Context, tx pgx.Tx, size int64, lines [][]byte, rowOf func(i int) []any) error {
+	tree := &cachedHashes{r: dbHashes{ctx, tx}, base: tlog.StoredHashCount(size), known: map[int64]tlog.Hash{}}
+	n := size
+	for _, line := range lines {
+		hs, err := tlog.StoredHashes(n, line, tree)
+		if err != nil {
+			return err
+		}
+		tree.extra = append(tree.extra, hs...)
+		n++
+	}
+	root, err := tlog.TreeHash(n, tree)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"entries"},
+		[]string{"seq", "id", "device", "at", "action", "case_no", "ref", "operator", "recipient", "refers", "body", "leaf"},
+		pgx.CopyFromSlice(len(lines), func(i int) ([]any, error) { return rowOf(i), nil })); err != nil {
+		return err
+	}
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"tree_hashes"}, []string{"idx", "hash"},
+		pgx.CopyFromSlice(len(tree.extra), func(i int) ([]any, error) {
+			h := tree.extra[i]
+			return []any{tree.base + int64(i), h[:]}, nil
+		})); err != nil {
+		return err
+	}
+	msg, err := auditlog.SignTreeHead(s.signer, auditlog.CentralOrigin, n, root)
+	if err != nil {
+		return err
+	}
+	now := s.now()
+	if _, err := tx.Exec(ctx, "UPDATE tree_head SET size = $1, root = $2, note = $3, signed = $4 WHERE id = 1", n, root[:], string(msg), now); err != nil {
+		return err
+	}
+	_, err = tx.Exec(ctx, "INSERT INTO checkpoints (size, root, note, signed) VALUES ($1, $2, $3, $4)", n, root[:], string(msg), now)
+	return err
+}
+
+func (s *Store) headTx(ctx context.Context, tx pgx.Tx) (api.Head, error) {
+	var h api.Head
+	var root []byte
+	var signed time.Time
+	if err := tx.QueryRow(ctx, "SELECT size, root, note, signed FROM tree_head WHERE id = 1").Scan(&h.Size, &root, &h.Note, &signed); err != nil {
+		return h, err
+	}
+	h.Root = base64.StdEncoding.EncodeToString(root)
+	h.Time = signed.UTC().Format(time.RFC3339)
+	return h, nil
+}
+
+// canonical is the entry as the central log stores it: the device's
+// entry at its central place, with the device's name, normalised, and
+// its JSON line (the tree's record).
+func canonical(e auditlog.Entry, seq int64, device string) (auditlog.Entry, []byte) {
+	e.Seq = seq
+	e.Device = device
+	e.Pruned, e.Leaf = false, ""
+	e = e.Normalized()
+	line, _ := json.Marshal(e)
+	return e, line
+}
+
+// entryRow is an entry's row in the entries table.
+func entryRow(e *auditlog.Entry, line []byte) []any {
+	var at any
+	if t := e.When(); !t.IsZero() {
+		at = t
+	}
+	ref, recipient := "", ""
+	if e.Delivery != nil {
+		ref, recipient = e.Delivery.Ref, e.Delivery.To
+	}
+	leaf := tlog.RecordHash(line)
+	return []any{e.Seq, e.ID, e.Device, at, string(e.Action), e.Case, ref, e.Operator, recipient, e.Refers, line, leaf[:]}
+}
+
+// cachedHashes reads stored hashes below base from the database (once
+// each) and the ones this transaction adds from extra.
+type cachedHashes struct {
+	r     dbHashes
+	base  int64
+	extra []tlog.Hash
+	known map[int64]tlog.Hash
+}
+
+func (c *cachedHashes) ReadHashes(idx []int64) ([]tlog.Hash, error) {
+	out := make([]tlog.Hash, len(idx))
+	var need []int64
+	for _, x := range idx {
+		if _, ok := c.known[x]; !ok && x < c.base {
+			need = append(need, x)
+		}
+	}
+	if len(need) > 0 {
+		hs, err := c.r.ReadHashes(need)
+		if err != nil {
+			return nil, err
+		}
+		for i, x := range need {
+			c.known[x] = hs[i]
+		}
+	}
+	for i, x := range idx {
+		if x >= c.base {
+			if x-c.base >= int64(len(c.extra)) {
+				return nil, fmt.Errorf("hash %d not available", x)
+			}
+			out[i] = c.extra[x-c.base]
+			continue
+		}
+		out[i] = c.known[x]
+	}
+	return out, nil
+}
