@@ -42,16 +42,16 @@ type Error struct {
 
 // Error codes.
 const (
-	CodeUnauthorized = "unauthorized"  // no token, unknown or revoked
-	CodeForbidden    = "forbidden"     // the role may not do this
-	CodeBadRequest   = "bad_request"   // the request is malformed
-	CodeConflict     = "conflict"      // the entry ID belongs to another device or another entry
-	CodeRateLimited  = "rate_limited"  // too many SMS; retry later
-	CodeAlreadySent  = "already_sent"  // an SMS for this key went out or may have: never again
-	CodeProvider     = "provider"      // the SMS provider refused
-	CodeUnavailable  = "unavailable"   // the database does not answer
-	CodeNotFound     = "not_found"     // no such thing
-	CodeInternal     = "internal"      // a bug; the server's log says more
+	CodeUnauthorized = "unauthorized" // no token, unknown or revoked
+	CodeForbidden    = "forbidden"    // the role may not do this
+	CodeBadRequest   = "bad_request"  // the request is malformed
+	CodeConflict     = "conflict"     // the entry ID belongs to another device or another entry
+	CodeRateLimited  = "rate_limited" // too many SMS; retry later
+	CodeAlreadySent  = "already_sent" // an SMS for this key went out or may have: never again
+	CodeProvider     = "provider"     // the SMS provider refused
+	CodeUnavailable  = "unavailable"  // the database does not answer
+	CodeNotFound     = "not_found"    // no such thing
+	CodeInternal     = "internal"     // a bug; the server's log says more
 )
 
 // MaxAppend is the most entries one append request may carry.
