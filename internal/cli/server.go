@@ -85,14 +85,14 @@ func loadSigningKey(s *IOStreams, create bool) (string, error) {
 	}
 	b, err := os.ReadFile(p)
 	if errors.Is(err, fs.ErrNotExist) && create {
-		skey, vkey, err := server.GenerateKey("")
-		if err != nil {
-			return "", err
+		skey, vkey, gerr := server.GenerateKey("")
+		if gerr != nil {
+			return "", gerr
 		}
-		if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
-			return "", err
+		if merr := os.MkdirAll(filepath.Dir(p), 0o700); merr != nil {
+			return "", merr
 		}
-		if err := atomicfile.WriteNew(p, []byte(skey+"\n"), 0o600); err == nil {
+		if werr := atomicfile.WriteNew(p, []byte(skey+"\n"), 0o600); werr == nil {
 			fmt.Fprintf(s.ErrOut, "kuvert server: ny signeringsnyckel / new signing key: %s\nkuvert server: verifieringsnyckel att publicera / verifier key to publish: %s\n", p, vkey)
 		}
 		b, err = os.ReadFile(p) // another process may have won the race
