@@ -3,6 +3,8 @@ package server
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -15,6 +17,7 @@ import (
 	"time"
 
 	"github.com/kuvert-app/kuvert/auditlog"
+	"github.com/kuvert-app/kuvert/opener"
 	"github.com/kuvert-app/kuvert/server/api"
 	"github.com/kuvert-app/kuvert/server/pgtest"
 	"github.com/kuvert-app/kuvert/sms/twilio"
@@ -326,4 +329,22 @@ func mustTwilio(t *testing.T, tw *twiliotest.Server) *twilio.Sender {
 		t.Fatal(err)
 	}
 	return s
+}
+
+func TestServesOpenerPage(t *testing.T) {
+	f := newFixture(t, DefaultLimits)
+	resp, err := http.Get(f.ts.URL + "/" + opener.FileName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	sum := sha256.Sum256(b)
+	if resp.StatusCode != 200 || hex.EncodeToString(sum[:]) != opener.SHA256() {
+		t.Fatalf("opener page: %d, sha256 %x, want %s", resp.StatusCode, sum, opener.SHA256())
+	}
+	// Only GET and HEAD outside the API.
+	if resp, err := http.Post(f.ts.URL+"/", "text/plain", strings.NewReader("x")); err != nil || resp.StatusCode != 405 {
+		t.Fatalf("POST /: %v %v", resp.StatusCode, err)
+	}
 }

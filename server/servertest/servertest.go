@@ -6,6 +6,8 @@ package servertest
 
 import (
 	"bytes"
+	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"net"
 	"net/http"
@@ -60,6 +62,8 @@ type Proc struct {
 	cmd  *exec.Cmd
 	out  *syncBuf
 	done chan struct{}
+	// client reaches the server (trusting its certificate under TLS).
+	client *http.Client
 }
 
 type syncBuf struct {
@@ -93,8 +97,23 @@ func FreeAddr(t testing.TB) string {
 // the test's environment and waits until /healthz answers 200.
 func Start(t testing.TB, env []string, extra ...string) *Proc {
 	t.Helper()
+	return start(t, env, nil, extra)
+}
+
+// StartTLS is [Start] for a server given --tls-cert and --tls-key in
+// extra, whose certificate pool trusts.
+func StartTLS(t testing.TB, env []string, pool *x509.CertPool, extra ...string) *Proc {
+	t.Helper()
+	return start(t, env, pool, extra)
+}
+
+func start(t testing.TB, env []string, pool *x509.CertPool, extra []string) *Proc {
 	addr := FreeAddr(t)
-	p := &Proc{URL: "http://" + addr, Addr: addr, bin: Binary(t), env: env, args: append([]string{"server", "run", "--listen", addr}, extra...), out: &syncBuf{}}
+	p := &Proc{URL: "http://" + addr, Addr: addr, bin: Binary(t), env: env, args: append([]string{"server", "run", "--listen", addr}, extra...), out: &syncBuf{}, client: http.DefaultClient}
+	if pool != nil {
+		p.URL = "https://" + addr
+		p.client = &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	}
 	p.Restart(t)
 	t.Cleanup(func() { p.Kill() })
 	return p
@@ -118,7 +137,7 @@ func (p *Proc) Restart(t testing.TB) {
 			t.Fatalf("kuvert server exited: %s", p.out.String())
 		default:
 		}
-		if resp, err := http.Get(p.URL + "/healthz"); err == nil {
+		if resp, err := p.client.Get(p.URL + "/healthz"); err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == 200 {
 				return
