@@ -20,7 +20,7 @@ import (
 	"github.com/kuvert-app/kuvert/auditlog"
 	"github.com/kuvert-app/kuvert/server/api"
 	"github.com/kuvert-app/kuvert/server/pgtest"
-	"github.com/kuvert-app/kuvert/server/servertest"
+	"github.com/kuvert-app/kuvert/server/serverproc"
 )
 
 // durable is a PostgreSQL with fsync on, for numbers that mean
@@ -50,9 +50,9 @@ func BenchmarkAppend(b *testing.B) {
 			home := b.TempDir()
 			key := filepath.Join(home, "server-signing.key")
 			env := []string{"KUVERT_DATABASE_URL=" + url, "KUVERT_SERVER_SIGNING_KEY=" + key, "KUVERT_HOME=" + home}
-			var servers []*servertest.Proc
+			var servers []*serverproc.Proc
 			for i := 0; i < procs; i++ {
-				servers = append(servers, servertest.Start(b, env))
+				servers = append(servers, serverproc.Start(b, env))
 			}
 			skey, _ := os.ReadFile(key)
 			st, err := OpenStore(context.Background(), url, string(bytes.TrimSpace(skey)))

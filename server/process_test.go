@@ -20,14 +20,14 @@ import (
 	"time"
 
 	"github.com/kuvert-app/kuvert/server/pgtest"
-	"github.com/kuvert-app/kuvert/server/servertest"
+	"github.com/kuvert-app/kuvert/server/serverproc"
 )
 
 // kuvertCmd runs the real binary with env and returns stdout, stderr and
 // the exit code.
 func kuvertCmd(t *testing.T, env []string, args ...string) (string, string, int) {
 	t.Helper()
-	cmd := exec.Command(servertest.Binary(t), args...)
+	cmd := exec.Command(serverproc.Binary(t), args...)
 	cmd.Env = append(os.Environ(), env...)
 	var out, errb strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &errb
@@ -113,7 +113,7 @@ func TestServerRunTLS(t *testing.T) {
 	env := serverEnv(t)
 	dir := t.TempDir()
 	certFile, keyFile, pool := selfSigned(t, dir)
-	p := servertest.StartTLS(t, env, pool, "--tls-cert", certFile, "--tls-key", keyFile)
+	p := serverproc.StartTLS(t, env, pool, "--tls-cert", certFile, "--tls-key", keyFile)
 	c := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
 	resp, err := c.Get(p.URL + "/healthz")
 	if err != nil || resp.StatusCode != 200 {

@@ -1,8 +1,8 @@
-// Package servertest runs real `kuvert server run` processes for tests
+// Package serverproc runs real `kuvert server run` processes for tests
 // and benchmarks: built once per test binary, started on a fixed loopback
 // port (so a restarted server answers at the same address), killed with
 // SIGKILL or stopped with SIGTERM.
-package servertest
+package serverproc
 
 import (
 	"bytes"
