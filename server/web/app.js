@@ -377,8 +377,13 @@
     const details = [];
     const d = e.delivery;
     if (d) {
+      // Status, number and reference each kept whole on a narrow screen.
       const parts = [d.status ? status(d.status) : '', d.to, d.ref ? 'ref ' + d.ref : ''].filter(Boolean);
-      if (parts.length) details.push(el('span', {}, parts.join(' · ')));
+      if (parts.length) {
+        const line = el('span', { class: 'parts' });
+        parts.forEach((p, i) => line.append(i ? ' · ' : '', el('span', { class: 'nowrap' }, p)));
+        details.push(line);
+      }
       if (d.error) details.push(el('span', { class: 'small' }, d.error));
     }
     if (e.refers) {
@@ -479,11 +484,11 @@
         el('span', { class: 'mark', 'aria-hidden': 'true' }, '✗'),
         el('strong', {}, 'Loggen verifierar INTE.'), ' ',
         el('span', { lang: 'en', class: 'en' }, '/ The log does NOT verify.')));
-      f.append(el('p', { class: 'problem' }, bi(
-        'Loggen stämmer inte med sin signatur: någon post kan ha ändrats eller tagits bort. Kontakta systemförvaltaren och spara den här uppgiften.',
-        'The log does not match its signature: an entry may have been changed or removed. Contact the system administrator and keep this information.')));
-      const p = el('p', { class: 'problem', 'data-testid': 'problem' }, el('strong', {}, 'Felet / Problem: '), v.problem || '');
-      if (v.first_bad) p.append(el('br'), `Första post som inte stämmer / First entry that does not match: nr ${v.first_bad}`);
+      const p = el('div', { class: 'problem', 'data-testid': 'problem' },
+        el('p', {}, bi('Loggen stämmer inte med sin signatur: någon post kan ha ändrats eller tagits bort. Kontakta systemförvaltaren och spara den här uppgiften.',
+          'The log does not match its signature: an entry may have been changed or removed. Contact the system administrator and keep this information.')),
+        el('p', {}, el('strong', {}, 'Felet / Problem: '), v.problem || ''));
+      if (v.first_bad) p.append(el('p', {}, `Första post som inte stämmer / First entry that does not match: nr ${v.first_bad}`));
       f.append(p);
     }
     const dl = el('dl', { class: 'facts' });
