@@ -329,6 +329,46 @@ func (tb *regTab) waitVerdict() regState {
 	return tb.state()
 }
 
+// regContrast finds every visible text on the page whose contrast with
+// its background is under WCAG 2.1 AA's 4.5:1.
+const regContrast = `(() => {
+  const lin = v => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+  const lum = c => { const [r, g, b] = c.match(/[\d.]+/g).map(Number); return 0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b); };
+  const bg = el => {
+    for (let e = el; e; e = e.parentElement) {
+      const c = getComputedStyle(e).backgroundColor;
+      const m = c.match(/[\d.]+/g);
+      if (m && (m.length < 4 || Number(m[3]) > 0)) return c;
+    }
+    return getComputedStyle(document.documentElement).backgroundColor;
+  };
+  const out = [];
+  for (const el of document.body.querySelectorAll('*')) {
+    if (el.offsetParent === null) continue;
+    const hidden = el.closest('.sr, .skip, thead');
+    if (hidden && getComputedStyle(hidden).position === 'absolute') continue;
+    if (![...el.childNodes].some(n => n.nodeType === 3 && n.textContent.trim())) continue;
+    let op = 1;
+    for (let e = el; e; e = e.parentElement) op *= Number(getComputedStyle(e).opacity);
+    if (op < 1) { out.push(el.tagName.toLowerCase() + ' "' + el.textContent.trim().slice(0, 30) + '" is translucent'); continue; }
+    const a = lum(getComputedStyle(el).color), b = lum(bg(el));
+    const r = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+    if (r < 4.5) out.push(el.tagName.toLowerCase() + (el.className ? '.' + el.className : '') + ' "' + el.textContent.trim().slice(0, 30) + '" ' + r.toFixed(2) + ':1');
+  }
+  return out;
+})()`
+
+func (tb *regTab) checkContrast(what string) {
+	tb.t.Helper()
+	bad, err := chromedp.Run(tb.ctx, chromedp.Evaluate[[]string](regContrast))
+	if err != nil {
+		tb.t.Fatal(err)
+	}
+	for _, b := range bad {
+		tb.t.Errorf("%s: contrast under 4.5:1: %s", what, b)
+	}
+}
+
 func (tb *regTab) shot(name string, dir string) {
 	tb.t.Helper()
 	png, err := chromedp.Run(tb.ctx, chromedp.FullScreenshot(100))
@@ -491,6 +531,12 @@ func TestRegistrarPage(t *testing.T) {
 				t.Errorf("the search for KS 2026/123 shows %q", c)
 			}
 		}
+		tb.checkContrast("results, light")
+		// Every field has a label.
+		unlabelled, err := chromedp.Run(tb.ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll('input, select, textarea')].filter(e => e.type !== 'hidden' && e.labels.length === 0).map(e => e.id || e.outerHTML)`))
+		if err != nil || len(unlabelled) > 0 {
+			t.Errorf("fields without a label: %q %v", unlabelled, err)
+		}
 		tb.shot("registrar-desktop.png", shots)
 
 		// Export: the CSV of the same search, downloaded under today's
@@ -537,6 +583,7 @@ func TestRegistrarPage(t *testing.T) {
 			if w > 360 {
 				t.Errorf("the page is %d px wide on a 360 px phone", w)
 			}
+			tb.checkContrast(fmt.Sprintf("phone, dark %v", dark))
 			name := "registrar-phone.png"
 			if dark {
 				name = "registrar-phone-dark.png"
@@ -563,6 +610,7 @@ func TestRegistrarPage(t *testing.T) {
 				t.Errorf("%s: not plain words: %q", c.name, st.LoginError)
 			}
 			if c.name == "device token" {
+				tb.checkContrast("sign-in error")
 				tb.shot("registrar-refused.png", shots)
 			}
 		}
@@ -618,6 +666,7 @@ func regTampered(t *testing.T, s *Store, bctx context.Context, regTok, shots str
 	if err != nil || !bad {
 		t.Errorf("the verdict of a tampered log is not marked bad (%v)", err)
 	}
+	tb.checkContrast("tampered log")
 	png, err := chromedp.Run(tb.ctx, chromedp.CaptureScreenshot())
 	if err != nil {
 		t.Fatal(err)
