@@ -556,6 +556,14 @@ func TestRegistrarPage(t *testing.T) {
 		}
 		tb.poll(`/nedladdad/.test(document.querySelector('[data-testid=search-status]').textContent)`)
 
+		// A reload in the same tab stays signed in (sessionStorage).
+		tb.run(chromedp.Reload())
+		tb.poll(`!document.querySelector('#app').hidden && document.querySelectorAll('[data-testid=sealing]').length === 2`)
+		if st := tb.state(); st.Session != regTok || strings.Contains(st.URL, regTok) {
+			t.Errorf("after a reload: session %q, url %s", st.Session, st.URL)
+		}
+		tb.waitVerdict()
+
 		// Logging out forgets the token and what was shown.
 		tb.run(chromedp.Click(chromedp.CSS(`[data-testid=logout]`)))
 		tb.poll(`!document.querySelector('#login').hidden`)
