@@ -14,6 +14,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -33,6 +34,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/kuvert-app/kuvert/auditlog"
+	"github.com/kuvert-app/kuvert/opener"
 	"github.com/kuvert-app/kuvert/server/api"
 )
 
@@ -532,6 +534,15 @@ func TestRegistrarPage(t *testing.T) {
 			}
 		}
 		tb.checkContrast("results, light")
+		// The recipient page is a link away, and the server serves it.
+		if ok, _ := chromedp.Run(tb.ctx, chromedp.Evaluate[bool](`!!document.querySelector('a[href="/`+opener.FileName+`"]')`)); !ok {
+			t.Errorf("no link to /%s", opener.FileName)
+		}
+		if res, err := http.Get(srv.URL + "/" + opener.FileName); err != nil || res.StatusCode != 200 {
+			t.Errorf("GET /%s: %v %v", opener.FileName, res, err)
+		} else {
+			res.Body.Close()
+		}
 		// Every field has a label.
 		unlabelled, err := chromedp.Run(tb.ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll('input, select, textarea')].filter(e => e.type !== 'hidden' && e.labels.length === 0).map(e => e.id || e.outerHTML)`))
 		if err != nil || len(unlabelled) > 0 {
