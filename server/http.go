@@ -310,14 +310,19 @@ func (h *Handler) export(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, err)
 		return
 	}
+	if res.Truncated {
+		// More matched than one export holds: the newest are exported;
+		// the page says so and asks for a narrower search.
+		w.Header().Set("X-Kuvert-Truncated", "true")
+	}
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	w.Header().Set("Content-Disposition", `attachment; filename="kuvert-logg.csv"`)
+	w.Header().Set("Content-Disposition", `attachment; filename="kuvert-logg-`+time.Now().In(Zone).Format("2006-01-02")+`.csv"`)
 	w.Header().Set("Cache-Control", "no-store")
 	auditlog.ExportCSV(w, res.Entries)
 }
 
-// verify runs the full check at most once a minute per tree size: it
-// reads the whole log.
+// verify runs the full check (it reads the whole log); a result for the
+// same head is reused for 10 seconds unless ?fresh=1 asks again.
 func (h *Handler) verify(w http.ResponseWriter, r *http.Request) {
 	h.verifyMu.Lock()
 	defer h.verifyMu.Unlock()
@@ -326,7 +331,7 @@ func (h *Handler) verify(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, err)
 		return
 	}
-	if v := h.verified; v != nil && v.Head.Size == hd.Size && v.Head.Root == hd.Root && time.Since(h.verAt) < time.Minute {
+	if v := h.verified; v != nil && v.Head.Size == hd.Size && v.Head.Root == hd.Root && time.Since(h.verAt) < 10*time.Second && r.URL.Query().Get("fresh") == "" {
 		writeJSON(w, http.StatusOK, v)
 		return
 	}

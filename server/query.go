@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"os"
 	"encoding/json"
 	"fmt"
 	"net/url"
@@ -14,6 +15,19 @@ import (
 	"github.com/kuvert-app/kuvert/auditlog"
 	"github.com/kuvert-app/kuvert/server/api"
 )
+
+// Zone is where the registrar's days begin and end: Europe/Stockholm
+// unless KUVERT_SERVER_TZ names another zone (a server often runs in UTC).
+var Zone = func() *time.Location {
+	name := os.Getenv("KUVERT_SERVER_TZ")
+	if name == "" {
+		name = "Europe/Stockholm"
+	}
+	if loc, err := time.LoadLocation(name); err == nil {
+		return loc
+	}
+	return time.Local
+}()
 
 // Search is what the registrar looks for; zero fields match everything.
 type Search struct {
@@ -34,7 +48,7 @@ func ParseSearch(q url.Values) (Search, error) {
 		if v == "" {
 			return time.Time{}, nil
 		}
-		t, err := time.ParseInLocation("2006-01-02", v, time.Local)
+		t, err := time.ParseInLocation("2006-01-02", v, Zone)
 		if err != nil {
 			return t, fmt.Errorf("%w: %s must be a date like 2026-11-23", errBadRequest, k)
 		}

@@ -12,3 +12,5 @@
 // phone number (the log holds masked ones), and builds SQL only with
 // parameters.
 package server
+
+import _ "time/tzdata" // Europe/Stockholm for the registrar's days, on any host

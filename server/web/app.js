@@ -429,6 +429,10 @@
       clear($('search-status'));
       $('search-status').append(bi(`Exporten är nedladdad: ${name} (${Math.max(1, Math.round(blob.size / 1024))} kB). Den öppnas i Excel med dubbelklick.`,
         `The export is downloaded: ${name}. It opens in Excel with a double-click.`));
+      if (res.headers.get('X-Kuvert-Truncated') === 'true') {
+        $('search-status').append(el('br'), el('strong', {}, bi('Fler än 10 000 poster matchade: exporten har de senaste 10 000. Begränsa sökningen (datum) och exportera resten för sig.',
+          'More than 10,000 entries matched: the export holds the newest 10,000. Narrow the search (dates) and export the rest separately.')));
+      }
     } catch (err) {
       fail(err);
     } finally {
@@ -449,7 +453,7 @@
     clear(box);
     box.append(el('p', { class: 'muted' }, bi('Kontrollerar hela loggen …', 'Checking the whole log …')));
     try {
-      const res = await call('/api/v1/log/verify');
+      const res = await call('/api/v1/log/verify?fresh=1');
       const v = await res.json();
       clear(box);
       box.append(verdict(v));
