@@ -94,6 +94,8 @@ bench: deps build
 	./scripts/bench.sh
 	./scripts/bench-batch.sh
 	$(GO) test -run '^$$' -bench . -benchmem ./crypt/ ./auditlog/ ./scan/ ./opener/
+	$(GO) test -run '^$$' -bench 'BenchmarkAppend' -benchtime 3000x ./server/
+	$(GO) test -run '^$$' -bench 'BenchmarkVerify1M' -benchtime 2x -timeout 30m ./server/
 
 # fuzz: a short run of every fuzz target (longer: FUZZTIME=10m make fuzz).
 FUZZTIME ?= 60s

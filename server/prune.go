@@ -46,14 +46,11 @@ func (s *Store) Prune(ctx context.Context, before time.Time, retention string) (
 		if len(seqs) == 0 {
 			return nil
 		}
-		rec := auditlog.Entry{
-			Action: auditlog.ActionPrune, Operator: ServerDevice, Host: ServerDevice, Tool: "kuvert server",
+		rec := s.ownEntry(auditlog.Entry{
+			Action:  auditlog.ActionPrune,
 			Details: fmt.Sprintf("gallring: %d poster äldre än %s (%s) / pruned %d entries older than %s", len(seqs), before.Format("2006-01-02"), retention, len(seqs), before.Format("2006-01-02")),
 			Prune:   &auditlog.PruneRef{Through: size, Before: before.UTC().Format(time.RFC3339), Count: len(seqs), Seqs: auditlog.FormatSeqs(seqs)},
-		}
-		now := s.now()
-		rec.Time = now.Format(time.RFC3339)
-		rec.ID = now.Format("20060102") + "-prune-" + fmt.Sprint(size+1)
+		})
 		ce, line := canonical(rec, size+1, ServerDevice)
 		if err := s.extend(ctx, tx, size, [][]byte{line}, func(int) []any { return entryRow(&ce, line) }); err != nil {
 			return err

@@ -84,11 +84,10 @@ func (r *Relay) Send(ctx context.Context, device string, m api.SMSRequest) (api.
 		m.Key, state, r.Sender.Name(), rc.ID, string(del.Status), del.Error); err != nil {
 		return api.SMSResponse{}, fmt.Errorf("the SMS was handed to the provider (id %s) but could not be recorded: %w", rc.ID, dbErr(err))
 	}
-	if _, _, err := r.Store.Append(bg, ServerDevice, []auditlog.Entry{{
-		Action: auditlog.ActionSMS, Refers: m.Refers, Delivery: del, Case: m.Case,
-		Operator: device, Host: ServerDevice, Tool: "kuvert server",
+	if _, _, err := r.Store.Append(bg, ServerDevice, []auditlog.Entry{r.Store.ownEntry(auditlog.Entry{
+		Action: auditlog.ActionSMS, Refers: m.Refers, Delivery: del, Case: m.Case, Operator: device,
 		Details: "skickat via kuvert server för " + device + " / relayed by kuvert server for " + device,
-	}}); err != nil {
+	})}); err != nil {
 		return api.SMSResponse{}, fmt.Errorf("the SMS was handed to the provider (id %s) but the central log could not record it: %w", rc.ID, err)
 	}
 	if sendErr != nil {

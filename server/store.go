@@ -1,11 +1,13 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
@@ -331,6 +333,9 @@ func GenerateKey(name string) (skey, vkey string, err error) {
 	return note.GenerateKey(rand.Reader, name)
 }
 
+// VerifierKey is the verifier key of a signing key.
+func VerifierKey(skey string) (string, error) { return verifierOf(skey) }
+
 // verifierOf derives the verifier key from a private key.
 func verifierOf(skey string) (string, error) {
 	// A note private key is PRIVATE+KEY+name+hash+base64(alg||seed); the
@@ -346,6 +351,17 @@ func verifierOf(skey string) (string, error) {
 		return "", errors.New("the server's signing key is damaged")
 	}
 	return ed25519Verifier(parts[2], raw[1:])
+}
+
+// ownEntry stamps an entry the server writes itself.
+func (s *Store) ownEntry(e auditlog.Entry) auditlog.Entry {
+	now := s.now()
+	var b [8]byte
+	rand.Read(b[:])
+	e.ID = now.Format("20060102") + "-" + hex.EncodeToString(b[:])
+	e.Time = now.Format(time.RFC3339)
+	e.Operator, e.Host, e.Tool = cmp.Or(e.Operator, ServerDevice), ServerDevice, "kuvert server"
+	return e
 }
 
 // tokenHash is what the database keeps of a token.

@@ -43,6 +43,13 @@ func TestLayers(t *testing.T) {
 		// cmd/kuvert-gui.
 		{"gui", []string{"fyne.io/fyne/v2/app", "github.com/go-gl", "github.com/spf13/cobra", mod + "internal/cli"}},
 		{"internal/cli", []string{"fyne.io/fyne", mod + "gui"}},
+		// The server is a shell too: no CLI or GUI framework; the wire
+		// types are plain data; nothing but the server knows PostgreSQL.
+		{"server", []string{"github.com/spf13/cobra", "fyne.io/fyne", mod + "internal/cli", mod + "gui"}},
+		{"server/api", []string{"github.com/jackc", "github.com/twilio", mod + "sms", mod + "crypt", mod + "envelope"}},
+		{"envelope", []string{"github.com/jackc"}},
+		{"batch", []string{"github.com/jackc"}},
+		{"auditlog", []string{"github.com/jackc"}},
 	} {
 		t.Run(c.pkg, func(t *testing.T) {
 			for _, d := range deps(t, c.pkg) {

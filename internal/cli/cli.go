@@ -228,6 +228,7 @@ func newRootCmd(s *IOStreams) *cobra.Command {
 		newVerifyCmd(s, nil),
 		newGenpassCmd(s, nil),
 		newOpenerCmd(s, nil),
+		newServerCmd(s),
 	)
 	root.CompletionOptions.DisableDefaultCmd = true
 	structureUsage(root)

@@ -151,6 +151,12 @@ func Select(cfg config.SMS, w io.Writer, creds Credentials) (sms.Sender, error) 
 	return selectByName(providerName(cfg), cfg, w, creds)
 }
 
+// ByName returns the provider called name (twilio, console or
+// outbox:FILE), as [Select] does after choosing one.
+func ByName(name string, cfg config.SMS, w io.Writer, creds Credentials) (sms.Sender, error) {
+	return selectByName(name, cfg, w, creds)
+}
+
 func selectByName(name string, cfg config.SMS, w io.Writer, creds Credentials) (sms.Sender, error) {
 	if w == nil {
 		w = io.Discard

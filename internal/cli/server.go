@@ -1,0 +1,446 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/kuvert-app/kuvert/config"
+	"github.com/kuvert-app/kuvert/internal/atomicfile"
+	"github.com/kuvert-app/kuvert/server"
+	"github.com/kuvert-app/kuvert/sms"
+	"github.com/kuvert-app/kuvert/sms/providers"
+)
+
+const serverLong = `kuvert server is the organisation's side of kuvert: one compliance log
+in PostgreSQL for every desktop and batch host, one SMS account that
+devices text through (the Twilio token stays on the server), tokens for
+devices and people, and the registrar's page.
+kuvert server är organisationens del: en gemensam logg i PostgreSQL,
+ett sms-konto, behörigheter och registratorns sida.
+
+Environment / Miljö:
+  KUVERT_DATABASE_URL        the PostgreSQL database (postgres://…); never a flag,
+                             so its password stays out of process lists
+  KUVERT_SERVER_SIGNING_KEY  the file with the server's signing key
+                             (default $KUVERT_HOME/server-signing.key); every
+                             server process on one database uses the same key
+  KUVERT_SERVER_SECRETS      a file of TWILIO_ACCOUNT_SID=… and TWILIO_AUTH_TOKEN=…
+                             lines (mode 0600), else those variables themselves
+  KUVERT_SMS_PROVIDER, KUVERT_SMS_FROM, TWILIO_MESSAGING_SERVICE_SID, KUVERT_TWILIO_API_URL
+                             as for the CLI
+
+See docs/server.md.`
+
+func newServerCmd(s *IOStreams) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "server",
+		Short: "The organisation's central log, SMS relay and registrar's page / Organisationens server",
+		Long:  serverLong,
+	}
+	cmd.AddCommand(newServerRunCmd(s), newServerTokenCmd(s), newServerPruneCmd(s), newServerVerifyCmd(s), newServerKeyCmd(s))
+	return cmd
+}
+
+// databaseURL reads KUVERT_DATABASE_URL.
+func databaseURL() (string, error) {
+	u := strings.TrimSpace(os.Getenv("KUVERT_DATABASE_URL"))
+	if u == "" {
+		return "", usagef("KUVERT_DATABASE_URL is not set (the PostgreSQL database, e.g. postgres://kuvert@db.example/kuvert)")
+	}
+	return u, nil
+}
+
+// signingKeyPath is KUVERT_SERVER_SIGNING_KEY or the default file.
+func signingKeyPath() (string, error) {
+	if p := os.Getenv("KUVERT_SERVER_SIGNING_KEY"); p != "" {
+		return p, nil
+	}
+	home, err := config.Home()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(home, "server-signing.key"), nil
+}
+
+// loadSigningKey reads the server's signing key; with create, a missing
+// key is made (mode 0600) and announced.
+func loadSigningKey(s *IOStreams, create bool) (string, error) {
+	p, err := signingKeyPath()
+	if err != nil {
+		return "", err
+	}
+	b, err := os.ReadFile(p)
+	if errors.Is(err, fs.ErrNotExist) && create {
+		skey, vkey, gerr := server.GenerateKey("")
+		if gerr != nil {
+			return "", gerr
+		}
+		if merr := os.MkdirAll(filepath.Dir(p), 0o700); merr != nil {
+			return "", merr
+		}
+		if werr := atomicfile.WriteNew(p, []byte(skey+"\n"), 0o600); werr == nil {
+			fmt.Fprintf(s.ErrOut, "kuvert server: ny signeringsnyckel / new signing key: %s\nkuvert server: verifieringsnyckel att publicera / verifier key to publish: %s\n", p, vkey)
+		}
+		b, err = os.ReadFile(p) // another process may have won the race
+	}
+	if err != nil {
+		return "", withHint(fmt.Errorf("the server's signing key: %w", err), "set KUVERT_SERVER_SIGNING_KEY to the key file every server process shares")
+	}
+	if runtime.GOOS != "windows" {
+		if fi, err := os.Stat(p); err == nil && fi.Mode().Perm()&0o077 != 0 {
+			return "", fmt.Errorf("%s can be read by others (mode %o); chmod 600 it", p, fi.Mode().Perm())
+		}
+	}
+	return strings.TrimSpace(string(b)), nil
+}
+
+func openServerStore(ctx context.Context, s *IOStreams, create bool) (*server.Store, error) {
+	url, err := databaseURL()
+	if err != nil {
+		return nil, err
+	}
+	key, err := loadSigningKey(s, create)
+	if err != nil {
+		return nil, err
+	}
+	st, err := server.OpenStore(ctx, url, key)
+	if err != nil {
+		return nil, err
+	}
+	return st, nil
+}
+
+// readSecrets reads KEY=VALUE lines (as systemd's EnvironmentFile) from
+// a file only its owner can read.
+func readSecrets(path string) (map[string]string, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("KUVERT_SERVER_SECRETS: %w", err)
+	}
+	if runtime.GOOS != "windows" && fi.Mode().Perm()&0o077 != 0 {
+		return nil, fmt.Errorf("%s can be read by others (mode %o); chmod 600 it", path, fi.Mode().Perm())
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	out := map[string]string{}
+	sc := bufio.NewScanner(f)
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		k, v, ok := strings.Cut(line, "=")
+		if !ok {
+			return nil, fmt.Errorf("%s line %d is not KEY=VALUE", path, n)
+		}
+		out[strings.TrimSpace(k)] = strings.Trim(strings.TrimSpace(v), `"'`)
+	}
+	return out, sc.Err()
+}
+
+// serverSender is the SMS provider the server texts with: Twilio (or an
+// outbox file in tests), never the console demo, which would print
+// passwords into the server's log. Nil when none is configured.
+func serverSender(s *IOStreams) (sms.Sender, error) {
+	var creds providers.Credentials
+	if p := os.Getenv("KUVERT_SERVER_SECRETS"); p != "" {
+		sec, err := readSecrets(p)
+		if err != nil {
+			return nil, err
+		}
+		creds = func() (string, string) { return sec["TWILIO_ACCOUNT_SID"], sec["TWILIO_AUTH_TOKEN"] }
+	}
+	name := os.Getenv("KUVERT_SMS_PROVIDER")
+	if name == "" && (os.Getenv("TWILIO_ACCOUNT_SID") != "" || creds != nil) {
+		name = "twilio"
+	}
+	switch {
+	case name == "":
+		return nil, nil
+	case name == "console":
+		return nil, usagef("the console demo provider prints passwords; a server texts with twilio (or outbox:FILE in tests)")
+	}
+	return providers.ByName(name, config.SMS{}, nil, creds)
+}
+
+func newServerRunCmd(s *IOStreams) *cobra.Command {
+	var listen, cert, key string
+	lim := server.DefaultLimits
+	cmd := &cobra.Command{
+		Use:   "run",
+		Short: "Serve the API, the registrar's page and the opener page",
+		Long: `Serve kuvert's API on --listen (default 127.0.0.1:8443): over TLS with
+--tls-cert and --tls-key, or plain HTTP behind the organisation's reverse
+proxy (docs/server.md). GET /healthz answers 200 while the database does.
+Stops cleanly on SIGTERM or SIGINT.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if (cert == "") != (key == "") {
+				return usagef("--tls-cert and --tls-key go together")
+			}
+			ctx := cmd.Context()
+			st, err := openServerStore(ctx, s, true)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			sender, err := serverSender(s)
+			if err != nil {
+				return err
+			}
+			logger := slog.New(slog.NewTextHandler(s.ErrOut, nil))
+			h := &server.Handler{Store: st, Log: logger}
+			if sender != nil {
+				h.Relay = &server.Relay{Store: st, Sender: sender, Limits: lim}
+			} else {
+				logger.Warn("no SMS provider configured: devices cannot text through this server (set TWILIO_* or KUVERT_SERVER_SECRETS)")
+			}
+			ln, err := net.Listen("tcp", listen)
+			if err != nil {
+				return err
+			}
+			scheme := "http"
+			if cert != "" {
+				scheme = "https"
+			} else if host, _, _ := net.SplitHostPort(ln.Addr().String()); !net.ParseIP(host).IsLoopback() {
+				logger.Warn("plain HTTP on a non-loopback address: put a TLS reverse proxy in front, or use --tls-cert/--tls-key")
+			}
+			fmt.Fprintf(s.Out, "kuvert server: lyssnar på / listening on %s://%s\n", scheme, ln.Addr())
+			srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 60 * time.Second, WriteTimeout: 5 * time.Minute, IdleTimeout: 2 * time.Minute,
+				ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
+			done := make(chan error, 1)
+			go func() {
+				if cert != "" {
+					done <- srv.ServeTLS(ln, cert, key)
+				} else {
+					done <- srv.Serve(ln)
+				}
+			}()
+			select {
+			case err := <-done:
+				return err
+			case <-ctx.Done():
+				sctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+				defer cancel()
+				srv.Shutdown(sctx)
+				return nil
+			}
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&listen, "listen", "127.0.0.1:8443", "`ADDR`ess to listen on")
+	f.StringVar(&cert, "tls-cert", "", "TLS certificate `FILE` (PEM)")
+	f.StringVar(&key, "tls-key", "", "TLS private key `FILE` (PEM)")
+	f.IntVar(&lim.PerDevice, "sms-per-device", lim.PerDevice, "texts one device may send per hour (0: no limit)")
+	f.IntVar(&lim.PerAccount, "sms-per-account", lim.PerAccount, "texts all devices together may send per hour (0: no limit)")
+	return cmd
+}
+
+func newServerTokenCmd(s *IOStreams) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "token",
+		Short: "Add, list and revoke the tokens of devices and people",
+	}
+	var role string
+	add := &cobra.Command{
+		Use:   "add NAME",
+		Short: "Make a token; it is printed once, alone on the last line",
+		Long: `Make a token for NAME with --role device (a desktop or batch host: ships
+its own log entries and texts through the server), registrar (reads,
+searches, exports and verifies the log) or admin (both). The token is
+printed once, alone on the last line of standard output; the database
+keeps only its SHA-256.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if !server.ValidRole(role) {
+				return usagef("--role must be device, registrar or admin")
+			}
+			st, err := openServerStore(cmd.Context(), s, false)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			tok, err := st.AddToken(cmd.Context(), args[0], role)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(s.Out, "Token för / for %s (%s) — visas bara nu / shown only now:\n%s\n", args[0], role, tok)
+			return nil
+		},
+	}
+	add.Flags().StringVar(&role, "role", "", "device, registrar or admin")
+	add.MarkFlagRequired("role")
+	var asJSON bool
+	list := &cobra.Command{
+		Use:   "list",
+		Short: "List tokens (names, roles, dates; never the tokens)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			st, err := openServerStore(cmd.Context(), s, false)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			ts, err := st.Tokens(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return writeJSON(s, ts)
+			}
+			tw := tabwriter.NewWriter(s.Out, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "NAMN/NAME\tROLL/ROLE\tSKAPAD/CREATED\tÅTERKALLAD/REVOKED")
+			for _, t := range ts {
+				rev := "-"
+				if t.Revoked != nil {
+					rev = t.Revoked.Local().Format("2006-01-02 15:04")
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", t.Name, t.Role, t.Created.Local().Format("2006-01-02 15:04"), rev)
+			}
+			return tw.Flush()
+		},
+	}
+	list.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	revoke := &cobra.Command{
+		Use:   "revoke NAME",
+		Short: "Revoke NAME's token; every server refuses it from the next request",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			st, err := openServerStore(cmd.Context(), s, false)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			if err := st.RevokeToken(cmd.Context(), args[0]); err != nil {
+				return err
+			}
+			fmt.Fprintf(s.Out, "Återkallad / revoked: %s\n", args[0])
+			return nil
+		},
+	}
+	cmd.AddCommand(add, list, revoke)
+	return cmd
+}
+
+func newServerPruneCmd(s *IOStreams) *cobra.Command {
+	older := "90d"
+	cmd := &cobra.Command{
+		Use:   "prune",
+		Short: "Remove central entry bodies older than the retention period (gallring)",
+		Long: `Remove the bodies of central log entries older than --older-than,
+keeping their leaf hashes so the log still verifies, and record the
+pruning (which entries, and the limit) in the log itself. Prune and
+repair records are kept.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			d, err := parseAge(older)
+			if err != nil {
+				return err
+			}
+			st, err := openServerStore(cmd.Context(), s, false)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			n, err := st.Prune(cmd.Context(), time.Now().Add(-d), older)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(s.Out, "Gallrade / pruned: %d %s äldre än / older than %s\n", n, plural(n, "post/entry", "poster/entries"), older)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&older, "older-than", older, "retention `PERIOD`: 90d, 12w, 36h")
+	return cmd
+}
+
+func newServerVerifyCmd(s *IOStreams) *cobra.Command {
+	var asJSON bool
+	var key string
+	cmd := &cobra.Command{
+		Use:   "verify",
+		Short: "Verify the whole central log in the database",
+		Long: `Read the whole central log from the database and check it: the signed
+tree head (with --key, the verifier key you kept; else the server's own),
+every entry against its hash, the Merkle tree against the signed root and
+every earlier head, and that every pruned entry is named by a prune
+record. Exit code 6 when it does not verify.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			st, err := openServerStore(cmd.Context(), s, false)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			start := time.Now()
+			res, err := st.Verify(cmd.Context(), key)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				if err := writeJSON(s, res); err != nil {
+					return err
+				}
+			} else if res.OK {
+				fmt.Fprintf(s.Out, "Centralloggen verifierar / the central log verifies: %d poster/entries (%d gallrade/pruned), rot/root %s, nyckel/key %s (%.1f s)\n",
+					res.Entries, res.Pruned, res.Head.Root, keyLabel(res.Key), time.Since(start).Seconds())
+			}
+			if !res.OK {
+				return codeError{fmt.Errorf("the central log does not verify: %s", res.Problem), ExitLogInvalid}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	cmd.Flags().StringVar(&key, "key", "", "the verifier `KEY` to check the signed head with")
+	return cmd
+}
+
+func keyLabel(vkey string) string {
+	parts := strings.SplitN(vkey, "+", 3)
+	if len(parts) >= 2 {
+		return parts[0] + "+" + parts[1]
+	}
+	return vkey
+}
+
+func newServerKeyCmd(s *IOStreams) *cobra.Command {
+	return &cobra.Command{
+		Use:   "key",
+		Short: "Print the verifier key of the server's signing key (creating the key if there is none)",
+		Long: `Print the verifier key that checks this server's signed tree heads. Publish
+it to clients and auditors (kuvert log verify --server URL --key KEY).
+The signing key is created at KUVERT_SERVER_SIGNING_KEY (default
+$KUVERT_HOME/server-signing.key, mode 0600) if it does not exist.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			skey, err := loadSigningKey(s, true)
+			if err != nil {
+				return err
+			}
+			vkey, err := server.VerifierKey(skey)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(s.Out, vkey)
+			return nil
+		},
+	}
+}
