@@ -124,9 +124,17 @@ func isLoopback(host string) bool {
 // URL is the server's address (never with a token).
 func (c *Client) URL() string { return c.base.String() }
 
-// String and GoString keep the token out of %v and %#v.
-func (c *Client) String() string   { return "kuvert server " + c.URL() }
-func (c *Client) GoString() string { return "client.Client{" + c.URL() + "}" }
+// String, GoString and Format keep the token out of %v, %+v and %#v,
+// of a *Client and a Client alike.
+func (c Client) String() string   { return "kuvert server " + c.base.String() }
+func (c Client) GoString() string { return "client.Client{" + c.base.String() + "}" }
+func (c Client) Format(f fmt.State, verb rune) {
+	if verb == 'v' && f.Flag('#') {
+		io.WriteString(f, c.GoString())
+		return
+	}
+	io.WriteString(f, c.String())
+}
 
 // Error is a failed call: no answer (Status 0), or the server's error
 // answer with its code. Message is plain words, Swedish first.
