@@ -251,7 +251,7 @@ func shipInPassing(ctx context.Context, s *IOStreams, logDir string) {
 // afterCommand ships in passing after a command that ran (not after a
 // usage error, help, or the commands marked noShip).
 func afterCommand(ctx context.Context, s *IOStreams, cmd *cobra.Command, err error) {
-	if cmd == nil || !cmd.HasParent() || cmd.Annotations[noShip] != "" || errors.As(err, new(usageError)) {
+	if cmd == nil || !cmd.HasParent() || cmd.HasSubCommands() || cmd.Name() == "help" || cmd.Annotations[noShip] != "" || errors.As(err, new(usageError)) {
 		return
 	}
 	if h, _ := cmd.Flags().GetBool("help"); h {
