@@ -55,6 +55,13 @@ type Config struct {
 	Format string `json:"format,omitempty"`
 	// Retention is how long log entry bodies are kept, e.g. "90d".
 	Retention string `json:"retention,omitempty"`
+	// ServerURL is the organisation's `kuvert server` (https://…): the
+	// central compliance log every entry is shipped to, and the SMS relay
+	// that texts passwords with the organisation's account.
+	// KUVERT_SERVER_URL overrides it. The token is never here: it is in
+	// KUVERT_SERVER_TOKEN or the OS keyring (service "kuvert", user
+	// "server-token").
+	ServerURL string `json:"server_url,omitempty"`
 	// SMS holds the provider settings (never the auth token).
 	SMS SMS `json:"sms,omitempty"`
 	// OutputDir is where the desktop app puts archives by default.

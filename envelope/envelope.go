@@ -152,8 +152,20 @@ func prepare(pol *sms.Policy, to, ref, password string) (*prepared, error) {
 
 // send hands the text to the provider once and describes the outcome for
 // the log.
-func (p *prepared) send(ctx context.Context) (sms.Receipt, *auditlog.Delivery, error) {
-	rc, err := p.pol.Sender.Send(ctx, sms.Message{To: p.to, Body: p.body})
+//
+// refers is the sealing entry's ID when known: the text's key is then
+// refers + "/" + the reference, so a provider that sends at most once per
+// key (the kuvert server) never texts one sealing's password twice, even
+// when kuvert is run again after a lost answer. Without it the key is
+// random: at most once per call.
+func (p *prepared) send(ctx context.Context, refers, caseNo string) (sms.Receipt, *auditlog.Delivery, error) {
+	key := ""
+	if refers != "" {
+		key = refers + "/" + p.ref
+	} else {
+		key = "once/" + sms.NewRef() + sms.NewRef() + sms.NewRef() + "/" + p.ref
+	}
+	rc, err := p.pol.Sender.Send(ctx, sms.Message{To: p.to, Body: p.body, Key: key, Ref: p.ref, Refers: refers, Case: caseNo})
 	del := &auditlog.Delivery{Provider: p.pol.Sender.Name(), To: p.masked, ToTag: p.tag, Ref: p.ref, MessageID: rc.ID, Status: auditlog.Status(rc.Status)}
 	if err != nil {
 		del.Status, del.Error = auditlog.StatusFailed, err.Error()
@@ -194,7 +206,7 @@ func SendPassword(ctx context.Context, log *auditlog.Log, pol *sms.Policy, m Pas
 	if err != nil {
 		return nil, err
 	}
-	rc, del, sendErr := p.send(ctx)
+	rc, del, sendErr := p.send(ctx, m.Refers, m.Case)
 	e, lerr := log.Append(auditlog.Entry{Action: auditlog.ActionSMS, Refers: m.Refers, Delivery: del, Case: m.Case, Batch: m.Batch, Row: m.Row, Details: m.Details})
 	switch {
 	case sendErr != nil && lerr != nil:
@@ -336,7 +348,7 @@ func Seal(ctx context.Context, log *auditlog.Log, r Request) (*Result, error) {
 		return out, nil
 	}
 
-	rc, del, sendErr := p.send(ctx)
+	rc, del, sendErr := p.send(ctx, e.ID, r.Case)
 	if sendErr != nil {
 		action, details := auditlog.ActionSMS, "SMS failed; the archive was kept (the sender chose the password)"
 		if r.Deliver != nil {

@@ -233,7 +233,7 @@ func (v *batchView) update() {
 			v.showingMail = false
 		}
 	}
-	if s, err := resolveSMS(v.u.config(), io.Discard, v.twilioCredentials); err == nil && s.Demo {
+	if s, err := resolveSMS(v.u.config(), io.Discard, v.twilioCredentials, v.u.serverToken); err == nil && s.Demo {
 		v.demo.SetText(lang.L("batch.demo"))
 		v.demo.Show()
 	} else {
@@ -270,7 +270,7 @@ func (v *batchView) Start() {
 		v.showError(err)
 		return
 	}
-	s, err := resolveSMS(cfg, io.Discard, v.twilioCredentials)
+	s, err := resolveSMS(cfg, io.Discard, v.twilioCredentials, v.u.serverToken)
 	if err != nil {
 		v.showError(err)
 		return
@@ -318,6 +318,7 @@ func (v *batchView) Start() {
 	go func() {
 		defer v.work.Done()
 		sum, err := batch.Run(ctx, f.Manifest, opts)
+		v.u.shipInBackground(opts.Log, cfg)
 		fyne.Do(func() { v.finish(sum, err) })
 	}()
 }

@@ -16,6 +16,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -115,6 +116,10 @@ type UI struct {
 	open     *openView
 	logv     *logView
 	settings *settingsView
+
+	// shipWork is the log's shipping to the kuvert server under way in
+	// the background (server_sync.go), for tests to wait on.
+	shipWork sync.WaitGroup
 }
 
 // New builds the window's content.

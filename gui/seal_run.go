@@ -39,7 +39,7 @@ func (v *sealView) start() {
 		OutputDir: cfg.OutputDir,
 		Operator:  cfg.Operator,
 		SMS: func() (smsSetup, error) {
-			s, err := resolveSMS(cfg, io.Discard, v.twilioCredentials)
+			s, err := resolveSMS(cfg, io.Discard, v.twilioCredentials, v.u.serverToken)
 			if err == nil {
 				sent = &sentMessage{Sender: s.Sender}
 				s.Sender = sent
@@ -78,6 +78,7 @@ func (v *sealView) start() {
 	go func() {
 		defer v.work.Done()
 		res, err := envelope.Seal(ctx, log, req)
+		v.u.shipInBackground(log, cfg)
 		fyne.Do(func() {
 			v.busy = false
 			v.cancel = nil

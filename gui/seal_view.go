@@ -203,7 +203,7 @@ func newSealView(u *UI) *sealView {
 // only shows the message (demo), so the button and hints can say so.
 // The Seal tab calls it when shown and Settings after saving.
 func (v *sealView) refreshProvider() {
-	s, err := resolveSMS(v.u.config(), io.Discard, nil)
+	s, err := resolveSMS(v.u.config(), io.Discard, nil, nil)
 	v.form.SMSDemo = err == nil && s.Demo
 	v.validate()
 }

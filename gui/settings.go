@@ -15,6 +15,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/kuvert-app/kuvert/config"
+	"github.com/kuvert-app/kuvert/server/client"
 	"github.com/kuvert-app/kuvert/sms"
 	"github.com/kuvert-app/kuvert/sms/providers"
 )
@@ -34,14 +35,20 @@ type settingsView struct {
 	tokenRemove  *widget.Button
 	organisation *widget.Entry
 	openerURL    *widget.Entry
-	from         *widget.Entry
-	smsLang      *widget.Select
-	appLang      *widget.Select
-	preview      *widget.Label
-	segments     *widget.Label
-	format       *widget.Select
-	outdir       *widget.Entry
-	status       *widget.Label
+	// The kuvert server: its address (config.json) and the device token
+	// (the OS keyring, never a file; shown only as stored or not).
+	serverURL         *widget.Entry
+	serverToken       *widget.Entry
+	serverTokenState  *widget.Label
+	serverTokenRemove *widget.Button
+	from              *widget.Entry
+	smsLang           *widget.Select
+	appLang           *widget.Select
+	preview           *widget.Label
+	segments          *widget.Label
+	format            *widget.Select
+	outdir            *widget.Entry
+	status            *widget.Label
 
 	// The test SMS: a number, a button and what happened.
 	testTo     *widget.Entry
@@ -102,6 +109,13 @@ func newSettingsView(u *UI) *settingsView {
 	v.openerURL.OnChanged = func(string) { v.updatePreview() }
 	v.from = widget.NewEntry()
 	v.from.SetText(cfg.SMS.From)
+	v.serverURL = widget.NewEntry()
+	v.serverURL.SetText(cfg.ServerURL)
+	v.serverURL.SetPlaceHolder("https://kuvert.exempelby.se")
+	v.serverToken = widget.NewPasswordEntry()
+	v.serverToken.SetPlaceHolder(lang.L("settings.server.token.placeholder"))
+	v.serverTokenState = widget.NewLabel("")
+	v.serverTokenRemove = widget.NewButtonWithIcon(lang.L("settings.token.remove"), theme.DeleteIcon(), v.removeServerToken)
 	v.smsLang = widget.NewSelect(langNames, func(string) { v.updatePreview() })
 	v.smsLang.SetSelectedIndex(indexOf(langKeys, cfg.SMS.Language))
 	v.appLang = widget.NewSelect(append([]string{lang.L("settings.applang.auto")}, langNames...), nil)
@@ -129,6 +143,9 @@ func newSettingsView(u *UI) *settingsView {
 	form := widget.NewForm(
 		widget.NewFormItem(lang.L("settings.organisation"), v.organisation),
 		widget.NewFormItem(lang.L("settings.opener"), v.openerURL),
+		widget.NewFormItem(lang.L("settings.server"), v.serverURL),
+		widget.NewFormItem(lang.L("settings.server.token"), container.NewVBox(
+			container.NewHBox(v.serverTokenState, v.serverTokenRemove), v.serverToken)),
 		widget.NewFormItem(lang.L("settings.provider"), v.provider),
 		widget.NewFormItem(lang.L("settings.sid"), v.sid),
 		widget.NewFormItem(lang.L("settings.token"), container.NewVBox(
@@ -145,6 +162,7 @@ func newSettingsView(u *UI) *settingsView {
 	v.content = container.NewVScroll(container.NewVBox(form, save, v.status))
 	v.updatePreview()
 	v.refreshToken()
+	v.refreshServerToken()
 	if _, err := u.loadConfig(); err != nil {
 		v.status.SetText(friendly(err))
 	}
@@ -179,6 +197,12 @@ func (v *settingsView) save() {
 			return
 		}
 	}
+	if u := strings.TrimSpace(v.serverURL.Text); u != "" {
+		if _, err := client.CheckURL(u); err != nil {
+			v.status.SetText(lang.L("settings.server.bad"))
+			return
+		}
+	}
 	langChanged := false
 	err := v.u.saveConfig(func(cfg *config.Config) {
 		v.apply(cfg)
@@ -202,7 +226,15 @@ func (v *settingsView) save() {
 		}
 		v.token.SetText("")
 	}
+	if tok := strings.TrimSpace(v.serverToken.Text); tok != "" {
+		if err := v.u.deps.Keyring.Set(keyringService, client.KeyringUser, tok); err != nil {
+			v.status.SetText(friendly(err))
+			return
+		}
+		v.serverToken.SetText("")
+	}
 	v.refreshToken()
+	v.refreshServerToken()
 	v.u.seal.refreshProvider()
 	v.u.seal.org.refresh()
 	if langChanged {
@@ -217,6 +249,7 @@ func (v *settingsView) save() {
 func (v *settingsView) apply(cfg *config.Config) {
 	cfg.Organisation = strings.TrimSpace(v.organisation.Text)
 	cfg.OpenerURL = strings.TrimSpace(v.openerURL.Text)
+	cfg.ServerURL = strings.TrimSpace(v.serverURL.Text)
 	cfg.SMS.Provider = providerKeys[v.provider.SelectedIndex()]
 	cfg.SMS.From = strings.TrimSpace(v.from.Text)
 	cfg.SMS.Language = langKeys[v.smsLang.SelectedIndex()]
@@ -241,6 +274,29 @@ func (v *settingsView) refreshToken() {
 	v.tokenReplace.Hide()
 	v.tokenRemove.Hide()
 	v.token.Show()
+}
+
+// refreshServerToken shows whether the keyring holds a server token,
+// never the token.
+func (v *settingsView) refreshServerToken() {
+	if _, err := v.u.deps.Keyring.Get(keyringService, client.KeyringUser); err == nil {
+		v.serverTokenState.SetText(lang.L("settings.token.stored"))
+		v.serverTokenRemove.Show()
+		return
+	}
+	v.serverTokenState.SetText(lang.L("settings.token.none"))
+	v.serverTokenRemove.Hide()
+}
+
+// removeServerToken takes the server token out of the keyring.
+func (v *settingsView) removeServerToken() {
+	if err := v.u.deps.Keyring.Delete(keyringService, client.KeyringUser); err != nil {
+		v.status.SetText(friendly(err))
+		return
+	}
+	v.serverToken.SetText("")
+	v.refreshServerToken()
+	v.status.SetText(lang.L("settings.token.removed"))
 }
 
 // removeToken takes the Twilio token out of the keyring.
@@ -278,6 +334,15 @@ func (v *settingsView) credentials() (string, string) {
 	return sid, tok
 }
 
+// serverTokenSource is the server token typed in the form, else the
+// keyring's.
+func (v *settingsView) serverTokenSource() (string, error) {
+	if tok := strings.TrimSpace(v.serverToken.Text); tok != "" {
+		return tok, nil
+	}
+	return v.u.deps.Keyring.Get(keyringService, client.KeyringUser)
+}
+
 // sendTest sends the harmless test text (sms.TestTemplate, no password)
 // to the typed number through the provider chosen in the form, and says
 // what happened; the demo provider is named as demo. Nothing is saved.
@@ -292,7 +357,7 @@ func (v *settingsView) sendTest() {
 		v.testResult.SetText(friendly(err))
 		return
 	}
-	setup, err := resolveSMS(cfg, io.Discard, v.credentials)
+	setup, err := resolveSMS(cfg, io.Discard, v.credentials, v.serverTokenSource)
 	if err != nil {
 		v.testResult.SetText(lang.L("settings.test.failed") + "\n" + err.Error())
 		return

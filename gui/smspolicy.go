@@ -4,6 +4,7 @@ import (
 	"io"
 
 	"github.com/kuvert-app/kuvert/config"
+	"github.com/kuvert-app/kuvert/server/client"
 	"github.com/kuvert-app/kuvert/sms"
 	"github.com/kuvert-app/kuvert/sms/providers"
 )
@@ -20,8 +21,11 @@ type smsSetup struct {
 // shared with the CLI and batch (issue 12 item 1), with the keyring's
 // Twilio credentials. The Seal view and the Settings test SMS call it; the
 // Settings preview calls providers.Preview, which needs no credentials.
-func resolveSMS(cfg *config.Config, console io.Writer, creds providers.Credentials) (smsSetup, error) {
-	pol, err := providers.Build(cfg, providers.Options{Console: console, Credentials: creds})
+//
+// With a kuvert server configured the provider is the server's relay and
+// tok supplies its token (nil: KUVERT_SERVER_TOKEN only).
+func resolveSMS(cfg *config.Config, console io.Writer, creds providers.Credentials, tok client.TokenSource) (smsSetup, error) {
+	pol, err := providers.Build(cfg, providers.Options{Console: console, Credentials: creds, ServerToken: tok})
 	if err != nil {
 		return smsSetup{}, err
 	}

@@ -40,6 +40,15 @@ func (s Status) Failed() bool { return s == StatusFailed || s == StatusUndeliver
 type Message struct {
 	To   string // E.164, from [ParseMobile]
 	Body string
+	// Key, if set, names this text for a provider that can send at most
+	// once per key (the kuvert server's relay): a retry with the same
+	// key never texts twice. kuvert uses the sealing entry's ID + "/" +
+	// the reference. Providers that cannot deduplicate ignore it.
+	Key string
+	// Ref, Refers and Case describe the text for a provider that keeps a
+	// log of its own (the kuvert server's central log); never the
+	// password. Optional.
+	Ref, Refers, Case string
 }
 
 // Receipt is what a provider says about a message.

@@ -47,6 +47,10 @@ func TestLayers(t *testing.T) {
 		// types are plain data; nothing but the server knows PostgreSQL.
 		{"server", []string{"github.com/spf13/cobra", "fyne.io/fyne", mod + "internal/cli", mod + "gui"}},
 		{"server/api", []string{"github.com/jackc", "github.com/twilio", mod + "sms", mod + "crypt", mod + "envelope"}},
+		// The desktop's side of the server: HTTP and the local log only,
+		// no database, no provider (SMS go through the server).
+		{"server/client", []string{"github.com/jackc", "github.com/twilio", "github.com/spf13/cobra", "fyne.io/fyne", mod + "internal/cli", mod + "gui", mod + "crypt", mod + "envelope"}},
+		{"sms/providers", []string{"github.com/jackc"}},
 		{"envelope", []string{"github.com/jackc"}},
 		{"batch", []string{"github.com/jackc"}},
 		{"auditlog", []string{"github.com/jackc"}},

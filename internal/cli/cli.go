@@ -101,7 +101,8 @@ func Run(ctx context.Context, args []string, s *IOStreams) int {
 	root.SetArgs(args)
 	root.SetOut(s.Out)
 	root.SetErr(s.ErrOut)
-	err := root.ExecuteContext(ctx)
+	cmd, err := root.ExecuteContextC(ctx)
+	afterCommand(ctx, s, cmd, err)
 	if err == nil {
 		return ExitOK
 	}

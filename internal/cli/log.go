@@ -18,10 +18,15 @@ func newLogCmd(s *IOStreams, g *globalOptions) *cobra.Command {
 what, when, for which case, and where the password went — never the
 password, a full phone number or a personnummer.
 
+With a kuvert server configured, every entry is also shipped to the
+organisation's central log ('log sync', 'log status'); list, export and
+verify read the central log with --server.
+
 Varje arkiv som kuvert förseglar registreras i en manipuleringssäker logg.`,
 	}
 	cmd.AddCommand(newLogListCmd(s, g), newLogShowCmd(s, g), newLogExportCmd(s, g),
-		newLogVerifyCmd(s, g), newLogCheckpointCmd(s, g), newLogPruneCmd(s, g), newLogKeyCmd(s, g))
+		newLogVerifyCmd(s, g), newLogCheckpointCmd(s, g), newLogPruneCmd(s, g), newLogKeyCmd(s, g),
+		newLogSyncCmd(s, g), newLogStatusCmd(s, g))
 	return cmd
 }
 

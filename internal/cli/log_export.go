@@ -13,6 +13,7 @@ import (
 
 func newLogExportCmd(s *IOStreams, g *globalOptions) *cobra.Command {
 	var f logFilter
+	var srv serverOpts
 	var format, out string
 	var force bool
 	cmd := &cobra.Command{
@@ -24,10 +25,32 @@ between fields, CRLF line ends, Swedish column names and values, the
 reference, batch and row of each sealing, and each sealing's SMS in its
 current state. Cells that Excel would run as formulas are prefixed with an
 apostrophe.`,
-		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if format != "csv" && format != "json" {
 				return usagef("unknown export format %q (use csv or json)", format)
+			}
+			if srv.on() {
+				w, file, err := openOutput(s, out, force)
+				if err != nil {
+					return err
+				}
+				if file != nil {
+					defer file.Close()
+				}
+				if err := exportServer(cmd, w, &f, &srv, format); err != nil {
+					if file != nil {
+						file.Close()
+						os.Remove(out)
+					}
+					return err
+				}
+				if file != nil {
+					return file.Close()
+				}
+				return nil
+			}
+			if err := srv.checkLocal(cmd); err != nil {
+				return err
 			}
 			l, _, err := openLog(g)
 			if err != nil {
@@ -74,6 +97,7 @@ apostrophe.`,
 		},
 	}
 	f.add(cmd)
+	srv.add(cmd, true)
 	cmd.Flags().StringVar(&format, "format", "csv", "csv or json")
 	cmd.Flags().StringVarP(&out, "output", "o", "", "write to `FILE` instead of standard output")
 	cmd.Flags().BoolVar(&force, "force", false, "replace an existing output file")

@@ -13,12 +13,18 @@ import (
 
 func newLogListCmd(s *IOStreams, g *globalOptions) *cobra.Command {
 	var f logFilter
+	var srv serverOpts
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "list",
 		Short: "List entries, newest first; each sealing with its SMS's current state",
-		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if srv.on() {
+				return listServer(cmd, s, &f, &srv, asJSON)
+			}
+			if err := srv.checkLocal(cmd); err != nil {
+				return err
+			}
 			l, _, err := openLog(g)
 			if err != nil {
 				return err
@@ -41,6 +47,7 @@ func newLogListCmd(s *IOStreams, g *globalOptions) *cobra.Command {
 		},
 	}
 	f.add(cmd)
+	srv.add(cmd, true)
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print a JSON array")
 	return cmd
 }

@@ -15,6 +15,7 @@ func newLogVerifyCmd(s *IOStreams, g *globalOptions) *cobra.Command {
 	var key string
 	var kept []string
 	var asJSON bool
+	var srv serverOpts
 	cmd := &cobra.Command{
 		Use:   "verify",
 		Short: "Check that no entry was changed, removed, added, hidden or reordered",
@@ -27,8 +28,16 @@ A log whose newest entries were removed together with their checkpoints is
 whole on its own. To catch that, keep a checkpoint outside this computer
 ('kuvert log checkpoint', e.g. mailed to the registrar every week) and
 verify against it with --since-checkpoint: the log must still contain the
-tree that checkpoint signed (an RFC 6962 consistency proof).`,
-		Args: cobra.NoArgs,
+tree that checkpoint signed (an RFC 6962 consistency proof).
+
+With --server [URL] it checks the central log on the kuvert server
+instead: the server's signed head with --key (the verifier key its
+administrator published; without --key, the key the server reports),
+proved consistent with the last head this computer saw from that server
+and key (kept in $KUVERT_HOME/server-heads.json) and with the last one
+shipping received; then the server's own full check (a registrar token).
+A head that shrank or does not contain the earlier one is tampering:
+exit code 6.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if strings.HasPrefix(key, "@") {
 				b, err := os.ReadFile(key[1:])
@@ -36,6 +45,12 @@ tree that checkpoint signed (an RFC 6962 consistency proof).`,
 					return usagef("cannot read the key file %s", key[1:])
 				}
 				key = string(b)
+			}
+			if srv.on() {
+				if len(kept) > 0 {
+					return usagef("--since-checkpoint checks the local log; with --server, kuvert checks against the heads it kept itself")
+				}
+				return verifyServer(cmd, s, g, &srv, key, asJSON)
 			}
 			var notes [][]byte
 			for _, p := range kept {
@@ -80,6 +95,7 @@ tree that checkpoint signed (an RFC 6962 consistency proof).`,
 	cmd.Flags().StringVar(&key, "key", "", "verifier `KEY` (or @FILE) to check the signature with, instead of this computer's own")
 	cmd.Flags().StringArrayVar(&kept, "since-checkpoint", nil, "a checkpoint `FILE` kept elsewhere ('kuvert log checkpoint'); the log must still contain it (repeatable)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON")
+	srv.add(cmd, false)
 	return cmd
 }
 

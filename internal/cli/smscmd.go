@@ -26,7 +26,7 @@ func smsPolicy(s *IOStreams, cfg *config.Config, org, lang string) (*sms.Policy,
 // gives io.Discard, because a demo box shows the password and a batch's
 // stderr goes to cron mail.
 func smsPolicyTo(console io.Writer, cfg *config.Config, org, lang string) (*sms.Policy, error) {
-	pol, err := providers.Build(cfg, providers.Options{Organisation: org, Lang: lang, Console: console})
+	pol, err := providers.Build(cfg, providers.Options{Organisation: org, Lang: lang, Console: console, ServerToken: keyringServerToken})
 	if errors.Is(err, sms.ErrNoOrganisation) {
 		return nil, withHint(usageError{fmt.Errorf("%w; kuvert does not text a password from an unnamed sender", err)},
 			`name your organisation once in config.json ("organisation": "Sundsvalls kommun", at most 32 characters), or give --sender NAME`)
@@ -118,7 +118,7 @@ func newSMSStatusCmd(s *IOStreams, g *globalOptions) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			sender, err := providers.Select(cfg.SMS, s.ErrOut, nil)
+			sender, err := providers.Select(cfg, s.ErrOut, providers.Options{ServerToken: keyringServerToken})
 			if err != nil {
 				return usageError{err}
 			}

@@ -17,6 +17,7 @@ import (
 	"strings"
 
 	"github.com/kuvert-app/kuvert/config"
+	"github.com/kuvert-app/kuvert/server/client"
 	"github.com/kuvert-app/kuvert/sms"
 	"github.com/kuvert-app/kuvert/sms/twilio"
 )
@@ -28,9 +29,11 @@ type Credentials func() (accountSID, authToken string)
 // Options override the settings for one command or form; the zero value
 // takes everything from config.json and the environment.
 type Options struct {
-	// Provider: twilio, console or outbox:FILE. Default:
-	// KUVERT_SMS_PROVIDER, else sms.provider, else twilio when
-	// TWILIO_ACCOUNT_SID is set, else the console demo.
+	// Provider: twilio, console, outbox:FILE or kuvert-server. Default:
+	// KUVERT_SMS_PROVIDER, else kuvert-server when a server is configured
+	// (KUVERT_SERVER_URL or server_url: the organisation's one SMS
+	// account, no Twilio token on this computer), else sms.provider, else
+	// twilio when TWILIO_ACCOUNT_SID is set, else the console demo.
 	Provider string
 	// Organisation: the name the recipient knows (--sender). Default:
 	// organisation, else sms.sender.
@@ -46,6 +49,9 @@ type Options struct {
 	// Credentials, if set, supply Twilio's SID and token when the
 	// environment does not.
 	Credentials Credentials
+	// ServerToken, if set, supplies the kuvert server's token when
+	// KUVERT_SERVER_TOKEN does not (the OS keyring).
+	ServerToken client.TokenSource
 }
 
 // Build resolves the SMS policy: the provider (its sender) and the words
@@ -58,7 +64,7 @@ func Build(cfg *config.Config, o Options) (*sms.Policy, error) {
 	if err != nil {
 		return nil, err
 	}
-	if p.Sender, err = selectByName(name, cfg.SMS, o.Console, o.Credentials); err != nil {
+	if p.Sender, err = selectByName(name, cfg, o); err != nil {
 		return nil, err
 	}
 	if err := p.Check(sms.GeneratedLength); err != nil {
@@ -92,7 +98,7 @@ func resolve(cfg *config.Config, o Options) (*sms.Policy, string, error) {
 	}
 	name := o.Provider
 	if name == "" {
-		name = providerName(cfg.SMS)
+		name = providerName(cfg)
 	}
 	cfgLang := cfg.SMS.Language
 	if cfgLang == "" {
@@ -130,10 +136,13 @@ func resolve(cfg *config.Config, o Options) (*sms.Policy, string, error) {
 	return &sms.Policy{Template: tmpl, Lang: lang, Organisation: org, OpenerURL: cfg.OpenerURL}, name, nil
 }
 
-func providerName(cfg config.SMS) string {
+func providerName(cfg *config.Config) string {
 	name := os.Getenv("KUVERT_SMS_PROVIDER")
-	if name == "" {
-		name = cfg.Provider
+	if name == "" && client.ConfiguredURL(cfg) != "" {
+		name = client.ProviderName
+	}
+	if name == "" && cfg != nil {
+		name = cfg.SMS.Provider
 	}
 	if name == "" && os.Getenv("TWILIO_ACCOUNT_SID") != "" {
 		name = "twilio"
@@ -147,17 +156,26 @@ func providerName(cfg config.SMS) string {
 // Select returns the provider alone, chosen as in [Options.Provider]; the
 // console writes to w. For commands that only ask a provider about
 // messages it already sent (`kuvert sms status`); to send, use [Build].
-func Select(cfg config.SMS, w io.Writer, creds Credentials) (sms.Sender, error) {
-	return selectByName(providerName(cfg), cfg, w, creds)
+func Select(cfg *config.Config, w io.Writer, o Options) (sms.Sender, error) {
+	if cfg == nil {
+		cfg = &config.Config{}
+	}
+	o.Console = w
+	name := o.Provider
+	if name == "" {
+		name = providerName(cfg)
+	}
+	return selectByName(name, cfg, o)
 }
 
 // ByName returns the provider called name (twilio, console or
 // outbox:FILE), as [Select] does after choosing one.
 func ByName(name string, cfg config.SMS, w io.Writer, creds Credentials) (sms.Sender, error) {
-	return selectByName(name, cfg, w, creds)
+	return selectByName(name, &config.Config{SMS: cfg}, Options{Console: w, Credentials: creds})
 }
 
-func selectByName(name string, cfg config.SMS, w io.Writer, creds Credentials) (sms.Sender, error) {
+func selectByName(name string, cfg *config.Config, o Options) (sms.Sender, error) {
+	w := o.Console
 	if w == nil {
 		w = io.Discard
 	}
@@ -170,20 +188,30 @@ func selectByName(name string, cfg config.SMS, w io.Writer, creds Credentials) (
 			return nil, fmt.Errorf("outbox: needs a file, e.g. outbox:/tmp/sms.jsonl")
 		}
 		return &sms.Outbox{Path: p}, nil
+	case name == client.ProviderName:
+		u := client.ConfiguredURL(cfg)
+		if u == "" {
+			return nil, errors.New("kuvert-server: no server is configured (KUVERT_SERVER_URL or server_url in config.json)")
+		}
+		c, err := client.Dial(u, o.ServerToken)
+		if err != nil {
+			return nil, err
+		}
+		return &client.SMS{Client: c}, nil
 	case name == "twilio":
 		tc := twilio.ConfigFromEnv()
 		if tc.From == "" {
-			tc.From = cfg.From
+			tc.From = cfg.SMS.From
 		}
 		if tc.MessagingServiceSID == "" {
-			tc.MessagingServiceSID = cfg.MessagingServiceSID
+			tc.MessagingServiceSID = cfg.SMS.MessagingServiceSID
 		}
-		if (tc.AccountSID == "" || tc.AuthToken == "") && creds != nil {
-			tc.AccountSID, tc.AuthToken = creds()
+		if (tc.AccountSID == "" || tc.AuthToken == "") && o.Credentials != nil {
+			tc.AccountSID, tc.AuthToken = o.Credentials()
 		}
 		return twilio.New(tc)
 	}
-	return nil, fmt.Errorf("unknown SMS provider %q (use twilio, console or outbox:FILE)", name)
+	return nil, fmt.Errorf("unknown SMS provider %q (use twilio, console, outbox:FILE or kuvert-server)", name)
 }
 
 // previewOnly stands for a real provider in a preview; it sends nothing.

@@ -1,0 +1,44 @@
+package gui
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/kuvert-app/kuvert/auditlog"
+	"github.com/kuvert-app/kuvert/config"
+	"github.com/kuvert-app/kuvert/server/client"
+)
+
+// serverToken is the kuvert server's token from the OS keyring, where
+// Settings put it (KUVERT_SERVER_TOKEN comes first, in client.Dial).
+func (u *UI) serverToken() (string, error) {
+	return u.deps.Keyring.Get(keyringService, client.KeyringUser)
+}
+
+// shipping serialises the app's background shipping; the queue's file
+// lock keeps other kuvert processes out.
+var shipping sync.Mutex
+
+// shipInBackground ships the log's waiting entries to the kuvert server,
+// if one is configured, on a goroutine of its own: sealing never waits
+// for it, and what does not go now goes after the next sealing (or with
+// `kuvert log sync`). ShipWait lets tests wait for it.
+func (u *UI) shipInBackground(l *auditlog.Log, cfg *config.Config) {
+	if cfg == nil || client.ConfiguredURL(cfg) == "" {
+		return
+	}
+	c, err := client.FromConfig(cfg, u.serverToken)
+	if err != nil || c == nil {
+		return
+	}
+	u.shipWork.Add(1)
+	go func() {
+		defer u.shipWork.Done()
+		shipping.Lock()
+		defer shipping.Unlock()
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		(&client.Queue{Log: l, Client: c}).Ship(ctx)
+	}()
+}

@@ -1,0 +1,100 @@
+package gui
+
+import (
+	"context"
+	"os"
+	"strings"
+	"testing"
+
+	"fyne.io/fyne/v2/test"
+
+	"github.com/kuvert-app/kuvert/config"
+	"github.com/kuvert-app/kuvert/server"
+	"github.com/kuvert-app/kuvert/server/client"
+	"github.com/kuvert-app/kuvert/server/pgtest"
+	"github.com/kuvert-app/kuvert/server/servertest"
+	"github.com/kuvert-app/kuvert/sms/twilio"
+	"github.com/kuvert-app/kuvert/sms/twilio/twiliotest"
+)
+
+var cluster *pgtest.Cluster
+
+func TestMain(m *testing.M) { pgtest.Main(m, &cluster) }
+
+// The server's address goes to config.json and its token to the keyring,
+// never to a file; the form shows only whether a token is stored. A bad
+// address is refused.
+func TestSettingsServerAddressAndToken(t *testing.T) {
+	t.Setenv("KUVERT_SERVER_URL", "")
+	t.Setenv("KUVERT_SERVER_TOKEN", "")
+	h := newHarness(t, &config.Config{Organisation: "Sundsvalls kommun"})
+	v := h.u.settings
+	if v.serverTokenState.Text != "Ingen token" || v.serverTokenRemove.Visible() {
+		t.Fatalf("state %q", v.serverTokenState.Text)
+	}
+	test.Type(v.serverURL, "http://kuvert.exempelby.se")
+	test.Type(v.serverToken, "kvt_hemlig-token")
+	v.save()
+	if !strings.Contains(v.status.Text, "https://") {
+		t.Fatalf("http to another host: %q", v.status.Text)
+	}
+	v.serverURL.SetText("https://kuvert.exempelby.se")
+	v.save()
+	cfg, err := config.Load(h.home)
+	if err != nil || cfg.ServerURL != "https://kuvert.exempelby.se" {
+		t.Fatalf("%+v %v", cfg, err)
+	}
+	if tok, _ := h.keys.Get(keyringService, client.KeyringUser); tok != "kvt_hemlig-token" {
+		t.Fatalf("keyring %q", tok)
+	}
+	b, _ := os.ReadFile(config.Path(h.home))
+	if strings.Contains(string(b), "hemlig") || v.serverToken.Text != "" {
+		t.Fatal("the token is in config.json or still in the field")
+	}
+	if v.serverTokenState.Text != "Token sparad" || !v.serverTokenRemove.Visible() {
+		t.Fatalf("state %q", v.serverTokenState.Text)
+	}
+	test.Tap(v.serverTokenRemove)
+	if _, err := h.keys.Get(keyringService, client.KeyringUser); err == nil {
+		t.Fatal("the token is still in the keyring")
+	}
+}
+
+// Sealing in the app texts through the server's relay (no Twilio token
+// on this computer) and ships the log in the background.
+func TestSealShipsAndTextsThroughServer(t *testing.T) {
+	fake := twiliotest.NewServer()
+	defer fake.Close()
+	tw, err := twilio.New(twilio.Config{AccountSID: twiliotest.AccountSID, AuthToken: twiliotest.AuthToken, From: twiliotest.From, BaseURL: fake.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := servertest.Start(t, cluster, servertest.Options{Sender: tw})
+	t.Setenv("KUVERT_SERVER_URL", "")
+	t.Setenv("KUVERT_SERVER_TOKEN", "")
+	h := newHarness(t, &config.Config{Organisation: "Sundsvalls kommun", ServerURL: srv.URL})
+	h.keys.Set(keyringService, client.KeyringUser, srv.Device)
+	v := h.u.seal
+	h.drop(h.file("lista.csv", "a;b\n"))
+	test.Type(v.phone, "0701234567")
+	test.Tap(v.primary)
+	v.work.Wait()
+	h.u.shipWork.Wait()
+	if fake.Posts() != 1 {
+		t.Fatalf("twilio got %d; status %q", fake.Posts(), v.status.Text)
+	}
+	res, err := srv.Store.Search(context.Background(), server.Search{Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	local := h.entries()
+	shipped := 0
+	for _, e := range res.Entries {
+		if e.Device == "pc1" {
+			shipped++
+		}
+	}
+	if shipped != len(local) || shipped < 2 {
+		t.Fatalf("central has %d of this computer's %d entries", shipped, len(local))
+	}
+}

@@ -1,0 +1,265 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/zalando/go-keyring"
+
+	"github.com/kuvert-app/kuvert/config"
+	"github.com/kuvert-app/kuvert/internal/termsafe"
+	"github.com/kuvert-app/kuvert/server/client"
+)
+
+// keyringServerToken reads the server token the desktop app saved in
+// the OS keyring.
+func keyringServerToken() (string, error) {
+	return keyring.Get(client.KeyringService, client.KeyringUser)
+}
+
+// noShip marks commands after which kuvert does not ship in passing
+// (they ship themselves, or only read the queue).
+const noShip = "kuvert/no-ship"
+
+// serverFor makes the client for rawURL, or the configured server when
+// rawURL is empty (or the --server flag's "configured" value).
+func serverFor(cfg *config.Config, rawURL string) (*client.Client, error) {
+	if rawURL == "" || rawURL == serverConfigured {
+		rawURL = client.ConfiguredURL(cfg)
+		if rawURL == "" {
+			return nil, withHint(usagef("no kuvert server is configured"),
+				`set KUVERT_SERVER_URL, or "server_url" in config.json, or give --server URL`)
+		}
+	}
+	c, err := client.Dial(rawURL, keyringServerToken)
+	if errors.Is(err, client.ErrNoToken) {
+		return nil, withHint(usageError{err}, "set KUVERT_SERVER_TOKEN, or save the token in the desktop app's settings (it goes to the OS keyring)")
+	}
+	if err != nil {
+		return nil, usageError{err}
+	}
+	return c, nil
+}
+
+func newLogSyncCmd(s *IOStreams, g *globalOptions) *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "sync",
+		Short: "Ship the entries that wait to the kuvert server now / Skicka loggen till servern",
+		Long: `Ship every entry of the local log that the central log on the kuvert
+server does not have yet, in the local log's order. kuvert also does this
+in passing after every command, briefly; 'sync' waits for it and says
+how it went.
+
+Exit code 1 when entries still wait because the server could not be
+reached or refused one ('kuvert log status' tells which and why).
+
+Skicka de poster som väntar till kuvert-servern nu.`,
+		Annotations: map[string]string{noShip: "1"},
+		Args:        cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			l, cfg, err := openLog(g)
+			if err != nil {
+				return err
+			}
+			c, err := serverFor(cfg, "")
+			if err != nil {
+				return err
+			}
+			q := &client.Queue{Log: l, Client: c, Wait: 30 * time.Second}
+			res, err := q.Ship(cmd.Context())
+			if errors.Is(err, client.ErrBusy) {
+				return withHint(err, "wait a minute and try again")
+			}
+			if asJSON {
+				out := struct {
+					OK bool `json:"ok"`
+					client.Result
+					Error string `json:"error,omitempty"`
+				}{OK: err == nil, Result: res}
+				if err != nil {
+					out.Error = err.Error()
+				}
+				if jerr := writeJSON(s, out); jerr != nil {
+					return jerr
+				}
+			} else {
+				fmt.Fprintf(s.Out, "Skickade / shipped: %d %s (%d fanns redan / already there, %d gallrade hoppades över / pruned skipped); väntar / waiting: %d\n",
+					res.Shipped, plural(res.Shipped, "post", "poster"), res.Duplicates, res.Pruned, res.Waiting)
+			}
+			if err != nil {
+				if res.Waiting == 0 && client.Temporary(err) {
+					fmt.Fprintf(s.ErrOut, "kuvert: warning: %s\n", termsafe.Escape(err.Error()))
+					return nil
+				}
+				return codeError{withHint(err, syncHint(err)), ExitFailure}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON")
+	return cmd
+}
+
+func syncHint(err error) string {
+	switch {
+	case errors.Is(err, client.ErrStuck):
+		return "the entry waits; tell the server's administrator ('kuvert log status' names it); sealing still works meanwhile"
+	case errors.Is(err, client.ErrUnauthorized):
+		return "ask the administrator for a new device token and save it in the settings (or KUVERT_SERVER_TOKEN)"
+	}
+	return "the entries wait in the local log and go when the server answers; sealing still works meanwhile"
+}
+
+func newLogStatusCmd(s *IOStreams, g *globalOptions) *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:         "status",
+		Short:       "Say how the shipping to the kuvert server goes / Hur det går att skicka loggen",
+		Annotations: map[string]string{noShip: "1"},
+		Args:        cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			l, cfg, err := openLog(g)
+			if err != nil {
+				return err
+			}
+			q := &client.Queue{Log: l}
+			var cerr error
+			if u := client.ConfiguredURL(cfg); u != "" {
+				q.Client, cerr = client.Dial(u, keyringServerToken)
+				if cerr != nil {
+					// Status still tells what waits; the address is shown
+					// as configured.
+					q.Client = nil
+				}
+			}
+			st, err := q.Status()
+			if err != nil {
+				return err
+			}
+			if st.Server == "" {
+				st.Server = client.ConfiguredURL(cfg)
+			}
+			if asJSON {
+				out := struct {
+					Configured bool `json:"configured"`
+					*client.Status
+					Problem string `json:"problem,omitempty"`
+				}{Configured: st.Server != "", Status: st}
+				if cerr != nil {
+					out.Problem = cerr.Error()
+				}
+				return writeJSON(s, out)
+			}
+			w := s.Out
+			if st.Server == "" {
+				fmt.Fprintln(w, "Server: ingen är inställd / none configured (KUVERT_SERVER_URL or server_url in config.json)")
+				return nil
+			}
+			fmt.Fprintf(w, "Server: %s\n", termsafe.Escape(st.Server))
+			if cerr != nil {
+				fmt.Fprintf(w, "Problem: %s\n", termsafe.Escape(cerr.Error()))
+			}
+			fmt.Fprintf(w, "Väntar / waiting: %d %s\n", st.Waiting, plural(st.Waiting, "post", "poster"))
+			fmt.Fprintf(w, "Skickade / shipped: %d (gallrade innan de skickades / pruned before shipping: %d)\n", st.Shipped, st.Pruned)
+			fmt.Fprintf(w, "Senaste synk / last sync: %s\n", orNever(st.LastSync))
+			if st.LastError != "" {
+				fmt.Fprintf(w, "Senaste fel / last error: %s (%s)\n", termsafe.Escape(st.LastError), localTime(st.LastErrorAt))
+			}
+			if st.Stuck != nil {
+				fmt.Fprintf(w, "Stoppad vid / stuck at: post / entry %d (%s): servern nekade / the server refused it; the entries after it wait too\n", st.Stuck.Seq, termsafe.Escape(st.Stuck.ID))
+			}
+			if st.Head != nil {
+				fmt.Fprintf(w, "Centrala loggen / central log: %d poster / entries (%s)\n", st.Head.Size, localTime(st.Head.Time))
+			}
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the status as JSON")
+	return cmd
+}
+
+func orNever(t string) string {
+	if t == "" {
+		return "aldrig / never"
+	}
+	return localTime(t)
+}
+
+func localTime(t string) string {
+	if tt, err := time.Parse(time.RFC3339, t); err == nil {
+		return tt.Local().Format("2006-01-02 15:04:05")
+	}
+	return termsafe.Escape(t)
+}
+
+// passingTimeout bounds the shipping after a command: the user waits for
+// it, so it is short; what does not go now goes next time.
+var passingTimeout = 5 * time.Second
+
+// shipInPassing ships waiting entries after a command when a server is
+// configured. It never fails the command and says nothing unless entries
+// are left waiting because something is wrong: then one line on stderr.
+// It calls the server only when entries wait.
+func shipInPassing(ctx context.Context, s *IOStreams, logDir string) {
+	if ctx.Err() != nil {
+		return
+	}
+	home, err := config.Home()
+	if err != nil {
+		return
+	}
+	cfg, err := config.Load(home)
+	if err != nil || client.ConfiguredURL(cfg) == "" {
+		return
+	}
+	note := func(msg string) {
+		fmt.Fprintf(s.ErrOut, "kuvert: note: %s\n", termsafe.Escape(msg))
+	}
+	l, _, err := openLog(&globalOptions{LogDir: logDir})
+	if err != nil {
+		return
+	}
+	c, err := client.Dial(client.ConfiguredURL(cfg), keyringServerToken)
+	q := &client.Queue{Log: l, Client: c}
+	st, serr := q.Status()
+	if serr != nil || st.Waiting == 0 {
+		return
+	}
+	if err != nil {
+		note(fmt.Sprintf("%d %s väntar på att skickas till servern / %d entries wait for the server: %v", st.Waiting, plural(st.Waiting, "post", "poster"), st.Waiting, err))
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), passingTimeout)
+	defer cancel()
+	res, err := q.Ship(ctx)
+	if err == nil || errors.Is(err, client.ErrBusy) || res.Waiting == 0 {
+		return
+	}
+	why := err.Error()
+	if errors.Is(err, context.DeadlineExceeded) {
+		why = "servern hann inte ta emot allt / the server did not take everything in time"
+	}
+	note(fmt.Sprintf("%d %s väntar på att skickas till servern / %d entries wait for the server (kuvert log sync; kuvert log status): %s",
+		res.Waiting, plural(res.Waiting, "post", "poster"), res.Waiting, strings.TrimSuffix(why, ".")))
+}
+
+// afterCommand ships in passing after a command that ran (not after a
+// usage error, help, or the commands marked noShip).
+func afterCommand(ctx context.Context, s *IOStreams, cmd *cobra.Command, err error) {
+	if cmd == nil || !cmd.HasParent() || cmd.HasSubCommands() || cmd.Name() == "help" || cmd.Annotations[noShip] != "" || errors.As(err, new(usageError)) {
+		return
+	}
+	if h, _ := cmd.Flags().GetBool("help"); h {
+		return
+	}
+	dir := ""
+	if f := cmd.Flags().Lookup("log-dir"); f != nil {
+		dir = f.Value.String()
+	}
+	shipInPassing(ctx, s, dir)
+}

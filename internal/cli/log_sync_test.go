@@ -1,0 +1,292 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kuvert-app/kuvert/auditlog"
+	"github.com/kuvert-app/kuvert/server"
+	"github.com/kuvert-app/kuvert/server/client"
+	"github.com/kuvert-app/kuvert/server/pgtest"
+	"github.com/kuvert-app/kuvert/server/servertest"
+	"github.com/kuvert-app/kuvert/sms/twilio"
+	"github.com/kuvert-app/kuvert/sms/twilio/twiliotest"
+)
+
+var cluster *pgtest.Cluster
+
+func TestMain(m *testing.M) { pgtest.Main(m, &cluster) }
+
+// run runs one kuvert command line and returns its exit code and output.
+func run(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code := Run(context.Background(), args, &IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut})
+	return code, out.String(), errOut.String()
+}
+
+// serverHome makes a KUVERT_HOME that ships to srv with token.
+func serverHome(t *testing.T, srv *servertest.Server, token string) string {
+	t.Helper()
+	home := filepath.Join(t.TempDir(), "home")
+	t.Setenv("KUVERT_HOME", home)
+	t.Setenv("KUVERT_SERVER_URL", srv.URL)
+	t.Setenv("KUVERT_SERVER_TOKEN", token)
+	t.Setenv("KUVERT_SMS_PROVIDER", "")
+	t.Setenv("TWILIO_ACCOUNT_SID", "")
+	t.Setenv("TWILIO_AUTH_TOKEN", "")
+	return home
+}
+
+func sealFile(t *testing.T, name string) (int, string, string) {
+	t.Helper()
+	dir := t.TempDir()
+	in := filepath.Join(dir, name)
+	if err := os.WriteFile(in, []byte("hemligt\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return run(t, "encrypt", "--case", "KS 2026/12", "-o", filepath.Join(dir, name+".zip"), in)
+}
+
+func centralCount(t *testing.T, st *server.Store) int {
+	t.Helper()
+	res, err := st.Search(context.Background(), server.Search{Limit: 10000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, e := range res.Entries {
+		if e.Device == "pc1" {
+			n++
+		}
+	}
+	return n
+}
+
+func TestLogSyncAndStatusWithServerDown(t *testing.T) {
+	srv := servertest.Start(t, cluster, servertest.Options{})
+	serverHome(t, srv, srv.Device)
+
+	// Down: sealing works, the entry waits, one line says so.
+	srv.SetDown(true)
+	code, _, errOut := sealFile(t, "lista.csv")
+	if code != 0 {
+		t.Fatalf("encrypt with the server down: %d %s", code, errOut)
+	}
+	if !strings.Contains(errOut, "kuvert: note: 1 post väntar") || strings.Count(errOut, "note:") != 1 {
+		t.Fatalf("stderr: %q", errOut)
+	}
+	code, out, _ := run(t, "log", "status")
+	if code != 0 || !strings.Contains(out, "Väntar / waiting: 1 post") || !strings.Contains(out, "Server: "+srv.URL) ||
+		!strings.Contains(out, "Senaste fel / last error: ") || !strings.Contains(out, "last sync: aldrig / never") {
+		t.Fatalf("status %d:\n%s", code, out)
+	}
+	code, out, errOut = run(t, "log", "sync")
+	if code != ExitFailure || !strings.Contains(out, "väntar / waiting: 1") || !strings.Contains(errOut, "hint: the entries wait") {
+		t.Fatalf("sync while down: %d %q %q", code, out, errOut)
+	}
+	if n := centralCount(t, srv.Store); n != 0 {
+		t.Fatalf("central has %d", n)
+	}
+
+	// Up: sync ships it once.
+	srv.SetDown(false)
+	code, out, errOut = run(t, "log", "sync")
+	if code != 0 || !strings.Contains(out, "shipped: 1 post") || !strings.Contains(out, "waiting: 0") {
+		t.Fatalf("sync: %d %q %q", code, out, errOut)
+	}
+	if n := centralCount(t, srv.Store); n != 1 {
+		t.Fatalf("central has %d", n)
+	}
+	// Up: the next sealing ships in passing, silently.
+	code, _, errOut = sealFile(t, "b.csv")
+	if code != 0 || strings.Contains(errOut, "note:") {
+		t.Fatalf("encrypt: %d %q", code, errOut)
+	}
+	if n := centralCount(t, srv.Store); n != 2 {
+		t.Fatalf("central has %d after shipping in passing", n)
+	}
+	code, out, _ = run(t, "log", "status", "--json")
+	var st struct {
+		Configured bool   `json:"configured"`
+		Server     string `json:"server"`
+		Waiting    int    `json:"waiting"`
+		Shipped    int    `json:"shipped"`
+		LastSync   string `json:"last_sync"`
+		LastError  string `json:"last_error"`
+	}
+	if err := json.Unmarshal([]byte(out), &st); err != nil || code != 0 {
+		t.Fatalf("%d %q %v", code, out, err)
+	}
+	if !st.Configured || st.Server != srv.URL || st.Waiting != 0 || st.Shipped != 2 || st.LastSync == "" || st.LastError != "" {
+		t.Fatalf("status %+v", st)
+	}
+	if strings.Contains(out, srv.Device) {
+		t.Fatal("the token is in the status")
+	}
+}
+
+func TestLogStatusWithoutServer(t *testing.T) {
+	t.Setenv("KUVERT_HOME", filepath.Join(t.TempDir(), "home"))
+	t.Setenv("KUVERT_SERVER_URL", "")
+	code, out, _ := run(t, "log", "status")
+	if code != 0 || !strings.Contains(out, "none configured") {
+		t.Fatalf("%d %q", code, out)
+	}
+	code, _, errOut := run(t, "log", "sync")
+	if code != ExitUsage || !strings.Contains(errOut, "no kuvert server is configured") {
+		t.Fatalf("%d %q", code, errOut)
+	}
+}
+
+func TestLogStuckShowsInStatus(t *testing.T) {
+	srv := servertest.Start(t, cluster, servertest.Options{})
+	home := serverHome(t, srv, srv.Device)
+	l, err := auditlog.Open(auditlog.Options{Dir: filepath.Join(home, "log"), KeyDir: filepath.Join(home, "keys")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The server holds this ID with other content.
+	c, _ := client.New(srv.URL, srv.Device)
+	if _, err := c.Append(context.Background(), []auditlog.Entry{{ID: "20260101-00000000000000bb", Action: auditlog.ActionSeal, Case: "other"}}); err != nil {
+		t.Fatal(err)
+	}
+	l.Append(auditlog.Entry{ID: "20260101-00000000000000bb", Action: auditlog.ActionSeal, Case: "mine"})
+	code, _, errOut := run(t, "log", "sync")
+	if code != ExitFailure || !strings.Contains(errOut, "tell the server's administrator") {
+		t.Fatalf("%d %q", code, errOut)
+	}
+	_, out, _ := run(t, "log", "status")
+	if !strings.Contains(out, "stuck at: post / entry 1 (20260101-00000000000000bb)") || !strings.Contains(out, "Väntar / waiting: 1 post") {
+		t.Fatalf("%s", out)
+	}
+}
+
+func TestLogListExportVerifyServer(t *testing.T) {
+	srv := servertest.Start(t, cluster, servertest.Options{})
+	serverHome(t, srv, srv.Device)
+	if code, _, errOut := sealFile(t, "lista.csv"); code != 0 {
+		t.Fatal(errOut)
+	}
+	if n := centralCount(t, srv.Store); n != 1 {
+		t.Fatalf("central %d", n)
+	}
+	// A device token may not read the central log.
+	code, _, errOut := run(t, "log", "list", "--server")
+	if code != ExitFailure || !strings.Contains(errOut, "registrar") {
+		t.Fatalf("device reading: %d %q", code, errOut)
+	}
+	t.Setenv("KUVERT_SERVER_TOKEN", srv.Registrar)
+	code, out, errOut := run(t, "log", "list", "--server", srv.URL, "--case", "KS 2026/12")
+	if code != 0 || !strings.Contains(out, "lista.csv.zip") || !strings.Contains(out, "enhet/device pc1") {
+		t.Fatalf("list: %d %q %q", code, out, errOut)
+	}
+	code, out, _ = run(t, "log", "list", "--server", "--case", "nothing")
+	if code != 0 || out != "" {
+		t.Fatalf("list none: %d %q", code, out)
+	}
+	if code, _, errOut := run(t, "log", "list", "--server", "--batch", "x"); code != ExitUsage {
+		t.Fatalf("--batch: %d %q", code, errOut)
+	}
+	if code, _, _ := run(t, "log", "list", "--sender", "x"); code != ExitUsage {
+		t.Fatal("--sender without --server")
+	}
+	csv := filepath.Join(t.TempDir(), "logg.csv")
+	code, _, errOut = run(t, "log", "export", "--server="+srv.URL, "--since", "2026-01-01", "-o", csv)
+	b, _ := os.ReadFile(csv)
+	if code != 0 || !strings.Contains(string(b), "KS 2026/12") {
+		t.Fatalf("export: %d %q %q", code, errOut, b)
+	}
+
+	// verify --server URL --key KEY: the URL is a separate word.
+	code, out, errOut = run(t, "log", "verify", "--server", srv.URL, "--key", srv.VKey)
+	if code != 0 || !strings.Contains(out, "OK: centrala loggen") || !strings.Contains(out, "Första kontrollen") || !strings.Contains(out, "contains what this computer shipped") {
+		t.Fatalf("verify: %d %q %q", code, out, errOut)
+	}
+	// The configured server, no key: checked with the server's own key.
+	code, out, errOut = run(t, "log", "verify", "--server")
+	if code != 0 || !strings.Contains(out, "consistent with the last check") || !strings.Contains(errOut, "--key") {
+		t.Fatalf("verify configured: %d %q %q", code, out, errOut)
+	}
+
+	// Another history at the same address, same key: tampering, exit 6.
+	forged := srv.NewStore(t, cluster, servertest.Options{})
+	if _, _, err := forged.Append(context.Background(), "pc1", []auditlog.Entry{
+		{ID: "f-1", Action: auditlog.ActionSeal, Time: time.Now().Format(time.RFC3339)},
+		{ID: "f-2", Action: auditlog.ActionSeal, Time: time.Now().Format(time.RFC3339)},
+		{ID: "f-3", Action: auditlog.ActionSeal, Time: time.Now().Format(time.RFC3339)},
+		{ID: "f-4", Action: auditlog.ActionSeal, Time: time.Now().Format(time.RFC3339)},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	tok, _ := forged.AddToken(context.Background(), "registrator", "registrar")
+	srv.Swap(forged)
+	t.Setenv("KUVERT_SERVER_TOKEN", tok)
+	code, _, errOut = run(t, "log", "verify", "--server", srv.URL, "--key", srv.VKey)
+	if code != ExitLogInvalid || !strings.Contains(errOut, "rewritten") {
+		t.Fatalf("forged: %d %q", code, errOut)
+	}
+	// A shrunk head.
+	empty := srv.NewStore(t, cluster, servertest.Options{})
+	tok, _ = empty.AddToken(context.Background(), "registrator", "registrar")
+	srv.Swap(empty)
+	t.Setenv("KUVERT_SERVER_TOKEN", tok)
+	code, out, errOut = run(t, "log", "verify", "--server", srv.URL, "--key", srv.VKey, "--json")
+	if code != ExitLogInvalid || !strings.Contains(errOut, "cut back") || !strings.Contains(out, `"ok": false`) {
+		t.Fatalf("shrunk: %d %q %q", code, out, errOut)
+	}
+	// Two positional words are still a usage error.
+	if code, _, _ := run(t, "log", "verify", "--server", srv.URL, "extra"); code != ExitUsage {
+		t.Fatalf("extra word: %d", code)
+	}
+}
+
+func TestSMSThroughServerFromCLI(t *testing.T) {
+	fake := twiliotest.NewServer()
+	defer fake.Close()
+	tw, err := twilio.New(twilio.Config{AccountSID: twiliotest.AccountSID, AuthToken: twiliotest.AuthToken, From: twiliotest.From, BaseURL: fake.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := servertest.Start(t, cluster, servertest.Options{Sender: tw})
+	home := serverHome(t, srv, srv.Device)
+	dir := t.TempDir()
+	in := filepath.Join(dir, "lista.csv")
+	os.WriteFile(in, []byte("x\n"), 0o600)
+	code, out, errOut := run(t, "encrypt", "--sms", "070-123 45 67", "--sender", "Löneenheten", "-o", filepath.Join(dir, "lista.zip"), in)
+	if code != 0 || !strings.Contains(errOut, "kuvert-server") {
+		t.Fatalf("%d %q %q", code, out, errOut)
+	}
+	if fake.Posts() != 1 {
+		t.Fatalf("twilio got %d", fake.Posts())
+	}
+	msg, _ := fake.LastTo("+46701234567")
+	// The password is in the text only; not in the output or the log.
+	pw := msg.Body[strings.LastIndex(msg.Body, " ")+1:]
+	logb, _ := os.ReadFile(filepath.Join(home, "log", "entries.jsonl"))
+	if strings.Contains(out+errOut+string(logb), pw) {
+		t.Fatal("the password leaked")
+	}
+	// The server's log has the relayed SMS, referring to the local sealing.
+	l, _ := auditlog.Open(auditlog.Options{Dir: filepath.Join(home, "log"), KeyDir: filepath.Join(home, "keys")})
+	es, _ := l.Entries()
+	res, err := srv.Store.Search(context.Background(), server.Search{Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	relayed := 0
+	for _, e := range res.Entries {
+		if e.Device == server.ServerDevice && e.Action == auditlog.ActionSMS && e.Refers == es[0].ID {
+			relayed++
+		}
+	}
+	if relayed != 1 || !strings.Contains(string(logb), `"provider":"kuvert-server"`) {
+		t.Fatalf("relayed %d; local log %s", relayed, logb)
+	}
+}

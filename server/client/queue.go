@@ -1,0 +1,383 @@
+package client
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/gofrs/flock"
+
+	"github.com/kuvert-app/kuvert/auditlog"
+	"github.com/kuvert-app/kuvert/internal/atomicfile"
+	"github.com/kuvert-app/kuvert/server/api"
+)
+
+// Files the queue keeps in the log folder.
+const (
+	CursorFile = "server-sync.json"
+	lockFile   = ".server-sync.lock"
+)
+
+// Cursor is the queue's place in the local log and what it last heard
+// from the server; it is written atomically after every answer.
+type Cursor struct {
+	Server string `json:"server,omitempty"` // the address the entries up to Seq went to
+	// Seq is the last local entry the server has (or a pruned stub passed
+	// over); ID its ID (empty for a stub), Offset where its line starts in
+	// entries.jsonl (a hint: a prune moves lines, then the queue finds
+	// Seq again by reading from the start).
+	Seq    int64  `json:"seq"`
+	ID     string `json:"id,omitempty"`
+	Offset int64  `json:"offset"`
+	// Shipped counts the entries the server took; Pruned the stubs passed
+	// over (pruned before they were shipped: nothing left to ship).
+	Shipped int64 `json:"shipped"`
+	Pruned  int64 `json:"pruned_unshipped"`
+	// LastSync is the last answer that took entries (or had none to
+	// take), RFC 3339; LastError and LastErrorAt the last failure.
+	LastSync    string `json:"last_sync,omitempty"`
+	LastError   string `json:"last_error,omitempty"`
+	LastErrorAt string `json:"last_error_at,omitempty"`
+	// Stuck is the entry the server refused (403, 409, 400): shipping
+	// stops there, the entry keeps waiting, until someone resolves it.
+	Stuck *Stuck `json:"stuck,omitempty"`
+	// Head is the last signed tree head the server returned. `kuvert log
+	// verify --server` checks that the server's later heads are
+	// consistent with it.
+	Head *api.Head `json:"head,omitempty"`
+}
+
+// Stuck is a refused entry.
+type Stuck struct {
+	Seq     int64  `json:"seq"`
+	ID      string `json:"id"`
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// Queue ships a local compliance log to the server: the log itself is
+// the queue, [CursorFile] in its folder says how far the server has it.
+// Entries go in the log's order, in batches of at most api.MaxAppend, and
+// the cursor moves only after the server answered. A retry is safe: the
+// server adds an entry once per ID, so a crash between its answer and
+// the cursor's write ships the batch again and adds nothing twice.
+type Queue struct {
+	Log    *auditlog.Log
+	Client *Client // nil: no server configured (Status only)
+	// Batch is the most entries per request; default api.MaxAppend.
+	Batch int
+	// Wait is how long Ship waits for another process that is shipping
+	// the same log; 0 gives up at once (ErrBusy).
+	Wait time.Duration
+	now  func() time.Time
+	// testOnlyAfterAnswer runs between the server's answer and the
+	// cursor's write (a crash there is what tests simulate).
+	testOnlyAfterAnswer func() error
+}
+
+// ErrBusy: another kuvert on this computer is shipping this log now.
+var ErrBusy = errors.New("en annan kuvert skickar redan loggen till servern / another kuvert is shipping the log to the server right now")
+
+// ErrStuck: the server refused an entry; shipping stops there until it is
+// resolved (see [Cursor.Stuck]).
+var ErrStuck = errors.New("the kuvert server refused an entry")
+
+// Result is what one Ship did.
+type Result struct {
+	Shipped    int       `json:"shipped"`    // entries sent and taken (new or already there)
+	Duplicates int       `json:"duplicates"` // of those, ones the server already had
+	Pruned     int       `json:"pruned"`     // stubs passed over
+	Waiting    int       `json:"waiting"`    // entries still to ship
+	Head       *api.Head `json:"head,omitempty"`
+}
+
+func (q *Queue) clock() time.Time {
+	if q.now != nil {
+		return q.now()
+	}
+	return time.Now()
+}
+
+func (q *Queue) path(name string) string { return filepath.Join(q.Log.Dir(), name) }
+
+// ReadCursor reads the cursor; a missing file is the start.
+func ReadCursor(logDir string) (*Cursor, error) {
+	b, err := os.ReadFile(filepath.Join(logDir, CursorFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return &Cursor{}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var c Cursor
+	if err := json.Unmarshal(b, &c); err != nil {
+		return nil, fmt.Errorf("%s is damaged (%v); remove it to ship the whole log again (the server keeps each entry once)", filepath.Join(logDir, CursorFile), err)
+	}
+	return &c, nil
+}
+
+func (q *Queue) writeCursor(c *Cursor) error {
+	b, err := json.MarshalIndent(c, "", "  ")
+	if err != nil {
+		return err
+	}
+	return atomicfile.WriteFile(q.path(CursorFile), append(b, '\n'), 0o600)
+}
+
+// lock takes the shipping lock so that two processes do not ship at once.
+func (q *Queue) lock(ctx context.Context) (func(), error) {
+	fl := flock.New(q.path(lockFile))
+	var ok bool
+	var err error
+	if q.Wait > 0 {
+		c, cancel := context.WithTimeout(ctx, q.Wait)
+		ok, err = fl.TryLockContext(c, 50*time.Millisecond)
+		cancel()
+	} else {
+		ok, err = fl.TryLock()
+	}
+	if err != nil && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) {
+		return nil, fmt.Errorf("the shipping lock %s: %w", q.path(lockFile), err)
+	}
+	if !ok {
+		return nil, ErrBusy
+	}
+	return func() { fl.Unlock() }, nil
+}
+
+// pending is the next entries to ship after the cursor.
+type pending struct {
+	entries []auditlog.Entry
+	starts  []int64
+	pruned  []int64 // stubs passed over before the batch's last entry
+	// lastStub is the last stub passed over when no entry follows it in
+	// this batch (so the cursor can move past trailing stubs).
+	lastStub      *auditlog.Entry
+	lastStubStart int64
+	waiting       int // entries after the cursor in all (up to the log's end)
+}
+
+// scan finds where the cursor is in the log now and reads what follows:
+// up to max entries to ship (0: just count). A cursor that no longer
+// matches its entry (the log was rebuilt after a crash) starts again
+// from the beginning: the server keeps each entry once.
+func (q *Queue) scan(c *Cursor, max int) (*pending, error) {
+	from := int64(0)
+	if c.Seq > 0 {
+		found, at := false, int64(0)
+		check := func(e *auditlog.Entry, start, _ int64) bool {
+			if e.Seq == c.Seq {
+				found = e.Pruned || e.ID == c.ID
+				at = start
+				return false
+			}
+			return e.Seq < c.Seq
+		}
+		if err := q.Log.ReadFrom(c.Offset, check); err != nil || !found {
+			found = false
+			if err := q.Log.ReadFrom(0, check); err != nil {
+				return nil, err
+			}
+		}
+		if found {
+			from = at
+			c.Offset = at
+		} else {
+			*c = Cursor{Server: c.Server, Shipped: c.Shipped, Pruned: c.Pruned, LastSync: c.LastSync, Head: c.Head}
+		}
+	}
+	p := &pending{}
+	err := q.Log.ReadFrom(from, func(e *auditlog.Entry, start, _ int64) bool {
+		if e.Seq <= c.Seq {
+			return true
+		}
+		if e.Pruned {
+			if len(p.entries) < max {
+				p.pruned = append(p.pruned, e.Seq)
+				if len(p.entries) == 0 {
+					p.lastStub, p.lastStubStart = e, start
+				}
+			}
+			return true
+		}
+		p.waiting++
+		if len(p.entries) < max {
+			p.entries = append(p.entries, *e)
+			p.starts = append(p.starts, start)
+		}
+		return true
+	})
+	return p, err
+}
+
+// Ship sends every waiting entry, batch by batch, until none waits, the
+// server fails or ctx ends. Entries the server took stay shipped even
+// when a later batch fails; the error says why the rest waits.
+func (q *Queue) Ship(ctx context.Context) (Result, error) {
+	var res Result
+	if q.Client == nil {
+		return res, errors.New("ingen server är inställd / no server is configured (KUVERT_SERVER_URL or server_url in config.json)")
+	}
+	unlock, err := q.lock(ctx)
+	if err != nil {
+		return res, err
+	}
+	defer unlock()
+	c, err := ReadCursor(q.Log.Dir())
+	if err != nil {
+		return res, err
+	}
+	if c.Server != "" && c.Server != q.Client.URL() {
+		// Another server: everything goes there (a server that has it
+		// already keeps each entry once).
+		*c = Cursor{}
+	}
+	c.Server = q.Client.URL()
+	max := q.Batch
+	if max <= 0 || max > api.MaxAppend {
+		max = api.MaxAppend
+	}
+	for {
+		p, err := q.scan(c, max)
+		if err != nil {
+			return res, err
+		}
+		res.Waiting = p.waiting
+		if len(p.entries) == 0 {
+			// Only stubs (or nothing) after the cursor: pass over them,
+			// and ask for the head, so a sync with nothing to ship still
+			// says whether the server answers.
+			if p.lastStub != nil {
+				c.Seq, c.ID, c.Offset = p.lastStub.Seq, "", p.lastStubStart
+				c.Pruned += int64(len(p.pruned))
+				res.Pruned += len(p.pruned)
+			}
+			h, err := q.Client.Head(ctx)
+			if err != nil {
+				c.LastError, c.LastErrorAt = err.Error(), q.clock().Format(time.RFC3339)
+				return res, errors.Join(err, q.writeCursor(c))
+			}
+			c.LastSync = q.clock().Format(time.RFC3339)
+			c.LastError, c.LastErrorAt, c.Stuck = "", "", nil
+			c.Head = &h
+			if res.Head == nil {
+				res.Head = &h
+			}
+			return res, q.writeCursor(c)
+		}
+		if err := ctx.Err(); err != nil {
+			return res, err
+		}
+		ar, err := q.Client.Append(ctx, p.entries)
+		if err == nil && len(ar.Results) != len(p.entries) {
+			err = &Error{Op: "append", Server: q.Client.base.Host, Status: 200, Code: api.CodeInternal, Message: fmt.Sprintf("the server answered %d results for %d entries", len(ar.Results), len(p.entries))}
+		}
+		if err == nil {
+			for i, r := range ar.Results {
+				if r.ID != p.entries[i].ID {
+					err = &Error{Op: "append", Server: q.Client.base.Host, Status: 200, Code: api.CodeInternal, Message: "the server's results are not in the order sent"}
+					break
+				}
+			}
+		}
+		if err != nil {
+			now := q.clock().Format(time.RFC3339)
+			c.LastError, c.LastErrorAt = err.Error(), now
+			if !Temporary(err) && !errors.Is(err, ErrUnauthorized) && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
+				c.Stuck = stuckOf(err, p.entries)
+				err = fmt.Errorf("%w: %w", ErrStuck, err)
+			}
+			if werr := q.writeCursor(c); werr != nil {
+				return res, errors.Join(err, werr)
+			}
+			return res, err
+		}
+		if q.testOnlyAfterAnswer != nil {
+			if err := q.testOnlyAfterAnswer(); err != nil {
+				return res, err
+			}
+		}
+		n := len(p.entries)
+		last := p.entries[n-1]
+		c.Seq, c.ID, c.Offset = last.Seq, last.ID, p.starts[n-1]
+		c.Shipped += int64(n)
+		c.Pruned += int64(len(p.pruned))
+		c.LastSync = q.clock().Format(time.RFC3339)
+		c.LastError, c.LastErrorAt, c.Stuck = "", "", nil
+		h := ar.Head
+		c.Head = &h
+		if err := q.writeCursor(c); err != nil {
+			return res, err
+		}
+		res.Shipped += n
+		res.Pruned += len(p.pruned)
+		for _, r := range ar.Results {
+			if r.Duplicate {
+				res.Duplicates++
+			}
+		}
+		res.Head = &h
+		res.Waiting = p.waiting - n
+	}
+}
+
+// stuckOf names the refused entry: the one whose ID the server's message
+// names, else the batch's first.
+func stuckOf(err error, es []auditlog.Entry) *Stuck {
+	var ce *Error
+	s := &Stuck{Seq: es[0].Seq, ID: es[0].ID, Message: err.Error()}
+	if errors.As(err, &ce) {
+		s.Code = ce.Code
+		for _, e := range es {
+			if strings.Contains(ce.Message, e.ID) {
+				s.Seq, s.ID = e.Seq, e.ID
+				break
+			}
+		}
+	}
+	return s
+}
+
+// Status is the queue's state for `kuvert log status` and the desktop app.
+type Status struct {
+	Server      string    `json:"server,omitempty"` // "" when none is configured
+	Waiting     int       `json:"waiting"`
+	Shipped     int64     `json:"shipped"`
+	Pruned      int64     `json:"pruned_unshipped"`
+	LastSync    string    `json:"last_sync,omitempty"`
+	LastError   string    `json:"last_error,omitempty"`
+	LastErrorAt string    `json:"last_error_at,omitempty"`
+	Stuck       *Stuck    `json:"stuck,omitempty"`
+	Head        *api.Head `json:"head,omitempty"`
+}
+
+// Status reads the cursor and counts the entries that wait. It never
+// calls the server.
+func (q *Queue) Status() (*Status, error) {
+	c, err := ReadCursor(q.Log.Dir())
+	if err != nil {
+		return nil, err
+	}
+	st := &Status{}
+	if q.Client != nil {
+		st.Server = q.Client.URL()
+		if c.Server != "" && c.Server != st.Server {
+			*c = Cursor{}
+		}
+	}
+	cc := *c
+	p, err := q.scan(&cc, 0)
+	if err != nil {
+		return nil, err
+	}
+	st.Waiting = p.waiting
+	st.Shipped, st.Pruned = c.Shipped, c.Pruned
+	st.LastSync, st.LastError, st.LastErrorAt, st.Stuck, st.Head = c.LastSync, c.LastError, c.LastErrorAt, c.Stuck, c.Head
+	return st, nil
+}

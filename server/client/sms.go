@@ -1,0 +1,86 @@
+package client
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/kuvert-app/kuvert/server/api"
+	"github.com/kuvert-app/kuvert/sms"
+)
+
+// ProviderName is the name the server relay goes by in the local log.
+const ProviderName = "kuvert-server"
+
+// SMS texts through the server's relay: the organisation's one SMS
+// account, so no desktop needs the provider's credentials. The server
+// texts at most once per [sms.Message.Key]; a message without one gets a
+// random key (it is then sent at most once per call).
+type SMS struct {
+	Client *Client
+}
+
+var _ sms.Sender = (*SMS)(nil)
+
+// Name is "kuvert-server".
+func (s *SMS) Name() string { return ProviderName }
+
+// Send asks the server to text m. Its errors wrap [sms.ErrNotDelivered]
+// (a refusal as *sms.ProviderError with the HTTP status) and never hold
+// the text.
+func (s *SMS) Send(ctx context.Context, m sms.Message) (sms.Receipt, error) {
+	key := m.Key
+	if key == "" {
+		var b [16]byte
+		rand.Read(b[:])
+		key = "random/" + hex.EncodeToString(b[:])
+	}
+	res, err := s.Client.SendSMS(ctx, api.SMSRequest{Key: key, To: m.To, Body: m.Body, Ref: m.Ref, Refers: m.Refers, Case: m.Case})
+	m.Body = ""
+	if err != nil {
+		return sms.Receipt{Provider: ProviderName}, smsError(err)
+	}
+	return sms.Receipt{Provider: ProviderName, ID: res.ID, Status: sms.Status(res.Status)}, nil
+}
+
+// Status asks the server about a text this device sent through it.
+func (s *SMS) Status(ctx context.Context, id string) (sms.Receipt, error) {
+	res, err := s.Client.SMSStatus(ctx, id)
+	if err != nil {
+		return sms.Receipt{Provider: ProviderName, ID: id}, smsError(err)
+	}
+	return sms.Receipt{Provider: ProviderName, ID: res.ID, Status: sms.Status(res.Status)}, nil
+}
+
+// smsError turns a server answer into the sms package's errors, so that
+// the existing handling of a failed SMS (exit 5, the archive removed or
+// kept, the batch row failed) applies unchanged.
+func smsError(err error) error {
+	var ce *Error
+	if !errors.As(err, &ce) {
+		return fmt.Errorf("%w: %w", sms.ErrNotDelivered, err)
+	}
+	pe := &sms.ProviderError{Status: ce.Status, Message: ce.Error()}
+	switch {
+	case ce.Code == api.CodeAlreadySent:
+		pe.Message = "sms:et till detta kuvert har redan skickats eller kan ha skickats; servern skickar det aldrig igen / the SMS for this sealing was already sent, or may have been; the server never sends it again"
+		pe.Hint = "if the recipient has no password, send a new one with 'kuvert resend' (a new password, a new archive)"
+	case ce.Status == http.StatusTooManyRequests:
+		pe.Message = "för många sms just nu / too many SMS right now (" + ce.Message + ")"
+		pe.Hint = "wait a while and send the password again; the server's hourly limit protects the organisation's SMS account"
+	case ce.Status == http.StatusBadGateway && ce.Code == api.CodeProvider:
+		pe.Message = "sms-leverantören nekade / the SMS provider refused: " + ce.Message
+		pe.Hint = "check the number; if it is right, tell the server's administrator"
+	case ce.Status == http.StatusUnauthorized:
+		pe.Hint = "ask the administrator for a new token and save it in the settings (or KUVERT_SERVER_TOKEN)"
+	case ce.Status == http.StatusServiceUnavailable && ce.Code == api.CodeUnavailable:
+		pe.Hint = "the server cannot send SMS now; try again later"
+	case ce.Status == 0:
+		pe.Message = ce.Error() + "; sms:et kan ha skickats eller inte / the SMS may or may not have gone out"
+		pe.Hint = "send it again with the same reference: the server never texts one reference twice"
+	}
+	return pe
+}
