@@ -2,10 +2,10 @@ package server
 
 import (
 	"context"
-	"os"
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"time"
