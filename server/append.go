@@ -125,7 +125,7 @@ func (s *Store) commitGroup(batch []*appendReq) {
 func (s *Store) appendTx(ctx context.Context, tx pgx.Tx, batch []*appendReq) error {
 	var size int64
 	var rootB []byte
-	if err := durable(ctx, tx); err != nil {
+	if err := syncCommit(ctx, tx); err != nil {
 		return err
 	}
 	if err := tx.QueryRow(ctx, "SELECT size, root FROM tree_head WHERE id = 1 FOR UPDATE").Scan(&size, &rootB); err != nil {

@@ -21,7 +21,7 @@ func (s *Store) Prune(ctx context.Context, before time.Time, retention string) (
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		var size int64
 		var rootB []byte
-		if err := durable(ctx, tx); err != nil {
+		if err := syncCommit(ctx, tx); err != nil {
 			return err
 		}
 		if err := tx.QueryRow(ctx, "SELECT size, root FROM tree_head WHERE id = 1 FOR UPDATE").Scan(&size, &rootB); err != nil {

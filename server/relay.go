@@ -104,7 +104,7 @@ func (r *Relay) claim(ctx context.Context, device string, m api.SMSRequest) (api
 	var prev api.SMSResponse
 	done := false
 	err := pgx.BeginFunc(ctx, r.Store.pool, func(tx pgx.Tx) error {
-		if err := durable(ctx, tx); err != nil {
+		if err := syncCommit(ctx, tx); err != nil {
 			return err
 		}
 		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", int64(lockSMS)); err != nil {

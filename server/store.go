@@ -236,13 +236,13 @@ func dbErr(err error) error {
 	return fmt.Errorf("%w: %v", ErrUnavailable, err)
 }
 
-// durable makes the transaction's commit wait until PostgreSQL has
+// syncCommit makes the transaction's commit wait until PostgreSQL has
 // written its WAL, whatever the database's default: an answer to a
 // device ("your entries are in") or a claimed SMS key must survive a
 // crash of the database, or the device would never ship them again. A
 // test that crashes PostgreSQL mid-run lost acknowledged entries before
 // this (with synchronous_commit off).
-func durable(ctx context.Context, tx pgx.Tx) error {
+func syncCommit(ctx context.Context, tx pgx.Tx) error {
 	_, err := tx.Exec(ctx, "SET LOCAL synchronous_commit TO on")
 	return err
 }

@@ -300,3 +300,47 @@ func TestTokens(t *testing.T) {
 		t.Fatal("token stored in clear")
 	}
 }
+
+// Search input is data, never SQL or a pattern: quotes, comment markers,
+// LIKE wildcards and regular-expression characters match only
+// themselves.
+func TestSearchInputIsData(t *testing.T) {
+	s, _, _ := newStore(t)
+	ctx := context.Background()
+	a := entry(auditlog.ActionSeal, "KS 1")
+	a.Operator = "anna_100%"
+	b := entry(auditlog.ActionSeal, "KS 2")
+	b.Operator = "bertil"
+	if _, _, err := s.Append(ctx, "pc1", []auditlog.Entry{a, b}); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []Search{
+		{Case: "x' OR '1'='1"},
+		{Case: "KS 1'; DROP TABLE entries; --"},
+		{Sender: "anna_1000"},
+		{Sender: "bert%"},
+		{Sender: "b_rtil"},
+		{Ref: ".*"},
+	} {
+		res, err := s.Search(ctx, q)
+		if err != nil {
+			t.Fatalf("%+v: %v", q, err)
+		}
+		if len(res.Entries) != 0 {
+			t.Errorf("%+v matched %d entries", q, len(res.Entries))
+		}
+	}
+	for _, w := range []string{"NA_100%", "%", "_"} {
+		res, err := s.Search(ctx, Search{Sender: w})
+		if err != nil || len(res.Entries) != 1 || res.Entries[0].ID != a.ID {
+			t.Fatalf("literal wildcard characters %q: %+v %v", w, res, err)
+		}
+	}
+	if _, err := s.Search(ctx, Search{Recipient: "abc"}); err == nil {
+		t.Fatal("a recipient without digits was accepted")
+	}
+	hd, _ := s.Head(ctx)
+	if hd.Size != 2 {
+		t.Fatalf("the log changed: %d", hd.Size)
+	}
+}
