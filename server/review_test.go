@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 
@@ -103,5 +104,21 @@ func TestRelayNULCaseStillLogged(t *testing.T) {
 		if code, b := f.do(t, "GET", p, "reg", nil); code != 400 {
 			t.Errorf("%s: %d %s, want 400", p, code, b)
 		}
+	}
+}
+
+// An append over the server's 16 MB says so (413), rather than "not
+// valid JSON".
+func TestAppendTooLargeIs413(t *testing.T) {
+	f := newFixture(t, DefaultLimits)
+	var es []auditlog.Entry
+	for i := 0; i < 500; i++ {
+		e := entry(auditlog.ActionSeal, "")
+		e.Note = strings.Repeat("x", 40<<10)
+		es = append(es, e)
+	}
+	code, b := f.do(t, "POST", "/api/v1/entries", "pc1", api.AppendRequest{Entries: es})
+	if code != 413 {
+		t.Fatalf("a 20 MB append: %d %s, want 413", code, b)
 	}
 }
