@@ -173,11 +173,18 @@ func (s *Store) appendTx(ctx context.Context, tx pgx.Tx, batch []*appendReq) err
 	n := size
 	for _, r := range batch {
 		var mine []row
-		inReq := map[string]int64{}
+		inReq := map[string]int{} // ID → its index in mine
 		res := make([]api.AppendResult, len(r.entries))
 		for i, e := range r.entries {
-			if seq, ok := inReq[e.ID]; ok {
-				res[i] = api.AppendResult{ID: e.ID, Seq: seq, Duplicate: true}
+			if k, ok := inReq[e.ID]; ok {
+				// The same ID twice in one request: a duplicate only if it
+				// is the same entry.
+				m := mine[k]
+				if _, line := canonical(e, m.e.Seq, r.device); !bytes.Equal(line, m.line) {
+					r.err = fmt.Errorf("%w: %s", ErrConflict, e.ID)
+					break
+				}
+				res[i] = api.AppendResult{ID: e.ID, Seq: m.e.Seq, Duplicate: true}
 				continue
 			}
 			if h, ok := existing[e.ID]; ok {
@@ -196,8 +203,8 @@ func (s *Store) appendTx(ctx context.Context, tx pgx.Tx, batch []*appendReq) err
 			}
 			n2 := n + int64(len(mine)) + 1
 			ce, line := canonical(e, n2, r.device)
+			inReq[e.ID] = len(mine)
 			mine = append(mine, row{ce, line})
-			inReq[e.ID] = n2
 			res[i] = api.AppendResult{ID: e.ID, Seq: n2}
 		}
 		if r.err != nil {

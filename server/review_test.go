@@ -122,3 +122,21 @@ func TestAppendTooLargeIs413(t *testing.T) {
 		t.Fatalf("a 20 MB append: %d %s, want 413", code, b)
 	}
 }
+
+// The same ID twice in one request with different content is a conflict,
+// not a "duplicate" that silently drops the second entry.
+func TestAppendSameIDTwiceInOneRequest(t *testing.T) {
+	s, _, _ := newStore(t)
+	ctx := context.Background()
+	a := entry(auditlog.ActionSeal, "KS 1")
+	b := a
+	b.Case = "KS 2"
+	if _, _, err := s.Append(ctx, "pc1", []auditlog.Entry{a, b}); !errors.Is(err, ErrConflict) {
+		t.Fatalf("two entries under one ID: %v, want a conflict", err)
+	}
+	res, _, err := s.Append(ctx, "pc1", []auditlog.Entry{a, a})
+	if err != nil || len(res) != 2 || res[0].Duplicate || !res[1].Duplicate || res[0].Seq != res[1].Seq {
+		t.Fatalf("the same entry twice: %+v %v", res, err)
+	}
+	mustVerify(t, s)
+}
