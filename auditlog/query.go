@@ -94,6 +94,20 @@ type Sealing struct {
 	SupersededBy string
 }
 
+// CentralServerDevice is the device name of the entries `kuvert server`
+// writes itself (the SMS it relays for a device, its prune records).
+const CentralServerDevice = "server"
+
+// owner is whose entry e is in the central log: its device, or for the
+// server's own entries the device it acted for (the operator it
+// records). In a local log every entry's owner is "".
+func owner(e *Entry) string {
+	if e.Device == CentralServerDevice {
+		return e.Operator
+	}
+	return e.Device
+}
+
 // Sent reports whether the password really went out by SMS.
 func (s *Sealing) Sent() bool { return s.Delivery != nil && s.Delivery.Status.Sent() }
 
@@ -101,6 +115,11 @@ func (s *Sealing) Sent() bool { return s.Delivery != nil && s.Delivery.Status.Se
 // sealing it refers to and returns the sealings in log order. This is the
 // one place that decides "what is the state of this sealing": log list,
 // export, the desktop app and batch resume all use it.
+//
+// In the central log (entries with a Device) an entry follows up only a
+// sealing of its own device, or, from the server itself (its SMS relay),
+// one of the device it relayed for: another device cannot mark a
+// sealing removed, superseded or delivered.
 func Sealings(all []Entry) []Sealing {
 	var out []Sealing
 	at := map[string]int{}
@@ -112,13 +131,13 @@ func Sealings(all []Entry) []Sealing {
 		if e.Action == ActionSeal {
 			at[e.ID] = len(out)
 			out = append(out, Sealing{Entry: e, Delivery: e.Delivery})
-			if e.Refers != "" {
+			if i, ok := at[e.Refers]; e.Refers != "" && (!ok || owner(&out[i].Entry) == owner(&e)) {
 				newer[e.Refers] = e.ID
 			}
 			continue
 		}
 		i, ok := at[e.Refers]
-		if !ok {
+		if !ok || owner(&out[i].Entry) != owner(&e) {
 			continue
 		}
 		s := &out[i]

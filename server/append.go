@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 
 	"github.com/jackc/pgx/v5"
 	"golang.org/x/mod/sumdb/tlog"
@@ -89,7 +90,7 @@ func (s *Store) Append(ctx context.Context, device string, es []auditlog.Entry) 
 // ID, a pruned stub, or one that claims to come from another device.
 func checkShipped(e *auditlog.Entry) error {
 	switch {
-	case e.ID == "" || len(e.ID) > 64 || strings.ContainsAny(e.ID, " /\n\r\t"):
+	case e.ID == "" || len(e.ID) > 64 || strings.IndexFunc(e.ID, badIDRune) >= 0:
 		return errors.New("no valid id")
 	case e.Pruned:
 		return errors.New("a pruned entry has no body to ship")
@@ -98,6 +99,11 @@ func checkShipped(e *auditlog.Entry) error {
 	}
 	return nil
 }
+
+// badIDRune is what an entry ID may not hold: a space, a slash, or
+// anything unprintable (a NUL would fail the database's text column, a
+// control character would reach terminals and the registrar's page).
+func badIDRune(r rune) bool { return r == ' ' || r == '/' || !unicode.IsPrint(r) }
 
 func (s *Store) commitGroup(batch []*appendReq) {
 	var err error
@@ -167,11 +173,18 @@ func (s *Store) appendTx(ctx context.Context, tx pgx.Tx, batch []*appendReq) err
 	n := size
 	for _, r := range batch {
 		var mine []row
-		inReq := map[string]int64{}
+		inReq := map[string]int{} // ID → its index in mine
 		res := make([]api.AppendResult, len(r.entries))
 		for i, e := range r.entries {
-			if seq, ok := inReq[e.ID]; ok {
-				res[i] = api.AppendResult{ID: e.ID, Seq: seq, Duplicate: true}
+			if k, ok := inReq[e.ID]; ok {
+				// The same ID twice in one request: a duplicate only if it
+				// is the same entry.
+				m := mine[k]
+				if _, line := canonical(e, m.e.Seq, r.device); !bytes.Equal(line, m.line) {
+					r.err = fmt.Errorf("%w: %s", ErrConflict, e.ID)
+					break
+				}
+				res[i] = api.AppendResult{ID: e.ID, Seq: m.e.Seq, Duplicate: true}
 				continue
 			}
 			if h, ok := existing[e.ID]; ok {
@@ -190,8 +203,8 @@ func (s *Store) appendTx(ctx context.Context, tx pgx.Tx, batch []*appendReq) err
 			}
 			n2 := n + int64(len(mine)) + 1
 			ce, line := canonical(e, n2, r.device)
+			inReq[e.ID] = len(mine)
 			mine = append(mine, row{ce, line})
-			inReq[e.ID] = n2
 			res[i] = api.AppendResult{ID: e.ID, Seq: n2}
 		}
 		if r.err != nil {
@@ -303,8 +316,15 @@ func entryRow(e *auditlog.Entry, line []byte) []any {
 		ref, recipient = e.Delivery.Ref, e.Delivery.To
 	}
 	leaf := tlog.RecordHash(line)
-	return []any{e.Seq, e.ID, e.Device, at, string(e.Action), e.Case, ref, e.Operator, recipient, e.Refers, line, leaf[:]}
+	// The search columns are PostgreSQL text, which refuses NUL; a NUL a
+	// device shipped would fail the whole group commit (every device's
+	// request in it). They are only for searching: the entry itself
+	// (body, bytea) keeps every character.
+	return []any{e.Seq, e.ID, e.Device, at, noNUL(string(e.Action)), noNUL(e.Case), noNUL(ref), noNUL(e.Operator), noNUL(recipient), noNUL(e.Refers), line, leaf[:]}
 }
+
+// noNUL drops NUL characters, which a PostgreSQL text value cannot hold.
+func noNUL(s string) string { return strings.ReplaceAll(s, "\x00", "") }
 
 // cachedHashes reads stored hashes below base from the database (once
 // each) and the ones this transaction adds from extra.

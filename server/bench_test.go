@@ -23,20 +23,20 @@ import (
 	"github.com/kuvert-app/kuvert/server/serverproc"
 )
 
-// durable is a PostgreSQL with fsync on, for numbers that mean
+// durableCluster is a PostgreSQL with fsync on, for numbers that mean
 // something; started by the first benchmark that needs it.
 var (
-	durableOnce sync.Once
-	durable     *pgtest.Cluster
-	durableErr  error
+	durableOnce    sync.Once
+	durableCluster *pgtest.Cluster
+	durableErr     error
 )
 
 func durableDB(b *testing.B) string {
-	durableOnce.Do(func() { durable, durableErr = pgtest.Start(pgtest.Options{Durable: true}) })
+	durableOnce.Do(func() { durableCluster, durableErr = pgtest.Start(pgtest.Options{Durable: true}) })
 	if durableErr != nil {
 		b.Fatal(durableErr)
 	}
-	return pgtest.DB(b, durable)
+	return pgtest.DB(b, durableCluster)
 }
 
 // BenchmarkAppend measures appends through real `kuvert server run`

@@ -5,6 +5,7 @@ import (
 	"embed"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"log/slog"
@@ -155,6 +156,8 @@ func (h *Handler) fail(w http.ResponseWriter, err error) {
 	switch {
 	case errors.Is(err, ErrUnauthorized):
 		writeErr(w, http.StatusUnauthorized, api.CodeUnauthorized, "okänd eller återkallad token / unknown or revoked token")
+	case errors.Is(err, errTooLarge):
+		writeErr(w, http.StatusRequestEntityTooLarge, api.CodeBadRequest, "för stor begäran / "+err.Error())
 	case errors.Is(err, errBadRequest):
 		writeErr(w, http.StatusBadRequest, api.CodeBadRequest, err.Error())
 	case errors.Is(err, ErrForeignID):
@@ -189,10 +192,17 @@ func (h *Handler) healthz(w http.ResponseWriter, r *http.Request) {
 	io.WriteString(w, "ok\n")
 }
 
+// errTooLarge: a request body over the endpoint's limit (413).
+var errTooLarge = errors.New("the request is too large")
+
 // readJSON decodes a request body of at most max bytes into v.
-func readJSON(r *http.Request, max int64, v any) error {
-	dec := json.NewDecoder(io.LimitReader(r.Body, max))
+func readJSON(w http.ResponseWriter, r *http.Request, max int64, v any) error {
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, max))
 	if err := dec.Decode(v); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return fmt.Errorf("%w: at most %d bytes; send fewer entries at a time", errTooLarge, max)
+		}
 		return errors.Join(errBadRequest, errors.New("the body is not valid JSON of the expected shape"))
 	}
 	return nil
@@ -200,7 +210,7 @@ func readJSON(r *http.Request, max int64, v any) error {
 
 func (h *Handler) appendEntries(w http.ResponseWriter, r *http.Request) {
 	var req api.AppendRequest
-	if err := readJSON(r, 16<<20, &req); err != nil {
+	if err := readJSON(w, r, 16<<20, &req); err != nil {
 		h.fail(w, err)
 		return
 	}
@@ -222,7 +232,7 @@ func (h *Handler) sendSMS(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var req api.SMSRequest
-	if err := readJSON(r, 64<<10, &req); err != nil {
+	if err := readJSON(w, r, 64<<10, &req); err != nil {
 		h.fail(w, err)
 		return
 	}

@@ -60,6 +60,13 @@ func ParseSearch(q url.Values) (Search, error) {
 	if s.To, err = day("to"); err != nil {
 		return s, err
 	}
+	for k, vs := range q {
+		for _, v := range vs {
+			if strings.ContainsRune(v, 0) {
+				return s, fmt.Errorf("%w: %s holds a NUL character", errBadRequest, k)
+			}
+		}
+	}
 	s.Case = strings.TrimSpace(q.Get("case"))
 	s.Ref = strings.TrimSpace(q.Get("ref"))
 	s.Sender = strings.TrimSpace(q.Get("sender"))
@@ -142,7 +149,7 @@ func (s *Store) Search(ctx context.Context, q Search) (*api.EntriesResponse, err
 		ids[e.ID] = true
 		keys = append(keys, e.ID)
 		if e.Refers != "" {
-			keys = append(keys, e.Refers)
+			keys = append(keys, noNUL(e.Refers)) // as the refers column holds it
 		}
 	}
 	related, err := s.bodies(ctx, "SELECT body FROM entries WHERE body IS NOT NULL AND (refers = ANY($1) OR id = ANY($1)) ORDER BY seq", keys)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/jackc/pgx/v5"
 
@@ -55,6 +56,10 @@ func (r *Relay) Send(ctx context.Context, device string, m api.SMSRequest) (api.
 		return api.SMSResponse{}, fmt.Errorf("%w: the text is empty or too long", errBadRequest)
 	case len(m.Ref) > 64 || len(m.Refers) > 64 || len(m.Case) > auditlog.MaxTextLen:
 		return api.SMSResponse{}, fmt.Errorf("%w: ref, refers or case too long", errBadRequest)
+	case strings.IndexFunc(m.Key, unprintable) >= 0 || strings.IndexFunc(m.Ref, unprintable) >= 0 || strings.IndexFunc(m.Refers, unprintable) >= 0:
+		// A NUL would fail the claim's insert (a 500); nothing here needs
+		// a control character.
+		return api.SMSResponse{}, fmt.Errorf("%w: key, ref or refers holds a control character", errBadRequest)
 	}
 	if prev, done, err := r.claim(ctx, device, m); err != nil || done {
 		return prev, err
@@ -169,3 +174,5 @@ func (r *Relay) Status(ctx context.Context, device, id string) (api.SMSResponse,
 }
 
 var errNotFound = errors.New("not found")
+
+func unprintable(r rune) bool { return !unicode.IsPrint(r) && r != ' ' }

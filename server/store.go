@@ -100,7 +100,7 @@ const (
 
 // ServerDevice is the device name of entries the server writes itself
 // (SMS it relayed, prunings).
-const ServerDevice = "server"
+const ServerDevice = auditlog.CentralServerDevice
 
 // ErrUnavailable: the database does not answer.
 var ErrUnavailable = errors.New("the database does not answer")

@@ -199,14 +199,16 @@ func verifyServer(cmd *cobra.Command, s *IOStreams, g *globalOptions, o *serverO
 	}
 	ctx := cmd.Context()
 	var warnings []string
-	if key == "" {
+	fromServer := key == ""
+	if fromServer {
 		key, err = c.Key(ctx)
 		if err != nil {
 			return serverReadHint(err)
 		}
 		warnings = append(warnings, "kontrollerat med nyckeln servern själv uppger / checked with the key the server itself reports; give --key with the verifier key published by its administrator for an independent check")
 	}
-	if others := client.OtherKeys(home, c.URL(), strings.TrimSpace(key)); len(others) > 0 {
+	others := client.OtherKeys(home, c.URL(), strings.TrimSpace(key))
+	if len(others) > 0 {
 		warnings = append(warnings, "servern har tidigare signerat med en annan nyckel / this server signed with another key before ("+strings.Join(others, ", ")+"): a new key means a new log")
 	}
 	// The head the shipping queue last received from this server, if
@@ -218,7 +220,13 @@ func verifyServer(cmd *cobra.Command, s *IOStreams, g *globalOptions, o *serverO
 		}
 	}
 	var sh = shippedHead(shipped)
-	hc, err := c.CheckServer(ctx, home, key, sh)
+	shippedOther := false
+	if sh != nil {
+		if _, _, err := client.OpenHead(*sh, key); err != nil {
+			shippedOther = true
+			warnings = append(warnings, "huvudet som kön fick är inte signerat med denna nyckel / the head this computer's queue received when it shipped is not signed by this key: that what it shipped is still in the log was not checked")
+		}
+	}
 	type result struct {
 		OK       bool              `json:"ok"`
 		Head     *client.HeadCheck `json:"head,omitempty"`
@@ -226,7 +234,7 @@ func verifyServer(cmd *cobra.Command, s *IOStreams, g *globalOptions, o *serverO
 		Problem  string            `json:"problem,omitempty"`
 		Warnings []string          `json:"warnings,omitempty"`
 	}
-	out := result{Head: hc, Warnings: warnings}
+	out := result{Warnings: warnings}
 	fail := func(err error) error {
 		out.Problem = err.Error()
 		if asJSON {
@@ -239,6 +247,14 @@ func verifyServer(cmd *cobra.Command, s *IOStreams, g *globalOptions, o *serverO
 		}
 		return serverReadHint(err)
 	}
+	if fromServer && (len(others) > 0 || shippedOther) {
+		// Only the server vouches for its new key, and the heads this
+		// computer holds are signed by another: a server that rewrote
+		// its history under a key of its own would pass otherwise.
+		return fail(fmt.Errorf("%w: the server now reports key %s, but the heads this computer saw from it are signed by another key; only the server itself vouches for the new one, so its history may have been rewritten (if its administrator changed the key, check with --key and the newly published verifier key)", client.ErrTampered, key))
+	}
+	hc, err := c.CheckServer(ctx, home, key, sh)
+	out.Head = hc
 	if err != nil {
 		return fail(err)
 	}

@@ -161,6 +161,19 @@ type pending struct {
 	lastStub      *auditlog.Entry
 	lastStubStart int64
 	waiting       int // entries after the cursor in all (up to the log's end)
+	bytes         int // the entries' JSON size
+}
+
+// MaxBatchBytes is the most JSON one append request carries (the server
+// reads at most 16 MB); a single entry (at most 1 MB) always goes.
+const MaxBatchBytes = 8 << 20
+
+func entrySize(e *auditlog.Entry) int {
+	b, err := json.Marshal(e)
+	if err != nil {
+		return 0
+	}
+	return len(b) + 1
 }
 
 // scan finds where the cursor is in the log now and reads what follows:
@@ -193,24 +206,42 @@ func (q *Queue) scan(c *Cursor, max int) (*pending, error) {
 		}
 	}
 	p := &pending{}
+	var stubs []int64 // stubs after the last entry taken: counted only once an entry follows them
+	full := false
 	err := q.Log.ReadFrom(from, func(e *auditlog.Entry, start, _ int64) bool {
 		if e.Seq <= c.Seq {
 			return true
 		}
 		if e.Pruned {
-			if len(p.entries) < max {
+			switch {
+			case full || max == 0:
+			case len(p.entries) == 0:
 				p.pruned = append(p.pruned, e.Seq)
-				if len(p.entries) == 0 {
-					p.lastStub, p.lastStubStart = e, start
-				}
+				p.lastStub, p.lastStubStart = e, start
+			default:
+				stubs = append(stubs, e.Seq)
 			}
 			return true
 		}
 		p.waiting++
-		if len(p.entries) < max {
-			p.entries = append(p.entries, *e)
-			p.starts = append(p.starts, start)
+		if full || len(p.entries) >= max {
+			full = true
+			return true
 		}
+		// A batch stays well under what the server reads in one request
+		// (16 MB): 500 entries of a batch host sealing folders of long
+		// file names are more than that, and the server would refuse the
+		// same batch on every try.
+		size := entrySize(e)
+		if len(p.entries) > 0 && p.bytes+size > MaxBatchBytes {
+			full = true
+			return true
+		}
+		p.entries = append(p.entries, *e)
+		p.starts = append(p.starts, start)
+		p.bytes += size
+		p.pruned = append(p.pruned, stubs...)
+		stubs = nil
 		return true
 	})
 	return p, err
