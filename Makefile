@@ -57,14 +57,15 @@ run: build
 	@echo "Öppna med / open with:  $(BIN)/kuvert decrypt demo/lönelista_exempel.zip   (or 7-Zip)"
 
 # test: every test; the concurrent packages (background work in the GUI,
-# parallel batch rows, the shared log, SMS retries) once more under the
-# race detector. The first run builds the desktop app's cgo parts
-# (go-gl, GLFW: about 4-5 minutes on 2 cores); later runs reuse the cache.
+# parallel batch rows, the shared log, SMS retries, the server's group
+# commit and the client's queue) once more under the race detector. The
+# first run builds the desktop app's cgo parts (go-gl, GLFW: about 4-5
+# minutes on 2 cores); later runs reuse the cache.
 test: deps
 	$(GO) vet ./...
 	$(GO) test -count=1 ./...
 	CGO_ENABLED=0 $(GO) test -count=1 ./gui/
-	$(GO) test -race -count=1 ./gui/ ./envelope/ ./batch/ ./auditlog/ ./sms/
+	$(GO) test -race -count=1 ./gui/ ./envelope/ ./batch/ ./auditlog/ ./sms/ ./server/ ./server/client/
 	$(MAKE) --no-print-directory gui-smoke
 
 # The desktop app (cgo). On Windows desktops use `make gui-windows`.

@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -145,29 +146,43 @@ func (s *Store) appendTx(ctx context.Context, tx pgx.Tx, batch []*appendReq) err
 		}
 	}
 	type have struct {
-		device string
-		seq    int64
-		body   []byte
+		device  string
+		seq     int64
+		body    []byte
+		shipped []byte
 	}
 	existing := map[string]have{}
-	rows, err := tx.Query(ctx, "SELECT id, device, seq, body FROM entries WHERE id = ANY($1)", ids)
+	rows, err := tx.Query(ctx, "SELECT id, device, seq, body, shipped FROM entries WHERE id = ANY($1)", ids)
 	if err != nil {
 		return err
 	}
 	var id, dev string
 	var seq int64
-	var body []byte
-	if _, err := pgx.ForEachRow(rows, []any{&id, &dev, &seq, &body}, func() error {
-		existing[id] = have{dev, seq, bytes.Clone(body)}
+	var body, shipped []byte
+	if _, err := pgx.ForEachRow(rows, []any{&id, &dev, &seq, &body, &shipped}, func() error {
+		existing[id] = have{dev, seq, bytes.Clone(body), bytes.Clone(shipped)}
 		return nil
 	}); err != nil {
 		return err
 	}
+	// same reports whether e is the entry h holds: by the hash of what
+	// was shipped, else (rows from before that column) by the stored line.
+	same := func(e auditlog.Entry, h have, device string) bool {
+		if h.shipped != nil {
+			return bytes.Equal(shippedHash(e), h.shipped)
+		}
+		if h.body == nil {
+			return true
+		}
+		_, line := canonical(e, h.seq, device)
+		return bytes.Equal(line, h.body)
+	}
 
 	// Lay out the new entries; a request with a refused entry adds none.
 	type row struct {
-		e    auditlog.Entry
-		line []byte
+		e       auditlog.Entry
+		line    []byte
+		shipped []byte
 	}
 	var add []row
 	n := size
@@ -180,7 +195,7 @@ func (s *Store) appendTx(ctx context.Context, tx pgx.Tx, batch []*appendReq) err
 				// The same ID twice in one request: a duplicate only if it
 				// is the same entry.
 				m := mine[k]
-				if _, line := canonical(e, m.e.Seq, r.device); !bytes.Equal(line, m.line) {
+				if !bytes.Equal(shippedHash(e), m.shipped) {
 					r.err = fmt.Errorf("%w: %s", ErrConflict, e.ID)
 					break
 				}
@@ -192,11 +207,9 @@ func (s *Store) appendTx(ctx context.Context, tx pgx.Tx, batch []*appendReq) err
 					r.err = fmt.Errorf("%w: %s", ErrForeignID, e.ID)
 					break
 				}
-				if h.body != nil {
-					if _, line := canonical(e, h.seq, r.device); !bytes.Equal(line, h.body) {
-						r.err = fmt.Errorf("%w: %s", ErrConflict, e.ID)
-						break
-					}
+				if !same(e, h, r.device) {
+					r.err = fmt.Errorf("%w: %s", ErrConflict, e.ID)
+					break
 				}
 				res[i] = api.AppendResult{ID: e.ID, Seq: h.seq, Duplicate: true}
 				continue
@@ -204,14 +217,14 @@ func (s *Store) appendTx(ctx context.Context, tx pgx.Tx, batch []*appendReq) err
 			n2 := n + int64(len(mine)) + 1
 			ce, line := canonical(e, n2, r.device)
 			inReq[e.ID] = len(mine)
-			mine = append(mine, row{ce, line})
+			mine = append(mine, row{ce, line, shippedHash(e)})
 			res[i] = api.AppendResult{ID: e.ID, Seq: n2}
 		}
 		if r.err != nil {
 			continue
 		}
 		for _, m := range mine {
-			existing[m.e.ID] = have{r.device, m.e.Seq, m.line}
+			existing[m.e.ID] = have{r.device, m.e.Seq, m.line, m.shipped}
 		}
 		add = append(add, mine...)
 		n += int64(len(mine))
@@ -224,7 +237,7 @@ func (s *Store) appendTx(ctx context.Context, tx pgx.Tx, batch []*appendReq) err
 		}
 		if err := s.extend(ctx, tx, size, lines, func(i int) []any {
 			e := add[i].e
-			return entryRow(&e, add[i].line)
+			return entryRow(&e, add[i].line, add[i].shipped)
 		}); err != nil {
 			return err
 		}
@@ -258,7 +271,7 @@ func (s *Store) extend(ctx context.Context, tx pgx.Tx, size int64, lines [][]byt
 		return err
 	}
 	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"entries"},
-		[]string{"seq", "id", "device", "at", "action", "case_no", "ref", "operator", "recipient", "refers", "body", "leaf"},
+		entryColumns,
 		pgx.CopyFromSlice(len(lines), func(i int) ([]any, error) { return rowOf(i), nil })); err != nil {
 		return err
 	}
@@ -306,7 +319,7 @@ func canonical(e auditlog.Entry, seq int64, device string) (auditlog.Entry, []by
 }
 
 // entryRow is an entry's row in the entries table.
-func entryRow(e *auditlog.Entry, line []byte) []any {
+func entryRow(e *auditlog.Entry, line, shipped []byte) []any {
 	var at any
 	if t := e.When(); !t.IsZero() {
 		at = t
@@ -320,7 +333,21 @@ func entryRow(e *auditlog.Entry, line []byte) []any {
 	// device shipped would fail the whole group commit (every device's
 	// request in it). They are only for searching: the entry itself
 	// (body, bytea) keeps every character.
-	return []any{e.Seq, e.ID, e.Device, at, noNUL(string(e.Action)), noNUL(e.Case), noNUL(ref), noNUL(e.Operator), noNUL(recipient), noNUL(e.Refers), line, leaf[:]}
+	return []any{e.Seq, e.ID, e.Device, at, noNUL(string(e.Action)), noNUL(e.Case), noNUL(ref), noNUL(e.Operator), noNUL(recipient), noNUL(e.Refers), line, leaf[:], shipped}
+}
+
+// entryColumns are entryRow's columns.
+var entryColumns = []string{"seq", "id", "device", "at", "action", "case_no", "ref", "operator", "recipient", "refers", "body", "leaf", "shipped"}
+
+// shippedHash identifies an entry as the device shipped it, before the
+// server normalised it: a retry is a duplicate when its hash matches,
+// even if the server's masking or limits changed in between (an upgrade
+// must not turn a retry into a conflict that stops the device's queue).
+func shippedHash(e auditlog.Entry) []byte {
+	e.Seq, e.Device, e.Pruned, e.Leaf = 0, "", false, ""
+	b, _ := json.Marshal(e)
+	h := sha256.Sum256(b)
+	return h[:]
 }
 
 // noNUL drops NUL characters, which a PostgreSQL text value cannot hold.

@@ -165,10 +165,10 @@ func (s *Store) bulkLoad(ctx context.Context, n int) error {
 					return err
 				}
 				stored = append(stored, hs...)
-				rows = append(rows, entryRow(&ce, line))
+				rows = append(rows, entryRow(&ce, line, nil))
 			}
 			if _, err := tx.CopyFrom(ctx, pgx.Identifier{"entries"},
-				[]string{"seq", "id", "device", "at", "action", "case_no", "ref", "operator", "recipient", "refers", "body", "leaf"},
+				entryColumns,
 				pgx.CopyFromRows(rows)); err != nil {
 				return err
 			}

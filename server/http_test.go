@@ -161,6 +161,10 @@ func TestEveryRequestAuthenticated(t *testing.T) {
 			t.Fatal("a token is in the server's log")
 		}
 	}
+	// A status query needs a message id.
+	if code, _ := f.do(t, "GET", "/api/v1/sms/status?id=", "adm", nil); code != 400 {
+		t.Errorf("status without an id: %d, want 400", code)
+	}
 	// The health check needs no token.
 	if code, b := f.do(t, "GET", "/healthz", "", nil); code != 200 {
 		t.Fatalf("healthz: %d %s", code, b)

@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -14,8 +13,8 @@ import (
 // Prune is gallring: the bodies of entries older than before are
 // removed, their leaf hashes stay (the tree still verifies), and a prune
 // record naming exactly the emptied entries is appended in the same
-// transaction. Prune and repair records are kept. SMS records older than
-// before are deleted too. It returns how many entries were emptied.
+// transaction. The server's own prune records are kept; SMS records are
+// kept (see below). It returns how many entries were emptied.
 func (s *Store) Prune(ctx context.Context, before time.Time, retention string) (int, error) {
 	count := 0
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
@@ -27,25 +26,23 @@ func (s *Store) Prune(ctx context.Context, before time.Time, retention string) (
 		if err := tx.QueryRow(ctx, "SELECT size, root FROM tree_head WHERE id = 1 FOR UPDATE").Scan(&size, &rootB); err != nil {
 			return err
 		}
-		rows, err := tx.Query(ctx, "SELECT seq, body FROM entries WHERE body IS NOT NULL AND at < $1 ORDER BY seq", before)
+		// Every entry a device shipped is pruned by its time, or by when
+		// it arrived if its time is missing or unreadable: a device cannot
+		// keep an entry from gallring by calling it a prune or repair
+		// record or by giving it no time. Only the server's own prune
+		// records are kept (verification needs them).
+		rows, err := tx.Query(ctx, `SELECT seq FROM entries WHERE body IS NOT NULL AND COALESCE(at, received) < $1
+			AND NOT (device = $2 AND action = $3) ORDER BY seq`, before, ServerDevice, string(auditlog.ActionPrune))
 		if err != nil {
 			return err
 		}
-		var seqs []int64
-		var seq int64
-		var body []byte
-		if _, err := pgx.ForEachRow(rows, []any{&seq, &body}, func() error {
-			var e auditlog.Entry
-			if json.Unmarshal(body, &e) == nil && auditlog.Prunable(&e, before) {
-				seqs = append(seqs, seq)
-			}
-			return nil
-		}); err != nil {
+		seqs, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+		if err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, "DELETE FROM sms_sends WHERE created < $1 AND state <> 'sending'", before); err != nil {
-			return err
-		}
+		// sms_sends is kept: its keys (entry ID and reference) are what
+		// makes "at most once per key" hold for ever, and hold no
+		// personal data.
 		if len(seqs) == 0 {
 			return nil
 		}
@@ -55,7 +52,7 @@ func (s *Store) Prune(ctx context.Context, before time.Time, retention string) (
 			Prune:   &auditlog.PruneRef{Through: size, Before: before.UTC().Format(time.RFC3339), Count: len(seqs), Seqs: auditlog.FormatSeqs(seqs)},
 		})
 		ce, line := canonical(rec, size+1, ServerDevice)
-		if err := s.extend(ctx, tx, size, [][]byte{line}, func(int) []any { return entryRow(&ce, line) }); err != nil {
+		if err := s.extend(ctx, tx, size, [][]byte{line}, func(int) []any { return entryRow(&ce, line, nil) }); err != nil {
 			return err
 		}
 		if _, err := tx.Exec(ctx, `UPDATE entries SET body = NULL, case_no = '', ref = '', operator = '', recipient = '', refers = ''

@@ -159,6 +159,9 @@ func (r *Relay) claim(ctx context.Context, device string, m api.SMSRequest) (api
 // Status asks the provider about a message a device sent through the
 // server.
 func (r *Relay) Status(ctx context.Context, device, id string) (api.SMSResponse, error) {
+	if id == "" || len(id) > 64 {
+		return api.SMSResponse{}, fmt.Errorf("%w: give the message id (id=…)", errBadRequest)
+	}
 	var n int
 	if err := r.Store.pool.QueryRow(ctx, "SELECT count(*) FROM sms_sends WHERE device = $1 AND message_id = $2", device, id).Scan(&n); err != nil {
 		return api.SMSResponse{}, dbErr(err)

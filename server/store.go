@@ -51,8 +51,10 @@ CREATE TABLE IF NOT EXISTS entries (
 	refers    text NOT NULL DEFAULT '',
 	body      bytea,
 	leaf      bytea NOT NULL,
+	shipped   bytea,
 	received  timestamptz NOT NULL DEFAULT now()
 );
+ALTER TABLE entries ADD COLUMN IF NOT EXISTS shipped bytea;
 CREATE INDEX IF NOT EXISTS entries_at ON entries (at);
 CREATE INDEX IF NOT EXISTS entries_case ON entries (lower(case_no)) WHERE case_no <> '';
 CREATE INDEX IF NOT EXISTS entries_ref ON entries (lower(ref)) WHERE ref <> '';

@@ -344,3 +344,67 @@ func TestSearchInputIsData(t *testing.T) {
 		t.Fatalf("the log changed: %d", hd.Size)
 	}
 }
+
+// A retry is recognised by what the device shipped, not by how the
+// server stores it: if the stored form differs (a server upgrade changed
+// masking or limits between the first try and the retry), the retry is
+// still a duplicate, and a changed entry still a conflict.
+func TestRetryAfterNormalisationChanged(t *testing.T) {
+	s, _, _ := newStore(t)
+	ctx := context.Background()
+	e := entry(auditlog.ActionSeal, "KS 2026/5")
+	if _, _, err := s.Append(ctx, "pc1", []auditlog.Entry{e}); err != nil {
+		t.Fatal(err)
+	}
+	// As if an older server had stored it in another form.
+	if _, err := s.pool.Exec(ctx, `UPDATE entries SET body = convert_to(replace(convert_from(body, 'UTF8'), 'KS 2026/5', 'KS 2026/5 (äldre form)'), 'UTF8') WHERE id = $1`, e.ID); err != nil {
+		t.Fatal(err)
+	}
+	res, _, err := s.Append(ctx, "pc1", []auditlog.Entry{e})
+	if err != nil || !res[0].Duplicate {
+		t.Fatalf("retry: %+v %v, want a duplicate", res, err)
+	}
+	e.Case = "KS 2026/6"
+	if _, _, err := s.Append(ctx, "pc1", []auditlog.Entry{e}); !errors.Is(err, ErrConflict) {
+		t.Fatalf("changed entry under the same id: %v", err)
+	}
+}
+
+// Gallring reaches every entry a device shipped: one it calls a prune or
+// repair record, or one without a readable time (by when it arrived); only
+// the server's own prune records stay. SMS keys stay too, so a key is
+// never texted twice, however old.
+func TestPruneCannotBeDodged(t *testing.T) {
+	s, _, _ := newStore(t)
+	ctx := context.Background()
+	old := time.Now().AddDate(0, 0, -100).Format(time.RFC3339)
+	fake := entry(auditlog.ActionRepair, "KS 2026/1")
+	fake.Time = old
+	fake.Note = "a register kept for ever"
+	noTime := entry(auditlog.ActionSeal, "KS 2026/2")
+	noTime.Time = "not a time"
+	if _, _, err := s.Append(ctx, "pc1", []auditlog.Entry{fake, noTime}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.pool.Exec(ctx, "UPDATE entries SET received = now() - interval '100 days' WHERE id = $1", noTime.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.pool.Exec(ctx, "INSERT INTO sms_sends (key, device, state, created) VALUES ('old-key', 'pc1', 'sent', now() - interval '100 days')"); err != nil {
+		t.Fatal(err)
+	}
+	n, err := s.Prune(ctx, time.Now().AddDate(0, 0, -90), "90d")
+	if err != nil || n != 2 {
+		t.Fatalf("pruned %d, %v; want both", n, err)
+	}
+	mustVerify(t, s)
+	var keys int
+	s.pool.QueryRow(ctx, "SELECT count(*) FROM sms_sends WHERE key = 'old-key'").Scan(&keys)
+	if keys != 1 {
+		t.Fatal("gallring forgot an SMS key: it could be texted again")
+	}
+	// The server's own prune record is kept by the next gallring.
+	n, err = s.Prune(ctx, time.Now().AddDate(0, 0, 1), "0d")
+	if err != nil || n != 0 {
+		t.Fatalf("second prune emptied %d (%v): the server's prune record must stay", n, err)
+	}
+}
