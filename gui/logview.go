@@ -23,6 +23,7 @@ type logView struct {
 	entries []auditlog.Entry
 	table   *widget.Table
 	status  *widget.Label
+	server  *widget.Label // what waits for the kuvert server, when one is set
 }
 
 // logColumns: time, event, archive, files, recipient (masked), SMS
@@ -67,7 +68,9 @@ func newLogView(u *UI) *logView {
 	verify := widget.NewButtonWithIcon(lang.L("log.verify"), theme.ConfirmIcon(), v.verify)
 	export := widget.NewButtonWithIcon(lang.L("log.export"), theme.DocumentSaveIcon(), v.export)
 	refresh := widget.NewButtonWithIcon(lang.L("log.refresh"), theme.ViewRefreshIcon(), v.refresh)
-	v.content = container.NewBorder(container.NewVBox(container.NewHBox(refresh, verify, export), v.status), nil, nil, nil, v.table)
+	v.server = widget.NewLabel("")
+	v.server.Wrapping = fyne.TextWrapWord
+	v.content = container.NewBorder(container.NewVBox(container.NewHBox(refresh, verify, export), v.status, v.server), nil, nil, nil, v.table)
 	return v
 }
 
@@ -131,6 +134,7 @@ func (v *logView) refresh() {
 		es = es[:500]
 	}
 	v.entries = es
+	v.server.SetText(v.u.serverLine(l))
 	if len(es) == 0 {
 		v.status.SetText(lang.L("log.empty"))
 	} else if v.status.Text == lang.L("log.empty") {

@@ -5,6 +5,8 @@ import (
 	"sync"
 	"time"
 
+	"fyne.io/fyne/v2/lang"
+
 	"github.com/kuvert-app/kuvert/auditlog"
 	"github.com/kuvert-app/kuvert/config"
 	"github.com/kuvert-app/kuvert/server/client"
@@ -41,4 +43,24 @@ func (u *UI) shipInBackground(l *auditlog.Log, cfg *config.Config) {
 		defer cancel()
 		(&client.Queue{Log: l, Client: c}).Ship(ctx)
 	}()
+}
+
+// serverLine says, for the log view, whether entries wait for the kuvert
+// server (as `kuvert log status` does); "" when no server is set. It
+// never calls the server.
+func (u *UI) serverLine(l *auditlog.Log) string {
+	cfg := u.config()
+	if client.ConfiguredURL(cfg) == "" {
+		return ""
+	}
+	st, err := (&client.Queue{Log: l}).Status()
+	switch {
+	case err != nil:
+		return friendly(err)
+	case st.Stuck != nil:
+		return lang.L("log.server.stuck", map[string]any{"Waiting": st.Waiting, "Message": st.Stuck.Message})
+	case st.Waiting > 0:
+		return lang.L("log.server.waiting", map[string]any{"Waiting": st.Waiting})
+	}
+	return lang.L("log.server.synced")
 }

@@ -8,6 +8,7 @@ import (
 
 	"fyne.io/fyne/v2/test"
 
+	"github.com/kuvert-app/kuvert/auditlog"
 	"github.com/kuvert-app/kuvert/config"
 	"github.com/kuvert-app/kuvert/server"
 	"github.com/kuvert-app/kuvert/server/client"
@@ -97,4 +98,41 @@ func TestSealShipsAndTextsThroughServer(t *testing.T) {
 	if shipped != len(local) || shipped < 2 {
 		t.Fatalf("central has %d of this computer's %d entries", shipped, len(local))
 	}
+}
+
+// The log view says what waits for the server: with the server down the
+// sealing is on record and waits; once it answers, everything went.
+func TestLogViewShowsWhatWaitsForServer(t *testing.T) {
+	srv := servertest.Start(t, cluster, servertest.Options{})
+	t.Setenv("KUVERT_SERVER_URL", "")
+	t.Setenv("KUVERT_SERVER_TOKEN", "")
+	h := newHarness(t, &config.Config{Organisation: "Sundsvalls kommun", ServerURL: srv.URL})
+	h.keys.Set(keyringService, client.KeyringUser, srv.Device)
+	srv.SetDown(true)
+	v := h.u.seal
+	h.drop(h.file("lista.csv", "a;b\n"))
+	test.Tap(v.primary)
+	v.work.Wait()
+	h.u.shipWork.Wait()
+	lv := h.u.logv
+	h.u.SelectTab("log")
+	lv.refresh()
+	if !strings.Contains(lv.server.Text, "väntar på att skickas till kuvert-servern: 1.") {
+		t.Fatalf("server down: %q", lv.server.Text)
+	}
+	srv.SetDown(false)
+	h.u.shipInBackground(mustLog(t, h), h.u.config())
+	h.u.shipWork.Wait()
+	lv.refresh()
+	if lv.server.Text != "Allt är skickat till kuvert-servern." {
+		t.Fatalf("server back: %q", lv.server.Text)
+	}
+}
+
+func mustLog(t *testing.T, h *harness) *auditlog.Log {
+	l, err := h.u.openLog()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
 }
