@@ -6,13 +6,12 @@ package opener
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"github.com/kuvert-app/kuvert/internal/browsertest"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -28,34 +27,6 @@ import (
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 )
-
-// inCI is true under CI=true: a missing tool then fails a test instead of
-// skipping it.
-var inCI = os.Getenv("CI") == "true"
-
-func needTool(t testing.TB, err error, what string) {
-	t.Helper()
-	if err == nil {
-		return
-	}
-	if inCI {
-		t.Fatalf("%s: %v (CI=true: install it, e.g. with make deps)", what, err)
-	}
-	t.Skipf("%s: %v (install it with make deps; under CI=true this fails)", what, err)
-}
-
-// chromiumPath finds Debian's chromium (or KUVERT_CHROMIUM).
-func chromiumPath() (string, error) {
-	if p := os.Getenv("KUVERT_CHROMIUM"); p != "" {
-		return p, nil
-	}
-	for _, n := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(n); err == nil {
-			return p, nil
-		}
-	}
-	return "", errors.New("chromium not found")
-}
 
 // One browser for the whole test binary; each test opens its own tab.
 var (
@@ -82,27 +53,11 @@ func TestMain(m *testing.M) {
 func startBrowser(t testing.TB) context.Context {
 	t.Helper()
 	browserOnce.Do(func() {
-		var exe string
-		exe, browserErr = chromiumPath()
+		// Started now, so that a broken install is reported once.
+		browserCtx, browserCancel, browserErr = browsertest.Start()
 		if browserErr != nil {
 			return
 		}
-		opts := append(chromedp.DefaultExecAllocatorOptions[:],
-			chromedp.ExecPath(exe),
-			chromedp.NoSandbox, // tests run as root in containers
-			chromedp.Flag("disable-gpu", true),
-			chromedp.Flag("disable-dev-shm-usage", true),
-			chromedp.Flag("lang", "sv-SE"),
-		)
-		actx, _ := chromedp.NewExecAllocator(context.Background(), opts...)
-		bctx, cancel := chromedp.NewContext(actx)
-		// Start the browser now, so that a broken install is reported once.
-		if err := chromedp.Do(bctx); err != nil {
-			cancel()
-			browserErr = fmt.Errorf("starting %s: %w", exe, err)
-			return
-		}
-		browserCtx, browserCancel = bctx, cancel
 		pageServer = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			pageHits.Add(1)
 			if r.URL.Path == "/probe" {
@@ -121,7 +76,7 @@ func startBrowser(t testing.TB) context.Context {
 			w.Write(page)
 		}))
 	})
-	needTool(t, browserErr, "headless Chromium")
+	browsertest.NeedTool(t, browserErr, "headless Chromium")
 	return browserCtx
 }
 
@@ -210,10 +165,10 @@ func newTab(t testing.TB, o tabOptions) *tab {
 	}
 	yes := true
 	acts := []chromedp.Action[chromedp.Void]{
-		call(network.Enable, network.EnableParams{}),
-		call(cdplog.Enable, cdp.Empty{}),
-		call(runtime.Enable, cdp.Empty{}),
-		call(browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{
+		browsertest.Call(network.Enable, network.EnableParams{}),
+		browsertest.Call(cdplog.Enable, cdp.Empty{}),
+		browsertest.Call(runtime.Enable, cdp.Empty{}),
+		browsertest.Call(browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{
 			Behavior: browser.SetDownloadBehaviorBehaviorAllowAndName, DownloadPath: tb.dir, EventsEnabled: &yes}),
 	}
 	if o.mobile {
@@ -222,11 +177,11 @@ func newTab(t testing.TB, o tabOptions) *tab {
 		acts = append(acts, chromedp.EmulateViewport(w, h))
 	}
 	if o.dark {
-		acts = append(acts, call(emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+		acts = append(acts, browsertest.Call(emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
 			Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: "dark"}}}))
 	}
 	if o.throttle > 1 {
-		acts = append(acts, call(emulation.SetCPUThrottlingRate, emulation.SetCPUThrottlingRateParams{Rate: o.throttle}))
+		acts = append(acts, browsertest.Call(emulation.SetCPUThrottlingRate, emulation.SetCPUThrottlingRateParams{Rate: o.throttle}))
 	}
 	url := o.url
 	if url == "" {
@@ -275,35 +230,15 @@ func (tb *tab) checkQuiet(t testing.TB) {
 	}
 }
 
-// call makes an action of one DevTools command.
-func call[P, R any](cmd cdp.Command[P, R], params P) chromedp.Action[chromedp.Void] {
-	return chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
-		_, err := chromedp.Call(ctx, cmd, params)
-		return err
-	})
-}
-
-// js runs a script in the page and ignores its value.
-func js(expr string) chromedp.Action[chromedp.Void] {
-	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
-		_, err := chromedp.Evaluate[any](expr)(ctx, t)
-		return err
-	})
-}
-
 func (tb *tab) run(acts ...chromedp.Action[chromedp.Void]) {
 	tb.t.Helper()
-	if err := chromedp.Do(tb.ctx, acts...); err != nil {
-		tb.t.Fatal(err)
-	}
+	browsertest.Run(tb.t, tb.ctx, acts...)
 }
 
 // poll waits until expr is true in the page.
 func (tb *tab) poll(expr string) {
 	tb.t.Helper()
-	if _, err := chromedp.Run(tb.ctx, chromedp.Poll[bool](expr, chromedp.WithPollingTimeout(30*time.Second))); err != nil {
-		tb.t.Fatalf("waiting for %s: %v", expr, err)
-	}
+	browsertest.Poll(tb.t, tb.ctx, expr, 30*time.Second)
 }
 
 // entry is one opened file as the contract shows it.
@@ -334,13 +269,13 @@ func (tb *tab) open(file, password, key string) result {
 	tb.t.Helper()
 	acts := []chromedp.Action[chromedp.Void]{
 		chromedp.SetUploadFiles(chromedp.CSS(`[data-testid=file]`), []string{file}),
-		js(`document.querySelector('[data-testid=password]').value = ''`),
+		browsertest.JS(`document.querySelector('[data-testid=password]').value = ''`),
 	}
 	if password != "" {
 		acts = append(acts, chromedp.SendKeys(chromedp.CSS(`[data-testid=password]`), password))
 	}
 	if key != "" {
-		acts = append(acts, js(`document.getElementById('keybox').open = true`),
+		acts = append(acts, browsertest.JS(`document.getElementById('keybox').open = true`),
 			chromedp.SetValue(chromedp.CSS(`[data-testid=key]`), key))
 	}
 	acts = append(acts, chromedp.Click(chromedp.CSS(`[data-testid=open]`)))

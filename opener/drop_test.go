@@ -1,6 +1,7 @@
 package opener
 
 import (
+	"github.com/kuvert-app/kuvert/internal/browsertest"
 	"path/filepath"
 	"testing"
 
@@ -22,7 +23,7 @@ func TestDragAndDrop(t *testing.T) {
 	}
 	data := &input.DragData{Items: []*input.DragDataItem{}, Files: []string{arch}, DragOperationsMask: 1}
 	for _, typ := range []input.DispatchDragEventType{input.DispatchDragEventTypeDragEnter, input.DispatchDragEventTypeDragOver, input.DispatchDragEventTypeDrop} {
-		tb.run(call(input.DispatchDragEvent, input.DispatchDragEventParams{Type: typ, X: box[0], Y: box[1], Data: data}))
+		tb.run(browsertest.Call(input.DispatchDragEvent, input.DispatchDragEventParams{Type: typ, X: box[0], Y: box[1], Data: data}))
 	}
 	tb.poll(`document.getElementById('chosen').textContent.includes('protokoll.zip')`)
 	tb.run(chromedp.SendKeys(chromedp.CSS(`[data-testid=password]`), testPassword), chromedp.Click(chromedp.CSS(`[data-testid=open]`)))

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/kuvert-app/kuvert/internal/browsertest"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -96,7 +97,7 @@ func seal(t testing.TB, out string, files []file, o crypt.SealOptions) string {
 func sevenZip(t testing.TB, out string, files []file) string {
 	t.Helper()
 	_, err := exec.LookPath("7zz")
-	needTool(t, err, "7-Zip (7zz)")
+	browsertest.NeedTool(t, err, "7-Zip (7zz)")
 	args := []string{"a", "-tzip", "-mem=AES256", "-p" + testPassword, "-bd", "-bb0", out}
 	dir := t.TempDir()
 	for _, f := range files {

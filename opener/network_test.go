@@ -1,6 +1,7 @@
 package opener
 
 import (
+	"github.com/kuvert-app/kuvert/internal/browsertest"
 	"strings"
 	"testing"
 	"time"
@@ -14,7 +15,7 @@ import (
 func TestNothingLeaves(t *testing.T) {
 	tb := newTab(t, tabOptions{})
 	base := pageServer.URL
-	tb.run(js(`(() => {
+	tb.run(browsertest.JS(`(() => {
 	  const u = '` + base + `/leak';
 	  fetch(u + '?fetch').catch(() => {});
 	  new Image().src = u + '?img';
@@ -55,7 +56,7 @@ func TestNothingLeaves(t *testing.T) {
 	// The check itself: a navigation after load is a request, and the
 	// recorder and the server both see it.
 	probe := newTab(t, tabOptions{})
-	probe.run(js(`location.href = '` + base + `/probe'`))
+	probe.run(browsertest.JS(`location.href = '` + base + `/probe'`))
 	eventually(func() bool {
 		probe.mu.Lock()
 		defer probe.mu.Unlock()

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"github.com/kuvert-app/kuvert/internal/browsertest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,12 +19,12 @@ import (
 // bytes as the embedded page: what kuvert ships is what the sources and
 // the lock file say. Without node and npm it skips, except under CI=true.
 func TestEmbeddedPageIsBuilt(t *testing.T) {
-	if testing.Short() && !inCI {
+	if testing.Short() && !browsertest.InCI {
 		t.Skip("-short: skipping npm ci")
 	}
 	for _, tool := range []string{"node", "npm"} {
 		_, err := exec.LookPath(tool)
-		needTool(t, err, tool)
+		browsertest.NeedTool(t, err, tool)
 	}
 	dir := t.TempDir()
 	for _, p := range []string{"package.json", "package-lock.json", "build.mjs", "src"} {
@@ -32,7 +33,7 @@ func TestEmbeddedPageIsBuilt(t *testing.T) {
 	ci := exec.Command("npm", "ci", "--no-audit", "--no-fund", "--ignore-scripts")
 	ci.Dir = dir
 	if out, err := ci.CombinedOutput(); err != nil {
-		needTool(t, err, "npm ci (the npm registry must be reachable):\n"+string(out))
+		browsertest.NeedTool(t, err, "npm ci (the npm registry must be reachable):\n"+string(out))
 	}
 	out := filepath.Join(dir, "oppna.html")
 	build := exec.Command("node", "build.mjs", out)

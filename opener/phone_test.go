@@ -1,6 +1,7 @@
 package opener
 
 import (
+	"github.com/kuvert-app/kuvert/internal/browsertest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -76,7 +77,7 @@ func TestPhoneFlow(t *testing.T) {
 			}
 			fits("error")
 			shot("error")
-			tb.run(js(`document.querySelector('[data-testid=password]').value = ''`),
+			tb.run(browsertest.JS(`document.querySelector('[data-testid=password]').value = ''`),
 				chromedp.SendKeys(chromedp.CSS(`[data-testid=password]`), testPassword),
 				chromedp.Tap(chromedp.CSS(`[data-testid=open]`)))
 			r = tb.wait()
@@ -93,7 +94,7 @@ func TestPhoneFlow(t *testing.T) {
 			if strings.Join(cells, ";") != "anställningsnummer;namn;enhet;månadslön" {
 				t.Errorf("the CSV table's header is %q", cells)
 			}
-			tb.run(js(`document.activeElement.blur(); document.getElementById('status').scrollIntoView()`))
+			tb.run(browsertest.JS(`document.activeElement.blur(); document.getElementById('status').scrollIntoView()`))
 			fits("files")
 			shot("files")
 			want(t, tb.save(2), files)

@@ -12,12 +12,10 @@ package server
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -34,55 +32,18 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/kuvert-app/kuvert/auditlog"
+	"github.com/kuvert-app/kuvert/internal/browsertest"
 	"github.com/kuvert-app/kuvert/opener"
 	"github.com/kuvert-app/kuvert/server/api"
 )
 
-// regInCI is true under CI=true: a missing chromium then fails the test
-// instead of skipping it.
-var regInCI = os.Getenv("CI") == "true"
-
-// regChromium finds Debian's chromium (or KUVERT_CHROMIUM).
-func regChromium() (string, error) {
-	if p := os.Getenv("KUVERT_CHROMIUM"); p != "" {
-		return p, nil
-	}
-	for _, n := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(n); err == nil {
-			return p, nil
-		}
-	}
-	return "", errors.New("chromium not found")
-}
-
 // regBrowser starts the browser for t and closes it when t ends.
 func regBrowser(t *testing.T) context.Context {
 	t.Helper()
-	exe, err := regChromium()
-	if err == nil {
-		opts := append(chromedp.DefaultExecAllocatorOptions[:],
-			chromedp.ExecPath(exe),
-			chromedp.NoSandbox, // tests run as root in containers
-			chromedp.Flag("disable-gpu", true),
-			chromedp.Flag("disable-dev-shm-usage", true),
-			chromedp.Flag("lang", "sv-SE"),
-			chromedp.Env("LANGUAGE=sv", "LANG=sv_SE.UTF-8"), // dates as 2026-11-23
-		)
-		actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
-		bctx, cancelB := chromedp.NewContext(actx)
-		if err = chromedp.Do(bctx); err == nil {
-			t.Cleanup(func() { cancelB(); cancelA() })
-			return bctx
-		}
-		cancelB()
-		cancelA()
-		err = fmt.Errorf("starting %s: %w", exe, err)
-	}
-	if regInCI {
-		t.Fatalf("headless Chromium: %v (CI=true: install it, e.g. with make deps)", err)
-	}
-	t.Skipf("headless Chromium: %v (install it with make deps; under CI=true this fails)", err)
-	return nil
+	bctx, stop, err := browsertest.Start(chromedp.Env("LANGUAGE=sv", "LANG=sv_SE.UTF-8")) // dates as 2026-11-23
+	browsertest.NeedTool(t, err, "headless Chromium")
+	t.Cleanup(stop)
+	return bctx
 }
 
 // regScreenshots is where the pictures go: a temporary folder, or
@@ -161,11 +122,11 @@ func newRegTab(t *testing.T, bctx context.Context, url string, o regTabOptions) 
 	}
 	yes := true
 	acts := []chromedp.Action[chromedp.Void]{
-		regCall(network.Enable, network.EnableParams{}),
-		regCall(cdplog.Enable, cdp.Empty{}),
-		regCall(runtime.Enable, cdp.Empty{}),
-		regCall(page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: cspWatch}),
-		regCall(browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{
+		browsertest.Call(network.Enable, network.EnableParams{}),
+		browsertest.Call(cdplog.Enable, cdp.Empty{}),
+		browsertest.Call(runtime.Enable, cdp.Empty{}),
+		browsertest.Call(page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: cspWatch}),
+		browsertest.Call(browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{
 			Behavior: browser.SetDownloadBehaviorBehaviorAllowAndName, DownloadPath: tb.dir, EventsEnabled: &yes}),
 	}
 	if o.mobile {
@@ -179,8 +140,8 @@ func newRegTab(t *testing.T, bctx context.Context, url string, o regTabOptions) 
 	}
 	acts = append(acts,
 		// A Swedish registrar's browser: dates as 2026-11-23.
-		regCall(emulation.SetLocaleOverride, emulation.SetLocaleOverrideParams{Locale: "sv-SE"}),
-		regCall(emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+		browsertest.Call(emulation.SetLocaleOverride, emulation.SetLocaleOverrideParams{Locale: "sv-SE"}),
+		browsertest.Call(emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
 			Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: scheme}}}),
 		chromedp.Navigate(url),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid=token]`)))
@@ -223,34 +184,15 @@ func (tb *regTab) checkQuiet() {
 	}
 }
 
-func regCall[P, R any](cmd cdp.Command[P, R], params P) chromedp.Action[chromedp.Void] {
-	return chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
-		_, err := chromedp.Call(ctx, cmd, params)
-		return err
-	})
-}
-
-// regJS runs a script in the page and ignores its value.
-func regJS(expr string) chromedp.Action[chromedp.Void] {
-	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
-		_, err := chromedp.Evaluate[any](expr)(ctx, t)
-		return err
-	})
-}
-
 func (tb *regTab) run(acts ...chromedp.Action[chromedp.Void]) {
 	tb.t.Helper()
-	if err := chromedp.Do(tb.ctx, acts...); err != nil {
-		tb.t.Fatal(err)
-	}
+	browsertest.Run(tb.t, tb.ctx, acts...)
 }
 
 // poll waits until expr is true in the page.
 func (tb *regTab) poll(expr string) {
 	tb.t.Helper()
-	if _, err := chromedp.Run(tb.ctx, chromedp.Poll[bool](expr, chromedp.WithPollingInterval(20*time.Millisecond), chromedp.WithPollingTimeout(20*time.Second))); err != nil {
-		tb.t.Fatalf("waiting for %s: %v", expr, err)
-	}
+	browsertest.Poll(tb.t, tb.ctx, expr, 20*time.Second)
 }
 
 // regState is what the page shows, read through its hooks.
@@ -308,7 +250,7 @@ func (tb *regTab) state() regState {
 // or a sign-in error.
 func (tb *regTab) signIn(tok string) regState {
 	tb.t.Helper()
-	tb.run(regJS(`document.querySelector('[data-testid=login-error]').hidden = true`),
+	tb.run(browsertest.JS(`document.querySelector('[data-testid=login-error]').hidden = true`),
 		chromedp.SendKeys(chromedp.CSS(`[data-testid=token]`), tok),
 		chromedp.Click(chromedp.CSS(`[data-testid=login]`)))
 	tb.poll(`!document.querySelector('#app').hidden || !document.querySelector('[data-testid=login-error]').hidden`)
@@ -318,7 +260,7 @@ func (tb *regTab) signIn(tok string) regState {
 // search fills the case field, presses Search and waits for the answer.
 func (tb *regTab) search(caseNo string) regState {
 	tb.t.Helper()
-	tb.run(regJS(`document.querySelector('[data-testid=case]').value = ''`),
+	tb.run(browsertest.JS(`document.querySelector('[data-testid=case]').value = ''`),
 		chromedp.SendKeys(chromedp.CSS(`[data-testid=case]`), caseNo),
 		chromedp.Click(chromedp.CSS(`[data-testid=search]`)))
 	tb.poll(`document.querySelector('#search').getAttribute('aria-busy') === 'false' && /Hittade/.test(document.querySelector('[data-testid=search-status]').textContent) || !document.querySelector('#app').hidden && !document.querySelector('[data-testid=error]').hidden || document.querySelector('#app').hidden`)
@@ -608,7 +550,7 @@ func TestRegistrarPage(t *testing.T) {
 				continue
 			}
 			// Dark: one screen, the results as they look on a phone.
-			tb.run(regJS(`document.getElementById('sealings-h').scrollIntoView({block: 'start'})`))
+			tb.run(browsertest.JS(`document.getElementById('sealings-h').scrollIntoView({block: 'start'})`))
 			png, err := chromedp.Run(tb.ctx, chromedp.CaptureScreenshot())
 			if err != nil {
 				t.Fatal(err)

@@ -54,6 +54,8 @@ func TestLayers(t *testing.T) {
 		{"envelope", []string{"github.com/jackc"}},
 		{"batch", []string{"github.com/jackc"}},
 		{"auditlog", []string{"github.com/jackc"}},
+		// Browser drivers are for tests: nothing shipped may carry them.
+		{"cmd/kuvert", []string{"github.com/chromedp", mod + "internal/browsertest", mod + "server/pgtest"}},
 	} {
 		t.Run(c.pkg, func(t *testing.T) {
 			for _, d := range deps(t, c.pkg) {
