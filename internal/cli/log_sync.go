@@ -231,7 +231,7 @@ func shipInPassing(ctx context.Context, s *IOStreams, logDir string) {
 		return
 	}
 	if err != nil {
-		note(fmt.Sprintf("%d %s väntar på att skickas till servern / %d entries wait for the server: %v", st.Waiting, plural(st.Waiting, "post", "poster"), st.Waiting, err))
+		note(fmt.Sprintf("%d %s väntar på att skickas till servern / %d %s for the server: %v", st.Waiting, plural(st.Waiting, "post", "poster"), st.Waiting, plural(st.Waiting, "entry waits", "entries wait"), err))
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), passingTimeout)
@@ -244,8 +244,8 @@ func shipInPassing(ctx context.Context, s *IOStreams, logDir string) {
 	if errors.Is(err, context.DeadlineExceeded) {
 		why = "servern hann inte ta emot allt / the server did not take everything in time"
 	}
-	note(fmt.Sprintf("%d %s väntar på att skickas till servern / %d entries wait for the server (kuvert log sync; kuvert log status): %s",
-		res.Waiting, plural(res.Waiting, "post", "poster"), res.Waiting, strings.TrimSuffix(why, ".")))
+	note(fmt.Sprintf("%d %s väntar på att skickas till servern / %d %s for the server (kuvert log sync; kuvert log status): %s",
+		res.Waiting, plural(res.Waiting, "post", "poster"), res.Waiting, plural(res.Waiting, "entry waits", "entries wait"), strings.TrimSuffix(why, ".")))
 }
 
 // afterCommand ships in passing after a command that ran (not after a

@@ -79,7 +79,7 @@ func TestLogSyncAndStatusWithServerDown(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("encrypt with the server down: %d %s", code, errOut)
 	}
-	if !strings.Contains(errOut, "kuvert: note: 1 post väntar") || strings.Count(errOut, "note:") != 1 {
+	if !strings.Contains(errOut, "kuvert: note: 1 post väntar på att skickas till servern / 1 entry waits for the server") || strings.Count(errOut, "note:") != 1 {
 		t.Fatalf("stderr: %q", errOut)
 	}
 	code, out, _ := run(t, "log", "status")

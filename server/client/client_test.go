@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -547,7 +548,20 @@ func TestSMSThroughServerAlreadySent(t *testing.T) {
 	// Down: may or may not have gone out, and says so.
 	srv.SetDown(true)
 	_, err = s.Send(ctx, sms.Message{To: "+46701234567", Body: password, Key: "k3"})
-	if !errors.Is(err, sms.ErrNotDelivered) || strings.Contains(err.Error(), password) {
+	if !errors.Is(err, sms.ErrNotDelivered) || strings.Contains(err.Error(), password) || !strings.Contains(err.Error(), "may or may not have gone out") {
 		t.Fatalf("down: %v", err)
+	}
+	// No connection at all: the request never left, so nothing was texted.
+	ln, lerr := net.Listen("tcp", "127.0.0.1:0")
+	if lerr != nil {
+		t.Fatal(lerr)
+	}
+	closed := "http://" + ln.Addr().String()
+	ln.Close()
+	s2 := &SMS{Client: mustClient(t, closed, srv.Device)}
+	_, err = s2.Send(ctx, sms.Message{To: "+46701234567", Body: password, Key: "k4"})
+	if !errors.Is(err, sms.ErrNotDelivered) || !errors.As(err, &pe) || strings.Contains(err.Error(), password) ||
+		!strings.Contains(err.Error(), "sms:et skickades inte / the SMS was not sent") || strings.Contains(err.Error(), "may or may not") || !strings.Contains(pe.Hint, "nothing was texted") {
+		t.Fatalf("refused connection: %v (hint %q)", err, pe.Hint)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 
 	"github.com/kuvert-app/kuvert/server/api"
@@ -55,6 +56,18 @@ func (s *SMS) Status(ctx context.Context, id string) (sms.Receipt, error) {
 	return sms.Receipt{Provider: ProviderName, ID: res.ID, Status: sms.Status(res.Status)}, nil
 }
 
+// neverSent reports whether a transport error happened before the
+// request left this computer (no connection, no such host): the server
+// cannot have texted anything.
+func neverSent(err error) bool {
+	var dns *net.DNSError
+	if errors.As(err, &dns) {
+		return true
+	}
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "dial"
+}
+
 // smsError turns a server answer into the sms package's errors, so that
 // the existing handling of a failed SMS (exit 5, the archive removed or
 // kept, the batch row failed) applies unchanged.
@@ -78,9 +91,12 @@ func smsError(err error) error {
 		pe.Hint = "ask the administrator for a new token and save it in the settings (or KUVERT_SERVER_TOKEN)"
 	case ce.Status == http.StatusServiceUnavailable && ce.Code == api.CodeUnavailable:
 		pe.Hint = "the server cannot send SMS now; try again later"
+	case ce.Status == 0 && neverSent(ce.Err):
+		pe.Message = ce.Error() + "; sms:et skickades inte / the SMS was not sent"
+		pe.Hint = "nothing was texted: check the server's address and that it runs, then send again ('kuvert log status' shows the last error)"
 	case ce.Status == 0:
 		pe.Message = ce.Error() + "; sms:et kan ha skickats eller inte / the SMS may or may not have gone out"
-		pe.Hint = "send it again with the same reference: the server never texts one reference twice"
+		pe.Hint = "ask the recipient whether it came; sending again is safe: the server never texts one sealing's password twice"
 	}
 	return pe
 }
