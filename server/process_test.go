@@ -83,6 +83,14 @@ func TestServerCommands(t *testing.T) {
 	if _, errOut, code := kuvertCmd(t, env, "server", "verify", "--key", other); code != 6 || !strings.Contains(errOut, "does not verify") {
 		t.Fatalf("verify with another key: %d %q", code, errOut)
 	}
+	if _, errOut, code := kuvertCmd(t, env, "server", "verify", "--key", "kuvert-server+0a33d346+AAAA"); code != 2 || !strings.Contains(errOut, "is not a verifier key") {
+		t.Fatalf("verify with a mistyped key: %d %q", code, errOut)
+	}
+	unreachable := append(append([]string{}, env...), "KUVERT_DATABASE_URL=postgres://kuvert:hemligt42@127.0.0.1:1/kuvert?connect_timeout=2")
+	if _, errOut, code := kuvertCmd(t, unreachable, "server", "token", "list"); code != 1 || !strings.Contains(errOut, "KUVERT_DATABASE_URL") ||
+		!strings.Contains(errOut, "does not answer") || strings.Contains(errOut, "hemligt42") || strings.Count(errOut, "\n") != 1 {
+		t.Fatalf("database down: %d %q", code, errOut)
+	}
 	if out, _, code := kuvertCmd(t, env, "server", "prune", "--older-than", "30d"); code != 0 || !strings.Contains(out, "0 poster") {
 		t.Fatalf("prune: %d %q", code, out)
 	}

@@ -144,6 +144,10 @@ func OpenStore(ctx context.Context, url string, signingKey string) (*Store, erro
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrUnavailable, redactURLError(err))
 	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("PostgreSQL (KUVERT_DATABASE_URL): %w", oneLine(dbErr(err)))
+	}
 	s := &Store{pool: pool, signer: signer, verifier: verifier, vkey: vkey, now: time.Now}
 	if err := s.migrate(ctx); err != nil {
 		pool.Close()
@@ -151,6 +155,22 @@ func OpenStore(ctx context.Context, url string, signingKey string) (*Store, erro
 	}
 	return s, nil
 }
+
+// oneLine keeps err (for errors.Is) but puts the driver's list of
+// addresses tried (one per line) on one line, with no password.
+func oneLine(err error) error {
+	msg := redactURLError(err)
+	msg = strings.Join(strings.Fields(strings.ReplaceAll(msg, "\n\t", "; ")), " ")
+	return &flatError{msg: msg, err: err}
+}
+
+type flatError struct {
+	msg string
+	err error
+}
+
+func (e *flatError) Error() string { return e.msg }
+func (e *flatError) Unwrap() error { return e.err }
 
 // redactURLError keeps a database password out of an error.
 func redactURLError(err error) string {

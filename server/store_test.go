@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"net"
 	"strings"
 	"sync"
 	"testing"
@@ -406,5 +407,23 @@ func TestPruneCannotBeDodged(t *testing.T) {
 	n, err = s.Prune(ctx, time.Now().AddDate(0, 0, 1), "0d")
 	if err != nil || n != 0 {
 		t.Fatalf("second prune emptied %d (%v): the server's prune record must stay", n, err)
+	}
+}
+
+// An unreachable database says which setting it is and that it does not
+// answer, on one line, without the URL's password.
+func TestOpenStoreUnreachableSaysSo(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_, err = OpenStore(ctx, fmt.Sprintf("postgres://kuvert:hemligt42@127.0.0.1:%d,127.0.0.1:%d/kuvert?connect_timeout=2", port, port), testKey(t))
+	if !errors.Is(err, ErrUnavailable) || !strings.Contains(err.Error(), "KUVERT_DATABASE_URL") ||
+		strings.Contains(err.Error(), "hemligt42") || strings.ContainsAny(err.Error(), "\n\t") {
+		t.Fatalf("%q", err)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/mod/sumdb/note"
 
 	"github.com/kuvert-app/kuvert/auditlog"
 	"github.com/kuvert-app/kuvert/config"
@@ -199,6 +200,9 @@ func verifyServer(cmd *cobra.Command, s *IOStreams, g *globalOptions, o *serverO
 	}
 	ctx := cmd.Context()
 	var warnings []string
+	if err := checkVerifierKey(key); err != nil {
+		return err
+	}
 	fromServer := key == ""
 	if fromServer {
 		key, err = c.Key(ctx)
@@ -322,4 +326,17 @@ func openOutput(s *IOStreams, out string, force bool) (io.Writer, *os.File, erro
 		return nil, nil, err
 	}
 	return file, file, nil
+}
+
+// checkVerifierKey refuses a --key that is not a verifier key at all (a
+// typo, a truncated copy) as a usage error (2), before any check: only
+// a key that parses can tell a tampered log (6) from a wrong argument.
+func checkVerifierKey(key string) error {
+	if key == "" {
+		return nil
+	}
+	if _, err := note.NewVerifier(strings.TrimSpace(key)); err != nil {
+		return usagef("--key %q is not a verifier key (kuvert server key prints it, e.g. kuvert-server+1a2b3c4d+A…)", key)
+	}
+	return nil
 }

@@ -209,6 +209,12 @@ func TestLogListExportVerifyServer(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "OK: centrala loggen") || !strings.Contains(out, "Första kontrollen") || !strings.Contains(out, "contains what this computer shipped") {
 		t.Fatalf("verify: %d %q %q", code, out, errOut)
 	}
+	// A --key that is no verifier key at all (a typo) is a usage error,
+	// not "does not verify".
+	code, _, errOut = run(t, "log", "verify", "--server", srv.URL, "--key", "kuvert-server+0a33d346+AAAA")
+	if code != ExitUsage || !strings.Contains(errOut, "is not a verifier key") {
+		t.Fatalf("bad key: %d %q", code, errOut)
+	}
 	// The configured server, no key: checked with the server's own key.
 	code, out, errOut = run(t, "log", "verify", "--server")
 	if code != 0 || !strings.Contains(out, "consistent with the last check") || !strings.Contains(errOut, "--key") {

@@ -384,6 +384,9 @@ every earlier head, and that every pruned entry is named by a prune
 record. Exit code 6 when it does not verify.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkVerifierKey(key); err != nil {
+				return err
+			}
 			st, err := openServerStore(cmd.Context(), s, false)
 			if err != nil {
 				return err
