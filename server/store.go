@@ -160,7 +160,7 @@ func OpenStore(ctx context.Context, url string, signingKey string) (*Store, erro
 // addresses tried (one per line) on one line, with no password.
 func oneLine(err error) error {
 	msg := redactURLError(err)
-	msg = strings.Join(strings.Fields(strings.ReplaceAll(msg, "\n\t", "; ")), " ")
+	msg = strings.Join(strings.Fields(strings.NewReplacer(":\n\t", ": ", "\n\t", "; ").Replace(msg)), " ")
 	return &flatError{msg: msg, err: err}
 }
 

@@ -90,7 +90,7 @@ func smsError(err error) error {
 	case ce.Status == http.StatusUnauthorized:
 		pe.Hint = "ask the administrator for a new token and save it in the settings (or KUVERT_SERVER_TOKEN)"
 	case ce.Status == http.StatusServiceUnavailable && ce.Code == api.CodeUnavailable:
-		pe.Hint = "the server cannot send SMS now; try again later"
+		pe.Hint = "the server cannot send SMS now; try again later, and tell the server's administrator if it goes on (a server without an SMS account answers so too)"
 	case ce.Status == 0 && neverSent(ce.Err):
 		pe.Message = ce.Error() + "; sms:et skickades inte / the SMS was not sent"
 		pe.Hint = "nothing was texted: check the server's address and that it runs, then send again ('kuvert log status' shows the last error)"
