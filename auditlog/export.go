@@ -11,7 +11,7 @@ import (
 var csvHeader = []string{"löpnummer", "id", "tid", "handläggare", "namn", "dator", "åtgärd", "format",
 	"arkiv", "storlek_byte", "sha256", "filer", "antal_filer", "lösenord", "styrka_bitar", "personnummer_antal",
 	"diarienummer", "anteckning", "mottagare", "leverantör", "meddelande_id", "sms_status", "referens",
-	"utskick", "rad", "avser", "detaljer"}
+	"utskick", "rad", "avser", "detaljer", "enhet"}
 
 var csvColumn = func() map[string]int {
 	m := map[string]int{}
@@ -60,6 +60,7 @@ func ExportCSV(w io.Writer, es []Entry) error {
 		}
 		set("avser", e.Refers)
 		set("detaljer", e.Details)
+		set("enhet", e.Device) // the device that shipped it to the central log (kuvert server); empty locally
 		if a := e.Archive; a != nil {
 			set("arkiv", a.Name)
 			set("storlek_byte", strconv.FormatInt(a.Size, 10))

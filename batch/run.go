@@ -541,7 +541,7 @@ func runRow(ctx context.Context, m *Manifest, r Row, o Options, h *history, lim 
 					return fail(fmt.Errorf("interrupted in an earlier run, and whether its SMS went out cannot be checked (%v); not resent", err))
 				}
 				if found {
-					e, err := o.Log.Append(auditlog.Entry{Action: auditlog.ActionSMS, Refers: prev.ID, Batch: m.ID, Row: r.Num, Case: r.Case, Details: "found at the provider after an interruption",
+					e, err := o.Log.Append(auditlog.Entry{Action: auditlog.ActionSMS, Refers: prev.ID, Batch: m.ID, Row: r.Num, Case: r.Case, Details: "hittat hos leverantören efter ett avbrott / found at the provider after an interruption",
 						Delivery: &auditlog.Delivery{Provider: rc.Provider, To: prev.Delivery.To, Ref: prev.Delivery.Ref, MessageID: rc.ID, Status: auditlog.Status(rc.Status)}})
 					if err != nil {
 						return fail(fmt.Errorf("its SMS (id %s) went out before an interruption, but the compliance log could not record that: %w", rc.ID, err))
@@ -567,7 +567,7 @@ func runRow(ctx context.Context, m *Manifest, r Row, o Options, h *history, lim 
 				return fail(errors.New("its e-mail went out in an earlier run, which stopped before the SMS, and the password kept for the SMS is gone; not mailed again"))
 			}
 			d, err := envelope.SendPassword(ctx, o.Log, pol, envelope.PasswordSMS{To: r.Phone, Password: pw, Ref: prev.Delivery.Ref, Case: r.Case,
-				Refers: prev.ID, Batch: m.ID, Row: r.Num, Details: "sent after an interruption between the e-mail and the SMS"})
+				Refers: prev.ID, Batch: m.ID, Row: r.Num, Details: "skickat efter ett avbrott mellan e-post och sms / sent after an interruption between the e-mail and the SMS"})
 			res.SHA256 = prev.Archive.SHA256
 			if err != nil {
 				return fail(err) // the password stays kept: the next run tries again
@@ -602,7 +602,7 @@ func runRow(ctx context.Context, m *Manifest, r Row, o Options, h *history, lim 
 		if h.changed[r.Num] {
 			return fail(fmt.Errorf("interrupted in an earlier run, and its archive %s was changed since; kuvert does not replace it (move it away and run again)", r.Output))
 		}
-		if _, err := o.Log.Append(auditlog.Entry{Action: auditlog.ActionSealFailed, Refers: prev.ID, Batch: m.ID, Row: r.Num, Details: "interrupted before the password was delivered; sealed again"}); err != nil {
+		if _, err := o.Log.Append(auditlog.Entry{Action: auditlog.ActionSealFailed, Refers: prev.ID, Batch: m.ID, Row: r.Num, Details: "avbrutet innan lösenordet levererades; krypterat på nytt / interrupted before the password was delivered; sealed again"}); err != nil {
 			return fail(fmt.Errorf("interrupted in an earlier run; it cannot be sealed again, because the compliance log cannot be written: %w", err))
 		}
 		os.Remove(archive)
@@ -619,7 +619,7 @@ func runRow(ctx context.Context, m *Manifest, r Row, o Options, h *history, lim 
 		// Sealed by an attempt that crashed before logging it: nobody
 		// has its password. Record that, then remove it.
 		if _, err := o.Log.Append(auditlog.Entry{Action: auditlog.ActionSealFailed, Batch: m.ID, Row: r.Num, Case: r.Case, Archive: &auditlog.FileRef{Name: r.Output},
-			Details: "an archive sealed before an interruption but never recorded was removed; sealed again"}); err != nil {
+			Details: "ett arkiv som krypterades före ett avbrott men aldrig loggades togs bort; krypterat på nytt / an archive sealed before an interruption but never recorded was removed; sealed again"}); err != nil {
 			return fail(fmt.Errorf("interrupted in an earlier run; it cannot be sealed again, because the compliance log cannot be written: %w", err))
 		}
 		os.Remove(archive)
@@ -727,7 +727,7 @@ func runRow(ctx context.Context, m *Manifest, r Row, o Options, h *history, lim 
 		if err := pwOut.add(r, archive, req.Seal.Password.Value); err != nil {
 			// Its password reached nobody: record that, then remove it.
 			if _, lerr := o.Log.Append(auditlog.Entry{Action: auditlog.ActionSealFailed, Refers: out.Entry.ID, Batch: m.ID, Row: r.Num, Case: r.Case,
-				Details: "the password could not be written to the password file; the archive was removed"}); lerr != nil {
+				Details: "lösenordet kunde inte skrivas till lösenordsfilen; arkivet togs bort / the password could not be written to the password file; the archive was removed"}); lerr != nil {
 				return fail(fmt.Errorf("the password could not be written to the password file (%v), and the compliance log cannot record that: %w", err, lerr))
 			}
 			os.Remove(archive)

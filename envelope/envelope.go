@@ -323,7 +323,7 @@ func Seal(ctx context.Context, log *auditlog.Log, r Request) (*Result, error) {
 			if !generated {
 				return nil, fmt.Errorf("the archive %s is sealed and kept, but the e-mail draft could not be written: %w", res.Archive, err)
 			}
-			return nil, unseal(log, e, entry, r, res.Archive, "the e-mail draft could not be written; the archive was removed because its generated password reached nobody",
+			return nil, unseal(log, e, entry, r, res.Archive, "e-postutkastet kunde inte skrivas; arkivet togs bort eftersom lösenordet inte nådde någon / the e-mail draft could not be written; the archive was removed because its generated password reached nobody",
 				fmt.Errorf("the e-mail draft could not be written: %w; the archive was removed, because its password reached nobody", err))
 		}
 		out.Draft = path
@@ -340,7 +340,7 @@ func Seal(ctx context.Context, log *auditlog.Log, r Request) (*Result, error) {
 			case !generated:
 				return nil, fmt.Errorf("the archive %s is sealed and kept, but it could not be delivered: %w", res.Archive, err)
 			}
-			return nil, unseal(log, e, entry, r, res.Archive, "the archive could not be delivered; it was removed because its generated password reached nobody",
+			return nil, unseal(log, e, entry, r, res.Archive, "arkivet kunde inte levereras; det togs bort eftersom lösenordet inte nådde någon / the archive could not be delivered; it was removed because its generated password reached nobody",
 				fmt.Errorf("%w; the archive was removed, because its password reached nobody", err))
 		}
 	}
@@ -350,17 +350,17 @@ func Seal(ctx context.Context, log *auditlog.Log, r Request) (*Result, error) {
 
 	rc, del, sendErr := p.send(ctx, e.ID, r.Case)
 	if sendErr != nil {
-		action, details := auditlog.ActionSMS, "SMS failed; the archive was kept (the sender chose the password)"
+		action, details := auditlog.ActionSMS, "sms:et misslyckades; arkivet behölls (avsändaren valde lösenordet) / SMS failed; the archive was kept (the sender chose the password)"
 		if r.Deliver != nil {
 			// The archive already went out (Deliver): removing it here
 			// would not take it back. It stays; the caller retries the SMS.
-			details = "SMS failed; the archive was kept, because it was already delivered"
+			details = "sms:et misslyckades; arkivet behölls eftersom det redan var levererat / SMS failed; the archive was kept, because it was already delivered"
 		} else if generated {
 			os.Remove(res.Archive)
 			if out.Draft != "" {
 				os.Remove(out.Draft)
 			}
-			action, details = auditlog.ActionSealFailed, "SMS failed; the archive was removed because its generated password reached nobody"
+			action, details = auditlog.ActionSealFailed, "sms:et misslyckades; arkivet togs bort eftersom lösenordet inte nådde någon / SMS failed; the archive was removed because its generated password reached nobody"
 		}
 		_, lerr := log.Append(auditlog.Entry{Action: action, Refers: e.ID, Delivery: del, Details: details, Batch: r.Batch, Row: r.Row,
 			Archive: entry.Archive, Case: r.Case})
