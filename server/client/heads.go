@@ -27,7 +27,7 @@ const HeadsFile = "server-heads.json"
 // ErrTampered: the server's signed heads contradict each other or a head
 // this client saw before: its log was cut back or rewritten. It matches
 // auditlog.ErrTampered (exit code 6).
-var ErrTampered = fmt.Errorf("%w: the central log on the kuvert server", auditlog.ErrTampered)
+var ErrTampered = fmt.Errorf("%w: centralloggen på kuvert-servern håller inte / the central log on the kuvert server", auditlog.ErrTampered)
 
 // SeenHead is a verified head kept between runs.
 type SeenHead struct {
