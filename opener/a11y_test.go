@@ -99,18 +99,5 @@ func TestContrast(t *testing.T) {
 // waitDownloads waits for n finished downloads and returns them by name.
 func (tb *tab) waitDownloads(n int) map[string][]byte {
 	tb.t.Helper()
-	deadline := time.Now().Add(time.Minute)
-	for {
-		tb.mu.Lock()
-		k := len(tb.finished)
-		tb.mu.Unlock()
-		if k >= n {
-			break
-		}
-		if time.Now().After(deadline) {
-			tb.t.Fatalf("only %d of %d downloads finished", k, n)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	return tb.downloads()
+	return tb.dl.Wait(tb.t, n, time.Minute)
 }

@@ -12,14 +12,12 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
 	cdplog "github.com/chromedp/cdproto/log"
@@ -92,13 +90,11 @@ type request struct {
 type tab struct {
 	t        testing.TB
 	ctx      context.Context
-	dir      string
+	dl       *browsertest.Downloads
 	loaded   atomic.Bool
 	mu       sync.Mutex
 	requests []request // requested after load
 	problems []string  // console errors, exceptions, CSP reports
-	names    map[string]string
-	finished map[string]bool
 }
 
 type tabOptions struct {
@@ -114,13 +110,14 @@ func newTab(t testing.TB, o tabOptions) *tab {
 	bctx := startBrowser(t)
 	ctx, cancel := chromedp.NewContext(bctx)
 	ctx, cancelT := context.WithTimeout(ctx, 3*time.Minute)
-	tb := &tab{t: t, ctx: ctx, dir: t.TempDir(), names: map[string]string{}, finished: map[string]bool{}}
+	tb := &tab{t: t, ctx: ctx, dl: browsertest.NewDownloads(t.TempDir())}
 	t.Cleanup(func() {
 		tb.checkQuiet(t)
 		cancelT()
 		cancel()
 	})
 	listenErr := chromedp.Listen(ctx, func(ev any) {
+		tb.dl.Event(ev)
 		tb.mu.Lock()
 		defer tb.mu.Unlock()
 		switch e := ev.(type) {
@@ -133,12 +130,6 @@ func newTab(t testing.TB, o tabOptions) *tab {
 				if tb.requests[i].id == e.RequestID && e.BlockedReason == network.BlockedReasonCsp {
 					tb.requests[i].blockedByCSP = true
 				}
-			}
-		case *browser.EventDownloadWillBegin:
-			tb.names[e.GUID] = e.SuggestedFilename
-		case *browser.EventDownloadProgress:
-			if e.State == browser.DownloadProgressStateCompleted {
-				tb.finished[e.GUID] = true
 			}
 		case *runtime.EventConsoleAPICalled:
 			// The page logs nothing; whatever it did log must not hold
@@ -163,13 +154,11 @@ func newTab(t testing.TB, o tabOptions) *tab {
 	if w == 0 {
 		w, h = 1200, 900
 	}
-	yes := true
 	acts := []chromedp.Action[chromedp.Void]{
 		browsertest.Call(network.Enable, network.EnableParams{}),
 		browsertest.Call(cdplog.Enable, cdp.Empty{}),
 		browsertest.Call(runtime.Enable, cdp.Empty{}),
-		browsertest.Call(browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{
-			Behavior: browser.SetDownloadBehaviorBehaviorAllowAndName, DownloadPath: tb.dir, EventsEnabled: &yes}),
+		tb.dl.Enable(),
 	}
 	if o.mobile {
 		acts = append(acts, chromedp.EmulateViewport(w, h, chromedp.EmulateScale(2), chromedp.EmulateMobile, chromedp.EmulateTouch))
@@ -308,20 +297,4 @@ func (tb *tab) save(n int) map[string][]byte {
 		tb.run(chromedp.Click(chromedp.CSS(fmt.Sprintf(`[data-testid=entry]:nth-of-type(%d) a[download]`, i))))
 	}
 	return tb.waitDownloads(n)
-}
-
-// downloads reads every finished download, by its suggested name.
-func (tb *tab) downloads() map[string][]byte {
-	tb.t.Helper()
-	out := map[string][]byte{}
-	tb.mu.Lock()
-	defer tb.mu.Unlock()
-	for guid := range tb.finished {
-		b, err := os.ReadFile(filepath.Join(tb.dir, guid))
-		if err != nil {
-			tb.t.Fatal(err)
-		}
-		out[tb.names[guid]] = b
-	}
-	return out
 }

@@ -22,7 +22,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
 	cdplog "github.com/chromedp/cdproto/log"
@@ -61,11 +60,9 @@ func regScreenshots(t *testing.T) string {
 type regTab struct {
 	t        *testing.T
 	ctx      context.Context
-	dir      string
+	dl       *browsertest.Downloads
 	mu       sync.Mutex
 	problems []string
-	names    map[string]string // download GUID → suggested name
-	finished map[string]bool
 	// allowed are the HTTP error statuses this tab provokes on purpose:
 	// Chromium logs each failed fetch as a console error.
 	allowed []int
@@ -85,22 +82,17 @@ func newRegTab(t *testing.T, bctx context.Context, url string, o regTabOptions) 
 	t.Helper()
 	ctx, cancel := chromedp.NewContext(bctx)
 	ctx, cancelT := context.WithTimeout(ctx, time.Minute)
-	tb := &regTab{t: t, ctx: ctx, dir: t.TempDir(), names: map[string]string{}, finished: map[string]bool{}, allowed: o.allow}
+	tb := &regTab{t: t, ctx: ctx, dl: browsertest.NewDownloads(t.TempDir()), allowed: o.allow}
 	t.Cleanup(func() {
 		tb.checkQuiet()
 		cancelT()
 		cancel()
 	})
 	err := chromedp.Listen(ctx, func(ev any) {
+		tb.dl.Event(ev)
 		tb.mu.Lock()
 		defer tb.mu.Unlock()
 		switch e := ev.(type) {
-		case *browser.EventDownloadWillBegin:
-			tb.names[e.GUID] = e.SuggestedFilename
-		case *browser.EventDownloadProgress:
-			if e.State == browser.DownloadProgressStateCompleted {
-				tb.finished[e.GUID] = true
-			}
 		case *runtime.EventConsoleAPICalled:
 			if e.Type == runtime.ConsoleAPICalledTypeError || e.Type == runtime.ConsoleAPICalledTypeWarning {
 				tb.problems = append(tb.problems, fmt.Sprintf("console.%s called", e.Type))
@@ -120,14 +112,12 @@ func newRegTab(t *testing.T, bctx context.Context, url string, o regTabOptions) 
 	if w == 0 {
 		w, h = 1280, 900
 	}
-	yes := true
 	acts := []chromedp.Action[chromedp.Void]{
 		browsertest.Call(network.Enable, network.EnableParams{}),
 		browsertest.Call(cdplog.Enable, cdp.Empty{}),
 		browsertest.Call(runtime.Enable, cdp.Empty{}),
 		browsertest.Call(page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: cspWatch}),
-		browsertest.Call(browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{
-			Behavior: browser.SetDownloadBehaviorBehaviorAllowAndName, DownloadPath: tb.dir, EventsEnabled: &yes}),
+		tb.dl.Enable(),
 	}
 	if o.mobile {
 		acts = append(acts, chromedp.EmulateViewport(w, h, chromedp.EmulateScale(2), chromedp.EmulateMobile, chromedp.EmulateTouch))
@@ -324,33 +314,10 @@ func (tb *regTab) shot(name string, dir string) {
 	}
 }
 
-// download waits for n finished downloads and returns them by name.
+// downloads waits for n finished downloads and returns them by name.
 func (tb *regTab) downloads(n int) map[string][]byte {
 	tb.t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		tb.mu.Lock()
-		done := len(tb.finished)
-		tb.mu.Unlock()
-		if done >= n {
-			break
-		}
-		if time.Now().After(deadline) {
-			tb.t.Fatalf("%d of %d downloads finished", done, n)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	tb.mu.Lock()
-	defer tb.mu.Unlock()
-	out := map[string][]byte{}
-	for guid := range tb.finished {
-		b, err := os.ReadFile(filepath.Join(tb.dir, guid))
-		if err != nil {
-			tb.t.Fatal(err)
-		}
-		out[tb.names[guid]] = b
-	}
-	return out
+	return tb.dl.Wait(tb.t, n, 20*time.Second)
 }
 
 // Plain words the page uses for refused tokens and a database that is

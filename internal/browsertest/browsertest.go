@@ -9,9 +9,12 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/chromedp"
 )
@@ -102,4 +105,71 @@ func Poll(t testing.TB, ctx context.Context, expr string, timeout time.Duration)
 	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](expr, chromedp.WithPollingInterval(20*time.Millisecond), chromedp.WithPollingTimeout(timeout))); err != nil {
 		t.Fatalf("waiting for %s: %v", expr, err)
 	}
+}
+
+// Downloads records the files a tab downloads into Dir: give every event
+// of the tab to Event, run Enable with the tab's first actions, and Wait
+// for them.
+type Downloads struct {
+	Dir      string
+	mu       sync.Mutex
+	names    map[string]string // GUID → the name the page suggested
+	finished map[string]bool
+}
+
+// NewDownloads records downloads into dir.
+func NewDownloads(dir string) *Downloads {
+	return &Downloads{Dir: dir, names: map[string]string{}, finished: map[string]bool{}}
+}
+
+// Enable routes the tab's downloads to Dir, with progress events.
+func (d *Downloads) Enable() chromedp.Action[chromedp.Void] {
+	yes := true
+	return Call(browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{
+		Behavior: browser.SetDownloadBehaviorBehaviorAllowAndName, DownloadPath: d.Dir, EventsEnabled: &yes})
+}
+
+// Event takes note of a download event; other events are ignored.
+func (d *Downloads) Event(ev any) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	switch e := ev.(type) {
+	case *browser.EventDownloadWillBegin:
+		d.names[e.GUID] = e.SuggestedFilename
+	case *browser.EventDownloadProgress:
+		if e.State == browser.DownloadProgressStateCompleted {
+			d.finished[e.GUID] = true
+		}
+	}
+}
+
+// Finished is how many downloads have finished.
+func (d *Downloads) Finished() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return len(d.finished)
+}
+
+// Wait waits up to timeout for n finished downloads and returns every
+// finished one by its suggested name.
+func (d *Downloads) Wait(t testing.TB, n int, timeout time.Duration) map[string][]byte {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for d.Finished() < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("only %d of %d downloads finished", d.Finished(), n)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	out := map[string][]byte{}
+	for guid := range d.finished {
+		b, err := os.ReadFile(filepath.Join(d.Dir, guid))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[d.names[guid]] = b
+	}
+	return out
 }
