@@ -37,6 +37,8 @@ import (
 	"time"
 
 	"golang.org/x/mod/sumdb/note"
+
+	"github.com/kuvert-app/kuvert/internal/groupcommit"
 )
 
 // ErrTampered: the log does not verify (exit code 6).
@@ -60,7 +62,7 @@ type Log struct {
 	vkey     string
 	tool     string
 	now      func() time.Time
-	gc       groupCommit
+	gc       groupcommit.Queue[*pendingAppend]
 	// testOnlyNoSync skips fsync; set only by benchmarks that build a
 	// large log quickly. Never reachable by users.
 	testOnlyNoSync bool
@@ -149,43 +151,15 @@ func (l *Log) stamp(e *Entry) {
 // (group commit): one lock, one fsync and one checkpoint for all entries
 // that queued up meanwhile, so a batch job pays for far fewer fsyncs.
 func (l *Log) Append(e Entry) (*Entry, error) {
-	p := &pendingAppend{e: e, done: make(chan struct{})}
-	l.gc.mu.Lock()
-	l.gc.queue = append(l.gc.queue, p)
-	if l.gc.busy {
-		l.gc.mu.Unlock()
-		<-p.done
-		return p.res, p.err
-	}
-	l.gc.busy = true
-	l.gc.mu.Unlock()
-	for {
-		l.gc.mu.Lock()
-		batch := l.gc.queue
-		l.gc.queue = nil
-		if len(batch) == 0 {
-			l.gc.busy = false
-			l.gc.mu.Unlock()
-			break
-		}
-		l.gc.mu.Unlock()
-		l.commitGroup(batch)
-	}
-	<-p.done
+	p := &pendingAppend{e: e}
+	l.gc.Do(p, l.commitGroup)
 	return p.res, p.err
 }
 
 type pendingAppend struct {
-	e    Entry
-	res  *Entry
-	err  error
-	done chan struct{}
-}
-
-type groupCommit struct {
-	mu    sync.Mutex
-	queue []*pendingAppend
-	busy  bool
+	e   Entry
+	res *Entry
+	err error
 }
 
 // commitGroup writes a group of entries under the file lock.
@@ -202,7 +176,6 @@ func (l *Log) commitGroup(batch []*pendingAppend) {
 			e := written[i]
 			p.res = &e
 		}
-		close(p.done)
 	}
 }
 

@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"time"
 	"unicode"
 
@@ -34,13 +33,6 @@ type appendReq struct {
 	res     []api.AppendResult
 	head    api.Head
 	err     error
-	done    chan struct{}
-}
-
-type groupCommit struct {
-	mu    sync.Mutex
-	queue []*appendReq
-	busy  bool
 }
 
 // Append adds a device's entries to the central log, in order, once per
@@ -61,29 +53,8 @@ func (s *Store) Append(ctx context.Context, device string, es []auditlog.Entry) 
 			return nil, api.Head{}, fmt.Errorf("%w: entry %d: %v", errBadRequest, i+1, err)
 		}
 	}
-	r := &appendReq{device: device, entries: es, done: make(chan struct{})}
-	s.gc.mu.Lock()
-	s.gc.queue = append(s.gc.queue, r)
-	if s.gc.busy {
-		s.gc.mu.Unlock()
-		<-r.done
-		return r.res, r.head, r.err
-	}
-	s.gc.busy = true
-	s.gc.mu.Unlock()
-	for {
-		s.gc.mu.Lock()
-		batch := s.gc.queue
-		s.gc.queue = nil
-		if len(batch) == 0 {
-			s.gc.busy = false
-			s.gc.mu.Unlock()
-			break
-		}
-		s.gc.mu.Unlock()
-		s.commitGroup(batch)
-	}
-	<-r.done
+	r := &appendReq{device: device, entries: es}
+	s.gc.Do(r, s.commitGroup)
 	return r.res, r.head, r.err
 }
 
@@ -124,7 +95,6 @@ func (s *Store) commitGroup(batch []*appendReq) {
 			r.err = dbErr(err)
 			r.res = nil
 		}
-		close(r.done)
 	}
 }
 

@@ -20,6 +20,7 @@ import (
 	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/kuvert-app/kuvert/auditlog"
+	"github.com/kuvert-app/kuvert/internal/groupcommit"
 	"github.com/kuvert-app/kuvert/server/api"
 )
 
@@ -117,7 +118,7 @@ type Store struct {
 	verifier note.Verifier
 	vkey     string
 	now      func() time.Time
-	gc       groupCommit
+	gc       groupcommit.Queue[*appendReq]
 }
 
 // OpenStore connects to the database at url, creates the schema if it is
