@@ -93,6 +93,17 @@ func (o *serverOpts) query(f *logFilter) (client.Query, error) {
 	return q, nil
 }
 
+// dial reads the settings and makes the client of the server --server
+// names (or the configured one); home is the state folder.
+func (o *serverOpts) dial() (home string, c *client.Client, err error) {
+	home, cfg, err := loadConfig()
+	if err != nil {
+		return "", nil, err
+	}
+	c, err = serverFor(cfg, o.URL)
+	return home, c, err
+}
+
 func loadConfig() (string, *config.Config, error) {
 	home, err := config.Home()
 	if err != nil {
@@ -120,11 +131,7 @@ func listServer(cmd *cobra.Command, s *IOStreams, f *logFilter, o *serverOpts, a
 	if err != nil {
 		return err
 	}
-	_, cfg, err := loadConfig()
-	if err != nil {
-		return err
-	}
-	c, err := serverFor(cfg, o.URL)
+	_, c, err := o.dial()
 	if err != nil {
 		return err
 	}
@@ -160,11 +167,7 @@ func exportServer(cmd *cobra.Command, w io.Writer, f *logFilter, o *serverOpts, 
 	if err != nil {
 		return err
 	}
-	_, cfg, err := loadConfig()
-	if err != nil {
-		return err
-	}
-	c, err := serverFor(cfg, o.URL)
+	_, c, err := o.dial()
 	if err != nil {
 		return err
 	}
@@ -190,11 +193,7 @@ func exportServer(cmd *cobra.Command, w io.Writer, f *logFilter, o *serverOpts, 
 // every head this computer saw before, then the server's own full check
 // of its log (with a registrar token).
 func verifyServer(cmd *cobra.Command, s *IOStreams, g *globalOptions, o *serverOpts, key string, asJSON bool) error {
-	home, cfg, err := loadConfig()
-	if err != nil {
-		return err
-	}
-	c, err := serverFor(cfg, o.URL)
+	home, c, err := o.dial()
 	if err != nil {
 		return err
 	}

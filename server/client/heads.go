@@ -42,18 +42,27 @@ type headsFile struct {
 }
 
 func readHeads(home string) (*headsFile, error) {
-	b, err := os.ReadFile(filepath.Join(home, HeadsFile))
-	if errors.Is(err, fs.ErrNotExist) {
-		return &headsFile{}, nil
-	}
-	if err != nil {
-		return nil, err
-	}
 	var h headsFile
-	if err := json.Unmarshal(b, &h); err != nil {
-		return nil, fmt.Errorf("%s is damaged: %v", filepath.Join(home, HeadsFile), err)
+	if err := readState(filepath.Join(home, HeadsFile), &h); err != nil {
+		return nil, fmt.Errorf("%w; remove it, and the next check starts afresh", err)
 	}
 	return &h, nil
+}
+
+// readState reads one of the client's JSON state files into v; a missing
+// file leaves v as it is (the start).
+func readState(path string, v any) error {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("%s is damaged (%v)", path, err)
+	}
+	return nil
 }
 
 // LastSeen returns the head last verified for server and key, or nil.

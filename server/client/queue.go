@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -108,16 +106,9 @@ func (q *Queue) path(name string) string { return filepath.Join(q.Log.Dir(), nam
 
 // ReadCursor reads the cursor; a missing file is the start.
 func ReadCursor(logDir string) (*Cursor, error) {
-	b, err := os.ReadFile(filepath.Join(logDir, CursorFile))
-	if errors.Is(err, fs.ErrNotExist) {
-		return &Cursor{}, nil
-	}
-	if err != nil {
-		return nil, err
-	}
 	var c Cursor
-	if err := json.Unmarshal(b, &c); err != nil {
-		return nil, fmt.Errorf("%s is damaged (%v); remove it to ship the whole log again (the server keeps each entry once)", filepath.Join(logDir, CursorFile), err)
+	if err := readState(filepath.Join(logDir, CursorFile), &c); err != nil {
+		return nil, fmt.Errorf("%w; remove it to ship the whole log again (the server keeps each entry once)", err)
 	}
 	return &c, nil
 }
