@@ -252,16 +252,24 @@
 
   let busy = false;
 
-  async function search(ev) {
-    if (ev) ev.preventDefault();
-    if (busy) return;
+  // validForm reads the search form, or shows what is wrong with it and
+  // returns null.
+  function validForm() {
     const f = readForm();
     const bad = check(f);
     if (bad) {
       showProblem($('search-error'), bad);
-      return;
+      return null;
     }
     show($('search-error'), false);
+    return f;
+  }
+
+  async function search(ev) {
+    if (ev) ev.preventDefault();
+    if (busy) return;
+    const f = validForm();
+    if (!f) return;
     setBusy(true, ['Söker …', 'Searching …']);
     try {
       const res = await call('/api/v1/log/entries?' + query(f).toString());
@@ -408,13 +416,8 @@
 
   async function exportCSV() {
     if (busy) return;
-    const f = readForm();
-    const bad = check(f);
-    if (bad) {
-      showProblem($('search-error'), bad);
-      return;
-    }
-    show($('search-error'), false);
+    const f = validForm();
+    if (!f) return;
     setBusy(true, ['Exporterar …', 'Exporting …']);
     try {
       const res = await call('/api/v1/log/export.csv?' + query(f).toString());
