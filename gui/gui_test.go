@@ -645,6 +645,9 @@ func TestLogViewVerifiesAndExports(t *testing.T) {
 	if len(lv.entries) != 1 {
 		t.Fatalf("%d entries", len(lv.entries))
 	}
+	if lv.server.Visible() {
+		t.Fatalf("no server is set, yet the log view shows a server line %q", lv.server.Text)
+	}
 	lv.verify()
 	if !strings.HasPrefix(lv.status.Text, "✓") {
 		t.Fatalf("intact log: %q", lv.status.Text)

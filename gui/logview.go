@@ -70,6 +70,7 @@ func newLogView(u *UI) *logView {
 	refresh := widget.NewButtonWithIcon(lang.L("log.refresh"), theme.ViewRefreshIcon(), v.refresh)
 	v.server = widget.NewLabel("")
 	v.server.Wrapping = fyne.TextWrapWord
+	v.server.Hide()
 	v.content = container.NewBorder(container.NewVBox(container.NewHBox(refresh, verify, export), v.status, v.server), nil, nil, nil, v.table)
 	return v
 }
@@ -134,7 +135,13 @@ func (v *logView) refresh() {
 		es = es[:500]
 	}
 	v.entries = es
-	v.server.SetText(v.u.serverLine(l))
+	// Without a server the line takes no room.
+	if line := v.u.serverLine(l); line != "" {
+		v.server.SetText(line)
+		v.server.Show()
+	} else {
+		v.server.Hide()
+	}
 	if len(es) == 0 {
 		v.status.SetText(lang.L("log.empty"))
 	} else if v.status.Text == lang.L("log.empty") {

@@ -117,7 +117,7 @@ func TestLogViewShowsWhatWaitsForServer(t *testing.T) {
 	lv := h.u.logv
 	h.u.SelectTab("log")
 	lv.refresh()
-	if !strings.Contains(lv.server.Text, "väntar på att skickas till kuvert-servern: 1.") {
+	if !lv.server.Visible() || !strings.Contains(lv.server.Text, "väntar på att skickas till kuvert-servern: 1.") {
 		t.Fatalf("server down: %q", lv.server.Text)
 	}
 	srv.SetDown(false)
