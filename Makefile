@@ -62,6 +62,7 @@ run: build
 # first run builds the desktop app's cgo parts (go-gl, GLFW: about 4-5
 # minutes on 2 cores); later runs reuse the cache.
 test: deps
+	@$(GO) mod tidy -diff >/dev/null || { echo 'go.mod/go.sum are not tidy: run go mod tidy'; $(GO) mod tidy -diff; exit 1; }
 	$(GO) vet ./...
 	$(GO) test -count=1 ./...
 	CGO_ENABLED=0 $(GO) test -count=1 ./gui/
