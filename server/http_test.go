@@ -33,6 +33,7 @@ type fixture struct {
 	key    string // the signing key
 	ts     *httptest.Server
 	tw     *twiliotest.Server
+	relay  *Relay
 	logBuf *syncBuffer
 	tokens map[string]string
 }
@@ -64,7 +65,9 @@ func newFixture(t *testing.T, lim Limits) *fixture {
 		t.Fatal(err)
 	}
 	f := &fixture{st: st, url: url, key: key, tw: tw, logBuf: &syncBuffer{}, tokens: map[string]string{}}
-	h := &Handler{Store: st, Relay: &Relay{Store: st, Sender: sender, Limits: lim, Policy: testPolicy}, Log: slog.New(slog.NewTextHandler(f.logBuf, nil))}
+	f.relay = &Relay{Store: st, Sender: sender, Limits: lim, Policy: testPolicy}
+	h := &Handler{Store: st, Relay: f.relay, Log: slog.New(slog.NewTextHandler(f.logBuf, nil))}
+	f.relay.Log = h.Log
 	f.ts = httptest.NewServer(h)
 	t.Cleanup(f.ts.Close)
 	for name, role := range map[string]string{"pc1": "device", "pc2": "device", "reg": "registrar", "adm": "admin"} {
