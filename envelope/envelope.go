@@ -129,6 +129,7 @@ func (e *SMSError) Unwrap() []error { return []error{ErrSMS, e.Err} }
 type prepared struct {
 	pol                   *sms.Policy
 	to, masked, ref, body string
+	password              string // for a provider that writes the text itself (the kuvert server)
 	tag                   string // auditlog's keyed hash of to
 }
 
@@ -147,7 +148,7 @@ func prepare(pol *sms.Policy, to, ref, password string) (*prepared, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", crypt.ErrInput, err)
 	}
-	return &prepared{pol: pol, to: num, masked: sms.MaskNumber(num), ref: ref, body: body}, nil
+	return &prepared{pol: pol, to: num, masked: sms.MaskNumber(num), ref: ref, body: body, password: password}, nil
 }
 
 // send hands the text to the provider once and describes the outcome for
@@ -165,7 +166,7 @@ func (p *prepared) send(ctx context.Context, refers, caseNo string) (sms.Receipt
 	} else {
 		key = "once/" + sms.NewRef() + sms.NewRef() + sms.NewRef() + "/" + p.ref
 	}
-	rc, err := p.pol.Sender.Send(ctx, sms.Message{To: p.to, Body: p.body, Key: key, Ref: p.ref, Refers: refers, Case: caseNo})
+	rc, err := p.pol.Sender.Send(ctx, sms.Message{To: p.to, Body: p.body, Password: p.password, Key: key, Ref: p.ref, Refers: refers, Case: caseNo})
 	del := &auditlog.Delivery{Provider: p.pol.Sender.Name(), To: p.masked, ToTag: p.tag, Ref: p.ref, MessageID: rc.ID, Status: auditlog.Status(rc.Status)}
 	if err != nil {
 		del.Status, del.Error = auditlog.StatusFailed, err.Error()

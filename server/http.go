@@ -232,7 +232,7 @@ func (h *Handler) sendSMS(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var req api.SMSRequest
-	if err := readJSON(w, r, 64<<10, &req); err != nil {
+	if err := readSMSRequest(w, r, &req); err != nil {
 		h.fail(w, err)
 		return
 	}
@@ -243,6 +243,35 @@ func (h *Handler) sendSMS(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, rc)
+}
+
+// readSMSRequest decodes an SMS request strictly: one JSON object with
+// the fields of [api.SMSRequest] only. A device sends the parts of a
+// text, never the text; a "body" or any other field is refused, not
+// ignored, so that a client that still writes prose learns it at once.
+func readSMSRequest(w http.ResponseWriter, r *http.Request, req *api.SMSRequest) error {
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4<<10))
+	dec.DisallowUnknownFields()
+	err := dec.Decode(req)
+	if err == nil && dec.More() {
+		err = errors.New("more than one JSON object")
+	}
+	var mbe *http.MaxBytesError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &mbe):
+		return fmt.Errorf("%w: an SMS request is at most %d bytes", errTooLarge, mbe.Limit)
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		// The field's name only, never a value.
+		name := strings.TrimPrefix(err.Error(), "json: unknown field ")
+		if len(name) > 40 {
+			name = name[:40] + "…"
+		}
+		return fmt.Errorf("%w: okänt fält %s: servern skriver texten själv / unknown field %s: the server writes the text itself; send key, to, password, ref, refers and case",
+			errBadRequest, name, name)
+	}
+	return errors.Join(errBadRequest, errors.New("the body is not valid JSON of the expected shape"))
 }
 
 func (h *Handler) smsStatus(w http.ResponseWriter, r *http.Request) {

@@ -20,6 +20,7 @@ import (
 	"github.com/kuvert-app/kuvert/opener"
 	"github.com/kuvert-app/kuvert/server/api"
 	"github.com/kuvert-app/kuvert/server/pgtest"
+	"github.com/kuvert-app/kuvert/sms"
 	"github.com/kuvert-app/kuvert/sms/twilio"
 	"github.com/kuvert-app/kuvert/sms/twilio/twiliotest"
 )
@@ -32,6 +33,7 @@ type fixture struct {
 	key    string // the signing key
 	ts     *httptest.Server
 	tw     *twiliotest.Server
+	relay  *Relay
 	logBuf *syncBuffer
 	tokens map[string]string
 }
@@ -63,7 +65,9 @@ func newFixture(t *testing.T, lim Limits) *fixture {
 		t.Fatal(err)
 	}
 	f := &fixture{st: st, url: url, key: key, tw: tw, logBuf: &syncBuffer{}, tokens: map[string]string{}}
-	h := &Handler{Store: st, Relay: &Relay{Store: st, Sender: sender, Limits: lim}, Log: slog.New(slog.NewTextHandler(f.logBuf, nil))}
+	f.relay = &Relay{Store: st, Sender: sender, Limits: lim, Policy: testPolicy}
+	h := &Handler{Store: st, Relay: f.relay, Log: slog.New(slog.NewTextHandler(f.logBuf, nil))}
+	f.relay.Log = h.Log
 	f.ts = httptest.NewServer(h)
 	t.Cleanup(f.ts.Close)
 	for name, role := range map[string]string{"pc1": "device", "pc2": "device", "reg": "registrar", "adm": "admin"} {
@@ -131,7 +135,7 @@ func TestEveryRequestAuthenticated(t *testing.T) {
 	if code, _ := f.do(t, "POST", "/api/v1/entries", "reg", api.AppendRequest{Entries: []auditlog.Entry{entry(auditlog.ActionSeal, "")}}); code != 403 {
 		t.Errorf("registrar append: %d, want 403", code)
 	}
-	if code, _ := f.do(t, "POST", "/api/v1/sms", "reg", api.SMSRequest{Key: "k", To: "+46701740650", Body: "x"}); code != 403 {
+	if code, _ := f.do(t, "POST", "/api/v1/sms", "reg", api.SMSRequest{Key: "k", To: "+46701740650", Password: testPassword, Ref: "ab2cd3"}); code != 403 {
 		t.Errorf("registrar SMS: %d, want 403", code)
 	}
 	// A device may not append another device's entry ID.
@@ -198,10 +202,16 @@ func TestBadInputClearErrors(t *testing.T) {
 
 const testPassword = "Kanel-Hund-Mossa-Fyra-Tall"
 
+// testPolicy is the test relay's words.
+var testPolicy = &sms.Policy{Organisation: "Sundsvalls kommun"}
+
 func TestSMSRelayOncePerKeyAndPasswordNeverStored(t *testing.T) {
 	f := newFixture(t, DefaultLimits)
-	body := "Sundsvalls kommun: lösenord till bilagan (ref ab2cd3): " + testPassword
-	req := api.SMSRequest{Key: "20261123-0000000000000001/ab2cd3", To: "070-174 06 50", Body: body, Ref: "ab2cd3", Refers: "20261123-0000000000000001", Case: "KS 2026/7"}
+	body, err := (&sms.Policy{Organisation: "Sundsvalls kommun", Sender: mustTwilio(t, f.tw)}).Text("ab2cd3", testPassword)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := api.SMSRequest{Key: "20261123-0000000000000001/ab2cd3", To: "070-174 06 50", Password: testPassword, Ref: "ab2cd3", Refers: "20261123-0000000000000001", Case: "KS 2026/7"}
 	code, b := f.do(t, "POST", "/api/v1/sms", "pc1", req)
 	if code != 200 {
 		t.Fatalf("sms: %d %s", code, b)
@@ -237,7 +247,7 @@ func TestSMSRelayOncePerKeyAndPasswordNeverStored(t *testing.T) {
 	// A text the provider refused (a bad number) can be tried again with
 	// the same key; the refusal is a clear 502.
 	f.tw.RefuseNumber("+46701740651", 21211)
-	bad := api.SMSRequest{Key: "k2", To: "070-174 06 51", Body: "x " + testPassword, Ref: "zz9zz9"}
+	bad := api.SMSRequest{Key: "k2", To: "070-174 06 51", Password: testPassword, Ref: "zz9zz9"}
 	code, b = f.do(t, "POST", "/api/v1/sms", "pc1", bad)
 	if code != 502 || strings.Contains(string(b), testPassword) {
 		t.Fatalf("refused: %d %s", code, b)
@@ -252,7 +262,7 @@ func TestSMSRelayOncePerKeyAndPasswordNeverStored(t *testing.T) {
 		t.Fatal(err)
 	}
 	sent := len(f.tw.Messages())
-	code, b = f.do(t, "POST", "/api/v1/sms", "pc1", api.SMSRequest{Key: "k3", To: "070-174 06 52", Body: "y " + testPassword})
+	code, b = f.do(t, "POST", "/api/v1/sms", "pc1", api.SMSRequest{Key: "k3", To: "070-174 06 52", Password: testPassword, Ref: "zz8zz8"})
 	if code != 409 || !strings.Contains(string(b), api.CodeAlreadySent) || len(f.tw.Messages()) != sent {
 		t.Fatalf("retry after unknown outcome: %d %s, want 409 already_sent and nothing sent", code, b)
 	}
@@ -278,7 +288,7 @@ func TestSMSRelayOncePerKeyAndPasswordNeverStored(t *testing.T) {
 func TestSMSRateLimits(t *testing.T) {
 	f := newFixture(t, Limits{PerDevice: 2, PerAccount: 3})
 	send := func(who string, i int) int {
-		code, _ := f.do(t, "POST", "/api/v1/sms", who, api.SMSRequest{Key: fmt.Sprintf("%s-%d", who, i), To: "070-174 06 50", Body: "x"})
+		code, _ := f.do(t, "POST", "/api/v1/sms", who, api.SMSRequest{Key: fmt.Sprintf("%s-%d", who, i), To: "070-174 06 50", Password: testPassword, Ref: "ab2cd3"})
 		return code
 	}
 	if send("pc1", 1) != 200 || send("pc1", 2) != 200 {
@@ -298,7 +308,7 @@ func TestSMSRateLimits(t *testing.T) {
 	}
 	// Concurrent requests from two server processes cannot overshoot.
 	g := newFixture(t, Limits{PerDevice: 5})
-	h2 := httptest.NewServer(&Handler{Store: openStoreSame(t, g), Relay: &Relay{Store: g.st, Sender: mustTwilio(t, g.tw), Limits: Limits{PerDevice: 5}}})
+	h2 := httptest.NewServer(&Handler{Store: openStoreSame(t, g), Relay: &Relay{Store: g.st, Sender: mustTwilio(t, g.tw), Limits: Limits{PerDevice: 5}, Policy: testPolicy}})
 	defer h2.Close()
 	var wg sync.WaitGroup
 	for i := 0; i < 20; i++ {
@@ -309,7 +319,7 @@ func TestSMSRateLimits(t *testing.T) {
 			if i%2 == 1 {
 				base = h2.URL
 			}
-			b, _ := json.Marshal(api.SMSRequest{Key: fmt.Sprint("c", i), To: "070-174 06 50", Body: "x"})
+			b, _ := json.Marshal(api.SMSRequest{Key: fmt.Sprint("c", i), To: "070-174 06 50", Password: testPassword, Ref: "ab2cd3"})
 			req, _ := http.NewRequest("POST", base+"/api/v1/sms", bytes.NewReader(b))
 			req.Header.Set("Authorization", "Bearer "+g.tokens["pc1"])
 			if resp, err := http.DefaultClient.Do(req); err == nil {

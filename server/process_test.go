@@ -104,6 +104,16 @@ func TestServerCommands(t *testing.T) {
 	if _, errOut, code := kuvertCmd(t, console, "server", "run", "--listen", "127.0.0.1:0"); code != 2 || !strings.Contains(errOut, "prints passwords") {
 		t.Fatalf("console provider on a server: %d %q", code, errOut)
 	}
+	// A server that would text without the organisation's name, or
+	// with a bad country list, does not start.
+	twilioEnv := append(append([]string{}, env...), "KUVERT_SMS_PROVIDER=twilio", "TWILIO_ACCOUNT_SID=AC00000000000000000000000000000001",
+		"TWILIO_AUTH_TOKEN=0123456789abcdef0123456789abcdef", "KUVERT_SMS_FROM=+46766860000", "KUVERT_ORGANISATION=")
+	if _, errOut, code := kuvertCmd(t, twilioEnv, "server", "run", "--listen", "127.0.0.1:0"); code != 2 || !strings.Contains(errOut, "--organisation") {
+		t.Fatalf("relay without an organisation: %d %q", code, errOut)
+	}
+	if _, errOut, code := kuvertCmd(t, twilioEnv, "server", "run", "--listen", "127.0.0.1:0", "--organisation", "Sundsvalls kommun", "--sms-countries", "SE,Norge"); code != 2 || !strings.Contains(errOut, "NORGE") {
+		t.Fatalf("relay with a bad country: %d %q", code, errOut)
+	}
 	otherKey := append(append([]string{}, env...), "KUVERT_SERVER_SIGNING_KEY="+filepath.Join(t.TempDir(), "k"))
 	if _, _, code := kuvertCmd(t, otherKey, "server", "key"); code != 0 {
 		t.Fatal("server key did not make a second key")

@@ -81,7 +81,7 @@ func TestAppendIDWithControlCharacterIsBadRequest(t *testing.T) {
 // never records it.
 func TestRelayNULCaseStillLogged(t *testing.T) {
 	f := newFixture(t, DefaultLimits)
-	code, b := f.do(t, "POST", "/api/v1/sms", "pc1", api.SMSRequest{Key: "k-nul", To: "+46701740650", Body: "Lösenord: hemligt-123", Case: "KS\x00 9", Ref: "abc234"})
+	code, b := f.do(t, "POST", "/api/v1/sms", "pc1", api.SMSRequest{Key: "k-nul", To: "+46701740650", Password: "hemligt-123", Case: "KS\x00 9", Ref: "abc234"})
 	sent := len(f.tw.Messages())
 	var n int
 	if err := f.st.pool.QueryRow(context.Background(), "SELECT count(*) FROM entries WHERE action = 'sms'").Scan(&n); err != nil {
@@ -92,8 +92,8 @@ func TestRelayNULCaseStillLogged(t *testing.T) {
 	}
 	// A NUL in the key or reference is bad input, not a 500.
 	for _, m := range []api.SMSRequest{
-		{Key: "k\x00", To: "+46701740650", Body: "x"},
-		{Key: "k2", To: "+46701740650", Body: "x", Ref: "a\x00"},
+		{Key: "k\x00", To: "+46701740650", Password: "x", Ref: "abc234"},
+		{Key: "k2", To: "+46701740650", Password: "x", Ref: "a\x00"},
 	} {
 		if code, b := f.do(t, "POST", "/api/v1/sms", "pc1", m); code != 400 {
 			t.Errorf("SMS with a NUL in key/ref: %d %s, want 400", code, b)

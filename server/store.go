@@ -92,6 +92,8 @@ CREATE TABLE IF NOT EXISTS sms_sends (
 );
 CREATE INDEX IF NOT EXISTS sms_sends_device ON sms_sends (device, created);
 CREATE INDEX IF NOT EXISTS sms_sends_created ON sms_sends (created);
+ALTER TABLE sms_sends ADD COLUMN IF NOT EXISTS region text NOT NULL DEFAULT '';
+ALTER TABLE sms_sends ADD COLUMN IF NOT EXISTS pending bytea;
 `
 
 // Advisory lock keys (pg_advisory_xact_lock): the schema's creation and

@@ -107,3 +107,13 @@ func MaskNumber(e164 string) string {
 	}
 	return fmt.Sprintf("%s %s%s%s", cc, nsn[:1], strings.Repeat("*", len(nsn)-3), nsn[len(nsn)-2:])
 }
+
+// Region is the region (ISO 3166 code, "SE") of a number from
+// [ParseMobile], or "" if it has none.
+func Region(e164 string) string {
+	n, err := phonenumbers.Parse(e164, "SE")
+	if err != nil {
+		return ""
+	}
+	return phonenumbers.GetRegionCodeForNumber(n)
+}

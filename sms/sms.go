@@ -14,6 +14,7 @@ import (
 	"errors"
 	"math/big"
 	"strconv"
+	"strings"
 )
 
 // Status is a message's delivery state, in Twilio's words.
@@ -40,6 +41,10 @@ func (s Status) Failed() bool { return s == StatusFailed || s == StatusUndeliver
 type Message struct {
 	To   string // E.164, from [ParseMobile]
 	Body string
+	// Password is the password alone, for a provider that composes the
+	// text itself from its own [Policy] (the kuvert server's relay, which
+	// texts nothing a device wrote). Providers that send Body ignore it.
+	Password string
 	// Key, if set, names this text for a provider that can send at most
 	// once per key (the kuvert server's relay): a retry with the same
 	// key never texts twice. kuvert uses the sealing entry's ID + "/" +
@@ -105,6 +110,21 @@ func NewRef() string {
 		b[i] = refAlphabet[k.Int64()]
 	}
 	return string(b)
+}
+
+// IsRef reports whether s has the shape of a reference [NewRef] makes:
+// six characters of its alphabet. The kuvert server refuses any other
+// reference, so nothing but a code rides in that place of a text.
+func IsRef(s string) bool {
+	if len(s) != 6 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if strings.IndexByte(refAlphabet, s[i]) < 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // Finder is implemented by providers that can look up a sent message by

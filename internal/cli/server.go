@@ -42,6 +42,9 @@ Environment / Miljö:
                              lines (mode 0600), else those variables themselves
   KUVERT_SMS_PROVIDER, KUVERT_SMS_FROM, TWILIO_MESSAGING_SERVICE_SID, KUVERT_TWILIO_API_URL
                              as for the CLI
+  KUVERT_ORGANISATION, KUVERT_OPENER_URL
+                             the name and recipient page the server's texts show
+                             (--organisation, --opener-url)
 
 See docs/server.md.`
 
@@ -180,9 +183,37 @@ func serverSender(s *IOStreams) (sms.Sender, error) {
 	return providers.ByName(name, config.SMS{}, nil, creds)
 }
 
+// relayWords are the server's SMS settings: the organisation's words and
+// the countries it texts.
+type relayWords struct {
+	organisation, openerURL, lang, countries string
+}
+
+// relayFor builds the relay from its settings and checks them, so a
+// server that would text without the organisation's name, or with a
+// template that does not fit one SMS, does not start.
+func relayFor(st *server.Store, sender sms.Sender, lim server.Limits, w relayWords, log *slog.Logger) (*server.Relay, error) {
+	r := &server.Relay{Store: st, Sender: sender, Limits: lim, Log: log,
+		Policy: &sms.Policy{Organisation: strings.TrimSpace(w.organisation), OpenerURL: strings.TrimSpace(w.openerURL), Lang: w.lang}}
+	for _, c := range strings.Split(w.countries, ",") {
+		c = strings.ToUpper(strings.TrimSpace(c))
+		if c != "" && c != server.HomeRegion {
+			r.Countries = append(r.Countries, c)
+		}
+	}
+	if err := r.Check(); err != nil {
+		if errors.Is(err, sms.ErrNoOrganisation) {
+			return nil, usagef("the server writes every text itself and needs the organisation's name: --organisation NAME or KUVERT_ORGANISATION")
+		}
+		return nil, usagef("%v", err)
+	}
+	return r, nil
+}
+
 func newServerRunCmd(s *IOStreams) *cobra.Command {
 	var listen, cert, key string
 	lim := server.DefaultLimits
+	words := relayWords{organisation: os.Getenv("KUVERT_ORGANISATION"), openerURL: os.Getenv("KUVERT_OPENER_URL"), lang: "sv", countries: server.HomeRegion}
 	cmd := &cobra.Command{
 		Use:   "run",
 		Short: "Serve the API, the registrar's page and the opener page",
@@ -208,7 +239,9 @@ Stops cleanly on SIGTERM or SIGINT.`,
 			logger := slog.New(slog.NewTextHandler(s.ErrOut, nil))
 			h := &server.Handler{Store: st, Log: logger}
 			if sender != nil {
-				h.Relay = &server.Relay{Store: st, Sender: sender, Limits: lim}
+				if h.Relay, err = relayFor(st, sender, lim, words, logger); err != nil {
+					return err
+				}
 			} else {
 				logger.Warn("no SMS provider configured: devices cannot text through this server (set TWILIO_* or KUVERT_SERVER_SECRETS)")
 			}
@@ -250,6 +283,11 @@ Stops cleanly on SIGTERM or SIGINT.`,
 	f.StringVar(&key, "tls-key", "", "TLS private key `FILE` (PEM)")
 	f.IntVar(&lim.PerDevice, "sms-per-device", lim.PerDevice, "texts one device may send per hour (0: no limit)")
 	f.IntVar(&lim.PerAccount, "sms-per-account", lim.PerAccount, "texts all devices together may send per hour (0: no limit)")
+	f.IntVar(&lim.PerForeign, "sms-per-foreign", lim.PerForeign, "texts to numbers outside Sweden all devices together may send per hour (0: no limit)")
+	f.StringVar(&words.countries, "sms-countries", words.countries, "`LIST` of countries whose mobiles the server texts, e.g. SE,NO,DK,FI (Sweden always)")
+	f.StringVar(&words.organisation, "organisation", words.organisation, "the organisation's `NAME` every text shows (KUVERT_ORGANISATION)")
+	f.StringVar(&words.openerURL, "opener-url", words.openerURL, "the recipient page's public https `URL` the texts give (KUVERT_OPENER_URL; none: no link)")
+	f.StringVar(&words.lang, "sms-lang", words.lang, "the texts' language: sv or en")
 	return cmd
 }
 

@@ -96,17 +96,20 @@ type Proof struct {
 	Hashes []string `json:"hashes"` // base64
 }
 
-// SMSRequest asks the server to text a password. Key makes the request
-// idempotent: the server texts at most once per key, ever. The password
-// is in Body only, which the server passes to the provider and never
-// stores or logs.
+// SMSRequest asks the server to text a password. The server writes the
+// text itself, from the organisation's template (`kuvert server run
+// --organisation`, `--opener-url`): a device sends the parts, never
+// prose, and a request with any other field is refused (400). Key makes
+// the request idempotent: the server texts at most once per key, ever.
+// The password is passed to the provider inside the text and never
+// stored or logged.
 type SMSRequest struct {
-	Key    string `json:"key"`              // e.g. the sealing entry's ID + "/" + Ref
-	To     string `json:"to"`               // E.164
-	Body   string `json:"body"`             // the whole text, password included
-	Ref    string `json:"ref,omitempty"`    // the code in the SMS, for the log
-	Refers string `json:"refers,omitempty"` // the sealing entry's ID, for the log
-	Case   string `json:"case,omitempty"`
+	Key      string `json:"key"`              // e.g. the sealing entry's ID + "/" + Ref
+	To       string `json:"to"`               // a mobile number, E.164
+	Password string `json:"password"`         // the password alone: no spaces, no address, at most 99 bytes
+	Ref      string `json:"ref"`              // the reference the text and the e-mail share (sms.NewRef)
+	Refers   string `json:"refers,omitempty"` // the sealing entry's ID, for the log
+	Case     string `json:"case,omitempty"`   // the case number, for the log only (never in the text)
 }
 
 // SMSResponse is the provider's receipt.
@@ -114,6 +117,10 @@ type SMSResponse struct {
 	Provider string `json:"provider"`
 	ID       string `json:"id"`
 	Status   string `json:"status"`
+	// Unrecorded: the provider accepted the text but the central log could
+	// not record it yet. The text went out; a retry with the same key
+	// completes the record and sends nothing.
+	Unrecorded bool `json:"unrecorded,omitempty"`
 }
 
 // EntriesResponse answers a search: the matching entries (newest last)

@@ -482,7 +482,7 @@ func TestSMSThroughServerOncePerKey(t *testing.T) {
 	srv, fake := relay(t, server.Limits{PerDevice: 3, PerAccount: 100})
 	s := &SMS{Client: mustClient(t, srv.URL, srv.Device)}
 	ctx := context.Background()
-	m := sms.Message{To: "+46701234567", Body: "Lösenord " + password, Key: "seal-1/abc123", Ref: "abc123", Refers: "seal-1"}
+	m := sms.Message{To: "+46701234567", Password: password, Key: "seal-1/abc234", Ref: "abc234", Refers: "seal-1"}
 	rc1, err := s.Send(ctx, m)
 	if err != nil || rc1.ID == "" || rc1.Provider != ProviderName {
 		t.Fatalf("%+v %v", rc1, err)
@@ -525,7 +525,7 @@ func TestSMSThroughServerAlreadySent(t *testing.T) {
 	// The provider fails without a clear refusal: the text may have gone
 	// out, so the server never sends it for this key again.
 	fake.Script(twiliotest.Behaviour{Status: 500}, twiliotest.Behaviour{Status: 500}, twiliotest.Behaviour{Status: 500})
-	m := sms.Message{To: "+46701234567", Body: "Lösenord " + password, Key: "seal-9/ref999"}
+	m := sms.Message{To: "+46701234567", Password: password, Key: "seal-9/ref999", Ref: "ref999"}
 	_, err := s.Send(ctx, m)
 	if !errors.Is(err, sms.ErrNotDelivered) || strings.Contains(err.Error(), password) {
 		t.Fatalf("first: %v", err)
@@ -541,13 +541,13 @@ func TestSMSThroughServerAlreadySent(t *testing.T) {
 	}
 	// A refusal by the provider (a bad number) is a 502 in words.
 	fake.RefuseNumber("+46701234568", 21211)
-	_, err = s.Send(ctx, sms.Message{To: "+46701234568", Body: password, Key: "k2"})
+	_, err = s.Send(ctx, sms.Message{To: "+46701234568", Password: password, Ref: "abc234", Key: "k2"})
 	if !errors.As(err, &pe) || pe.Status != http.StatusBadGateway || strings.Contains(err.Error(), password) {
 		t.Fatalf("refused: %v", err)
 	}
 	// Down: may or may not have gone out, and says so.
 	srv.SetDown(true)
-	_, err = s.Send(ctx, sms.Message{To: "+46701234567", Body: password, Key: "k3"})
+	_, err = s.Send(ctx, sms.Message{To: "+46701234567", Password: password, Ref: "abc234", Key: "k3"})
 	if !errors.Is(err, sms.ErrNotDelivered) || strings.Contains(err.Error(), password) || !strings.Contains(err.Error(), "may or may not have gone out") {
 		t.Fatalf("down: %v", err)
 	}
@@ -559,7 +559,7 @@ func TestSMSThroughServerAlreadySent(t *testing.T) {
 	closed := "http://" + ln.Addr().String()
 	ln.Close()
 	s2 := &SMS{Client: mustClient(t, closed, srv.Device)}
-	_, err = s2.Send(ctx, sms.Message{To: "+46701234567", Body: password, Key: "k4"})
+	_, err = s2.Send(ctx, sms.Message{To: "+46701234567", Password: password, Ref: "abc234", Key: "k4"})
 	if !errors.Is(err, sms.ErrNotDelivered) || !errors.As(err, &pe) || strings.Contains(err.Error(), password) ||
 		!strings.Contains(err.Error(), "sms:et skickades inte / the SMS was not sent") || strings.Contains(err.Error(), "may or may not") || !strings.Contains(pe.Hint, "nothing was texted") {
 		t.Fatalf("refused connection: %v (hint %q)", err, pe.Hint)

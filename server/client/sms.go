@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"time"
 
 	"github.com/kuvert-app/kuvert/server/api"
 	"github.com/kuvert-app/kuvert/sms"
@@ -18,31 +19,67 @@ const ProviderName = "kuvert-server"
 
 // SMS texts through the server's relay: the organisation's one SMS
 // account, so no desktop needs the provider's credentials. The server
-// texts at most once per [sms.Message.Key]; a message without one gets a
-// random key (it is then sent at most once per call).
+// writes the text itself from the organisation's template; this sends
+// it the parts only ([sms.Message.Password], Ref, To, Case, Refers and
+// Key), never [sms.Message.Body]. The server texts at most once per
+// [sms.Message.Key]; a message without one gets a random key (it is then
+// sent at most once per call).
 type SMS struct {
 	Client *Client
+	// RecordRetry is how long to wait before asking the server again to
+	// record a text it sent but could not yet put in the central log
+	// (the retry sends nothing). Zero: 2 seconds.
+	RecordRetry time.Duration
 }
 
 var _ sms.Sender = (*SMS)(nil)
 
+// ErrNoPassword: the server relay texts passwords only; a message with
+// no password (`kuvert sms test`) cannot go through it.
+var ErrNoPassword = errors.New("servern skickar bara lösenord, inga andra texter / the server relays passwords only, no other texts; test the number with the organisation's provider directly")
+
 // Name is "kuvert-server".
 func (s *SMS) Name() string { return ProviderName }
 
-// Send asks the server to text m. Its errors wrap [sms.ErrNotDelivered]
-// (a refusal as *sms.ProviderError with the HTTP status) and never hold
-// the text.
+// Send asks the server to text m's password. Its errors wrap
+// [sms.ErrNotDelivered] (a refusal as *sms.ProviderError with the HTTP
+// status) and never hold the password.
 func (s *SMS) Send(ctx context.Context, m sms.Message) (sms.Receipt, error) {
+	if m.Password == "" {
+		return sms.Receipt{Provider: ProviderName}, &sms.ProviderError{Message: ErrNoPassword.Error(),
+			Hint: "kuvert sends passwords through the server; 'kuvert sms test' needs the provider on this computer (KUVERT_SMS_PROVIDER=twilio)"}
+	}
 	key := m.Key
 	if key == "" {
 		var b [16]byte
 		rand.Read(b[:])
 		key = "random/" + hex.EncodeToString(b[:])
 	}
-	res, err := s.Client.SendSMS(ctx, api.SMSRequest{Key: key, To: m.To, Body: m.Body, Ref: m.Ref, Refers: m.Refers, Case: m.Case})
-	m.Body = ""
+	req := api.SMSRequest{Key: key, To: m.To, Password: m.Password, Ref: m.Ref, Refers: m.Refers, Case: m.Case}
+	res, err := s.Client.SendSMS(ctx, req)
 	if err != nil {
 		return sms.Receipt{Provider: ProviderName}, smsError(err)
+	}
+	if res.Unrecorded {
+		// The text went out; the server's central log has not recorded
+		// it yet. Asking again with the same key completes the record
+		// and sends nothing. Whatever the answer, the text was sent.
+		wait := s.RecordRetry
+		if wait == 0 {
+			wait = 2 * time.Second
+		}
+		for try := 0; try < 3 && res.Unrecorded; try++ {
+			select {
+			case <-ctx.Done():
+				return sms.Receipt{Provider: ProviderName, ID: res.ID, Status: sms.Status(res.Status)}, nil
+			case <-time.After(wait << try):
+			}
+			again, err := s.Client.SendSMS(ctx, req)
+			if err != nil || again.ID != res.ID {
+				break
+			}
+			res.Unrecorded = again.Unrecorded
+		}
 	}
 	return sms.Receipt{Provider: ProviderName, ID: res.ID, Status: sms.Status(res.Status)}, nil
 }

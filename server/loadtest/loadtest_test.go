@@ -301,7 +301,7 @@ func TestFaults(t *testing.T) {
 	tw := twiliotest.NewServer()
 	defer tw.Close()
 	r := newRig(t, 2, "KUVERT_SMS_PROVIDER=twilio", "TWILIO_ACCOUNT_SID="+twiliotest.AccountSID, "TWILIO_AUTH_TOKEN="+twiliotest.AuthToken,
-		"KUVERT_SMS_FROM="+twiliotest.From, "KUVERT_TWILIO_API_URL="+tw.URL)
+		"KUVERT_SMS_FROM="+twiliotest.From, "KUVERT_TWILIO_API_URL="+tw.URL, "KUVERT_ORGANISATION=Exempelby kommun")
 	proxy := newFlaky(t, r.procs[1].Addr)
 	const devices = 6
 	var devs []*device

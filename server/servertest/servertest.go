@@ -37,7 +37,13 @@ type Options struct {
 	Sender sms.Sender    // the relay's provider; nil: no SMS
 	Limits server.Limits // default server.DefaultLimits
 	SKey   string        // default a new key
+	// Policy is the relay's words; default [Organisation] and the
+	// default Swedish text.
+	Policy *sms.Policy
 }
+
+// Organisation is the name the test relay's texts show by default.
+const Organisation = "Testkommun"
 
 // Start starts a server on a new database of cluster.
 func Start(t testing.TB, cluster *pgtest.Cluster, o Options) *Server {
@@ -85,7 +91,11 @@ func (s *Server) handlerFor(st *server.Store, o Options) http.Handler {
 		if lim == (server.Limits{}) {
 			lim = server.DefaultLimits
 		}
-		h.Relay = &server.Relay{Store: st, Sender: o.Sender, Limits: lim}
+		pol := o.Policy
+		if pol == nil {
+			pol = &sms.Policy{Organisation: Organisation}
+		}
+		h.Relay = &server.Relay{Store: st, Sender: o.Sender, Limits: lim, Policy: pol}
 	}
 	return h
 }
