@@ -72,7 +72,7 @@ func (h *Handler) init() {
 			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 			return
 		}
-		w.Header().Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; form-action 'none'; frame-ancestors 'none'; base-uri 'none'")
+		w.Header().Add("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; form-action 'none'; frame-ancestors 'none'; base-uri 'none'")
 		w.Header().Set("X-Content-Type-Options", "nosniff")
 		w.Header().Set("Referrer-Policy", "no-referrer")
 		w.Header().Set("Cache-Control", "no-cache")
@@ -87,6 +87,13 @@ func (h *Handler) init() {
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.once.Do(h.init)
 	start := time.Now()
+	// No answer of this server may be shown in another site's frame
+	// (clickjacking the opener or the registrar's page): framing can only
+	// be forbidden by response headers, not by the pages' CSP meta tags.
+	// X-Frame-Options is for browsers without CSP level 2. A handler's
+	// own CSP (the registrar's page) is enforced in addition to this one.
+	w.Header().Set("X-Frame-Options", "DENY")
+	w.Header().Add("Content-Security-Policy", "frame-ancestors 'none'")
 	sw := &statusWriter{ResponseWriter: w, status: 200}
 	h.mux.ServeHTTP(sw, r)
 	// The access log: method, path (never the query: it may hold a case
