@@ -55,7 +55,15 @@ func (s *Store) Append(ctx context.Context, device string, es []auditlog.Entry) 
 	}
 	r := &appendReq{device: device, entries: es}
 	s.gc.Do(r, s.commitGroup)
-	return r.res, r.head, r.err
+	if r.err != nil {
+		return nil, api.Head{}, r.err
+	}
+	// The head just signed is kept outside the database before anyone
+	// is told about it.
+	if err := s.checkHead([]byte(r.head.Note)); err != nil {
+		return nil, api.Head{}, err
+	}
+	return r.res, r.head, nil
 }
 
 // checkShipped refuses what a device may not ship: an entry without an
@@ -226,6 +234,15 @@ func (s *Store) appendTx(ctx context.Context, tx pgx.Tx, batch []*appendReq) err
 // stored hashes and a newly signed head, in transaction tx, which holds
 // the tree_head row's lock.
 func (s *Store) extend(ctx context.Context, tx pgx.Tx, size int64, lines [][]byte, rowOf func(i int) []any) error {
+	// Sign nothing on top of a log older than the last head signed: that
+	// would bless a rollback with a genuine signature.
+	var cur string
+	if err := tx.QueryRow(ctx, "SELECT note FROM tree_head WHERE id = 1").Scan(&cur); err != nil {
+		return err
+	}
+	if err := s.checkHead([]byte(cur)); err != nil {
+		return err
+	}
 	tree := &cachedHashes{r: dbHashes{ctx, tx}, base: tlog.StoredHashCount(size), known: map[int64]tlog.Hash{}}
 	n := size
 	for _, line := range lines {

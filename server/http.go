@@ -180,6 +180,9 @@ func (h *Handler) fail(w http.ResponseWriter, err error) {
 	case errors.Is(err, ErrUnavailable):
 		h.Log.Warn("database", "err", err.Error())
 		writeErr(w, http.StatusServiceUnavailable, api.CodeUnavailable, "databasen svarar inte / the database does not answer; try again")
+	case errors.Is(err, ErrRolledBack):
+		h.Log.Error("rollback", "err", err.Error())
+		writeErr(w, http.StatusInternalServerError, api.CodeRolledBack, "centralloggen i databasen har rullats tillbaka; servern visar och signerar den inte / "+err.Error())
 	case errors.Is(err, errSMSProvider):
 		writeErr(w, http.StatusBadGateway, api.CodeProvider, err.Error())
 	default:
@@ -327,6 +330,12 @@ func (h *Handler) export(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, err)
 		return
 	}
+	if len(res.Unverified) > 0 {
+		// An export is a record handed on: it is not made from a log
+		// whose entries were changed behind the server's back.
+		writeErr(w, http.StatusConflict, api.CodeTampered, fmt.Sprintf("poster i databasen har ändrats (nr %v); exporten görs inte, kontrollera loggen / entries in the database were changed (%v): no export; verify the log", res.Unverified, res.Unverified))
+		return
+	}
 	if res.Truncated {
 		// More matched than one export holds: the newest are exported;
 		// the page says so and asks for a narrower search.
@@ -344,11 +353,13 @@ func (h *Handler) verify(w http.ResponseWriter, r *http.Request) {
 	h.verifyMu.Lock()
 	defer h.verifyMu.Unlock()
 	hd, err := h.Store.Head(r.Context())
-	if err != nil {
+	if err != nil && !errors.Is(err, ErrRolledBack) {
 		h.fail(w, err)
 		return
 	}
-	if v := h.verified; v != nil && v.Head.Size == hd.Size && v.Head.Root == hd.Root && time.Since(h.verAt) < 10*time.Second && r.URL.Query().Get("fresh") == "" {
+	// A rolled-back log is verified (and found not to), so the page says
+	// so in its verdict.
+	if v := h.verified; err == nil && v != nil && v.Head.Size == hd.Size && v.Head.Root == hd.Root && time.Since(h.verAt) < 10*time.Second && r.URL.Query().Get("fresh") == "" {
 		writeJSON(w, http.StatusOK, v)
 		return
 	}

@@ -52,6 +52,8 @@ const (
 	CodeUnavailable  = "unavailable"  // the database does not answer
 	CodeNotFound     = "not_found"    // no such thing
 	CodeInternal     = "internal"     // a bug; the server's log says more
+	CodeRolledBack   = "rolled_back"  // the database holds an older log than the server signed
+	CodeTampered     = "tampered"     // entries in the database do not match their hashes
 )
 
 // MaxAppend is the most entries one append request may carry.
@@ -123,6 +125,9 @@ type EntriesResponse struct {
 	Sealings []Sealing        `json:"sealings"`
 	// Truncated: more entries matched than the limit.
 	Truncated bool `json:"truncated,omitempty"`
+	// Unverified: places of entries the search came upon whose body
+	// does not match its hash (changed in the database): left out.
+	Unverified []int64 `json:"unverified,omitempty"`
 }
 
 // Sealing is one sealing with the latest word on its password.
