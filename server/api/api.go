@@ -73,6 +73,15 @@ type AppendResult struct {
 	// Duplicate: the server already had this entry (an earlier try
 	// arrived); nothing was added.
 	Duplicate bool `json:"duplicate,omitempty"`
+	// Index is the entry's leaf in the tree (Seq-1), Leaf its hash
+	// (base64) and Proof the RFC 6962 inclusion proof of Leaf at Index
+	// in the answer's signed Head (base64 hashes). Record is the line
+	// the central log stores (its hash is Leaf); absent only for an
+	// entry already pruned.
+	Index  int64    `json:"index"`
+	Leaf   string   `json:"leaf"`
+	Proof  []string `json:"proof"`
+	Record []byte   `json:"record,omitempty"`
 }
 
 // AppendResponse answers an append: one result per entry, in order, and
