@@ -55,7 +55,18 @@ func (s *Store) Append(ctx context.Context, device string, es []auditlog.Entry) 
 	}
 	r := &appendReq{device: device, entries: es}
 	s.gc.Do(r, s.commitGroup)
-	return r.res, r.head, r.err
+	if r.err != nil {
+		return nil, api.Head{}, r.err
+	}
+	// The head just signed is kept outside the database before anyone
+	// is told about it.
+	if err := s.checkHead([]byte(r.head.Note)); err != nil {
+		return nil, api.Head{}, err
+	}
+	if err := s.prove(ctx, r.res, r.head.Size); err != nil {
+		return nil, api.Head{}, err
+	}
+	return r.res, r.head, nil
 }
 
 // checkShipped refuses what a device may not ship: an entry without an
@@ -169,7 +180,7 @@ func (s *Store) appendTx(ctx context.Context, tx pgx.Tx, batch []*appendReq) err
 					r.err = fmt.Errorf("%w: %s", ErrConflict, e.ID)
 					break
 				}
-				res[i] = api.AppendResult{ID: e.ID, Seq: m.e.Seq, Duplicate: true}
+				res[i] = api.AppendResult{ID: e.ID, Seq: m.e.Seq, Duplicate: true, Record: m.line}
 				continue
 			}
 			if h, ok := existing[e.ID]; ok {
@@ -181,14 +192,14 @@ func (s *Store) appendTx(ctx context.Context, tx pgx.Tx, batch []*appendReq) err
 					r.err = fmt.Errorf("%w: %s", ErrConflict, e.ID)
 					break
 				}
-				res[i] = api.AppendResult{ID: e.ID, Seq: h.seq, Duplicate: true}
+				res[i] = api.AppendResult{ID: e.ID, Seq: h.seq, Duplicate: true, Record: h.body}
 				continue
 			}
 			n2 := n + int64(len(mine)) + 1
 			ce, line := canonical(e, n2, r.device)
 			inReq[e.ID] = len(mine)
 			mine = append(mine, row{ce, line, shippedHash(e)})
-			res[i] = api.AppendResult{ID: e.ID, Seq: n2}
+			res[i] = api.AppendResult{ID: e.ID, Seq: n2, Record: line}
 		}
 		if r.err != nil {
 			continue
@@ -226,6 +237,15 @@ func (s *Store) appendTx(ctx context.Context, tx pgx.Tx, batch []*appendReq) err
 // stored hashes and a newly signed head, in transaction tx, which holds
 // the tree_head row's lock.
 func (s *Store) extend(ctx context.Context, tx pgx.Tx, size int64, lines [][]byte, rowOf func(i int) []any) error {
+	// Sign nothing on top of a log older than the last head signed: that
+	// would bless a rollback with a genuine signature.
+	var cur string
+	if err := tx.QueryRow(ctx, "SELECT note FROM tree_head WHERE id = 1").Scan(&cur); err != nil {
+		return err
+	}
+	if err := s.checkHead([]byte(cur)); err != nil {
+		return err
+	}
 	tree := &cachedHashes{r: dbHashes{ctx, tx}, base: tlog.StoredHashCount(size), known: map[int64]tlog.Hash{}}
 	n := size
 	for _, line := range lines {
@@ -358,6 +378,70 @@ func (c *cachedHashes) ReadHashes(idx []int64) ([]tlog.Hash, error) {
 			continue
 		}
 		out[i] = c.known[x]
+	}
+	return out, nil
+}
+
+// prove fills each result's leaf index, leaf hash and inclusion proof in
+// the tree of size entries (the signed head of the answer), so a device
+// can check that what it shipped is in the log before it moves on. The
+// tree's stored hashes below size never change; they are read after the
+// commit, outside the tree's lock, in one query.
+func (s *Store) prove(ctx context.Context, res []api.AppendResult, size int64) error {
+	var want []int64
+	rec := &recordingHashes{}
+	for _, r := range res {
+		want = append(want, tlog.StoredHashIndex(0, r.Seq-1))
+		if _, err := tlog.ProveRecord(size, r.Seq-1, rec); err != nil {
+			return err
+		}
+	}
+	hs, err := dbHashes{ctx, s.pool}.ReadHashes(append(want, rec.idx...))
+	if err != nil {
+		return err
+	}
+	known := memMap{}
+	for i, x := range append(want, rec.idx...) {
+		known[x] = hs[i]
+	}
+	b64 := base64.StdEncoding.EncodeToString
+	for i := range res {
+		r := &res[i]
+		r.Index = r.Seq - 1
+		leaf := known[tlog.StoredHashIndex(0, r.Index)]
+		r.Leaf = b64(leaf[:])
+		p, err := tlog.ProveRecord(size, r.Index, known)
+		if err != nil {
+			return err
+		}
+		r.Proof = make([]string, len(p))
+		for k, h := range p {
+			r.Proof[k] = b64(h[:])
+		}
+	}
+	return nil
+}
+
+// recordingHashes notes the stored hashes a proof needs (returning
+// zeroes), so they can be read in one query.
+type recordingHashes struct{ idx []int64 }
+
+func (r *recordingHashes) ReadHashes(idx []int64) ([]tlog.Hash, error) {
+	r.idx = append(r.idx, idx...)
+	return make([]tlog.Hash, len(idx)), nil
+}
+
+// memMap is a tlog.HashReader over hashes read before.
+type memMap map[int64]tlog.Hash
+
+func (m memMap) ReadHashes(idx []int64) ([]tlog.Hash, error) {
+	out := make([]tlog.Hash, len(idx))
+	for i, x := range idx {
+		h, ok := m[x]
+		if !ok {
+			return nil, fmt.Errorf("tree hash %d not read", x)
+		}
+		out[i] = h
 	}
 	return out, nil
 }

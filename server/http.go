@@ -72,7 +72,7 @@ func (h *Handler) init() {
 			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 			return
 		}
-		w.Header().Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; form-action 'none'; frame-ancestors 'none'; base-uri 'none'")
+		w.Header().Add("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; form-action 'none'; frame-ancestors 'none'; base-uri 'none'")
 		w.Header().Set("X-Content-Type-Options", "nosniff")
 		w.Header().Set("Referrer-Policy", "no-referrer")
 		w.Header().Set("Cache-Control", "no-cache")
@@ -87,6 +87,13 @@ func (h *Handler) init() {
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.once.Do(h.init)
 	start := time.Now()
+	// No answer of this server may be shown in another site's frame
+	// (clickjacking the opener or the registrar's page): framing can only
+	// be forbidden by response headers, not by the pages' CSP meta tags.
+	// X-Frame-Options is for browsers without CSP level 2. A handler's
+	// own CSP (the registrar's page) is enforced in addition to this one.
+	w.Header().Set("X-Frame-Options", "DENY")
+	w.Header().Add("Content-Security-Policy", "frame-ancestors 'none'")
 	sw := &statusWriter{ResponseWriter: w, status: 200}
 	h.mux.ServeHTTP(sw, r)
 	// The access log: method, path (never the query: it may hold a case
@@ -173,6 +180,9 @@ func (h *Handler) fail(w http.ResponseWriter, err error) {
 	case errors.Is(err, ErrUnavailable):
 		h.Log.Warn("database", "err", err.Error())
 		writeErr(w, http.StatusServiceUnavailable, api.CodeUnavailable, "databasen svarar inte / the database does not answer; try again")
+	case errors.Is(err, ErrRolledBack):
+		h.Log.Error("rollback", "err", err.Error())
+		writeErr(w, http.StatusInternalServerError, api.CodeRolledBack, "centralloggen i databasen har rullats tillbaka; servern visar och signerar den inte / "+err.Error())
 	case errors.Is(err, errSMSProvider):
 		writeErr(w, http.StatusBadGateway, api.CodeProvider, err.Error())
 	default:
@@ -349,6 +359,12 @@ func (h *Handler) export(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, err)
 		return
 	}
+	if len(res.Unverified) > 0 {
+		// An export is a record handed on: it is not made from a log
+		// whose entries were changed behind the server's back.
+		writeErr(w, http.StatusConflict, api.CodeTampered, fmt.Sprintf("poster i databasen har ändrats (nr %v); exporten görs inte, kontrollera loggen / entries in the database were changed (%v): no export; verify the log", res.Unverified, res.Unverified))
+		return
+	}
 	if res.Truncated {
 		// More matched than one export holds: the newest are exported;
 		// the page says so and asks for a narrower search.
@@ -366,11 +382,13 @@ func (h *Handler) verify(w http.ResponseWriter, r *http.Request) {
 	h.verifyMu.Lock()
 	defer h.verifyMu.Unlock()
 	hd, err := h.Store.Head(r.Context())
-	if err != nil {
+	if err != nil && !errors.Is(err, ErrRolledBack) {
 		h.fail(w, err)
 		return
 	}
-	if v := h.verified; v != nil && v.Head.Size == hd.Size && v.Head.Root == hd.Root && time.Since(h.verAt) < 10*time.Second && r.URL.Query().Get("fresh") == "" {
+	// A rolled-back log is verified (and found not to), so the page says
+	// so in its verdict.
+	if v := h.verified; err == nil && v != nil && v.Head.Size == hd.Size && v.Head.Root == hd.Root && time.Since(h.verAt) < 10*time.Second && r.URL.Query().Get("fresh") == "" {
 		writeJSON(w, http.StatusOK, v)
 		return
 	}

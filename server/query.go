@@ -1,16 +1,20 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/kuvert-app/kuvert/auditlog"
 	"github.com/kuvert-app/kuvert/server/api"
@@ -95,46 +99,60 @@ func digits(s string) string {
 // follow-ups (SMS, status, removal, resend) onto it, as `kuvert log list`
 // does locally. Follow-ups of a matching sealing are included even when
 // they do not match themselves, so its state is current.
+//
+// Which entries match is decided on each entry's body, after checking it
+// against its leaf hash, never on the search columns beside it: a
+// database administrator who edits those cannot hide an entry from the
+// registrar. A body that does not match its hash is left out and its
+// place reported in Unverified.
 func (s *Store) Search(ctx context.Context, q Search) (*api.EntriesResponse, error) {
-	where := []string{"body IS NOT NULL"}
-	var args []any
-	arg := func(v any) string {
-		args = append(args, v)
-		return "$" + strconv.Itoa(len(args))
-	}
-	if !q.From.IsZero() {
-		where = append(where, "at >= "+arg(q.From))
-	}
-	if !q.To.IsZero() {
-		where = append(where, "at < "+arg(q.To.AddDate(0, 0, 1)))
-	}
-	if q.Case != "" {
-		where = append(where, "lower(case_no) = lower("+arg(q.Case)+")")
-	}
-	if q.Ref != "" {
-		where = append(where, "lower(ref) = lower("+arg(q.Ref)+")")
-	}
-	if q.Sender != "" {
-		p := "%" + likeEscape(strings.ToLower(q.Sender)) + "%"
-		where = append(where, "(lower(operator) LIKE "+arg(p)+" OR lower(device) LIKE "+arg(p)+")")
-	}
-	if q.Recipient != "" {
-		d := digits(q.Recipient)
-		if d == "" {
-			return nil, fmt.Errorf("%w: recipient: give the last digits of the number", errBadRequest)
-		}
-		where = append(where, "regexp_replace(recipient, '[^0-9]', '', 'g') LIKE "+arg("%"+likeEscape(d)))
+	match, pre, err := q.matcher()
+	if err != nil {
+		return nil, err
 	}
 	limit := q.Limit
 	if limit <= 0 {
 		limit = 500
 	}
-	sql := "SELECT body FROM entries WHERE " + strings.Join(where, " AND ") + " ORDER BY seq DESC LIMIT " + arg(limit+1)
-	matched, err := s.bodies(ctx, sql, args...)
-	if err != nil {
-		return nil, err
-	}
 	out := &api.EntriesResponse{}
+	var matched []auditlog.Entry
+	// Newest first, a chunk at a time, until limit+1 matched or the log
+	// ends. The optional pre-filter only narrows by a run of digits of a
+	// search word, which the body (JSON) holds unescaped wherever the
+	// entry matches, so it never leaves out an entry that matches.
+	const chunk = 2000
+	before := int64(math.MaxInt64)
+	for len(matched) <= limit {
+		args := []any{before, chunk}
+		sql := "SELECT seq, device, body, leaf FROM entries WHERE body IS NOT NULL AND seq < $1"
+		if len(pre) > 0 {
+			// A NUL (\u0000 in the body) is dropped before comparing,
+			// and could split a run of digits: such bodies always pass.
+			args = append(args, []byte(`\u0000`))
+			nul := "position($" + strconv.Itoa(len(args)) + "::bytea in body) > 0"
+			var has []string
+			for _, d := range pre {
+				args = append(args, []byte(d))
+				has = append(has, "position($"+strconv.Itoa(len(args))+"::bytea in body) > 0")
+			}
+			sql += " AND (" + nul + " OR (" + strings.Join(has, " AND ") + "))"
+		}
+		sql += " ORDER BY seq DESC LIMIT $2"
+		n := 0
+		err := s.checkedRows(ctx, out, sql, args, func(seq int64, e *auditlog.Entry) {
+			n++
+			before = seq
+			if e != nil && len(matched) <= limit && match(e) {
+				matched = append(matched, *e)
+			}
+		})
+		if err != nil {
+			return nil, err
+		}
+		if n < chunk {
+			break
+		}
+	}
 	if len(matched) > limit {
 		matched, out.Truncated = matched[:limit], true
 	}
@@ -152,7 +170,15 @@ func (s *Store) Search(ctx context.Context, q Search) (*api.EntriesResponse, err
 			keys = append(keys, noNUL(e.Refers)) // as the refers column holds it
 		}
 	}
-	related, err := s.bodies(ctx, "SELECT body FROM entries WHERE body IS NOT NULL AND (refers = ANY($1) OR id = ANY($1)) ORDER BY seq", keys)
+	// The follow-ups are found by the id and refers columns (indexed);
+	// Verify checks that those say what each body says, and each body
+	// found is checked against its hash here.
+	var related []auditlog.Entry
+	err = s.checkedRows(ctx, out, "SELECT seq, device, body, leaf FROM entries WHERE body IS NOT NULL AND (refers = ANY($1) OR id = ANY($1)) ORDER BY seq", []any{keys}, func(_ int64, e *auditlog.Entry) {
+		if e != nil {
+			related = append(related, *e)
+		}
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -222,4 +248,101 @@ func (s *Store) bodies(ctx context.Context, sql string, args ...any) ([]auditlog
 		return nil
 	})
 	return out, dbErr(err)
+}
+
+// matcher is the search as a test of an entry's (verified) body, and the
+// runs of ASCII digits an entry's body must contain to match (see
+// [Store.Search]).
+func (q Search) matcher() (func(*auditlog.Entry) bool, []string, error) {
+	var tests []func(*auditlog.Entry) bool
+	var pre []string
+	if !q.From.IsZero() || !q.To.IsZero() {
+		from, to := q.From, q.To
+		tests = append(tests, func(e *auditlog.Entry) bool {
+			t := e.When()
+			return !t.IsZero() && (from.IsZero() || !t.Before(from)) && (to.IsZero() || t.Before(to.AddDate(0, 0, 1)))
+		})
+	}
+	if q.Case != "" {
+		tests = append(tests, func(e *auditlog.Entry) bool { return strings.EqualFold(noNUL(e.Case), q.Case) })
+		pre = append(pre, longestDigits(q.Case))
+	}
+	if q.Ref != "" {
+		tests = append(tests, func(e *auditlog.Entry) bool {
+			return e.Delivery != nil && strings.EqualFold(noNUL(e.Delivery.Ref), q.Ref)
+		})
+		pre = append(pre, longestDigits(q.Ref))
+	}
+	if q.Sender != "" {
+		w := strings.ToLower(q.Sender)
+		tests = append(tests, func(e *auditlog.Entry) bool {
+			return strings.Contains(strings.ToLower(noNUL(e.Operator)), w) || strings.Contains(strings.ToLower(e.Device), w)
+		})
+		pre = append(pre, longestDigits(q.Sender))
+	}
+	if q.Recipient != "" {
+		d := digits(q.Recipient)
+		if d == "" {
+			return nil, nil, fmt.Errorf("%w: recipient: give the last digits of the number", errBadRequest)
+		}
+		tests = append(tests, func(e *auditlog.Entry) bool {
+			return e.Delivery != nil && strings.HasSuffix(digits(e.Delivery.To), d)
+		})
+	}
+	pre = slices.DeleteFunc(pre, func(d string) bool { return d == "" })
+	return func(e *auditlog.Entry) bool {
+		for _, t := range tests {
+			if !t(e) {
+				return false
+			}
+		}
+		return true
+	}, pre, nil
+}
+
+// longestDigits is the longest run of ASCII digits in s. Digits fold
+// to nothing but themselves and JSON never escapes them, so an entry
+// whose field matches s (case-insensitively, or containing it) holds
+// the run in its body.
+func longestDigits(s string) string {
+	best, cur := "", 0
+	for i := 0; i <= len(s); i++ {
+		if i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			cur++
+			continue
+		}
+		if cur > len(best) {
+			best = s[i-cur : i]
+		}
+		cur = 0
+	}
+	return best
+}
+
+// checkedRows runs sql (selecting seq, device, body, leaf) and hands
+// each row's entry to f once its body matched its leaf hash, its place
+// and its device; a row that does not gets f(seq, nil) and its place is
+// added to out.Unverified.
+func (s *Store) checkedRows(ctx context.Context, out *api.EntriesResponse, sql string, args []any, f func(seq int64, e *auditlog.Entry)) error {
+	rows, err := s.pool.Query(ctx, sql, args...)
+	if err != nil {
+		return dbErr(err)
+	}
+	var seq int64
+	var device string
+	var body, leaf []byte
+	_, err = pgx.ForEachRow(rows, []any{&seq, &device, &body, &leaf}, func() error {
+		var e auditlog.Entry
+		h := tlog.RecordHash(body)
+		if !bytes.Equal(h[:], leaf) || json.Unmarshal(body, &e) != nil || e.Seq != seq || e.Device != device {
+			if !slices.Contains(out.Unverified, seq) {
+				out.Unverified = append(out.Unverified, seq)
+			}
+			f(seq, nil)
+			return nil
+		}
+		f(seq, &e)
+		return nil
+	})
+	return dbErr(err)
 }

@@ -121,12 +121,16 @@ type Store struct {
 	vkey     string
 	now      func() time.Time
 	gc       groupcommit.Queue[*appendReq]
+	headFile string // the last signed head, outside the database ("" none)
 }
 
 // OpenStore connects to the database at url, creates the schema if it is
 // new and checks that the log there is signed by this key: a second
 // server with a different key is refused, not allowed to fork the log.
-func OpenStore(ctx context.Context, url string, signingKey string) (*Store, error) {
+//
+// With [WithHeadFile], a database whose log is older than the last head
+// this server signed is refused ([ErrRolledBack]).
+func OpenStore(ctx context.Context, url string, signingKey string, opts ...Option) (*Store, error) {
 	signer, err := note.NewSigner(signingKey)
 	if err != nil {
 		return nil, errors.New("the server's signing key is damaged")
@@ -152,7 +156,14 @@ func OpenStore(ctx context.Context, url string, signingKey string) (*Store, erro
 		return nil, fmt.Errorf("PostgreSQL (KUVERT_DATABASE_URL): %w", oneLine(dbErr(err)))
 	}
 	s := &Store{pool: pool, signer: signer, verifier: verifier, vkey: vkey, now: time.Now}
+	for _, o := range opts {
+		o(s)
+	}
 	if err := s.migrate(ctx); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	if err := s.checkDBHead(ctx); err != nil {
 		pool.Close()
 		return nil, err
 	}
@@ -248,6 +259,9 @@ func dbErr(err error) error {
 	if err == nil {
 		return nil
 	}
+	if errors.Is(err, ErrRolledBack) {
+		return err
+	}
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {
 		if strings.HasPrefix(pgErr.Code, "08") || strings.HasPrefix(pgErr.Code, "57P") || pgErr.Code == "53300" {
@@ -280,6 +294,11 @@ func (s *Store) Head(ctx context.Context) (api.Head, error) {
 	err := s.pool.QueryRow(ctx, "SELECT size, root, note, signed FROM tree_head WHERE id = 1").Scan(&h.Size, &root, &h.Note, &signed)
 	if err != nil {
 		return h, dbErr(err)
+	}
+	// Never serve a head older than one this server signed: a client
+	// that has not seen the newer one could not tell.
+	if err := s.checkHead([]byte(h.Note)); err != nil {
+		return api.Head{}, err
 	}
 	h.Root = base64.StdEncoding.EncodeToString(root)
 	h.Time = signed.UTC().Format(time.RFC3339)

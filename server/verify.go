@@ -69,6 +69,22 @@ func (s *Store) Verify(ctx context.Context, key string) (*api.VerifyResponse, er
 	if size != head.Size || base64.StdEncoding.EncodeToString(root[:]) != head.Root {
 		return fail(0, "the tree head's size or root differs from what its signature covers")
 	}
+	// The last head this server signed, kept outside the database: a
+	// database administrator who removed the newest entries and put
+	// back an older (genuinely signed) head is caught here.
+	var keptSize int64
+	var keptRoot tlog.Hash
+	kept := false
+	if s.headFile != "" {
+		if keptSize, keptRoot, kept, err = s.readHeadFile(); err != nil {
+			return fail(0, "%v", err)
+		}
+		if kept {
+			if err := rolledBack(size, root, keptSize, keptRoot); err != nil {
+				return fail(min(size, keptSize)+1, "%v", err)
+			}
+		}
+	}
 
 	stored := make(memHashes, 0, 2*size+64)
 	var stubs []int64
@@ -77,12 +93,13 @@ func (s *Store) Verify(ctx context.Context, key string) (*api.VerifyResponse, er
 	var seq int64
 	var body, leafB []byte
 	var device, action string
-	var problem *api.VerifyResponse
-	rows, err := tx.Query(ctx, "SELECT seq, body, leaf, device, action FROM entries ORDER BY seq")
+	var cols searchCols
+	var problem, colProblem *api.VerifyResponse
+	rows, err := tx.Query(ctx, "SELECT seq, body, leaf, device, action, "+searchColumns+" FROM entries ORDER BY seq")
 	if err != nil {
 		return nil, dbErr(err)
 	}
-	_, err = pgx.ForEachRow(rows, []any{&seq, &body, &leafB, &device, &action}, func() error {
+	_, err = pgx.ForEachRow(rows, []any{&seq, &body, &leafB, &device, &action, &cols.id, &cols.at, &cols.caseNo, &cols.ref, &cols.operator, &cols.recipient, &cols.refers}, func() error {
 		if problem != nil {
 			return nil
 		}
@@ -113,6 +130,13 @@ func (s *Store) Verify(ctx context.Context, key string) (*api.VerifyResponse, er
 				problem, _ = fail(seq, "entry %d does not match its place or device", seq)
 				return nil
 			}
+			// The columns searches and gallring read must say what the
+			// hashed body says: an edited column would hide an entry
+			// from a search while every hash still holds.
+			// Reported after the tree's own checks, which say more.
+			if col := cols.differ(body, action); col != "" && colProblem == nil {
+				colProblem = &api.VerifyResponse{FirstBad: seq, Problem: fmt.Sprintf("entry %d's %s column differs from the entry itself: it was edited in the database", seq, col)}
+			}
 			if action == string(auditlog.ActionPrune) && device == ServerDevice && h.Prune != nil {
 				covers = append(covers, parseSpans(h.Prune.Seqs, seq)...)
 			}
@@ -137,6 +161,14 @@ func (s *Store) Verify(ctx context.Context, key string) (*api.VerifyResponse, er
 	}
 	if got, err := tlog.TreeHash(size, stored); err != nil || got != root {
 		return fail(0, "the entries do not add up to the signed root")
+	}
+	if colProblem != nil {
+		return fail(colProblem.FirstBad, "%s", colProblem.Problem)
+	}
+	if kept {
+		if got, err := tlog.TreeHash(keptSize, stored); err != nil || got != keptRoot {
+			return fail(0, "%v: the log at %d entries differs from the head this server kept for that size: history was rewritten", ErrRolledBack, keptSize)
+		}
 	}
 	if bad := uncovered(stubs, covers); bad != 0 {
 		return fail(bad, "entry %d was emptied, but no prune record of the server names it", bad)
@@ -220,4 +252,44 @@ func uncovered(stubs []int64, spans []seqSpan) int64 {
 		}
 	}
 	return 0
+}
+
+// searchColumns are the entries table's columns derived from an entry's
+// body (by [entryRow]) that searches and gallring select rows by.
+const searchColumns = "id, at, case_no, ref, operator, recipient, refers"
+
+// searchCols is one row's searchColumns.
+type searchCols struct {
+	id, caseNo, ref, operator, recipient, refers string
+	at                                           *time.Time
+}
+
+// differ names the first column of c (and action) that is not what
+// entryRow makes of body, or "".
+func (c *searchCols) differ(body []byte, action string) string {
+	var e auditlog.Entry
+	if json.Unmarshal(body, &e) != nil {
+		return "body"
+	}
+	want := entryRow(&e, body, nil)
+	at, _ := want[3].(time.Time)
+	switch {
+	case c.id != want[1].(string):
+		return "id"
+	case (c.at == nil) != at.IsZero() || c.at != nil && c.at.Sub(at).Abs() >= time.Microsecond:
+		return "at"
+	case action != want[4].(string):
+		return "action"
+	case c.caseNo != want[5].(string):
+		return "case_no"
+	case c.ref != want[6].(string):
+		return "ref"
+	case c.operator != want[7].(string):
+		return "operator"
+	case c.recipient != want[8].(string):
+		return "recipient"
+	case c.refers != want[9].(string):
+		return "refers"
+	}
+	return ""
 }

@@ -217,9 +217,15 @@ func verifyServer(cmd *cobra.Command, s *IOStreams, g *globalOptions, o *serverO
 	// The head the shipping queue last received from this server, if
 	// this computer ships to it.
 	var shipped *client.Cursor
+	var refused *client.Stuck // the queue caught this server not proving what it took
 	if l, _, err := openLog(g); err == nil {
-		if cur, err := client.ReadCursor(l.Dir()); err == nil && cur.Server == c.URL() && cur.Head != nil {
-			shipped = cur
+		if cur, err := client.ReadCursor(l.Dir()); err == nil && cur.Server == c.URL() {
+			if cur.Head != nil {
+				shipped = cur
+			}
+			if cur.Stuck != nil && cur.Stuck.Code == client.StuckTampered {
+				refused = cur.Stuck
+			}
 		}
 	}
 	var sh = shippedHead(shipped)
@@ -255,6 +261,11 @@ func verifyServer(cmd *cobra.Command, s *IOStreams, g *globalOptions, o *serverO
 		// computer holds are signed by another: a server that rewrote
 		// its history under a key of its own would pass otherwise.
 		return fail(fmt.Errorf("%w: the server now reports key %s, but the heads this computer saw from it are signed by another key; only the server itself vouches for the new one, so its history may have been rewritten (if its administrator changed the key, check with --key and the newly published verifier key)", client.ErrTampered, key))
+	}
+	if refused != nil {
+		// Whatever the server's head says now, it answered this
+		// computer's upload without proving it kept the entries.
+		return fail(fmt.Errorf("%w: when this computer shipped entry %d (%s) the server's answer did not prove it holds it; the entry still waits to be shipped (%s)", client.ErrTampered, refused.Seq, refused.ID, refused.Message))
 	}
 	hc, err := c.CheckServer(ctx, home, key, sh)
 	out.Head = hc

@@ -120,7 +120,13 @@ func openServerStore(ctx context.Context, s *IOStreams, create bool) (*server.St
 	if err != nil {
 		return nil, err
 	}
-	st, err := server.OpenStore(ctx, url, key)
+	kp, err := signingKeyPath()
+	if err != nil {
+		return nil, err
+	}
+	// The last signed head is kept beside the key, where a database
+	// administrator cannot write: a rolled-back database is refused.
+	st, err := server.OpenStore(ctx, url, key, server.WithHeadFile(server.HeadFileFor(kp)))
 	if err != nil {
 		return nil, err
 	}
@@ -399,6 +405,11 @@ repair records are kept.`,
 			defer st.Close()
 			n, err := st.Prune(cmd.Context(), time.Now().Add(-d), older)
 			if err != nil {
+				return err
+			}
+			// The prune record's new head is kept beside the key now,
+			// not only when a server next serves the head.
+			if _, err := st.Head(cmd.Context()); err != nil {
 				return err
 			}
 			fmt.Fprintf(s.Out, "Gallrade / pruned: %d %s äldre än / older than %s\n", n, plural(n, "post/entry", "poster/entries"), older)

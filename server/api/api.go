@@ -52,6 +52,8 @@ const (
 	CodeUnavailable  = "unavailable"  // the database does not answer
 	CodeNotFound     = "not_found"    // no such thing
 	CodeInternal     = "internal"     // a bug; the server's log says more
+	CodeRolledBack   = "rolled_back"  // the database holds an older log than the server signed
+	CodeTampered     = "tampered"     // entries in the database do not match their hashes
 )
 
 // MaxAppend is the most entries one append request may carry.
@@ -71,6 +73,15 @@ type AppendResult struct {
 	// Duplicate: the server already had this entry (an earlier try
 	// arrived); nothing was added.
 	Duplicate bool `json:"duplicate,omitempty"`
+	// Index is the entry's leaf in the tree (Seq-1), Leaf its hash
+	// (base64) and Proof the RFC 6962 inclusion proof of Leaf at Index
+	// in the answer's signed Head (base64 hashes). Record is the line
+	// the central log stores (its hash is Leaf); absent only for an
+	// entry already pruned.
+	Index  int64    `json:"index"`
+	Leaf   string   `json:"leaf"`
+	Proof  []string `json:"proof"`
+	Record []byte   `json:"record,omitempty"`
 }
 
 // AppendResponse answers an append: one result per entry, in order, and
@@ -130,6 +141,9 @@ type EntriesResponse struct {
 	Sealings []Sealing        `json:"sealings"`
 	// Truncated: more entries matched than the limit.
 	Truncated bool `json:"truncated,omitempty"`
+	// Unverified: places of entries the search came upon whose body
+	// does not match its hash (changed in the database): left out.
+	Unverified []int64 `json:"unverified,omitempty"`
 }
 
 // Sealing is one sealing with the latest word on its password.

@@ -321,9 +321,30 @@ func (c *Client) Proof(ctx context.Context, old, new int64) (api.Proof, error) {
 // Key is the verifier key the server says it signs with. Trust it only
 // as far as the server: an auditor compares it with the one published.
 func (c *Client) Key(ctx context.Context) (string, error) {
-	var b bytes.Buffer
-	err := c.do(ctx, "key", http.MethodGet, "/api/v1/log/key", nil, nil, nil, &b, 0)
-	return strings.TrimSpace(b.String()), err
+	// A verifier key is about 100 bytes; a longer answer is not one,
+	// and is not read into memory.
+	b := &capped{max: 4 << 10}
+	err := c.do(ctx, "key", http.MethodGet, "/api/v1/log/key", nil, nil, nil, b, 0)
+	if errors.Is(err, errTooLong) {
+		return "", &Error{Op: "key", Server: c.base.Host, Status: 200, Code: api.CodeInternal, Message: "svaret är ingen nyckel / the answer is too long to be a verifier key"}
+	}
+	return strings.TrimSpace(b.buf.String()), err
+}
+
+var errTooLong = errors.New("answer too long")
+
+// capped is a buffer that refuses to grow past max bytes. (Not an
+// embedded bytes.Buffer: io.Copy would use its ReadFrom, unbounded.)
+type capped struct {
+	buf bytes.Buffer
+	max int
+}
+
+func (c *capped) Write(p []byte) (int, error) {
+	if c.buf.Len()+len(p) > c.max {
+		return 0, errTooLong
+	}
+	return c.buf.Write(p)
 }
 
 // Query is a search of the central log (the api package's QUERY).

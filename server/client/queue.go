@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gofrs/flock"
+	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/kuvert-app/kuvert/auditlog"
 	"github.com/kuvert-app/kuvert/internal/atomicfile"
@@ -49,7 +51,14 @@ type Cursor struct {
 	// verify --server` checks that the server's later heads are
 	// consistent with it.
 	Head *api.Head `json:"head,omitempty"`
+	// Key is the verifier key the queue checks the server's answers with:
+	// [Queue.Key], else the one the server gave on the first sync (kept).
+	Key string `json:"key,omitempty"`
 }
+
+// StuckTampered is [Stuck.Code] when the server's answer did not prove
+// that it holds what was shipped: the entries keep waiting.
+const StuckTampered = "tampered"
 
 // Stuck is a refused entry.
 type Stuck struct {
@@ -73,7 +82,11 @@ type Queue struct {
 	// Wait is how long Ship waits for another process that is shipping
 	// the same log; 0 gives up at once (ErrBusy).
 	Wait time.Duration
-	now  func() time.Time
+	// Key is the server's verifier key, as its administrator published
+	// it; empty: the key the server gives on the first sync is kept in
+	// the cursor and trusted from then on.
+	Key string
+	now func() time.Time
 	// testOnlyAfterAnswer runs between the server's answer and the
 	// cursor's write (a crash there is what tests simulate).
 	testOnlyAfterAnswer func() error
@@ -193,7 +206,7 @@ func (q *Queue) scan(c *Cursor, max int) (*pending, error) {
 			from = at
 			c.Offset = at
 		} else {
-			*c = Cursor{Server: c.Server, Shipped: c.Shipped, Pruned: c.Pruned, LastSync: c.LastSync, Head: c.Head}
+			*c = Cursor{Server: c.Server, Shipped: c.Shipped, Pruned: c.Pruned, LastSync: c.LastSync, Head: c.Head, Key: c.Key}
 		}
 	}
 	p := &pending{}
@@ -308,9 +321,19 @@ func (q *Queue) Ship(ctx context.Context) (Result, error) {
 				}
 			}
 		}
+		if err == nil {
+			err = q.checkAnswer(ctx, c, p.entries, ar)
+		}
 		if err != nil {
 			now := q.clock().Format(time.RFC3339)
 			c.LastError, c.LastErrorAt = err.Error(), now
+			if errors.Is(err, ErrTampered) {
+				c.Stuck = &Stuck{Seq: p.entries[0].Seq, ID: p.entries[0].ID, Code: StuckTampered, Message: err.Error()}
+				if werr := q.writeCursor(c); werr != nil {
+					return res, errors.Join(err, werr)
+				}
+				return res, fmt.Errorf("%w: %w", ErrStuck, err)
+			}
 			if !Temporary(err) && !errors.Is(err, ErrUnauthorized) && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
 				c.Stuck = stuckOf(err, p.entries)
 				err = fmt.Errorf("%w: %w", ErrStuck, err)
@@ -402,4 +425,100 @@ func (q *Queue) Status() (*Status, error) {
 	st.Shipped, st.Pruned = c.Shipped, c.Pruned
 	st.LastSync, st.LastError, st.LastErrorAt, st.Stuck, st.Head = c.LastSync, c.LastError, c.LastErrorAt, c.Stuck, c.Head
 	return st, nil
+}
+
+// checkAnswer checks, before the cursor moves, that the server proved it
+// holds every shipped entry: its head is signed with the trusted key and
+// consistent with the last head the queue accepted; each result's leaf
+// is inside that head, proved by an inclusion proof; and the stored line
+// whose hash is the leaf is the shipped entry (its ID, place, action and
+// file hashes: the server normalises and masks text fields, so the line
+// is not compared byte for byte). A server that answers with made-up
+// places cannot move the queue on.
+func (q *Queue) checkAnswer(ctx context.Context, c *Cursor, es []auditlog.Entry, ar *api.AppendResponse) error {
+	key := strings.TrimSpace(q.Key)
+	if key == "" {
+		key = c.Key
+	}
+	if key == "" {
+		k, err := q.Client.Key(ctx)
+		if err != nil {
+			return err
+		}
+		key = k
+	}
+	size, root, err := OpenHead(ar.Head, key)
+	if err != nil {
+		return err
+	}
+	if c.Head != nil {
+		if osize, oroot, err := OpenHead(*c.Head, key); err == nil {
+			if err := q.Client.Consistent(ctx, osize, oroot, size, root); err != nil {
+				return err
+			}
+		}
+	}
+	for i, r := range ar.Results {
+		e := &es[i]
+		bad := func(why string) error {
+			return fmt.Errorf("%w: its answer for entry %d (%s) %s; the entry was not taken as shipped", ErrTampered, e.Seq, e.ID, why)
+		}
+		if r.Seq < 1 || r.Index != r.Seq-1 || r.Index >= size {
+			return bad(fmt.Sprintf("gives place %d, outside its signed head of %d entries", r.Seq, size))
+		}
+		leaf, ok := hash64(r.Leaf)
+		if !ok {
+			return bad("has no valid leaf hash")
+		}
+		proof := make(tlog.RecordProof, len(r.Proof))
+		for k, p := range r.Proof {
+			if proof[k], ok = hash64(p); !ok {
+				return bad("has a malformed proof")
+			}
+		}
+		if err := tlog.CheckRecord(proof, size, root, r.Index, leaf); err != nil {
+			return bad("does not prove the entry is in its signed head")
+		}
+		if r.Record == nil {
+			// Only an entry the server already had and has since pruned
+			// comes without its line: its place is proved, not its content.
+			if !r.Duplicate {
+				return bad("holds no stored line")
+			}
+			continue
+		}
+		if tlog.RecordHash(r.Record) != leaf {
+			return bad("holds a line that is not the proved leaf")
+		}
+		var got auditlog.Entry
+		if json.Unmarshal(r.Record, &got) != nil || got.ID != e.ID || got.Seq != r.Seq || got.Action != e.Action || !sameFiles(&got, e) {
+			return bad("proves another entry than the one shipped")
+		}
+	}
+	c.Key = key
+	return nil
+}
+
+func hash64(s string) (tlog.Hash, bool) {
+	var h tlog.Hash
+	b, err := base64.StdEncoding.DecodeString(s)
+	if err != nil || len(b) != tlog.HashSize {
+		return h, false
+	}
+	copy(h[:], b)
+	return h, true
+}
+
+// sameFiles reports whether a and b name the same file contents (the
+// SHA-256s, which the server never rewrites).
+func sameFiles(a, b *auditlog.Entry) bool {
+	if (a.Archive == nil) != (b.Archive == nil) || a.Archive != nil && a.Archive.SHA256 != b.Archive.SHA256 || len(a.Files) != len(b.Files) {
+		return false
+	}
+	for i := range a.Files {
+		if a.Files[i].SHA256 != b.Files[i].SHA256 {
+			return false
+		}
+	}
+	return true
 }

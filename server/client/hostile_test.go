@@ -1,0 +1,91 @@
+package client
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/kuvert-app/kuvert/server/api"
+	"github.com/kuvert-app/kuvert/server/servertest"
+)
+
+// A compromised server swallows uploads: it takes the entries, stores
+// nothing, and answers with made-up places beyond its own (genuinely
+// signed) head. The queue must not move on, and must say why.
+func TestQueueRefusesMadeUpPlaces(t *testing.T) {
+	srv := servertest.Start(t, cluster, servertest.Options{})
+	real, _ := url.Parse(srv.URL)
+	proxy := httputil.NewSingleHostReverseProxy(real)
+	hostile := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost || r.URL.Path != "/api/v1/entries" {
+			proxy.ServeHTTP(w, r)
+			return
+		}
+		var req api.AppendRequest
+		json.NewDecoder(r.Body).Decode(&req)
+		head, err := srv.Store.Head(r.Context())
+		if err != nil {
+			t.Error(err)
+		}
+		res := api.AppendResponse{Head: head}
+		for i, e := range req.Entries {
+			seq := head.Size + int64(i) + 1
+			res.Results = append(res.Results, api.AppendResult{ID: e.ID, Seq: seq, Index: seq - 1})
+		}
+		json.NewEncoder(w).Encode(res)
+	}))
+	defer hostile.Close()
+
+	l := newLog(t)
+	seal(t, l, "KS 2026/1")
+	seal(t, l, "KS 2026/2")
+	q := &Queue{Log: l, Client: mustClient(t, hostile.URL, srv.Device)}
+	_, err := q.Ship(context.Background())
+	if !errors.Is(err, ErrTampered) || !errors.Is(err, ErrStuck) || !strings.Contains(err.Error(), "outside its signed head") {
+		t.Fatalf("ship to a server answering made-up places: %v", err)
+	}
+	c, err := ReadCursor(l.Dir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Seq != 0 || c.Shipped != 0 || c.Stuck == nil || c.Stuck.Code != StuckTampered {
+		t.Fatalf("the queue moved on or does not say why: %+v", c)
+	}
+	st, _ := q.Status()
+	if st.Waiting != 2 {
+		t.Fatalf("waiting %d, want both entries", st.Waiting)
+	}
+
+	// The same entries to the real server: proved, and the queue moves.
+	q = &Queue{Log: l, Client: mustClient(t, srv.URL, srv.Device), Key: srv.VKey}
+	res, err := q.Ship(context.Background())
+	if err != nil || res.Shipped != 2 {
+		t.Fatalf("ship to the real server: %+v %v", res, err)
+	}
+}
+
+// The verifier key is read with a size limit: an endless answer is an
+// error, not all of memory.
+func TestKeyAnswerIsBounded(t *testing.T) {
+	big := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		chunk := bytes.Repeat([]byte("A"), 1<<20)
+		for i := 0; i < 64; i++ {
+			if _, err := w.Write(chunk); err != nil {
+				return
+			}
+		}
+	}))
+	defer big.Close()
+	c := mustClient(t, big.URL, "tok")
+	k, err := c.Key(context.Background())
+	if err == nil || len(k) > 4<<10 {
+		t.Fatalf("a 64 MiB key answer: %d bytes, %v", len(k), err)
+	}
+}
