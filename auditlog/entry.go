@@ -156,8 +156,8 @@ func (d *Delivery) Demo() bool {
 		return true
 	}
 	for _, p := range DemoProviders {
-		// A relayed text's provider reads "console via kuvert-server".
-		if d.Provider == p || strings.HasPrefix(d.Provider, p+" ") {
+		// A relayed text's provider reads "kuvert-server/console".
+		if d.Provider == p || strings.HasSuffix(d.Provider, "/"+p) {
 			return true
 		}
 	}

@@ -77,16 +77,21 @@ func Sealings(all []Entry) []Sealing {
 	var out []Sealing
 	at := map[string]int{}
 	newer := map[string]string{} // old sealing → the sealing that refers to it
-	for n, e := range all {
-		if e.Pruned {
+	// Sealings first: in the central log a follow-up can precede its
+	// sealing (the relay records the SMS it sent before the device has
+	// shipped the sealing).
+	for _, e := range all {
+		if e.Pruned || e.Action != ActionSeal {
 			continue
 		}
-		if e.Action == ActionSeal {
-			at[e.ID] = len(out)
-			out = append(out, Sealing{Entry: e, Delivery: e.Delivery})
-			if i, ok := at[e.Refers]; e.Refers != "" && (!ok || owner(&out[i].Entry) == owner(&e)) {
-				newer[e.Refers] = e.ID
-			}
+		at[e.ID] = len(out)
+		out = append(out, Sealing{Entry: e, Delivery: e.Delivery})
+		if i, ok := at[e.Refers]; e.Refers != "" && (!ok || owner(&out[i].Entry) == owner(&e)) {
+			newer[e.Refers] = e.ID
+		}
+	}
+	for n, e := range all {
+		if e.Pruned || e.Action == ActionSeal {
 			continue
 		}
 		i, ok := at[e.Refers]
@@ -200,7 +205,7 @@ func (s *Sealing) foldText(e *Entry, n int) *Text {
 			rp, dp = td.Provider, d.Provider
 		}
 		if rp != dp {
-			td.Provider = rp + " via " + dp
+			td.Provider = dp + "/" + rp // kuvert-server/twilio
 		}
 		if relay {
 			td.Status, td.Error, t.rank = d.Status, d.Error, rank
@@ -252,6 +257,10 @@ type Row struct {
 	// (the relaying server's record, status checks): they are not rows of
 	// their own.
 	Folded []string `json:"folded,omitempty"`
+	// State and StateEn are the row's delivery in staff's words
+	// ([Delivery.Words]), when it has one.
+	State   string `json:"state,omitempty"`
+	StateEn string `json:"state_en,omitempty"`
 }
 
 // View is the log as every list of it shows it (`kuvert log list` and
@@ -293,6 +302,9 @@ func View(all []Entry) []Row {
 			d := t.Delivery
 			r.Delivery = &d
 			r.Folded = slices.Clone(t.Folded)
+		}
+		if r.Delivery != nil {
+			r.State, r.StateEn = r.Delivery.Words()
 		}
 		out = append(out, r)
 	}

@@ -9,15 +9,16 @@ import (
 )
 
 // relayed is a sealing by device pc1 whose password the central server
-// relayed: the relay's record (written first, by the server), the
-// device's own record of the same text (shipped later) and a status
+// relayed, in the central log's order: the relay's record (written while
+// the device waited for the answer, before it shipped anything), the
+// sealing and the device's own record of the same text, then a status
 // check by the device.
 func relayed() []Entry {
 	return []Entry{
-		{Seq: 1, ID: "seal", Device: "pc1", Operator: "anna", Action: ActionSeal, Case: "KS 1",
-			Delivery: &Delivery{Provider: "kuvert-server", To: "+46 70-*** ** 67", Ref: "K7Q2", Status: StatusPending}},
-		{Seq: 2, ID: "relay", Device: CentralServerDevice, Operator: "pc1", Action: ActionSMS, Refers: "seal", Case: "KS 1",
+		{Seq: 1, ID: "relay", Device: CentralServerDevice, Operator: "pc1", Action: ActionSMS, Refers: "seal", Case: "KS 1",
 			Delivery: &Delivery{Provider: "twilio", To: "+46 70-*** ** 67", Ref: "K7Q2", MessageID: "SM1", Status: StatusQueued}},
+		{Seq: 2, ID: "seal", Device: "pc1", Operator: "anna", Action: ActionSeal, Case: "KS 1",
+			Delivery: &Delivery{Provider: "kuvert-server", To: "+46 70-*** ** 67", Ref: "K7Q2", Status: StatusPending}},
 		{Seq: 3, ID: "own", Device: "pc1", Operator: "anna", Action: ActionSMS, Refers: "seal", Case: "KS 1",
 			Delivery: &Delivery{Provider: "kuvert-server", To: "+46 70-*** ** 67", ToTag: "tag", Ref: "K7Q2", MessageID: "SM1", Status: StatusQueued}},
 		{Seq: 4, ID: "status", Device: "pc1", Operator: "anna", Action: ActionSMSStatus, Refers: "seal",
@@ -39,7 +40,7 @@ func TestRelayedSMSIsOneText(t *testing.T) {
 		t.Errorf("text stands as %q, folded %q; want the device's record, the relay's and the status folded", tx.Entry, tx.Folded)
 	}
 	d := ss[0].Delivery
-	if d.Status != StatusDelivered || d.Provider != "twilio via kuvert-server" || d.ToTag != "tag" || d.To != "+46 70-*** ** 67" || d.MessageID != "SM1" {
+	if d.Status != StatusDelivered || d.Provider != "kuvert-server/twilio" || d.ToTag != "tag" || d.To != "+46 70-*** ** 67" || d.MessageID != "SM1" {
 		t.Errorf("the sealing's delivery: %+v", d)
 	}
 
@@ -48,14 +49,14 @@ func TestRelayedSMSIsOneText(t *testing.T) {
 	for _, r := range rows {
 		ids = append(ids, r.ID)
 	}
-	if !slices.Equal(ids, []string{"seal", "own"}) {
+	if !slices.Equal(ids, []string{"seal", "own"}) { // the relay's record folded away
 		t.Fatalf("view rows %q, want seal and one SMS row", ids)
 	}
 	if rows[0].Delivery.Status != StatusDelivered || rows[1].Delivery.Status != StatusDelivered || !slices.Equal(rows[1].Folded, []string{"relay", "status"}) {
 		t.Errorf("rows: %+v / %+v (folded %q)", rows[0].Delivery, rows[1].Delivery, rows[1].Folded)
 	}
 	// The recorded entries are left as they were.
-	if all[2].Delivery.Status != StatusQueued || all[0].Delivery.Status != StatusPending {
+	if all[2].Delivery.Status != StatusQueued || all[1].Delivery.Status != StatusPending {
 		t.Errorf("View changed the entries it read")
 	}
 
@@ -139,7 +140,7 @@ func TestDemoDeliveryIsNeverSent(t *testing.T) {
 	for _, d := range []*Delivery{
 		{Provider: "console", Status: StatusDemo},
 		{Provider: "kuvert-server", Status: StatusDemo},
-		{Provider: "console via kuvert-server", Status: StatusSent},
+		{Provider: "kuvert-server/console", Status: StatusSent},
 		{Provider: "console", Status: StatusQueued},
 	} {
 		sv, en := d.Words()
