@@ -91,7 +91,7 @@ func (r *Relay) Send(ctx context.Context, device string, m api.SMSRequest) (api.
 	}
 	if _, _, err := r.Store.Append(bg, ServerDevice, []auditlog.Entry{r.Store.ownEntry(auditlog.Entry{
 		Action: auditlog.ActionSMS, Refers: m.Refers, Delivery: del, Case: m.Case, Operator: device,
-		Details: "skickat via kuvert server för " + device + " / relayed by kuvert server for " + device,
+		Details: "förmedlat av kuvert server för " + device + " / relayed by kuvert server for " + device,
 	})}); err != nil {
 		return api.SMSResponse{}, fmt.Errorf("the SMS was handed to the provider (id %s) but the central log could not record it: %w", rc.ID, err)
 	}
