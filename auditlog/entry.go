@@ -105,29 +105,80 @@ func (s Status) Sent() bool {
 	return false
 }
 
-// Swedish is the state in the registrar's words.
-func (s Status) Swedish() string {
+// Swedish is the state in the registrar's words; see [Delivery.Words].
+func (s Status) Swedish() string { sv, _ := s.words(); return sv }
+
+// English is the state in English; see [Delivery.Words].
+func (s Status) English() string { _, en := s.words(); return en }
+
+func (s Status) words() (sv, en string) {
 	switch s {
 	case StatusPending:
-		return "väntar"
+		return "väntar", "pending"
 	case StatusQueued, StatusAccepted:
-		return "köad hos leverantören"
+		return "köad hos leverantören", "queued at the provider"
 	case StatusSending:
-		return "skickas"
+		return "skickas", "sending"
 	case StatusSent:
-		return "skickad"
+		return "skickad", "sent"
 	case StatusDelivered:
-		return "levererad"
+		return "levererad", "delivered"
 	case StatusUndelivered:
-		return "ej levererad"
+		return "ej levererad", "undelivered"
 	case StatusFailed:
-		return "misslyckades"
+		return "misslyckades", "failed"
 	case StatusDemo:
-		return "demo, ej skickad"
+		return demoSV, demoEN
 	case StatusOutbox:
-		return "utkorg, ej skickad"
+		return "utkorg (ej skickat)", "outbox (not sent)"
 	}
-	return string(s)
+	return string(s), string(s)
+}
+
+// What a demo delivery is called, everywhere: it never went out.
+const (
+	demoSV = "demo (ej skickat)"
+	demoEN = "demo (not sent)"
+)
+
+// DemoProviders are the names of the SMS providers that send nothing
+// (sms.Console and its like): a delivery through one is a demo whatever
+// its status says.
+var DemoProviders = []string{"console", "demo"}
+
+// Demo reports whether the delivery is a demo: shown on a screen, sent
+// to nobody.
+func (d *Delivery) Demo() bool {
+	if d == nil {
+		return false
+	}
+	if d.Status == StatusDemo {
+		return true
+	}
+	for _, p := range DemoProviders {
+		// A relayed text's provider reads "kuvert-server/console".
+		if d.Provider == p || strings.HasSuffix(d.Provider, "/"+p) {
+			return true
+		}
+	}
+	return false
+}
+
+// Sent reports whether the text really went to a provider (not a demo,
+// outbox, pending or failed).
+func (d *Delivery) Sent() bool { return d != nil && !d.Demo() && d.Status.Sent() }
+
+// Words is the delivery's state in staff's words, Swedish and English:
+// the one wording the page, the exports, `kuvert log list` and the
+// desktop app use. A demo delivery is never called sent; nil is "no SMS".
+func (d *Delivery) Words() (sv, en string) {
+	switch {
+	case d == nil:
+		return "ingen sms", "no SMS"
+	case d.Demo():
+		return demoSV, demoEN
+	}
+	return d.Status.words()
 }
 
 // FileRef describes a file by name, size and SHA-256.

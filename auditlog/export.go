@@ -11,7 +11,7 @@ import (
 var csvHeader = []string{"löpnummer", "id", "tid", "handläggare", "namn", "dator", "åtgärd", "format",
 	"arkiv", "storlek_byte", "sha256", "filer", "antal_filer", "lösenord", "styrka_bitar", "personnummer_antal",
 	"diarienummer", "anteckning", "mottagare", "leverantör", "meddelande_id", "sms_status", "referens",
-	"utskick", "rad", "avser", "detaljer", "enhet"}
+	"utskick", "rad", "avser", "detaljer", "enhet", "samma_sms"}
 
 var csvColumn = func() map[string]int {
 	m := map[string]int{}
@@ -24,13 +24,15 @@ var csvColumn = func() map[string]int {
 // ExportCSV writes entries for the registrar the way Swedish Excel opens
 // them with a double-click (internal/excelcsv): Swedish column names and
 // Swedish values (action, password origin, delivery state), decimal
-// commas, the reference, batch and row of each sealing. Pass entries
-// through [Current] first so each sealing shows its delivery's current
-// state.
-func ExportCSV(w io.Writer, es []Entry) error {
+// commas, the reference, batch and row of each sealing. The rows are the
+// log's one fold ([View]): each sealing with its delivery's current
+// state, one row per SMS, "samma_sms" naming the other entries that
+// record the same text (the relaying server's, status checks).
+func ExportCSV(w io.Writer, rows []Row) error {
 	cw := excelcsv.New(w)
 	cw.Write(csvHeader...)
-	for _, e := range es {
+	for _, r := range rows {
+		e := &r.Entry
 		var files []string
 		for _, f := range e.Files {
 			files = append(files, f.Name)
@@ -61,6 +63,7 @@ func ExportCSV(w io.Writer, es []Entry) error {
 		set("avser", e.Refers)
 		set("detaljer", e.Details)
 		set("enhet", e.Device) // the device that shipped it to the central log (kuvert server); empty locally
+		set("samma_sms", strings.Join(r.Folded, " | "))
 		if a := e.Archive; a != nil {
 			set("arkiv", a.Name)
 			set("storlek_byte", strconv.FormatInt(a.Size, 10))
@@ -77,7 +80,8 @@ func ExportCSV(w io.Writer, es []Entry) error {
 			set("mottagare", d.To)
 			set("leverantör", d.Provider)
 			set("meddelande_id", d.MessageID)
-			set("sms_status", d.Status.Swedish())
+			sv, _ := d.Words()
+			set("sms_status", sv)
 			set("referens", d.Ref)
 		}
 		cw.Write(row...)

@@ -62,6 +62,20 @@ func TestDemoProviderNamedAsDemo(t *testing.T) {
 	if !strings.Contains(all, lang.L("result.password", map[string]any{"Password": shown})) {
 		t.Errorf("the demo result does not show the password:\n%s", all)
 	}
+	// The log view never calls the demo text sent: neither the SMS row's
+	// event nor its state, nor the sealing's.
+	h.u.SelectTab("log")
+	lv := h.u.logv
+	lv.refresh()
+	if len(lv.entries) != 2 {
+		t.Fatalf("log view: %d rows", len(lv.entries))
+	}
+	for i := range lv.entries {
+		line := entryLine(&lv.entries[i])
+		if !strings.Contains(line, "demo (ej skickat)") || strings.Contains(strings.ReplaceAll(line, "ej skickat", ""), "skickat") {
+			t.Errorf("log row %d: %q", i, line)
+		}
+	}
 }
 
 // TestDemoLabelFollowsSettings: choosing Twilio in Settings turns the

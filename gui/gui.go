@@ -39,6 +39,9 @@ var translations embed.FS
 // or bare "C" desktop thus sees Swedish (fyne's own dialog buttons still
 // follow the OS).
 //
+// uiLang is the language the window's texts are in ("sv" or "en").
+var uiLang = "sv"
+
 // applyLanguage loads the window's texts: choice "sv" or "en", anything
 // else follows the OS. New calls it before building the widgets.
 func applyLanguage(choice string) {
@@ -49,6 +52,7 @@ func applyLanguage(choice string) {
 			choice = "en"
 		}
 	}
+	uiLang = choice
 	data, err := translations.ReadFile("translations/" + choice + ".json")
 	if err != nil {
 		panic(err) // embedded at build time

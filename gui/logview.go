@@ -20,7 +20,7 @@ import (
 type logView struct {
 	u       *UI
 	content fyne.CanvasObject
-	entries []auditlog.Entry
+	entries []auditlog.Row // the log's fold: one row per SMS
 	table   *widget.Table
 	status  *widget.Label
 	server  *widget.Label // what waits for the kuvert server, when one is set
@@ -77,7 +77,8 @@ func newLogView(u *UI) *logView {
 
 // entryCell is one cell of the log table. Nothing in an entry is secret
 // (no password, the number masked), so everything may be shown.
-func entryCell(e *auditlog.Entry, col int) string {
+func entryCell(r *auditlog.Row, col int) string {
+	e := &r.Entry
 	switch col {
 	case 0:
 		return e.When().Local().Format("2006-01-02 15:04")
@@ -97,7 +98,7 @@ func entryCell(e *auditlog.Entry, col int) string {
 		}
 	case 5:
 		if e.Delivery != nil {
-			return lang.X("log.status."+string(e.Delivery.Status), string(e.Delivery.Status))
+			return deliveryWords(e.Delivery)
 		}
 	case 6:
 		return e.Case
@@ -106,7 +107,7 @@ func entryCell(e *auditlog.Entry, col int) string {
 }
 
 // entryLine is the whole row as one line (for tests and screen readers).
-func entryLine(e *auditlog.Entry) string {
+func entryLine(e *auditlog.Row) string {
 	var parts []string
 	for i := range logColumns {
 		if c := entryCell(e, i); c != "" {
@@ -127,14 +128,15 @@ func (v *logView) refresh() {
 		v.status.SetText(friendly(err))
 		return
 	}
-	// A sealing is logged with its SMS "pending"; the log's own view
-	// shows the outcome later entries recorded (sent, failed, delivered …).
-	es = slices.DeleteFunc(auditlog.Current(es), func(e auditlog.Entry) bool { return e.Pruned })
-	slices.Reverse(es)
-	if len(es) > 500 {
-		es = es[:500]
+	// A sealing is logged with its SMS "pending"; the log's one fold
+	// shows the outcome later entries recorded (sent, failed, delivered …),
+	// one row per SMS, as `kuvert log list` does.
+	rows := slices.DeleteFunc(auditlog.View(es), func(r auditlog.Row) bool { return r.Pruned })
+	slices.Reverse(rows)
+	if len(rows) > 500 {
+		rows = rows[:500]
 	}
-	v.entries = es
+	v.entries = rows
 	// Without a server the line takes no room.
 	if line := v.u.serverLine(l); line != "" {
 		v.server.SetText(line)
@@ -142,7 +144,7 @@ func (v *logView) refresh() {
 	} else {
 		v.server.Hide()
 	}
-	if len(es) == 0 {
+	if len(rows) == 0 {
 		v.status.SetText(lang.L("log.empty"))
 	} else if v.status.Text == lang.L("log.empty") {
 		v.status.SetText("")
@@ -195,4 +197,14 @@ func (v *logView) exportTo(w interface{ Write([]byte) (int, error) }, path strin
 		return
 	}
 	v.status.SetText(lang.L("log.exported", map[string]any{"Path": path}))
+}
+
+// deliveryWords is a delivery's state in the window's language, in the
+// log's one wording ([auditlog.Delivery.Words]): a demo is never "sent".
+func deliveryWords(d *auditlog.Delivery) string {
+	sv, en := d.Words()
+	if uiLang == "en" {
+		return en
+	}
+	return sv
 }

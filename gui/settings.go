@@ -14,6 +14,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/kuvert-app/kuvert/auditlog"
 	"github.com/kuvert-app/kuvert/config"
 	"github.com/kuvert-app/kuvert/server/client"
 	"github.com/kuvert-app/kuvert/sms"
@@ -382,7 +383,7 @@ func (v *settingsView) sendTest() {
 			case rc.Status == sms.StatusDemo:
 				v.testResult.SetText(lang.L("settings.test.demo", map[string]any{"To": masked}) + "\n" + body)
 			default:
-				v.testResult.SetText(lang.L("settings.test.sent", map[string]any{"To": masked, "Status": lang.X("log.status."+string(rc.Status), string(rc.Status)), "ID": rc.ID}))
+				v.testResult.SetText(lang.L("settings.test.sent", map[string]any{"To": masked, "Status": deliveryWords(&auditlog.Delivery{Provider: rc.Provider, Status: auditlog.Status(rc.Status)}), "ID": rc.ID}))
 			}
 		})
 	}()

@@ -182,37 +182,31 @@ func (s *Store) Search(ctx context.Context, q Search) (*api.EntriesResponse, err
 	if err != nil {
 		return nil, err
 	}
-	all := related
-	out.Entries = auditlog.Current(matched)
-	cur := auditlog.Current(all)
-	state := map[string]*auditlog.Entry{}
-	for i := range cur {
-		state[cur[i].ID] = &cur[i]
-	}
-	for i := range out.Entries {
-		if c, ok := state[out.Entries[i].ID]; ok {
-			out.Entries[i] = *c
-		}
-	}
-	for _, sl := range auditlog.Sealings(all) {
+	// One fold decides every sealing's and every text's state; each
+	// entry is sent once.
+	shown := map[string]bool{}
+	var sealings []api.Sealing
+	for _, sl := range auditlog.Sealings(related) {
 		if !ids[sl.Entry.ID] && !refersAny(sl.FollowUps, ids) {
 			continue
 		}
-		st := "ingen sms"
-		if sl.Delivery != nil {
-			st = sl.Delivery.Status.Swedish()
-		}
+		shown[sl.Entry.ID] = true
+		sv, en := sl.Delivery.Words()
 		if sl.Removed {
-			st = auditlog.ActionSealFailed.Swedish()
+			sv, en = auditlog.ActionSealFailed.Swedish(), "sealed, then removed"
 		}
 		if sl.SupersededBy != "" {
-			st = "ersatt"
+			sv, en = auditlog.ActionSuperseded.Swedish(), "superseded"
 		}
-		out.Sealings = append(out.Sealings, api.Sealing{Entry: sl.Entry, Delivery: sl.Delivery, State: st, Superseded: sl.SupersededBy})
+		sealings = append(sealings, api.Sealing{ID: sl.Entry.ID, State: sv, StateEn: en, Texts: len(sl.Texts), Removed: sl.Removed, Superseded: sl.SupersededBy})
 	}
-	if out.Entries == nil {
-		out.Entries = []auditlog.Entry{}
+	out.Entries = []auditlog.Row{}
+	for _, r := range auditlog.View(related) {
+		if ids[r.ID] || shown[r.ID] || slices.ContainsFunc(r.Folded, func(id string) bool { return ids[id] }) {
+			out.Entries = append(out.Entries, r)
+		}
 	}
+	out.Sealings = sealings
 	if out.Sealings == nil {
 		out.Sealings = []api.Sealing{}
 	}

@@ -364,10 +364,17 @@ func TestRegistrarPage(t *testing.T) {
 	if _, _, err := s.Append(ctx, "pc2", []auditlog.Entry{other, evil}); err != nil {
 		t.Fatal(err)
 	}
+	// The server relayed that SMS for pc1 and recorded it too: the same
+	// text (its reference and message id), which the page shows once.
+	relayed := s.ownEntry(auditlog.Entry{Action: auditlog.ActionSMS, Refers: seal.ID, Case: "KS 2026/123", Operator: "pc1",
+		Delivery: &auditlog.Delivery{Provider: "twilio", To: "+46 70-*** ** 67", Status: auditlog.StatusSent, Ref: "K7Q2", MessageID: "SM0001"}})
+	if _, _, err := s.Append(ctx, ServerDevice, []auditlog.Entry{relayed}); err != nil {
+		t.Fatal(err)
+	}
 	if _, _, err := s.Append(ctx, "pc1", []auditlog.Entry{status}); err != nil {
 		t.Fatal(err)
 	}
-	const size = 6
+	const size = 7
 
 	regTok, err := s.AddToken(ctx, "registrator-anna", api.RoleRegistrar)
 	if err != nil {
@@ -434,7 +441,9 @@ func TestRegistrarPage(t *testing.T) {
 		if len(st.States) != 1 || st.States[0] != auditlog.StatusDelivered.Swedish() {
 			t.Errorf("delivery state %q, want %q", st.States, auditlog.StatusDelivered.Swedish())
 		}
-		if len(st.Others) != 1 || !strings.Contains(st.Others[0], "sms") || !strings.Contains(st.Others[0], auditlog.StatusSent.Swedish()) {
+		// One text, one row: the device's and the relay's records of the
+		// SMS (and the status check) in its current state.
+		if len(st.Others) != 1 || !strings.Contains(st.Others[0], "sms") || !strings.Contains(st.Others[0], auditlog.StatusDelivered.Swedish()) {
 			t.Errorf("other entries for KS 2026/123: %q", st.Others)
 		}
 		for _, c := range []string{"KS 2026/7", "BUN 2026/55", "lönelista", "pwned"} {
@@ -473,6 +482,11 @@ func TestRegistrarPage(t *testing.T) {
 		}
 		if bytes.Contains(csv, []byte("KS 2026/7")) || bytes.Contains(csv, []byte("BUN 2026/55")) {
 			t.Errorf("the export holds other cases:\n%s", csv)
+		}
+		// The sealing and one row for its one text, naming the relay's
+		// record of it.
+		if lines := bytes.Split(bytes.TrimSpace(csv), []byte("\r\n")); len(lines) != 3 || bytes.Count(csv, []byte("SM0001")) != 2 || !bytes.Contains(lines[2], []byte(relayed.ID)) {
+			t.Errorf("the export does not show the SMS once:\n%s", csv)
 		}
 		tb.poll(`/nedladdad/.test(document.querySelector('[data-testid=search-status]').textContent)`)
 

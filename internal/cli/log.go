@@ -63,9 +63,9 @@ func (f *logFilter) query() (auditlog.Query, error) {
 	return q, nil
 }
 
-// entries returns the entries f selects, oldest first, each sealing with
-// its current delivery state.
-func (f *logFilter) entries(l *auditlog.Log) ([]auditlog.Entry, error) {
+// entries returns the rows f selects, oldest first, as the log's one
+// fold shows them ([auditlog.View]).
+func (f *logFilter) entries(l *auditlog.Log) ([]auditlog.Row, error) {
 	q, err := f.query()
 	if err != nil {
 		return nil, err

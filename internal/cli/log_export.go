@@ -83,7 +83,7 @@ apostrophe.`,
 				err = auditlog.ExportCSV(w, es)
 			} else {
 				if es == nil {
-					es = []auditlog.Entry{}
+					es = []auditlog.Row{}
 				}
 				err = encodeJSON(w, es)
 			}

@@ -29,21 +29,11 @@ func newLogListCmd(s *IOStreams, g *globalOptions) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			es, err := f.entries(l)
+			rows, err := f.entries(l)
 			if err != nil {
 				return err
 			}
-			slices.Reverse(es)
-			if asJSON {
-				if es == nil {
-					es = []auditlog.Entry{}
-				}
-				return writeJSON(s, es)
-			}
-			for _, e := range es {
-				fmt.Fprintln(s.Out, summary(&e))
-			}
-			return nil
+			return printRows(s, rows, asJSON)
 		},
 	}
 	f.add(cmd)
@@ -52,7 +42,28 @@ func newLogListCmd(s *IOStreams, g *globalOptions) *cobra.Command {
 	return cmd
 }
 
-func summary(e *auditlog.Entry) string {
+// printRows lists rows of the log's fold, newest first: one line (or
+// JSON object) a row, a relayed SMS once.
+func printRows(s *IOStreams, rows []auditlog.Row, asJSON bool) error {
+	slices.Reverse(rows)
+	if asJSON {
+		if rows == nil {
+			rows = []auditlog.Row{}
+		}
+		return writeJSON(s, rows)
+	}
+	for _, r := range rows {
+		line := summary(&r)
+		if r.Device != "" {
+			line += "  enhet/device " + termsafe.Escape(r.Device)
+		}
+		fmt.Fprintln(s.Out, line)
+	}
+	return nil
+}
+
+func summary(r *auditlog.Row) string {
+	e := &r.Entry
 	parts := []string{e.When().Local().Format("2006-01-02 15:04"), termsafe.Escape(e.ID), termsafe.Escape(string(e.Action))}
 	if e.Format != "" {
 		parts = append(parts, termsafe.Escape(e.Format))
@@ -65,7 +76,8 @@ func summary(e *auditlog.Entry) string {
 		parts = append(parts, "dnr "+termsafe.Escape(e.Case))
 	}
 	if d := e.Delivery; d != nil {
-		parts = append(parts, termsafe.Escape(fmt.Sprintf("→ %s via %s (%s)", d.To, d.Provider, d.Status)))
+		sv, en := d.Words()
+		parts = append(parts, termsafe.Escape(fmt.Sprintf("→ %s via %s (%s / %s)", d.To, d.Provider, sv, en)))
 		if d.Ref != "" {
 			parts = append(parts, "ref "+termsafe.Escape(d.Ref))
 		}
@@ -75,6 +87,9 @@ func summary(e *auditlog.Entry) string {
 	}
 	if e.Details != "" {
 		parts = append(parts, termsafe.Escape(e.Details))
+	}
+	if len(r.Folded) > 0 {
+		parts = append(parts, termsafe.Escape("samma sms som / same SMS as "+strings.Join(r.Folded, ", ")))
 	}
 	return strings.Join(parts, "  ")
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"slices"
 	"strings"
 	"time"
 
@@ -139,25 +138,12 @@ func listServer(cmd *cobra.Command, s *IOStreams, f *logFilter, o *serverOpts, a
 	if err != nil {
 		return serverReadHint(err)
 	}
-	es := auditlog.Current(res.Entries)
-	slices.Reverse(es)
+	// The server's answer is the log's fold already (each sealing in its
+	// current state, one row per SMS): print it as the local list does.
 	if res.Truncated {
-		fmt.Fprintf(s.ErrOut, "kuvert: warning: fler poster matchar / more entries match than shown (%d); narrow the search or raise --limit\n", len(es))
+		fmt.Fprintf(s.ErrOut, "kuvert: warning: fler poster matchar / more entries match than shown (%d); narrow the search or raise --limit\n", len(res.Entries))
 	}
-	if asJSON {
-		if es == nil {
-			es = []auditlog.Entry{}
-		}
-		return writeJSON(s, es)
-	}
-	for _, e := range es {
-		line := summary(&e)
-		if e.Device != "" {
-			line += "  enhet/device " + termsafe.Escape(e.Device)
-		}
-		fmt.Fprintln(s.Out, line)
-	}
-	return nil
+	return printRows(s, res.Entries, asJSON)
 }
 
 // exportServer is `kuvert log export --server`: the server's own CSV
@@ -181,11 +167,7 @@ func exportServer(cmd *cobra.Command, w io.Writer, f *logFilter, o *serverOpts, 
 	if err != nil {
 		return serverReadHint(err)
 	}
-	es := auditlog.Current(res.Entries)
-	if es == nil {
-		es = []auditlog.Entry{}
-	}
-	return encodeJSON(w, es)
+	return encodeJSON(w, res.Entries)
 }
 
 // verifyServer is `kuvert log verify --server [--key VERIFIER]`: the

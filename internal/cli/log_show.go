@@ -125,7 +125,8 @@ func showEntry(s *IOStreams, e *auditlog.Entry, now *auditlog.Sealing) error {
 // delivery describes an SMS; every value may have come from the provider
 // or an edited file, so all of it is escaped.
 func delivery(d *auditlog.Delivery) string {
-	out := fmt.Sprintf("%s via %s: %s (%s)", d.To, d.Provider, d.Status.Swedish(), d.Status)
+	sv, en := d.Words()
+	out := fmt.Sprintf("%s via %s: %s / %s (%s)", d.To, d.Provider, sv, en, d.Status)
 	if d.Ref != "" {
 		out += ", ref " + d.Ref
 	}

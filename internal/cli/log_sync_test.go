@@ -286,13 +286,35 @@ func TestSMSThroughServerFromCLI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	relayed := 0
-	for _, e := range res.Entries {
-		if e.Device == server.ServerDevice && e.Action == auditlog.ActionSMS && e.Refers == es[0].ID {
-			relayed++
+	// The relay's record and the device's own (shipped) are one text:
+	// one row, the device's, with the relay's folded in.
+	if code, _, errOut := run(t, "log", "sync"); code != 0 {
+		t.Fatalf("sync: %s", errOut)
+	}
+	if res, err = srv.Store.Search(context.Background(), server.Search{Limit: 100}); err != nil {
+		t.Fatal(err)
+	}
+	var texts []auditlog.Row
+	for _, r := range res.Entries {
+		if r.Action == auditlog.ActionSMS && r.Refers == es[0].ID {
+			texts = append(texts, r)
 		}
 	}
-	if relayed != 1 || !strings.Contains(string(logb), `"provider":"kuvert-server"`) {
-		t.Fatalf("relayed %d; local log %s", relayed, logb)
+	if len(texts) != 1 || texts[0].Device != "pc1" || len(texts[0].Folded) != 1 || texts[0].Delivery.Provider != "kuvert-server/twilio" || !strings.Contains(string(logb), `"provider":"kuvert-server"`) {
+		t.Fatalf("texts %+v; local log %s", texts, logb)
+	}
+	// kuvert log list --server shows it once, as does the export.
+	t.Setenv("KUVERT_SERVER_TOKEN", srv.Registrar)
+	code, out, errOut = run(t, "log", "list", "--server")
+	if code != 0 || strings.Count(out, "  sms  ") != 1 || !strings.Contains(out, "samma sms som / same SMS as "+texts[0].Folded[0]) {
+		t.Fatalf("list --server: %d %q %q", code, out, errOut)
+	}
+	csv := filepath.Join(t.TempDir(), "logg.csv")
+	if code, _, errOut := run(t, "log", "export", "--server", "-o", csv); code != 0 {
+		t.Fatalf("export --server: %s", errOut)
+	}
+	b, _ := os.ReadFile(csv)
+	if n := strings.Count(string(b), ";sms;"); n != 1 {
+		t.Fatalf("the export has %d SMS rows:\n%s", n, b)
 	}
 }

@@ -134,11 +134,18 @@ type SMSResponse struct {
 	Unrecorded bool `json:"unrecorded,omitempty"`
 }
 
-// EntriesResponse answers a search: the matching entries (newest last)
-// and the state of each sealing among them.
+// EntriesResponse answers a search. Each entry is sent once: Entries
+// holds the bodies, Sealings only the state of the sealings among them,
+// by id.
 type EntriesResponse struct {
-	Entries  []auditlog.Entry `json:"entries"`
-	Sealings []Sealing        `json:"sealings"`
+	// Entries are what matched, and the sealings their follow-ups refer
+	// to, oldest first, as the log's one fold shows them
+	// ([auditlog.View]): each sealing with its current delivery, one row
+	// per SMS however many entries record it (Folded names the others:
+	// the relaying server's record, status checks).
+	Entries []auditlog.Row `json:"entries"`
+	// Sealings are the state of each sealing among Entries.
+	Sealings []Sealing `json:"sealings"`
 	// Truncated: more entries matched than the limit.
 	Truncated bool `json:"truncated,omitempty"`
 	// Unverified: places of entries the search came upon whose body
@@ -146,12 +153,18 @@ type EntriesResponse struct {
 	Unverified []int64 `json:"unverified,omitempty"`
 }
 
-// Sealing is one sealing with the latest word on its password.
+// Sealing is the latest word on one sealing's password; its entry (with
+// that delivery) is the row of Entries with this ID.
 type Sealing struct {
-	Entry    auditlog.Entry     `json:"entry"`
-	Delivery *auditlog.Delivery `json:"delivery,omitempty"`
-	// State is the delivery state in the registrar's words (Swedish).
-	State      string `json:"state"`
+	ID string `json:"id"`
+	// State and StateEn are the sealing's state in the registrar's words
+	// (Swedish, English): the delivery's ([auditlog.Delivery.Words]),
+	// or removed, or superseded.
+	State   string `json:"state"`
+	StateEn string `json:"state_en"`
+	// Texts is how many SMS carried the password.
+	Texts      int    `json:"texts,omitempty"`
+	Removed    bool   `json:"removed,omitempty"`
 	Superseded string `json:"superseded_by,omitempty"`
 }
 

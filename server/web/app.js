@@ -77,28 +77,17 @@
     'repair': ['reparation', 'repair'],
     'superseded': ['ersatt', 'superseded'],
   };
-  const STATUSES = {
-    'pending': 'väntar',
-    'queued': 'köad hos leverantören',
-    'accepted': 'köad hos leverantören',
-    'sending': 'skickas',
-    'sent': 'skickad',
-    'delivered': 'levererad',
-    'undelivered': 'ej levererad',
-    'failed': 'misslyckades',
-    'not-sent-demo': 'demo, ej skickad',
-    'outbox': 'utkorg, ej skickad',
-  };
   const action = (a) => (ACTIONS[a] || [a])[0];
-  const status = (s) => STATUSES[s] || s || '';
+  // A delivery's state is worded by the server (auditlog's one wording,
+  // the row's state): a demo text is never called sent.
 
   // tone says how a sealing's state should look: ok (the phone has the
   // password), bad (it will not arrive, or the archive was removed) or
   // neutral.
-  function tone(s) {
-    const st = s.delivery ? s.delivery.status : '';
+  function tone(s, e) {
+    const st = e && e.delivery ? e.delivery.status : '';
     if (s.superseded_by) return 'neutral';
-    if (s.state === ACTIONS['seal-failed'][0] || st === 'failed' || st === 'undelivered') return 'bad';
+    if (s.removed || st === 'failed' || st === 'undelivered') return 'bad';
     if (st === 'delivered') return 'ok';
     return 'neutral';
   }
@@ -310,16 +299,20 @@
 
   const plural = (n, one, many) => `${n} ${n === 1 ? one : many}`;
 
+  // render shows a search answer: each entry once in data.entries (the
+  // log's fold: one row per SMS, each sealing with its current
+  // delivery), the sealings' states by id in data.sealings.
   function render(data, f) {
-    const sealings = data.sealings || [];
-    const others = (data.entries || []).filter((e) => e.action !== 'seal');
+    const entries = data.entries || [];
+    const byID = new Map(entries.map((e) => [e.id, e]));
+    const sealings = (data.sealings || []).filter((s) => byID.has(s.id));
+    const others = entries.filter((e) => e.action !== 'seal');
     const sb = $('sealings').tBodies[0];
     const ob = $('others').tBodies[0];
     clear(sb);
     clear(ob);
     // Newest first: what a registrar looks for is usually recent.
-    for (const s of sealings.slice().reverse()) sb.append(sealingRow(s));
-    const byID = new Map(sealings.map((s) => [s.entry.id, s.entry]));
+    for (const s of sealings.slice().reverse()) sb.append(sealingRow(s, byID.get(s.id)));
     for (const e of others.slice().reverse()) ob.append(otherRow(e, byID));
     show($('sealings'), sealings.length > 0);
     show($('sealings-empty'), sealings.length === 0);
@@ -365,10 +358,9 @@
     return out;
   }
 
-  function sealingRow(s) {
-    const e = s.entry;
-    const d = s.delivery;
-    const stateCell = td('Status / State', el('span', { class: 'state ' + tone(s), 'data-testid': 'state' }, s.state));
+  function sealingRow(s, e) {
+    const d = e.delivery;
+    const stateCell = td('Status / State', el('span', { class: 'state ' + tone(s, e), 'data-testid': 'state' }, s.state));
     if (d && d.error) stateCell.firstChild.append(el('span', { class: 'small' }, d.error));
     if (s.superseded_by) stateCell.firstChild.append(el('span', { class: 'small' }, 'av / by ' + s.superseded_by));
     return el('tr', { 'data-testid': 'sealing', 'data-id': e.id },
@@ -386,7 +378,7 @@
     const d = e.delivery;
     if (d) {
       // Status, number and reference each kept whole on a narrow screen.
-      const parts = [d.status ? status(d.status) : '', d.to, d.ref ? 'ref ' + d.ref : ''].filter(Boolean);
+      const parts = [e.state || d.status || '', d.to, d.ref ? 'ref ' + d.ref : ''].filter(Boolean);
       if (parts.length) {
         const line = el('span', { class: 'parts' });
         parts.forEach((p, i) => line.append(i ? ' · ' : '', el('span', { class: 'nowrap' }, p)));
