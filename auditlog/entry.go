@@ -257,6 +257,13 @@ type Entry struct {
 	// the central log (`kuvert server`), set by the server; never in a
 	// local log.
 	Device string `json:"device,omitempty"`
+	// Received is when the central log took the entry in (RFC 3339,
+	// UTC), stamped by the server inside the hashed line: gallring goes
+	// by it, never by the device's own Time (a device clock, or a device
+	// that lies, would keep an entry for ever or have it pruned the night
+	// it arrives) and never by a database column an administrator could
+	// edit without breaking verification. Never in a local log.
+	Received string `json:"received,omitempty"`
 
 	// Pruned entries keep only Seq, Pruned and Leaf (see [Log.Prune]).
 	Pruned bool   `json:"pruned,omitempty"`
@@ -285,6 +292,12 @@ const (
 	MaxTextLen  = 2048 // bytes of a note, case, details or error
 	maxLineSize = 1 << 20
 )
+
+// MaxEntrySize is the most bytes one entry's JSON line may take: the
+// longest line the log's readers accept (verification reads lines of up
+// to 1 MiB). A bounded entry ([Entry.Normalized]) is far smaller; the
+// central log refuses a shipped entry over it.
+const MaxEntrySize = maxLineSize
 
 // FilesDigest is the SHA-256 over every file's name, size and hash, one
 // "name\x00size\x00sha256\n" each, in order: what a kept entry says of a
@@ -347,6 +360,25 @@ func bound(s string, n int) string {
 // ship in this form too.
 func (e Entry) Normalized() Entry {
 	e.normalize()
+	return e
+}
+
+// Labelled is [Entry.Normalized] with the labels a device sets itself
+// masked and bounded too: operator, host, tool, format, batch and the
+// delivery's provider and status. The local log writes those from its
+// own settings and leaves them as they are (a batch's ID is what a
+// resumed run looks its rows up by); the central log cannot trust a
+// device for them and stores this form.
+func (e Entry) Labelled() Entry {
+	e.normalize()
+	label := func(s string) string { return bound(personnummer.Mask(s), MaxNameLen) }
+	e.Operator, e.Host, e.Tool = label(e.Operator), label(e.Host), label(e.Tool)
+	e.Format, e.Batch = label(e.Format), label(e.Batch)
+	if e.Delivery != nil {
+		d := *e.Delivery
+		d.Provider, d.Status = label(d.Provider), Status(label(string(d.Status)))
+		e.Delivery = &d
+	}
 	return e
 }
 
