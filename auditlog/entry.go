@@ -293,10 +293,11 @@ const (
 	maxLineSize = 1 << 20
 )
 
-// MaxEntrySize is the most bytes one entry's JSON line may take: the
-// longest line the log's readers accept (verification reads lines of up
-// to 1 MiB). A bounded entry ([Entry.Normalized]) is far smaller; the
-// central log refuses a shipped entry over it.
+// MaxEntrySize is the most bytes of JSON one shipped entry may take in
+// the central log, which refuses a larger one outright. An entry the log
+// bounded ([Entry.Normalized]: 100 names of 512 bytes, texts of 2 KiB)
+// stays well under it even with every character JSON-escaped; only a
+// hand-made entry reaches it.
 const MaxEntrySize = maxLineSize
 
 // FilesDigest is the SHA-256 over every file's name, size and hash, one

@@ -53,7 +53,7 @@ func checkShipped(e *auditlog.Entry, n int) error {
 		return fe
 	}
 	if err := checkIdentifier(e.ID, maxIDLen, true); err != "" {
-		return bad("id", svReason[err], err)
+		return bad("id", "inget giltigt id: "+svReason[err], "no valid id: "+err)
 	}
 	fe.id = e.ID
 	if b, _ := json.Marshal(e); len(b) > auditlog.MaxEntrySize {
@@ -67,7 +67,9 @@ func checkShipped(e *auditlog.Entry, n int) error {
 	case len(e.Action) > 32 || strings.IndexFunc(string(e.Action), badIDRune) >= 0:
 		return bad("action", svReason[reasonChars], reasonChars)
 	}
-	if _, err := time.Parse(time.RFC3339Nano, e.Time); err != nil {
+	// An entry without a time is taken (gallring goes by its arrival);
+	// one with a time that cannot be read is not.
+	if _, err := time.Parse(time.RFC3339Nano, e.Time); err != nil && e.Time != "" {
 		return bad("time", "ingen tid i RFC 3339 (som kuvert skriver den)", "not an RFC 3339 time (as kuvert writes it)")
 	}
 	if err := checkIdentifier(e.Refers, maxIDLen, false); err != "" {
