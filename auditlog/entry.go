@@ -308,6 +308,13 @@ type Entry struct {
 	// the central log (`kuvert server`), set by the server; never in a
 	// local log.
 	Device string `json:"device,omitempty"`
+	// Received is when the central log took the entry in (RFC 3339,
+	// UTC), stamped by the server inside the hashed line: gallring goes
+	// by it, never by the device's own Time (a device clock, or a device
+	// that lies, would keep an entry for ever or have it pruned the night
+	// it arrives) and never by a database column an administrator could
+	// edit without breaking verification. Never in a local log.
+	Received string `json:"received,omitempty"`
 
 	// Pruned entries keep only Seq, Pruned and Leaf (see [Log.Prune]).
 	Pruned bool   `json:"pruned,omitempty"`
@@ -336,6 +343,13 @@ const (
 	MaxTextLen  = 2048 // bytes of a note, case, details or error
 	maxLineSize = 1 << 20
 )
+
+// MaxEntrySize is the most bytes of JSON one shipped entry may take in
+// the central log, which refuses a larger one outright. An entry the log
+// bounded ([Entry.Normalized]: 100 names of 512 bytes, texts of 2 KiB)
+// stays well under it even with every character JSON-escaped; only a
+// hand-made entry reaches it.
+const MaxEntrySize = maxLineSize
 
 // FilesDigest is the SHA-256 over every file's name, size and hash, one
 // "name\x00size\x00sha256\n" each, in order: what a kept entry says of a
@@ -398,6 +412,25 @@ func bound(s string, n int) string {
 // ship in this form too.
 func (e Entry) Normalized() Entry {
 	e.normalize()
+	return e
+}
+
+// Labelled is [Entry.Normalized] with the labels a device sets itself
+// masked and bounded too: operator, host, tool, format, batch and the
+// delivery's provider and status. The local log writes those from its
+// own settings and leaves them as they are (a batch's ID is what a
+// resumed run looks its rows up by); the central log cannot trust a
+// device for them and stores this form.
+func (e Entry) Labelled() Entry {
+	e.normalize()
+	label := func(s string) string { return bound(personnummer.Mask(s), MaxNameLen) }
+	e.Operator, e.Host, e.Tool = label(e.Operator), label(e.Host), label(e.Tool)
+	e.Format, e.Batch = label(e.Format), label(e.Batch)
+	if e.Delivery != nil {
+		d := *e.Delivery
+		d.Provider, d.Status = label(d.Provider), Status(label(string(d.Status)))
+		e.Delivery = &d
+	}
 	return e
 }
 

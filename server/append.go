@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"strings"
 	"time"
-	"unicode"
 
 	"github.com/jackc/pgx/v5"
 	"golang.org/x/mod/sumdb/tlog"
@@ -49,8 +48,14 @@ func (s *Store) Append(ctx context.Context, device string, es []auditlog.Entry) 
 		return nil, api.Head{}, errors.New("no device")
 	}
 	for i := range es {
-		if err := checkShipped(&es[i]); err != nil {
-			return nil, api.Head{}, fmt.Errorf("%w: entry %d: %v", errBadRequest, i+1, err)
+		var err error
+		if device == ServerDevice {
+			err = checkOwn(&es[i], i+1)
+		} else {
+			err = checkShipped(&es[i], i+1)
+		}
+		if err != nil {
+			return nil, api.Head{}, fmt.Errorf("%w: %w", errBadRequest, err)
 		}
 	}
 	r := &appendReq{device: device, entries: es}
@@ -69,41 +74,61 @@ func (s *Store) Append(ctx context.Context, device string, es []auditlog.Entry) 
 	return r.res, r.head, nil
 }
 
-// checkShipped refuses what a device may not ship: an entry without an
-// ID, a pruned stub, or one that claims to come from another device.
-func checkShipped(e *auditlog.Entry) error {
+// checkOwn is what an entry the server writes itself (the relay's record
+// of a text it sent) must have. It is not refused for anything else: the
+// text has gone out and must be recorded; its texts are masked and
+// bounded like every entry's ([canonical]).
+func checkOwn(e *auditlog.Entry, n int) error {
 	switch {
-	case e.ID == "" || len(e.ID) > 64 || strings.IndexFunc(e.ID, badIDRune) >= 0:
-		return errors.New("no valid id")
+	case checkIdentifier(e.ID, maxIDLen, true) != "":
+		return fmt.Errorf("entry %d: no valid id", n)
 	case e.Pruned:
-		return errors.New("a pruned entry has no body to ship")
+		return fmt.Errorf("entry %d: a pruned entry has no body to ship", n)
 	case e.Action == "":
-		return errors.New("no action")
+		return fmt.Errorf("entry %d: no action", n)
 	}
 	return nil
 }
 
-// badIDRune is what an entry ID may not hold: a space, a slash, or
-// anything unprintable (a NUL would fail the database's text column, a
-// control character would reach terminals and the registrar's page).
-func badIDRune(r rune) bool { return r == ' ' || r == '/' || !unicode.IsPrint(r) }
-
+// commitGroup commits a group of requests in one transaction. If that
+// fails with a database error (not a lost connection), each request is
+// committed alone: whatever in one request's entries the database
+// refuses must fail that request only, never the other devices' requests
+// that happened to arrive with it.
 func (s *Store) commitGroup(batch []*appendReq) {
+	err := s.commitTry(batch)
+	if err != nil && len(batch) > 1 && !errors.Is(err, ErrUnavailable) {
+		for _, r := range batch {
+			s.finish([]*appendReq{r}, s.commitTry([]*appendReq{r}))
+		}
+		return
+	}
+	s.finish(batch, err)
+}
+
+// commitTry runs a group's transaction, again on a lost connection.
+// Requests a rule refused keep their error.
+func (s *Store) commitTry(batch []*appendReq) error {
 	var err error
 	for try := 0; try < 3; try++ {
-		// The whole group is retried on a lost connection; requests a
-		// rule refused keep their error.
 		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 		err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error { return s.appendTx(ctx, tx, batch) })
 		cancel()
-		if err == nil || !errors.Is(dbErr(err), ErrUnavailable) {
+		err = dbErr(err)
+		if err == nil || !errors.Is(err, ErrUnavailable) {
 			break
 		}
 		time.Sleep(time.Duration(try+1) * 100 * time.Millisecond)
 	}
+	return err
+}
+
+// finish gives each request of a group the transaction's error, unless a
+// rule refused it already.
+func (s *Store) finish(batch []*appendReq, err error) {
 	for _, r := range batch {
 		if err != nil && r.err == nil {
-			r.err = dbErr(err)
+			r.err = err
 			r.res = nil
 		}
 	}
@@ -119,6 +144,9 @@ func (s *Store) appendTx(ctx context.Context, tx pgx.Tx, batch []*appendReq) err
 	if err := tx.QueryRow(ctx, "SELECT size, root FROM tree_head WHERE id = 1 FOR UPDATE").Scan(&size, &rootB); err != nil {
 		return err
 	}
+	// One arrival time for the whole group, stamped into each entry's
+	// hashed line ([canonical]).
+	received := s.now()
 	var ids []string
 	for _, r := range batch {
 		r.err, r.res = nil, nil
@@ -155,8 +183,7 @@ func (s *Store) appendTx(ctx context.Context, tx pgx.Tx, batch []*appendReq) err
 		if h.body == nil {
 			return true
 		}
-		_, line := canonical(e, h.seq, device)
-		return bytes.Equal(line, h.body)
+		return bytes.Equal(legacyLine(e, h.seq, device), h.body)
 	}
 
 	// Lay out the new entries; a request with a refused entry adds none.
@@ -196,7 +223,7 @@ func (s *Store) appendTx(ctx context.Context, tx pgx.Tx, batch []*appendReq) err
 				continue
 			}
 			n2 := n + int64(len(mine)) + 1
-			ce, line := canonical(e, n2, r.device)
+			ce, line := canonical(e, n2, r.device, received)
 			inReq[e.ID] = len(mine)
 			mine = append(mine, row{ce, line, shippedHash(e)})
 			res[i] = api.AppendResult{ID: e.ID, Seq: n2, Record: line}
@@ -210,6 +237,11 @@ func (s *Store) appendTx(ctx context.Context, tx pgx.Tx, batch []*appendReq) err
 		add = append(add, mine...)
 		n += int64(len(mine))
 		r.res = res
+	}
+	if s.testOnlyInAppend != nil {
+		if err := s.testOnlyInAppend(ctx, tx, batch); err != nil {
+			return err
+		}
 	}
 	if len(add) > 0 {
 		lines := make([][]byte, len(add))
@@ -297,15 +329,29 @@ func (s *Store) headTx(ctx context.Context, tx pgx.Tx) (api.Head, error) {
 }
 
 // canonical is the entry as the central log stores it: the device's
-// entry at its central place, with the device's name, normalised, and
-// its JSON line (the tree's record).
-func canonical(e auditlog.Entry, seq int64, device string) (auditlog.Entry, []byte) {
+// entry at its central place, with the device's name and the server's
+// time of arrival, every text masked and bounded by the server itself
+// ([auditlog.Entry.Labelled]), and its JSON line (the tree's record).
+// Whatever the device said of its own arrival is replaced.
+func canonical(e auditlog.Entry, seq int64, device string, received time.Time) (auditlog.Entry, []byte) {
+	e.Seq = seq
+	e.Device = device
+	e.Pruned, e.Leaf = false, ""
+	e = e.Labelled()
+	e.Received = received.UTC().Format(time.RFC3339)
+	line, _ := json.Marshal(e)
+	return e, line
+}
+
+// legacyLine is e as servers stored it before they kept the hash of what
+// was shipped: a retry of such an entry is recognised by it.
+func legacyLine(e auditlog.Entry, seq int64, device string) []byte {
 	e.Seq = seq
 	e.Device = device
 	e.Pruned, e.Leaf = false, ""
 	e = e.Normalized()
 	line, _ := json.Marshal(e)
-	return e, line
+	return line
 }
 
 // entryRow is an entry's row in the entries table.

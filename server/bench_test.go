@@ -158,7 +158,7 @@ func (s *Store) bulkLoad(ctx context.Context, n int) error {
 				e.Files = []auditlog.FileRef{{Name: fmt.Sprintf("lönelista-%d.xlsx", i), Size: 123456, SHA256: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"}}
 				e.Archive = &auditlog.FileRef{Name: fmt.Sprintf("lönelista-%d.zip", i), Size: 45678, SHA256: "60303ae22b998861bce3b28f33eec1be758a213c86c93c076dbe9f558c11c752"}
 				e.Delivery = &auditlog.Delivery{Provider: "kuvert-server", To: "+46 70-*** ** 50", Status: auditlog.StatusPending, Ref: "ab2cd3"}
-				ce, line := canonical(e, int64(i)+1, fmt.Sprint("pc", i%200))
+				ce, line := canonical(e, int64(i)+1, fmt.Sprint("pc", i%200), time.Now())
 				leaf := tlog.RecordHash(line)
 				hs, err := tlog.StoredHashesForRecordHash(int64(i), leaf, stored)
 				if err != nil {

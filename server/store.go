@@ -122,6 +122,10 @@ type Store struct {
 	now      func() time.Time
 	gc       groupcommit.Queue[*appendReq]
 	headFile string // the last signed head, outside the database ("" none)
+	// testOnlyInAppend runs inside each append transaction, before the
+	// entries are written; a test makes the database fail there for one
+	// request. Never set outside tests.
+	testOnlyInAppend func(ctx context.Context, tx pgx.Tx, batch []*appendReq) error
 }
 
 // OpenStore connects to the database at url, creates the schema if it is
