@@ -43,7 +43,7 @@ mer än 99 byte, och det tar inte 7-Zip för en zip.`,
 	}
 	f := cmd.Flags()
 	f.IntVar(&o.Length, "length", crypt.DefaultLength, "number of characters (without the dashes)")
-	f.IntVar(&o.Words, "words", 0, "a passphrase of `N` words instead")
+	f.IntVar(&o.Words, "words", 0, "a passphrase of `N` words instead (at most 10, so that it fits a zip)")
 	f.IntVarP(&o.Count, "count", "n", 1, "how many passwords")
 	f.BoolVar(&o.JSON, "json", false, "print JSON: {\"password\", \"bits\"}, an array when --count > 1")
 	return cmd
