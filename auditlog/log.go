@@ -193,3 +193,35 @@ func (l *Log) withWriteLock(fn func(st *state) ([]Entry, error)) ([]Entry, error
 	}
 	return fn(st)
 }
+
+// AppendIf records es together (one lock, one checkpoint) only if check,
+// run on every entry in the log while the writers' lock is held, returns
+// nil; otherwise nothing is written and check's error is returned as it
+// is. A rule that reads the log before it adds to it ("is this sealing
+// already superseded?") holds only this way: a check before [Log.Append]
+// lets two processes both pass it and both record. IDs the caller set
+// are kept, so one entry can name another of the same group.
+func (l *Log) AppendIf(check func(all []Entry) error, es ...Entry) ([]Entry, error) {
+	return l.withWriteLock(func(st *state) ([]Entry, error) {
+		var all []Entry
+		if err := l.scan(func(seq int64, _ []byte, e *Entry) error {
+			if seq > st.n {
+				return errStop
+			}
+			if e != nil {
+				all = append(all, *e)
+			}
+			return nil
+		}); err != nil {
+			return nil, err
+		}
+		if err := check(all); err != nil {
+			return nil, err
+		}
+		return l.write(st, es)
+	})
+}
+
+// NewID is a fresh entry id, for a caller that must name an entry before
+// it is written (see [Log.AppendIf]).
+func (l *Log) NewID() string { return newID(l.now()) }

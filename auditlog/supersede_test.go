@@ -1,6 +1,9 @@
 package auditlog
 
-import "testing"
+import (
+	"errors"
+	"testing"
+)
 
 // A resend's new sealing refers to the old one and an ActionSuperseded
 // entry marks the old one; a new sealing that was removed again (its SMS
@@ -31,5 +34,34 @@ func TestSealingsSuperseded(t *testing.T) {
 	}
 	if ActionSuperseded.Swedish() != "ersatt" {
 		t.Errorf("Swedish = %q", ActionSuperseded.Swedish())
+	}
+}
+
+// AppendIf shows its check every entry on record and writes its group
+// (with the ids the caller chose) only when the check passes.
+func TestAppendIf(t *testing.T) {
+	l, _ := newLog(t)
+	appendN(t, l, 3)
+	refused := errors.New("refused")
+	seen := 0
+	if _, err := l.AppendIf(func(all []Entry) error { seen = len(all); return refused }, sealEntry(9)); err != refused {
+		t.Fatalf("err = %v, want the check's own error", err)
+	}
+	if es, _ := l.Entries(); seen != 3 || len(es) != 3 {
+		t.Fatalf("check saw %d entries, log has %d; want 3 and 3", seen, len(es))
+	}
+	id := l.NewID()
+	a := sealEntry(10)
+	a.ID = id
+	b := Entry{Action: ActionSuperseded, Refers: "x", Details: "by " + id}
+	w, err := l.AppendIf(func(all []Entry) error { seen = len(all); return nil }, a, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if seen != 3 || len(w) != 2 || w[0].ID != id || w[0].Seq != 4 || w[1].Seq != 5 {
+		t.Fatalf("seen %d, written %+v", seen, w)
+	}
+	if _, err := l.Verify(l.VerifierKey()); err != nil {
+		t.Fatal(err)
 	}
 }

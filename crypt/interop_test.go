@@ -3,6 +3,7 @@ package crypt
 import (
 	"bytes"
 	"context"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -262,5 +263,47 @@ func TestHiddenNames(t *testing.T) {
 	compareTree(t, res.Dest, files, mtime)
 	if left := listDir(t, res.Dest); len(left) != 3 { // 2 files + mapp
 		t.Fatalf("left: %v", left)
+	}
+}
+
+// 7-Zip takes a WinZip AES password of at most 99 bytes: a 99-byte own
+// password seals a zip 7-Zip opens; a 100-byte one is refused by kuvert
+// before anything is written (7-Zip itself answers E_INVALIDARG to it),
+// and the error neither holds the password nor leaves a file behind.
+func TestZipPasswordLengthLimit(t *testing.T) {
+	sz := needTool(t, "7zz")
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "a.csv"), []byte("namn;lön\nÅsa;34500\n"), time.Time{})
+	ins, _, _ := CollectInputs([]string{filepath.Join(dir, "a.csv")})
+	long := strings.Repeat("Kx7-pQ2!mZ", 10) // 100 bytes, strong
+	for _, n := range []int{MaxZipPasswordBytes, MaxZipPasswordBytes + 1} {
+		pw, err := UserPassword(long[:n], false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := filepath.Join(dir, "a.zip")
+		_, err = Seal(context.Background(), SealOptions{Inputs: ins, Output: out, Format: FormatZip, Password: pw})
+		if n <= 99 {
+			if err != nil {
+				t.Fatalf("%d bytes: %v", n, err)
+			}
+			if test := run(t, dir, sz, "t", "-p"+pw.Value, out); !strings.Contains(test, "Everything is Ok") {
+				t.Fatalf("7zz t, %d-byte password:\n%s", n, test)
+			}
+			os.Remove(out)
+			continue
+		}
+		var ze *ZipPasswordError
+		if !errors.As(err, &ze) || !errors.Is(err, ErrInput) || ze.NonASCII || ze.Bytes != n || strings.Contains(err.Error(), pw.Value[:20]) {
+			t.Fatalf("%d bytes: err = %v", n, err)
+		}
+		if es, _ := os.ReadDir(dir); len(es) != 1 {
+			t.Fatalf("%d bytes: the folder holds %d entries, want only a.csv", n, len(es))
+		}
+		// The same password opens nothing in 7-Zip either: the limit is 7-Zip's.
+		if b, err := exec.Command(sz, "a", "-tzip", "-mem=AES256", "-p"+pw.Value, filepath.Join(dir, "7z.zip"), filepath.Join(dir, "a.csv")).CombinedOutput(); err == nil && !strings.Contains(string(b), "E_INVALIDARG") {
+			t.Fatalf("7zz took a %d-byte password:\n%s", n, b)
+		}
+		os.Remove(filepath.Join(dir, "7z.zip"))
 	}
 }

@@ -27,6 +27,12 @@ const (
 	DefaultGroupSize = 5
 	DefaultWords     = 7 // 7 × log2(7776) ≈ 90 bits
 	MinGeneratedBits = 80
+	// MaxWords and MaxLength are the largest generated passwords that
+	// still fit [MaxZipPasswordBytes], so that whatever kuvert generates
+	// seals a zip 7-Zip opens: 10 EFF words of at most 9 letters with 9
+	// dashes are 99 bytes (129 bits); 83 characters with 16 dashes are 99.
+	MaxWords  = 10
+	MaxLength = 83
 )
 
 // Password is a generated or user-supplied secret with its strength.
@@ -56,6 +62,12 @@ type GenOptions struct {
 // Generate makes a password with crypto/rand. It refuses settings that give
 // fewer than [MinGeneratedBits] bits.
 func Generate(o GenOptions) (Password, error) {
+	if o.Words > MaxWords {
+		return Password{}, fmt.Errorf("%w: at most %d words: more can pass %d bytes, longer than 7-Zip takes for a zip", ErrInput, MaxWords, MaxZipPasswordBytes)
+	}
+	if o.Length > MaxLength {
+		return Password{}, fmt.Errorf("%w: at most %d characters: more pass %d bytes with the dashes, longer than 7-Zip takes for a zip", ErrInput, MaxLength, MaxZipPasswordBytes)
+	}
 	if o.Words > 0 {
 		bits := float64(o.Words) * math.Log2(7776)
 		if bits < MinGeneratedBits {

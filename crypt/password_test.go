@@ -5,6 +5,8 @@ import (
 	"math"
 	"strings"
 	"testing"
+
+	"github.com/sethvargo/go-diceware/diceware"
 )
 
 func TestGenerateDefault(t *testing.T) {
@@ -117,5 +119,40 @@ func TestPasswordNeverPrinted(t *testing.T) {
 		if strings.Contains(s, p.Value) {
 			t.Fatal("password printed")
 		}
+	}
+}
+
+// Whatever kuvert generates fits a zip 7-Zip opens (at most
+// MaxZipPasswordBytes): the worst case of MaxWords words is counted from
+// the word list itself, and longer settings are refused.
+func TestGeneratedFitsZip(t *testing.T) {
+	wl := diceware.WordListEffLarge()
+	longest, words := 0, 0
+	for i := 11111; i <= 66666; i++ {
+		if w := wl.WordAt(i); w != "" {
+			longest, words = max(longest, len(w)), words+1
+		}
+	}
+	if words != 7776 {
+		t.Fatalf("read %d words of the EFF list, want 7776", words)
+	}
+	if worst := MaxWords*longest + MaxWords - 1; worst > MaxZipPasswordBytes {
+		t.Fatalf("%d words of up to %d letters make %d bytes, over %d", MaxWords, longest, worst, MaxZipPasswordBytes)
+	}
+	for range 200 {
+		p, err := Generate(GenOptions{Words: MaxWords})
+		if err != nil || CheckZipPassword(p.Value) != nil {
+			t.Fatalf("%d words: %d bytes, %v", MaxWords, len(p.Value), err)
+		}
+	}
+	p, err := Generate(GenOptions{Length: MaxLength})
+	if err != nil || len(p.Value) != MaxZipPasswordBytes {
+		t.Fatalf("%d characters: %d bytes, %v", MaxLength, len(p.Value), err)
+	}
+	if _, err := Generate(GenOptions{Words: MaxWords + 1}); !errors.Is(err, ErrInput) {
+		t.Fatalf("%d words accepted: %v", MaxWords+1, err)
+	}
+	if _, err := Generate(GenOptions{Length: MaxLength + 1}); !errors.Is(err, ErrInput) {
+		t.Fatalf("%d characters accepted: %v", MaxLength+1, err)
 	}
 }

@@ -72,14 +72,42 @@ type SealResult struct {
 	Files   []FileResult `json:"files"`
 }
 
-// CheckZipPassword refuses characters outside printable ASCII: 7-Zip
-// (26.02) rejects a zip AES password with å, ä or ö ("E_INVALIDARG"), so a
-// recipient could never type it. age passwords may use any characters.
+// MaxZipPasswordBytes is the longest zip password kuvert seals with:
+// 7-Zip (26.02) refuses a WinZip AES password of 100 bytes or more
+// ("E_INVALIDARG"), so a longer one would seal an archive its recipient
+// cannot open. age passwords have no such limit.
+const MaxZipPasswordBytes = 99
+
+// ZipPasswordError is a password a zip cannot carry so that 7-Zip opens
+// it: a character outside printable ASCII, or more than
+// [MaxZipPasswordBytes] bytes. It matches [ErrInput]; the shells word it
+// for people from its fields. It never holds the password.
+type ZipPasswordError struct {
+	NonASCII bool // a character outside printable ASCII (å, ä, ö …)
+	Bytes    int  // the password's length in bytes
+}
+
+func (e *ZipPasswordError) Error() string {
+	if e.NonASCII {
+		return "a zip password may hold only ASCII letters, digits and punctuation; 7-Zip cannot open a zip whose password has å, ä, ö or other characters"
+	}
+	return fmt.Sprintf("the password is %d bytes; 7-Zip opens a zip only with a password of at most %d", e.Bytes, MaxZipPasswordBytes)
+}
+
+func (e *ZipPasswordError) Unwrap() error { return ErrInput }
+
+// CheckZipPassword refuses a password 7-Zip cannot take for a zip (see
+// [ZipPasswordError]): characters outside printable ASCII — 7-Zip (26.02)
+// rejects å, ä or ö in a zip AES password, so a recipient could never
+// type it — and more than [MaxZipPasswordBytes] bytes.
 func CheckZipPassword(pw string) error {
 	for _, r := range pw {
 		if r < 0x20 || r > 0x7e {
-			return fmt.Errorf("%w: a zip password may hold only ASCII letters, digits and punctuation; 7-Zip cannot open a zip whose password has å, ä, ö or other characters", ErrInput)
+			return &ZipPasswordError{NonASCII: true, Bytes: len(pw)}
 		}
+	}
+	if len(pw) > MaxZipPasswordBytes {
+		return &ZipPasswordError{Bytes: len(pw)}
 	}
 	return nil
 }

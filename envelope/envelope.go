@@ -301,20 +301,22 @@ func Seal(ctx context.Context, log *auditlog.Log, r Request) (*Result, error) {
 	}
 	// The sealing is on record before the SMS goes out, so a crash in
 	// between still leaves a trace.
-	e, err := log.Append(entry)
+	var e *auditlog.Entry
+	if r.Supersedes == "" {
+		e, err = log.Append(entry)
+	} else {
+		e, err = recordSupersede(log, entry, r)
+	}
 	if err != nil {
 		os.Remove(res.Archive)
+		var se *SupersededError
+		if errors.As(err, &se) {
+			return nil, err
+		}
 		return nil, fmt.Errorf("%w; the archive was removed, because nothing may be sealed without a record", err)
 	}
 	out := &Result{SealResult: res, Entry: e, Scan: sc}
 	generated := auditlog.Origin(r.Seal.Password.Origin) == auditlog.OriginGenerated
-	if r.Supersedes != "" {
-		if _, err := log.Append(auditlog.Entry{Action: auditlog.ActionSuperseded, Refers: r.Supersedes, Batch: r.Batch, Row: r.Row, Case: r.Case,
-			Details: "ersatt av / superseded by " + e.ID}); err != nil {
-			os.Remove(res.Archive)
-			return nil, fmt.Errorf("%w; the new archive was removed, because its replacing the old one could not be recorded", err)
-		}
-	}
 
 	if r.Draft != nil {
 		path, err := WriteDraft(res.Archive, draft)
@@ -383,6 +385,43 @@ func Seal(ctx context.Context, log *auditlog.Log, r Request) (*Result, error) {
 	}
 	out.Delivery = p.delivered(rc, se)
 	return out, nil
+}
+
+// SupersededError: the sealing a resend would replace was already
+// replaced by another (a second `kuvert resend` of the same reference, at
+// the same moment or later). Nothing of this sealing is on record and its
+// archive was removed; no SMS went out.
+type SupersededError struct {
+	ID string // the old sealing
+	By string // the sealing that already replaced it
+}
+
+func (e *SupersededError) Error() string {
+	return "the sealing " + e.ID + " was already superseded by " + e.By + "; the new archive was removed and no SMS was sent"
+}
+
+// recordSupersede writes the new seal entry and the ActionSuperseded
+// marker on the old sealing in one append, and only if no other sealing
+// has superseded the old one meanwhile. The check runs under the log's
+// writers' lock, so of two resends of one sealing exactly one is
+// recorded (and so texts its password); the other gets a
+// [*SupersededError].
+func recordSupersede(log *auditlog.Log, entry auditlog.Entry, r Request) (*auditlog.Entry, error) {
+	entry.ID = log.NewID()
+	marker := auditlog.Entry{Action: auditlog.ActionSuperseded, Refers: r.Supersedes, Batch: r.Batch, Row: r.Row, Case: r.Case,
+		Details: "ersatt av / superseded by " + entry.ID}
+	written, err := log.AppendIf(func(all []auditlog.Entry) error {
+		for _, s := range auditlog.Sealings(all) {
+			if s.Entry.ID == r.Supersedes && s.SupersededBy != "" {
+				return &SupersededError{ID: r.Supersedes, By: s.SupersededBy}
+			}
+		}
+		return nil
+	}, entry, marker)
+	if err != nil {
+		return nil, err
+	}
+	return &written[0], nil
 }
 
 // unseal removes an archive whose generated password reached nobody and

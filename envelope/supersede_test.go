@@ -2,7 +2,11 @@ package envelope
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 
 	"github.com/kuvert-app/kuvert/auditlog"
@@ -43,5 +47,90 @@ func TestSealSupersedes(t *testing.T) {
 	ss := auditlog.Sealings(es)
 	if ss[0].SupersededBy != second.Entry.ID {
 		t.Fatalf("old sealing not superseded: %+v", ss[0])
+	}
+}
+
+// Two resends of one sealing at the same moment, each through its own
+// handle on the log (two processes, as two `kuvert resend` runs are):
+// exactly one is recorded, leaves an archive and texts its password; the
+// others get a *SupersededError, leave no archive and send nothing. The
+// supersede check and the recording happen under the log's lock, so the
+// outcome does not depend on timing; without that all went through.
+func TestSealSupersedesOnce(t *testing.T) {
+	l, so, dir := setup(t)
+	box := filepath.Join(dir, "outbox.jsonl")
+	p := &sms.Policy{Sender: &sms.Outbox{Path: box}, Organisation: "Lön"}
+	first, err := Seal(context.Background(), l, Request{Seal: so, SMS: &SMS{Policy: p, To: "0701234567"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 4
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		h, err := auditlog.Open(auditlog.Options{Dir: filepath.Join(dir, "log"), KeyDir: filepath.Join(dir, "keys")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		o := so
+		o.Output = filepath.Join(dir, fmt.Sprintf("ny-%d.zip", i))
+		o.Password, _ = crypt.Generate(crypt.GenOptions{})
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, errs[i] = Seal(context.Background(), h, Request{Seal: o, SMS: &SMS{Policy: p, To: "0701234567"}, Supersedes: first.Entry.ID})
+		}()
+	}
+	wg.Wait()
+	won := -1
+	for i, err := range errs {
+		_, statErr := os.Stat(filepath.Join(dir, fmt.Sprintf("ny-%d.zip", i)))
+		var se *SupersededError
+		switch {
+		case err == nil:
+			if won >= 0 {
+				t.Fatalf("resends %d and %d both went through", won, i)
+			}
+			won = i
+			if statErr != nil {
+				t.Errorf("the recorded resend's archive is missing: %v", statErr)
+			}
+		case errors.As(err, &se):
+			if se.ID != first.Entry.ID || se.By == "" {
+				t.Errorf("resend %d: %+v", i, se)
+			}
+			if statErr == nil {
+				t.Errorf("resend %d was refused but left its archive", i)
+			}
+		default:
+			t.Fatalf("resend %d: %v", i, err)
+		}
+	}
+	if won < 0 {
+		t.Fatal("no resend went through")
+	}
+	recs, _ := sms.ReadOutbox(box)
+	if len(recs) != 2 {
+		t.Fatalf("%d texts, want 2 (the first sealing and one resend)", len(recs))
+	}
+	es, _ := l.Entries()
+	seals, marks := 0, 0
+	for _, e := range es {
+		switch e.Action {
+		case auditlog.ActionSeal:
+			seals++
+		case auditlog.ActionSuperseded:
+			marks++
+		}
+	}
+	if seals != 2 || marks != 1 {
+		t.Fatalf("%d seal and %d superseded entries, want 2 and 1: %+v", seals, marks, es)
+	}
+	ss := auditlog.Sealings(es)
+	if ss[0].SupersededBy != ss[1].Entry.ID || es[len(es)-2].Details != "ersatt av / superseded by "+ss[1].Entry.ID {
+		t.Fatalf("the marker does not name the new sealing: %+v", es)
+	}
+	if _, err := l.Verify(l.VerifierKey()); err != nil {
+		t.Fatal(err)
 	}
 }

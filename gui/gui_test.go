@@ -321,6 +321,12 @@ func TestPhoneNumberValidatedAsTyped(t *testing.T) {
 	if v.primary.Disabled() {
 		t.Fatalf("strong ASCII password still disables the button: %q", v.strLabel.Text)
 	}
+	// 7-Zip takes at most 99 bytes of a zip password.
+	v.ownPw.SetText(strings.Repeat("Kx7-pQ2!mZ", 10))
+	long := lang.L("seal.strength.long", map[string]any{"Bytes": 100, "Max": 99})
+	if !v.primary.Disabled() || !strings.Contains(v.strLabel.Text, long) {
+		t.Fatalf("a 100-byte zip password: disabled=%v, %q", v.primary.Disabled(), v.strLabel.Text)
+	}
 }
 
 // TestSealSendsPasswordByOutbox: the primary button seals, the outbox

@@ -266,7 +266,7 @@ func (v *sealView) validate() {
 		case bits < crypt.MinPasswordBits:
 			msg += lang.L("seal.strength.weak")
 		case f.passwordFitsFormat() != nil:
-			msg += lang.L("seal.strength.ascii")
+			msg += zipPasswordProblem(f.passwordFitsFormat())
 		default:
 			msg += lang.L("seal.strength.ok")
 		}

@@ -64,3 +64,13 @@ func numberProblem(err error) string {
 	}
 	return lang.L("phone.empty")
 }
+
+// zipPasswordProblem says why 7-Zip could not take the typed password
+// for a zip ([crypt.ZipPasswordError]): å, ä, ö, or more than 99 bytes.
+func zipPasswordProblem(err error) string {
+	var ze *crypt.ZipPasswordError
+	if errors.As(err, &ze) && !ze.NonASCII {
+		return lang.L("seal.strength.long", map[string]any{"Bytes": ze.Bytes, "Max": crypt.MaxZipPasswordBytes})
+	}
+	return lang.L("seal.strength.ascii")
+}

@@ -93,7 +93,7 @@ func TestPageIsSelfContained(t *testing.T) {
 	}
 	for dir, want := range map[string]string{
 		"default-src": "'none'", "connect-src": "'none'", "object-src": "'none'", "worker-src": "'none'",
-		"form-action": "'none'", "base-uri": "'none'", "img-src": "blob: data:", "frame-src": "blob:",
+		"form-action": "'none'", "base-uri": "'none'", "img-src": "blob: data:", "frame-src": "'none'",
 	} {
 		if csp[dir] != want {
 			t.Errorf("CSP %s = %q, want %q", dir, csp[dir], want)

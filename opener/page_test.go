@@ -245,7 +245,7 @@ func TestSanitisesNames(t *testing.T) {
 	writeRawAES(t, arch, files)
 	tb := newTab(t, tabOptions{})
 	r := tb.open(arch, testPassword, "")
-	if r.Error != "" || len(r.Entries) != 4 {
+	if r.Error != "" || len(r.Entries) != len(files) {
 		t.Fatalf("got %+v", r)
 	}
 	wantNames := []string{"mapp_under_rapport.txt", "fakturafdp.exe", "_CON.txt", "tabnamn.txt"}
@@ -254,7 +254,38 @@ func TestSanitisesNames(t *testing.T) {
 			t.Errorf("entry %d saved as %q, want %q", i, e.Name, wantNames[i])
 		}
 	}
-	want(t, tb.save(4), files, wantNames...)
+	want(t, tb.save(len(files)), files, wantNames...)
+}
+
+// Every name Windows reserves gets the same "_" prefix: the console and
+// clock devices too, and a device name followed by spaces before its
+// extension or by trailing dots and spaces, which Windows drops when it
+// compares ("CON .txt" and "NUL." are the devices).
+func TestSanitisesReservedNames(t *testing.T) {
+	files := []file{
+		{"CONIN$", []byte("e")},
+		{"conout$.txt", []byte("f")},
+		{"CLOCK$", []byte("g")},
+		{"CON .txt", []byte("h")},
+		{"com1 .log", []byte("i")},
+		{"NUL.", []byte("j")},
+		{"aux ", []byte("k")},
+		{"CONSOLE.txt", []byte("l")}, // not reserved
+	}
+	arch := filepath.Join(t.TempDir(), "reserverat.zip")
+	writeRawAES(t, arch, files)
+	tb := newTab(t, tabOptions{})
+	r := tb.open(arch, testPassword, "")
+	if r.Error != "" || len(r.Entries) != len(files) {
+		t.Fatalf("got %+v", r)
+	}
+	wantNames := []string{"_CONIN$", "_conout$.txt", "_CLOCK$", "_CON .txt", "_com1 .log", "_NUL", "_aux", "CONSOLE.txt"}
+	for i, e := range r.Entries {
+		if e.Name != wantNames[i] {
+			t.Errorf("entry %d saved as %q, want %q", i, e.Name, wantNames[i])
+		}
+	}
+	want(t, tb.save(len(files)), files, wantNames...)
 }
 
 // writeRawAES writes an AES-256 zip with exactly the given names, as a

@@ -215,7 +215,17 @@ func runEncrypt(ctx context.Context, s *IOStreams, g *globalOptions, o *EncryptO
 		if err != nil {
 			return err
 		}
+		if format == crypt.FormatZip {
+			// Before anything is read, sealed or logged: 7-Zip could
+			// not open the archive.
+			if err := crypt.CheckZipPassword(pw.Value); err != nil {
+				return zipPasswordRefusal(err)
+			}
+		}
 	default:
+		if err := checkGenSize(0, o.Words); err != nil {
+			return err
+		}
 		pw, err = crypt.Generate(crypt.GenOptions{Words: o.Words})
 		if err != nil {
 			return usageError{err}

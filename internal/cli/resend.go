@@ -149,14 +149,7 @@ func runResend(ctx context.Context, s *IOStreams, g *globalOptions, o *ResendOpt
 			fmt.Sprintf("the archive of %s was removed again, its password reached nobody", what),
 			"seal the files anew with 'kuvert encrypt --sms NUMBER'")
 	case old.SupersededBy != "":
-		hint := "resend the newer sealing (its reference is in 'kuvert log show " + old.SupersededBy + "')"
-		for _, x := range auditlog.Sealings(all) {
-			if x.Entry.ID == old.SupersededBy && x.Entry.Delivery != nil {
-				hint = "resend the newer sealing: kuvert resend " + x.Entry.Delivery.Ref + " --sms NUMBER"
-			}
-		}
-		return refusal(fmt.Sprintf("förseglingen %s är redan ersatt av %s", what, old.SupersededBy),
-			fmt.Sprintf("the sealing %s was already superseded by %s", what, old.SupersededBy), hint)
+		return supersededRefusal(all, what, old.SupersededBy)
 	}
 	if sms.MaskNumber(num) != e.Delivery.To {
 		return refusal(fmt.Sprintf("numret %s stämmer inte med loggens %s", sms.MaskNumber(num), e.Delivery.To),
@@ -238,6 +231,14 @@ func runResend(ctx context.Context, s *IOStreams, g *globalOptions, o *ResendOpt
 		req.Draft = &envelope.Draft{To: o.EML, Lang: o.SMSLang, ByAge: format == crypt.FormatAge, OpenerURL: cfg.OpenerURL}
 	}
 	sealed, err := envelope.Seal(ctx, log, req)
+	var se *envelope.SupersededError
+	if errors.As(err, &se) {
+		// Another resend of this sealing was recorded while this one
+		// sealed: the check above passed for both, the log's lock let one
+		// through. This archive is gone again and nothing was texted.
+		all, _ := log.Entries()
+		return supersededRefusal(all, what, se.By)
+	}
 	if err != nil {
 		return err
 	}
@@ -261,6 +262,19 @@ func runResend(ctx context.Context, s *IOStreams, g *globalOptions, o *ResendOpt
 	}
 	fmt.Fprintf(s.ErrOut, "  Skicka det nya arkivet; %s ligger kvar och öppnas bara med det gamla lösenordet.\n  Send the new archive; %s stays as it was and opens only with the old password.\n", oldName, oldName)
 	return nil
+}
+
+// supersededRefusal refuses to resend the sealing what, which the sealing
+// by already replaced, and points at by's reference.
+func supersededRefusal(all []auditlog.Entry, what, by string) error {
+	hint := "resend the newer sealing (its reference is in 'kuvert log show " + by + "')"
+	for _, x := range auditlog.Sealings(all) {
+		if x.Entry.ID == by && x.Entry.Delivery != nil {
+			hint = "resend the newer sealing: kuvert resend " + x.Entry.Delivery.Ref + " --sms NUMBER"
+		}
+	}
+	return refusal(fmt.Sprintf("förseglingen %s är redan ersatt av %s", what, by),
+		fmt.Sprintf("the sealing %s was already superseded by %s", what, by), hint)
 }
 
 // findSealing is the sealing a reference (or seal entry id) or a batch row

@@ -45,7 +45,7 @@ const csp = [
   `script-src ${sha(js)}`,
   `style-src ${sha(css)}`,
   "img-src blob: data:",
-  "frame-src blob:",
+  "frame-src 'none'", // no frames: a PDF is never shown by the browser's viewer
   "object-src 'none'",
   "media-src 'none'",
   "connect-src 'none'",

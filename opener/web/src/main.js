@@ -187,6 +187,7 @@ form.addEventListener("submit", async (e) => {
     const password = pw.value;
     const res = await openArchive(file, { password, identities, name: file.name }, progress);
     opened = res.files;
+    for (const f of opened) f.pdf = await isPDF(f);
     done = { n: opened.length };
     // The password did its work: clear it, so it is not left on screen.
     pw.value = "";
@@ -229,8 +230,12 @@ function displayName(s) {
   return String(s).replace(/[\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]/g, "");
 }
 
+// What the page previews itself. Never a PDF: a PDF shown by the
+// browser's own viewer runs the PDF's scripts (app.mailMsg opens the mail
+// program with a recipient and text the PDF chose, app.launchURL opens a
+// site), and the page's CSP does not reach into that viewer. PDFs are
+// offered for saving only (see isPDF).
 const TYPES = {
-  pdf: ["pdf", "application/pdf"],
   png: ["image", "image/png"],
   jpg: ["image", "image/jpeg"],
   jpeg: ["image", "image/jpeg"],
@@ -255,6 +260,22 @@ const SHARE_TYPES = {
   xlsx: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", odt: "application/vnd.oasis.opendocument.text",
   ods: "application/vnd.oasis.opendocument.spreadsheet", pptx: "application/vnd.openxmlformats-officedocument.presentationml.presentation",
 };
+
+/**
+ * isPDF tells a PDF by its name or by its first bytes: readers take a
+ * "%PDF-" anywhere in the first 1024 bytes, whatever the file is called.
+ * @param {{name: string, data: Blob}} f
+ */
+async function isPDF(f) {
+  if (ext(f.name) === "pdf") return true;
+  const head = new Uint8Array(await f.data.slice(0, 1024).arrayBuffer());
+  const pdf = [0x25, 0x50, 0x44, 0x46, 0x2d]; // %PDF-
+  outer: for (let i = 0; i + pdf.length <= head.length; i++) {
+    for (let j = 0; j < pdf.length; j++) if (head[i + j] !== pdf[j]) continue outer;
+    return true;
+  }
+  return false;
+}
 
 function ext(name) {
   const i = name.lastIndexOf(".");
@@ -294,7 +315,7 @@ function renderEntries() {
     if (f.modified instanceof Date && !isNaN(f.modified)) meta.push(f.modified.toLocaleString(lang === "sv" ? "sv-SE" : "en-GB"));
     li.append(el("p", { class: "entry-meta", text: meta.join(" · ") }));
     const actions = el("div", { class: "actions" });
-    const kind = (TYPES[ext(f.name)] || [])[0];
+    const kind = f.pdf ? undefined : (TYPES[ext(f.name)] || [])[0];
     const preview = el("div", { class: "preview", id: "preview-" + i, hidden: true });
     if (kind) {
       const viewBtn = el("button", { type: "button", class: "button", text: t.view, "aria-expanded": "false", "aria-controls": preview.id, "aria-describedby": nameId });
@@ -302,7 +323,7 @@ function renderEntries() {
       actions.append(viewBtn);
     }
     actions.append(el("a", { class: "button", href: f.url, download: f.name, text: t.save, "aria-describedby": nameId, "data-testid": "save" }));
-    const shareType = SHARE_TYPES[ext(f.name)] || "application/octet-stream";
+    const shareType = f.pdf ? "application/pdf" : SHARE_TYPES[ext(f.name)] || "application/octet-stream";
     const shareFile = typeof File === "function" ? new File([f.data], f.name, { type: shareType }) : null;
     if (shareFile && navigator.canShare && navigator.canShare({ files: [shareFile] })) {
       const shareBtn = el("button", { type: "button", class: "button", text: t.share, "aria-describedby": nameId });
@@ -311,7 +332,9 @@ function renderEntries() {
       });
       actions.append(shareBtn);
     }
-    li.append(actions, preview);
+    li.append(actions);
+    if (f.pdf) li.append(el("p", { class: "hint", "data-testid": "pdf-note", text: t.pdfSaveOnly }));
+    li.append(preview);
     list.append(li);
     if (openPreviews.has(String(i))) actions.querySelector("button").click();
   });
@@ -329,12 +352,9 @@ async function togglePreview(f, li, preview, btn) {
   }
   const [kind, type] = TYPES[ext(f.name)];
   const label = fill(t.previewOf, { name: f.name });
+  if (f.pdf) return; // never reached: a PDF has no View button
   if (kind === "image") {
     preview.append(el("img", { src: blobURL(new Blob([f.data], { type })), alt: label }));
-  } else if (kind === "pdf") {
-    const u = blobURL(new Blob([f.data], { type }));
-    preview.append(el("iframe", { src: u, title: label }));
-    preview.append(el("p", {}, el("a", { href: u, target: "_blank", rel: "noopener", text: t.openTab })));
   } else {
     const text = decodeText(new Uint8Array(await f.data.slice(0, 2 << 20).arrayBuffer()));
     if (kind === "csv") preview.append(csvTable(text, label, t));

@@ -4,7 +4,10 @@
 // characters (which can make "gpj.exe" read as "exe.jpg") and what Windows
 // reserves.
 
-const RESERVED = /^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³])(\..*)?$/i;
+// Windows reserves these device names with any extension, and compares
+// the part before the first dot with its trailing spaces removed, so
+// "CON .txt" is CON as much as "CON.txt" is (RtlIsDosDeviceName_U).
+const RESERVED = /^(con|prn|aux|nul|conin\$|conout\$|clock\$|com[0-9¹²³]|lpt[0-9¹²³]) *(\..*)?$/i;
 // C0 and C1 controls, DEL, bidi marks, embeddings, overrides and isolates,
 // zero-width characters, the line and paragraph separators, BOM.
 // eslint-disable-next-line no-control-regex
@@ -20,13 +23,14 @@ const WINDOWS_FORBIDDEN = /[<>:"/\\|?*]/g;
 export function safeName(path) {
   const parts = String(path).normalize("NFC").split(/[/\\]+/).filter((p) => p !== "" && p !== "." && p !== "..");
   let name = parts.map(cleanPart).filter((p) => p !== "").join("_");
-  if (name === "") name = "fil";
-  if (RESERVED.test(name)) name = "_" + name;
   if (name.length > 180) {
     const dot = name.lastIndexOf(".");
     const ext = dot > 0 && name.length - dot <= 12 ? name.slice(dot) : "";
     name = name.slice(0, 180 - ext.length) + ext;
   }
+  name = name.replace(/[. ]+$/, ""); // a cut can leave one; Windows drops it
+  if (name === "") name = "fil";
+  if (RESERVED.test(name)) name = "_" + name;
   return name;
 }
 
