@@ -11,7 +11,9 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/kuvert-app/kuvert/auditlog"
 	"github.com/kuvert-app/kuvert/server/api"
 	"github.com/kuvert-app/kuvert/server/servertest"
 )
@@ -87,5 +89,53 @@ func TestKeyAnswerIsBounded(t *testing.T) {
 	k, err := c.Key(context.Background())
 	if err == nil || len(k) > 4<<10 {
 		t.Fatalf("a 64 MiB key answer: %d bytes, %v", len(k), err)
+	}
+}
+
+// A sync with nothing to ship keeps the server's head only when it is
+// signed by the trusted key: a server that answers with a head under
+// another key is refused and the good head stays.
+func TestEmptySyncChecksTheHead(t *testing.T) {
+	srv := servertest.Start(t, cluster, servertest.Options{})
+	l := newLog(t)
+	seal(t, l, "KS 2026/3")
+	q := &Queue{Log: l, Client: mustClient(t, srv.URL, srv.Device), Key: srv.VKey}
+	if _, err := q.Ship(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	before, err := ReadCursor(l.Dir())
+	if err != nil || before.Head == nil {
+		t.Fatalf("no head kept after a good sync: %+v %v", before, err)
+	}
+
+	// A second server with a key of its own and an entry of its own; the
+	// forger answers the head request with that server's signed head.
+	other := servertest.Start(t, cluster, servertest.Options{})
+	if _, _, err := other.Store.Append(context.Background(), "pc9", []auditlog.Entry{{ID: "x-1", Action: auditlog.ActionSeal, Time: time.Now().UTC().Format(time.RFC3339)}}); err != nil {
+		t.Fatal(err)
+	}
+	forged := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h, err := other.Store.Head(r.Context())
+		if err != nil {
+			t.Error(err)
+		}
+		json.NewEncoder(w).Encode(h)
+	}))
+	defer forged.Close()
+	q = &Queue{Log: l, Client: mustClient(t, forged.URL, srv.Device), Key: srv.VKey}
+	// The cursor is the good server's; keep it for this address, as if the
+	// good server's address now answered with the forger.
+	c, _ := ReadCursor(l.Dir())
+	c.Server = q.Client.URL()
+	if err := q.writeCursor(c); err != nil {
+		t.Fatal(err)
+	}
+	_, err = q.Ship(context.Background())
+	if !errors.Is(err, ErrTampered) {
+		t.Fatalf("a head under another key on an empty sync: %v", err)
+	}
+	after, _ := ReadCursor(l.Dir())
+	if after.Head == nil || after.Head.Note != before.Head.Note {
+		t.Fatalf("the forged head replaced the good one")
 	}
 }

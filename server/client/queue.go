@@ -298,6 +298,10 @@ func (q *Queue) Ship(ctx context.Context) (Result, error) {
 				c.LastError, c.LastErrorAt = err.Error(), q.clock().Format(time.RFC3339)
 				return res, errors.Join(err, q.writeCursor(c))
 			}
+			if err := q.checkHead(ctx, c, h); err != nil {
+				c.LastError, c.LastErrorAt = err.Error(), q.clock().Format(time.RFC3339)
+				return res, errors.Join(err, q.writeCursor(c))
+			}
 			c.LastSync = q.clock().Format(time.RFC3339)
 			c.LastError, c.LastErrorAt, c.Stuck = "", "", nil
 			c.Head = &h
@@ -496,6 +500,33 @@ func (q *Queue) checkAnswer(ctx context.Context, c *Cursor, es []auditlog.Entry,
 		}
 	}
 	c.Key = key
+	return nil
+}
+
+// checkHead checks a head the server gave on a sync with nothing to
+// ship, before the cursor keeps it: signed by the key this queue trusts
+// (when it knows one) and consistent with the head kept before. A head
+// that fails is not kept, so a later check still starts from the last
+// good one.
+func (q *Queue) checkHead(ctx context.Context, c *Cursor, h api.Head) error {
+	key := strings.TrimSpace(q.Key)
+	if key == "" {
+		key = c.Key
+	}
+	if key == "" {
+		return nil // nothing shipped yet and no key given: nothing to hold it to
+	}
+	size, root, err := OpenHead(h, key)
+	if err != nil {
+		return fmt.Errorf("%w: its head is not signed by the key this computer trusts: %v", ErrTampered, err)
+	}
+	if c.Head != nil {
+		if osize, oroot, err := OpenHead(*c.Head, key); err == nil {
+			if err := q.Client.Consistent(ctx, osize, oroot, size, root); err != nil {
+				return err
+			}
+		}
+	}
 	return nil
 }
 
