@@ -65,7 +65,7 @@ func (s *Store) Append(ctx context.Context, device string, es []auditlog.Entry) 
 	}
 	// The head just signed is kept outside the database before anyone
 	// is told about it.
-	if err := s.checkHead([]byte(r.head.Note)); err != nil {
+	if err := s.keepHead([]byte(r.head.Note)); err != nil {
 		return nil, api.Head{}, err
 	}
 	if err := s.prove(ctx, r.res, r.head.Size); err != nil {
@@ -270,12 +270,17 @@ func (s *Store) appendTx(ctx context.Context, tx pgx.Tx, batch []*appendReq) err
 // the tree_head row's lock.
 func (s *Store) extend(ctx context.Context, tx pgx.Tx, size int64, lines [][]byte, rowOf func(i int) []any) error {
 	// Sign nothing on top of a log older than the last head signed: that
-	// would bless a rollback with a genuine signature.
+	// would bless a rollback with a genuine signature. (The tree_head
+	// row is locked: no other process commits a head meanwhile.)
+	kept, err := s.keptHead()
+	if err != nil {
+		return err
+	}
 	var cur string
 	if err := tx.QueryRow(ctx, "SELECT note FROM tree_head WHERE id = 1").Scan(&cur); err != nil {
 		return err
 	}
-	if err := s.checkHead([]byte(cur)); err != nil {
+	if err := s.checkHead(kept, []byte(cur)); err != nil {
 		return err
 	}
 	tree := &cachedHashes{r: dbHashes{ctx, tx}, base: tlog.StoredHashCount(size), known: map[int64]tlog.Hash{}}

@@ -64,11 +64,34 @@ func rolledBack(size int64, root tlog.Hash, keptSize int64, keptRoot tlog.Hash) 
 	return nil
 }
 
-// checkHead compares a database head (a signed note) with the kept one
-// and, when the database's is newer and signed by this server's key,
-// moves the kept head forward. With no head file configured it does
-// nothing.
-func (s *Store) checkHead(note []byte) error {
+// The kept head is always read before the database's: heads are written
+// to the file only after their transaction committed, so a head read from
+// the database afterwards is never older than the file's, unless the
+// database was rolled back. (Read the other way round, a second server
+// process committing and writing the file in between would look like a
+// rollback.)
+
+// keptHead is the head file's head, read before a database head that is
+// to be compared with it; nil with no head file or none written yet.
+type keptHead struct {
+	size int64
+	root tlog.Hash
+}
+
+func (s *Store) keptHead() (*keptHead, error) {
+	if s.headFile == "" {
+		return nil, nil
+	}
+	size, root, ok, err := s.readHeadFile()
+	if err != nil || !ok {
+		return nil, err
+	}
+	return &keptHead{size, root}, nil
+}
+
+// checkHead checks a database head (a signed note) read after kept was,
+// and moves the head file forward to it when it is newer.
+func (s *Store) checkHead(kept *keptHead, note []byte) error {
 	if s.headFile == "" {
 		return nil
 	}
@@ -76,6 +99,19 @@ func (s *Store) checkHead(note []byte) error {
 	if err != nil {
 		return fmt.Errorf("%w: the database's tree head is not signed by this server's key (%v)", ErrRolledBack, err)
 	}
+	if kept != nil {
+		if err := rolledBack(size, root, kept.size, kept.root); err != nil {
+			return err
+		}
+	}
+	return s.advanceHead(note, size, root)
+}
+
+// advanceHead writes a head this server just committed (or read) to the
+// head file when it is newer than the file's. An older one is no error:
+// another process committed and kept a newer head meanwhile. The same
+// size with another root is a fork, never written.
+func (s *Store) advanceHead(note []byte, size int64, root tlog.Hash) error {
 	fl := flock.New(s.headFile + ".lock")
 	if err := fl.Lock(); err != nil {
 		return fmt.Errorf("the server's head file lock: %w", err)
@@ -86,14 +122,28 @@ func (s *Store) checkHead(note []byte) error {
 		return err
 	}
 	if ok {
-		if err := rolledBack(size, root, keptSize, keptRoot); err != nil {
-			return err
+		if size == keptSize && root != keptRoot {
+			return rolledBack(size, root, keptSize, keptRoot)
 		}
-		if size == keptSize {
+		if size <= keptSize {
 			return nil
 		}
 	}
 	return atomicfile.WriteFile(s.headFile, bytes.Clone(note), 0o600)
+}
+
+// keepHead writes a head this process just committed to the head file
+// (the check against the kept head was made under the tree's lock,
+// before it was signed).
+func (s *Store) keepHead(note []byte) error {
+	if s.headFile == "" {
+		return nil
+	}
+	size, root, err := auditlog.OpenTreeHead(note, s.verifier, auditlog.CentralOrigin)
+	if err != nil {
+		return err
+	}
+	return s.advanceHead(note, size, root)
 }
 
 // checkDBHead reads the database's head and checks it against the kept
@@ -102,9 +152,13 @@ func (s *Store) checkDBHead(ctx context.Context) error {
 	if s.headFile == "" {
 		return nil
 	}
+	kept, err := s.keptHead()
+	if err != nil {
+		return err
+	}
 	var note string
 	if err := s.pool.QueryRow(ctx, "SELECT note FROM tree_head WHERE id = 1").Scan(&note); err != nil {
 		return dbErr(err)
 	}
-	return s.checkHead([]byte(note))
+	return s.checkHead(kept, []byte(note))
 }

@@ -624,6 +624,15 @@ func regTampered(t *testing.T, s *Store, bctx context.Context, regTok, shots str
 	if err := os.WriteFile(filepath.Join(shots, "registrar-tampered.png"), png, 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// A search that comes upon the changed entry says so and does not
+	// show it as if it were true.
+	st = tb.search("BUN 2026/5")
+	if !strings.Contains(st.Status, "stämmer inte med den signerade loggen") || !strings.Contains(st.Status, "plats 3") {
+		t.Errorf("a search across a changed entry: status %q", st.Status)
+	}
+	if strings.Contains(st.Results, "BUN 2026/56") {
+		t.Errorf("the changed entry is shown: %q", st.Results)
+	}
 }
 
 func keys[V any](m map[string]V) []string {

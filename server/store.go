@@ -295,13 +295,17 @@ func (s *Store) Head(ctx context.Context) (api.Head, error) {
 	var h api.Head
 	var root []byte
 	var signed time.Time
-	err := s.pool.QueryRow(ctx, "SELECT size, root, note, signed FROM tree_head WHERE id = 1").Scan(&h.Size, &root, &h.Note, &signed)
+	kept, err := s.keptHead()
+	if err != nil {
+		return h, err
+	}
+	err = s.pool.QueryRow(ctx, "SELECT size, root, note, signed FROM tree_head WHERE id = 1").Scan(&h.Size, &root, &h.Note, &signed)
 	if err != nil {
 		return h, dbErr(err)
 	}
 	// Never serve a head older than one this server signed: a client
 	// that has not seen the newer one could not tell.
-	if err := s.checkHead([]byte(h.Note)); err != nil {
+	if err := s.checkHead(kept, []byte(h.Note)); err != nil {
 		return api.Head{}, err
 	}
 	h.Root = base64.StdEncoding.EncodeToString(root)

@@ -52,6 +52,11 @@ func (s *Store) Verify(ctx context.Context, key string) (*api.VerifyResponse, er
 		res.OK, res.FirstBad, res.Problem = false, bad, fmt.Sprintf(format, a...)
 		return res, nil
 	}
+	// The kept head first, then the database's (see keptHead).
+	kept, err := s.keptHead()
+	if err != nil {
+		return fail(0, "%v", err)
+	}
 	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
 	if err != nil {
 		return nil, dbErr(err)
@@ -72,17 +77,9 @@ func (s *Store) Verify(ctx context.Context, key string) (*api.VerifyResponse, er
 	// The last head this server signed, kept outside the database: a
 	// database administrator who removed the newest entries and put
 	// back an older (genuinely signed) head is caught here.
-	var keptSize int64
-	var keptRoot tlog.Hash
-	kept := false
-	if s.headFile != "" {
-		if keptSize, keptRoot, kept, err = s.readHeadFile(); err != nil {
-			return fail(0, "%v", err)
-		}
-		if kept {
-			if err := rolledBack(size, root, keptSize, keptRoot); err != nil {
-				return fail(min(size, keptSize)+1, "%v", err)
-			}
+	if kept != nil {
+		if err := rolledBack(size, root, kept.size, kept.root); err != nil {
+			return fail(min(size, kept.size)+1, "%v", err)
 		}
 	}
 
@@ -165,9 +162,9 @@ func (s *Store) Verify(ctx context.Context, key string) (*api.VerifyResponse, er
 	if colProblem != nil {
 		return fail(colProblem.FirstBad, "%s", colProblem.Problem)
 	}
-	if kept {
-		if got, err := tlog.TreeHash(keptSize, stored); err != nil || got != keptRoot {
-			return fail(0, "%v: the log at %d entries differs from the head this server kept for that size: history was rewritten", ErrRolledBack, keptSize)
+	if kept != nil {
+		if got, err := tlog.TreeHash(kept.size, stored); err != nil || got != kept.root {
+			return fail(0, "%v: the log at %d entries differs from the head this server kept for that size: history was rewritten", ErrRolledBack, kept.size)
 		}
 	}
 	if bad := uncovered(stubs, covers); bad != 0 {

@@ -330,6 +330,14 @@
       st.append(el('br'), el('strong', {}, bi('Fler poster matchade än som visas; begränsa sökningen eller exportera (högst 10 000).',
         'More entries matched than are shown; narrow the search or export (up to 10,000).')));
     }
+    const bad = data.unverified || [];
+    if (bad.length > 0) {
+      // Entries whose stored text no longer matches the signed log: left
+      // out of the results, never shown as if they were true.
+      st.append(el('br'), el('strong', { class: 'bad', id: 'unverified' }, bi(
+        `${plural(bad.length, 'post', 'poster')} stämmer inte med den signerade loggen och visas inte (plats ${bad.join(', ')}). Kontrollera loggen nedan och kontakta serverns administratör.`,
+        `${plural(bad.length, 'entry does', 'entries do')} not match the signed log and ${bad.length === 1 ? 'is' : 'are'} not shown (place ${bad.join(', ')}). Verify the log below and tell the server's administrator.`)));
+    }
   }
 
   function td(label, ...children) {
