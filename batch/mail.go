@@ -179,7 +179,7 @@ func openSealed(path string) (*os.File, error) {
 // refuseChanged records that a row's archive is not what was sealed, and
 // returns the row's error: no mail, no SMS.
 func refuseChanged(o Options, entry func(state, details string) auditlog.Entry, why error) error {
-	err := fmt.Errorf("%w (%v); nothing was mailed or texted / arkivet ändrades efter förseglingen; inget e-postades eller sms:ades", ErrArchiveChanged, why)
+	err := fmt.Errorf("arkivet ändrades efter förseglingen; inget e-postades eller sms:ades / %w (%v); nothing was mailed or texted", ErrArchiveChanged, why)
 	if _, lerr := o.Log.Append(entry(mailFailed, "arkivet är inte det som förseglades och loggades; inget skickat / the archive is not the one sealed and logged; nothing sent: "+why.Error())); lerr != nil {
 		return fmt.Errorf("%v, and the compliance log cannot record that: %w", err, lerr)
 	}
