@@ -63,3 +63,24 @@ func TestSendRefusesNonASCIIAddress(t *testing.T) {
 		t.Fatalf("%d messages reached the relay", n)
 	}
 }
+
+// An accepted address is printable ASCII and accepted again unchanged.
+func FuzzAddress(f *testing.F) {
+	for _, s := range []string{"anna@kommun.se", "anna@växjö.se", "anna@k\u043emmun.se", "a@[1.2.3.4]", "Åsa <a@b.se>"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		got, err := mailrelay.Address(in)
+		if err != nil {
+			return
+		}
+		for _, c := range got {
+			if c < 0x21 || c > 0x7e {
+				t.Fatalf("Address(%q) = %q holds %U", in, got, c)
+			}
+		}
+		if again, err := mailrelay.Address(got); err != nil || again != got {
+			t.Fatalf("Address(%q) = %q, but again %q, %v", in, got, again, err)
+		}
+	})
+}

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"unicode"
 
 	"github.com/kuvert-app/kuvert/crypt"
 	"github.com/kuvert-app/kuvert/personnummer"
@@ -170,4 +171,31 @@ func TestArchive(t *testing.T) {
 			t.Errorf("the error repeats the name: %v", err)
 		}
 	}
+}
+
+// Whatever a manifest holds, an accepted archive name has no invisible or
+// control characters, ends in the format's extension, and passes again
+// unchanged.
+func FuzzArchive(f *testing.F) {
+	for _, s := range []string{"lön.zip", "a\u202Eb.zip", "x.pdf.age", "a\r\nb.zip", "CON.zip", ".zip"} {
+		f.Add(s, false)
+	}
+	f.Fuzz(func(t *testing.T, name string, age bool) {
+		format := crypt.FormatZip
+		if age {
+			format = crypt.FormatAge
+		}
+		got, err := Archive(name, format)
+		if err != nil {
+			return
+		}
+		for _, c := range got {
+			if unicode.Is(unicode.Cf, c) || unicode.IsControl(c) {
+				t.Fatalf("Archive(%q) = %q keeps %U", name, got, c)
+			}
+		}
+		if again, err := Archive(got, format); err != nil || again != got {
+			t.Fatalf("Archive(%q) = %q, but again %q, %v", name, got, again, err)
+		}
+	})
 }
