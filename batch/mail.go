@@ -3,8 +3,11 @@ package batch
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -51,6 +54,11 @@ func mailState(e *auditlog.Entry) string {
 // process there.
 var testHookAfterMail func(row int)
 
+// testHookBeforeMail, if set (only by this package's tests), runs when a
+// row's archive is sealed and logged, before it is attached: the tests
+// swap the file there, as another account could.
+var testHookBeforeMail func(archive string)
+
 // maskEmail keeps the first letter and the domain: å***@kommun.se. The
 // log and report are public records; the local part may hold a name or
 // a personnummer.
@@ -79,6 +87,19 @@ func mailStep(ctx context.Context, m *Manifest, r Row, o Options, sealed *envelo
 		return auditlog.Entry{Action: auditlog.ActionMail, Refers: sealed.Entry.ID, Batch: m.ID, Row: r.Num, Case: r.Case,
 			Archive: sealed.Entry.Archive, Details: state + ": " + details}
 	}
+	if testHookBeforeMail != nil {
+		testHookBeforeMail(sealed.Archive)
+	}
+	// The archive is opened once and hashed as it is attached: the mail
+	// carries exactly the bytes that were sealed and logged, or nothing.
+	att, err := openSealed(sealed.Archive)
+	if err != nil {
+		return refuseChanged(o, entry, err)
+	}
+	defer att.Close()
+	sum := sha256.New()
+	d.Attachment = io.TeeReader(att, sum)
+	same := func() bool { return hex.EncodeToString(sum.Sum(nil)) == sealed.SHA256 }
 	if o.Mail == MailDraft {
 		if err := os.MkdirAll(d.Dir, 0o700); err != nil {
 			return fmt.Errorf("the e-mail draft could not be written: %v", err)
@@ -86,6 +107,10 @@ func mailStep(ctx context.Context, m *Manifest, r Row, o Options, sealed *envelo
 		path, err := envelope.WriteDraft(sealed.Archive, d)
 		if err != nil {
 			return fmt.Errorf("the e-mail draft could not be written: %w", err)
+		}
+		if !same() {
+			os.Remove(path)
+			return refuseChanged(o, entry, errors.New("its SHA-256 is not the one sealed and logged"))
 		}
 		if _, err := o.Log.Append(entry(mailDraft, "e-post-utkast / e-mail draft "+filepath.Join(DraftDir, filepath.Base(path))+" to "+maskEmail(r.Email))); err != nil {
 			os.Remove(path)
@@ -98,6 +123,9 @@ func mailStep(ctx context.Context, m *Manifest, r Row, o Options, sealed *envelo
 	id := sealed.Entry.ID + "." + strconv.Itoa(r.Num) + "@kuvert"
 	if err := envelope.WriteMail(&msg, sealed.Archive, d, envelope.Sending{From: o.MailFrom, MessageID: id}); err != nil {
 		return fmt.Errorf("the e-mail could not be made: %w", err)
+	}
+	if !same() {
+		return refuseChanged(o, entry, errors.New("its SHA-256 is not the one sealed and logged"))
 	}
 	to := maskEmail(r.Email)
 	if _, err := o.Log.Append(entry(mailSending, "to "+to+", Message-ID <"+id+">")); err != nil {
@@ -119,6 +147,43 @@ func mailStep(ctx context.Context, m *Manifest, r Row, o Options, sealed *envelo
 	}
 	res.Mail = mailSent
 	return nil
+}
+
+// ErrArchiveChanged: the file at a row's archive path is not the archive
+// that was sealed and logged (its SHA-256 differs, or it is no longer a
+// regular file): the row fails and nothing is mailed or texted.
+var ErrArchiveChanged = errors.New("the archive changed after it was sealed")
+
+// openSealed opens the archive a row just sealed: a regular file (not a
+// link, a pipe or a device, which the open could not tell), opened
+// without blocking.
+func openSealed(path string) (*os.File, error) {
+	fi, err := os.Lstat(path)
+	if err != nil {
+		return nil, errors.New("it is gone")
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, errors.New("it is no longer a regular file")
+	}
+	f, err := os.OpenFile(path, os.O_RDONLY|openNonblock, 0)
+	if err != nil {
+		return nil, errors.New("it cannot be read")
+	}
+	if st, err := f.Stat(); err != nil || !os.SameFile(fi, st) {
+		f.Close()
+		return nil, errors.New("it was replaced while being opened")
+	}
+	return f, nil
+}
+
+// refuseChanged records that a row's archive is not what was sealed, and
+// returns the row's error: no mail, no SMS.
+func refuseChanged(o Options, entry func(state, details string) auditlog.Entry, why error) error {
+	err := fmt.Errorf("arkivet ändrades efter förseglingen; inget e-postades eller sms:ades / %w (%v); nothing was mailed or texted", ErrArchiveChanged, why)
+	if _, lerr := o.Log.Append(entry(mailFailed, "arkivet är inte det som förseglades och loggades; inget skickat / the archive is not the one sealed and logged; nothing sent: "+why.Error())); lerr != nil {
+		return fmt.Errorf("%v, and the compliance log cannot record that: %w", err, lerr)
+	}
+	return err
 }
 
 // The pending password: between the mail and the SMS a row's password

@@ -8,15 +8,18 @@ import (
 	"crypto/sha256"
 	"encoding/csv"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
-	"net/mail"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/kuvert-app/kuvert/crypt"
+	"github.com/kuvert-app/kuvert/mailrelay"
 	"github.com/kuvert-app/kuvert/naming"
 	"github.com/kuvert-app/kuvert/personnummer"
 	"github.com/kuvert-app/kuvert/sms"
@@ -27,6 +30,7 @@ import (
 type Row struct {
 	Num       int      // the spreadsheet row number (the header is row 1)
 	Files     []string // absolute paths
+	Inputs    []string // the same files as named in the manifest, relative to its folder
 	Phone     string   // E.164, "" with --no-sms
 	Name      string
 	Email     string
@@ -56,6 +60,9 @@ type Manifest struct {
 	Rows     []Row  // valid rows
 	Problems []Problem
 	HasEmail bool // the manifest has an e-mail column (batch mails by default then)
+
+	dir  string // the manifest's folder, absolute: every input lies in it
+	home string // kuvert's own folder (LoadOptions.Home): no input lies in it
 }
 
 // columns maps accepted header names (English and Swedish) to fields.
@@ -74,7 +81,16 @@ var columns = map[string]string{
 type LoadOptions struct {
 	NoSMS  bool         // phone numbers are not needed
 	Format crypt.Format // default format
+	// Home is kuvert's own folder (KUVERT_HOME: the log, its signing
+	// key, the settings). No input may lie in it, whatever the manifest
+	// says. Empty: no such folder to keep out.
+	Home string
 }
+
+// ErrEncoding: the manifest is not UTF-8 and does not read as
+// Windows-1252 either (a Mac Roman file decodes to Œ Š š where it had
+// å ä ö). Nothing is sealed: the names and case numbers would be wrong.
+var ErrEncoding = errors.New("the manifest's character encoding cannot be told")
 
 // Load reads and validates a manifest: CSV with a header row, UTF-8 (with
 // or without BOM) or Windows-1252, "," or ";" — as Excel saves it in
@@ -87,11 +103,9 @@ func Load(path string, o LoadOptions) (*Manifest, error) {
 	}
 	sum := sha256.Sum256(raw)
 	m := &Manifest{Path: path, ID: hex.EncodeToString(sum[:6])}
-	text := bytes.TrimPrefix(raw, []byte("\xef\xbb\xbf"))
-	if !utf8.Valid(text) {
-		if text, err = charmap.Windows1252.NewDecoder().Bytes(text); err != nil {
-			return nil, fmt.Errorf("%w: the manifest is neither UTF-8 nor Windows-1252", crypt.ErrInput)
-		}
+	text, err := decodeManifest(raw)
+	if err != nil {
+		return nil, err
 	}
 	first, _, _ := bytes.Cut(text, []byte("\n"))
 	r := csv.NewReader(bytes.NewReader(text))
@@ -130,7 +144,15 @@ func Load(path string, o LoadOptions) (*Manifest, error) {
 	if len(m.Problems) > 0 {
 		return m, nil
 	}
-	dir := filepath.Dir(path)
+	if m.dir, err = filepath.Abs(filepath.Dir(path)); err != nil {
+		return nil, fmt.Errorf("%w: cannot read the manifest %s", crypt.ErrInput, path)
+	}
+	m.home = o.Home
+	root, err := os.OpenRoot(m.dir)
+	if err != nil {
+		return nil, fmt.Errorf("%w: cannot read the manifest's folder %s", crypt.ErrInput, m.dir)
+	}
+	defer root.Close()
 	outputs := map[string]int{}
 	num := 1
 	for {
@@ -159,22 +181,13 @@ func Load(path string, o LoadOptions) (*Manifest, error) {
 			if f == "" {
 				continue
 			}
-			p := f
-			if !filepath.IsAbs(p) {
-				p = filepath.Join(dir, p)
-			}
-			fh, err := os.Open(p)
+			p, rel, err := m.input(root, f)
 			if err != nil {
-				probs = append(probs, fmt.Sprintf("file %s: missing or unreadable", f))
-				continue
-			}
-			st, err := fh.Stat()
-			fh.Close()
-			if err != nil || st.IsDir() {
-				probs = append(probs, fmt.Sprintf("file %s: not a file", f))
+				probs = append(probs, err.Error())
 				continue
 			}
 			row.Files = append(row.Files, p)
+			row.Inputs = append(row.Inputs, rel)
 		}
 		if len(row.Files) == 0 && len(probs) == 0 {
 			probs = append(probs, "no file")
@@ -203,11 +216,9 @@ func Load(path string, o LoadOptions) (*Manifest, error) {
 			row.Output = defaultName(row)
 		}
 		if row.Output != "" {
-			if strings.ContainsAny(row.Output, `/\`) {
-				probs = append(probs, "output must be a file name, not a path")
-			} else if len(personnummer.FindAll(row.Output)) > 0 {
-				probs = append(probs, "output name holds a personnummer")
-			} else if OwnFile(row.Output) {
+			if out, err := naming.Archive(row.Output, row.Format); err != nil {
+				probs = append(probs, "output: "+err.Error())
+			} else if row.Output = out; OwnFile(row.Output) {
 				probs = append(probs, fmt.Sprintf("output %s: the name is kept for the run's own files (state.json, report.csv, their backups, names starting with a dot); choose another name", row.Output))
 			}
 			key := strings.ToLower(row.Output)
@@ -217,10 +228,14 @@ func Load(path string, o LoadOptions) (*Manifest, error) {
 			outputs[key] = num
 		}
 		if row.Email != "" {
-			if a, err := mail.ParseAddress(row.Email); err != nil || a.Address != row.Email || a.Name != "" {
-				probs = append(probs, fmt.Sprintf("e-mail %q is not an address (name@example.se)", row.Email))
-			} else if len(personnummer.FindAll(row.Email)) > 0 {
+			if len(personnummer.FindAll(row.Email)) > 0 {
 				probs = append(probs, "e-mail address holds a personnummer")
+			} else if ascii, err := mailrelay.Address(row.Email); err != nil {
+				probs = append(probs, fmt.Sprintf("e-mail %q: %v", row.Email, err))
+			} else {
+				// The form that goes on the wire and into the report: an
+				// internationalised domain in punycode shows what it is.
+				row.Email = ascii
 			}
 		}
 		if len(probs) > 0 {
@@ -266,4 +281,163 @@ func OwnFile(name string) bool {
 		}
 	}
 	return strings.HasPrefix(n, ".")
+}
+
+// decodeManifest returns the manifest as UTF-8 text: UTF-8 (with or
+// without a BOM) as it is, anything else read as Windows-1252 (Swedish
+// Excel's "CSV") — but only if the result is probable text. A Mac Roman
+// file (Excel for Mac's "CSV") also decodes as Windows-1252, without an
+// error, into Œ Š š € … where it had å ä ö Ä Ö: such a result is refused
+// with a request for "CSV UTF-8", which every Excel writes.
+func decodeManifest(raw []byte) ([]byte, error) {
+	text := bytes.TrimPrefix(raw, []byte("\xef\xbb\xbf"))
+	if utf8.Valid(text) {
+		if line, c := firstImprobable(text, false); c != 0 {
+			return nil, fmt.Errorf("%w: %w: manifestet innehåller ersättningstecken (rad %d: %q), så bokstäver har redan gått förlorade; spara det från originalet som \"CSV UTF-8\" i Excel / the manifest holds replacement characters (line %d: %q), so letters were already lost; save it from the original as \"CSV UTF-8\" in Excel",
+				crypt.ErrInput, ErrEncoding, line, c, line, c)
+		}
+		return text, nil
+	}
+	dec, err := charmap.Windows1252.NewDecoder().Bytes(text)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w: manifestet är varken UTF-8 eller Windows-1252; spara det som \"CSV UTF-8\" i Excel / the manifest is neither UTF-8 nor Windows-1252; save it as \"CSV UTF-8\" in Excel", crypt.ErrInput, ErrEncoding)
+	}
+	if line, c := firstImprobable(dec, true); c != 0 {
+		return nil, fmt.Errorf("%w: %w: manifestet är inte UTF-8, och som Windows-1252 blir det osannolika tecken (rad %d: %q) — kanske sparat på en Mac; spara det som \"CSV UTF-8\" i Excel och försök igen / the manifest is not UTF-8, and read as Windows-1252 it gives improbable characters (line %d: %q) — perhaps saved on a Mac; save it as \"CSV UTF-8\" in Excel and try again",
+			crypt.ErrInput, ErrEncoding, line, c, line, c)
+	}
+	return dec, nil
+}
+
+// firstImprobable returns the line and character of the first character
+// a Swedish manifest would not hold, or 0. Always improbable: U+FFFD (a
+// byte the encoding does not define) and control characters other than
+// tab, CR and LF. After a Windows-1252 decoding (cp1252) also the
+// characters of its bytes 0x80–0x9F, where Mac Roman keeps Ä Å Ç É Ñ Ö Ü
+// á à â ä ã å ç é …, except those Swedish text does use: ‘ ’ “ ” – —,
+// and € and … when not followed by a letter (Mac Roman's Ä and Ö are
+// 1252's € and …: "…berg" is "Öberg"). Latin-1 letters and punctuation
+// (U+00A0–U+00FF) are probable either way: only they make up å ä ö é ü.
+func firstImprobable(text []byte, cp1252 bool) (line int, c rune) {
+	line = 1
+	rs := []rune(string(text))
+	for i, r := range rs {
+		switch {
+		case r == '\n':
+			line++
+			continue
+		case r == utf8.RuneError:
+			return line, r
+		case r < 0x20 && r != '\t' && r != '\r', r >= 0x7f && r < 0xa0:
+			return line, r
+		}
+		if !cp1252 || r < 0x100 {
+			continue
+		}
+		switch r {
+		case '‘', '’', '“', '”', '–', '—':
+			continue
+		case '€', '…':
+			if i+1 == len(rs) || !unicode.IsLetter(rs[i+1]) {
+				continue
+			}
+		}
+		return line, r
+	}
+	return line, 0
+}
+
+// input resolves one file of a row (f, as the manifest names it) and
+// returns its absolute path and its path relative to the manifest's
+// folder. The file must be a regular file in that folder or below it,
+// reached through os.Root (no "..", no absolute path, no link out of the
+// folder), not a symbolic link itself, and not in kuvert's own folder
+// (KUVERT_HOME: the log's signing key). Its type is read before it is
+// opened, and it is opened without blocking, so a named pipe can never
+// hang the check.
+func (m *Manifest) input(root *os.Root, f string) (abs, rel string, err error) {
+	if filepath.IsAbs(f) || filepath.VolumeName(f) != "" || strings.HasPrefix(f, `\`) || strings.HasPrefix(f, "/") {
+		return "", "", fmt.Errorf("file %s: an absolute path; name files relative to the manifest, in its folder or below", f)
+	}
+	rel = filepath.Clean(filepath.FromSlash(f))
+	if !filepath.IsLocal(rel) {
+		return "", "", fmt.Errorf("file %s: outside the manifest's folder; files must lie in its folder or below", f)
+	}
+	fi, err := root.Lstat(rel)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return "", "", fmt.Errorf("file %s: missing", f)
+	case err != nil && strings.Contains(err.Error(), "escapes"):
+		return "", "", fmt.Errorf("file %s: outside the manifest's folder (through a link); files must lie in its folder or below", f)
+	case err != nil:
+		return "", "", fmt.Errorf("file %s: missing or unreadable", f)
+	case fi.Mode()&fs.ModeSymlink != 0:
+		return "", "", fmt.Errorf("file %s: a symbolic link; name the file itself", f)
+	case !fi.Mode().IsRegular():
+		return "", "", fmt.Errorf("file %s: not a regular file (a folder, a named pipe or a device)", f)
+	}
+	fh, err := root.OpenFile(rel, os.O_RDONLY|openNonblock, 0)
+	if err != nil {
+		return "", "", fmt.Errorf("file %s: unreadable", f)
+	}
+	st, err := fh.Stat()
+	fh.Close()
+	if err != nil || !st.Mode().IsRegular() || !os.SameFile(fi, st) {
+		return "", "", fmt.Errorf("file %s: changed while it was checked; run again", f)
+	}
+	abs = filepath.Join(m.dir, rel)
+	if m.home != "" {
+		if inside, err := within(abs, m.home); err != nil || inside {
+			return "", "", fmt.Errorf("file %s: in kuvert's own folder (KUVERT_HOME, with the log and its signing key); kuvert seals nothing from there", f)
+		}
+	}
+	return abs, rel, nil
+}
+
+// within reports whether the file at path, with every link resolved, lies
+// in the folder dir or below it. Folders are compared as files
+// (os.SameFile), so other spellings of dir (case, links, bind mounts)
+// count too.
+func within(path, dir string) (bool, error) {
+	ds, err := os.Stat(dir)
+	if err != nil {
+		return false, nil // no such folder: nothing lies in it
+	}
+	real, err := filepath.EvalSymlinks(path)
+	if err != nil {
+		return false, err
+	}
+	for p := filepath.Dir(real); ; p = filepath.Dir(p) {
+		if ps, err := os.Stat(p); err == nil && os.SameFile(ps, ds) {
+			return true, nil
+		}
+		if filepath.Dir(p) == p {
+			return false, nil
+		}
+	}
+}
+
+// Recheck checks row r's files again as [Load] did (regular files in the
+// manifest's folder, not in kuvert's own), right before they are sealed:
+// the folder may be shared, and a file may have become a link or a pipe
+// since the manifest was read.
+func (m *Manifest) Recheck(r Row) error {
+	if m.dir == "" {
+		return nil // a Manifest not made by Load: nothing to compare with
+	}
+	root, err := os.OpenRoot(m.dir)
+	if err != nil {
+		return fmt.Errorf("%w: cannot read the manifest's folder %s", crypt.ErrInput, m.dir)
+	}
+	defer root.Close()
+	for i, f := range r.Inputs {
+		abs, _, err := m.input(root, f)
+		if err != nil {
+			return fmt.Errorf("%w: %w", crypt.ErrInput, err)
+		}
+		if abs != r.Files[i] {
+			return fmt.Errorf("%w: file %s: not the file that was checked", crypt.ErrInput, f)
+		}
+	}
+	return nil
 }

@@ -35,8 +35,11 @@ func manifestWith(t *testing.T, dir string, outputs ...string) string {
 // An archive may not take the name of the run's own files (state.json,
 // report.csv, their backups and temporary files): the row is refused up
 // front with a message that says why.
+//
+// Names without .zip/.age never pass the naming rule; these end in .zip
+// and are still the run's own.
 func TestOwnFileNamesRefused(t *testing.T) {
-	for _, name := range []string{"state.json", "report.csv", "report.csv.bak", "State.JSON", "state.json.old", ".report.csv.123.tmp", ".kuvert-1.tmp"} {
+	for _, name := range []string{"state.json.zip", "report.csv.zip", "report.csv.bak.zip", "State.JSON.zip", "state.json.old.zip", ".report.csv.123.tmp.zip", ".kuvert-1.tmp.zip"} {
 		dir := t.TempDir()
 		m, err := Load(manifestWith(t, dir, "ok.zip", name), LoadOptions{Format: crypt.FormatZip})
 		if err != nil {

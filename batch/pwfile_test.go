@@ -2,6 +2,7 @@ package batch
 
 import (
 	"context"
+	"encoding/csv"
 	"errors"
 	"os"
 	"path/filepath"
@@ -79,5 +80,58 @@ func TestPasswordFileInOutDir(t *testing.T) {
 	sum, err := Run(context.Background(), m, Options{OutDir: out, NoSMS: true, PasswordOut: filepath.Join(out, "lösen.csv"), Log: e.log})
 	if err != nil || sum.Done != 1 {
 		t.Fatalf("%v %+v", err, sum)
+	}
+}
+
+// Every cell of the password file goes through the one Excel CSV writer:
+// a row cannot make Excel evaluate a formula next to its own password
+// (=HYPERLINK(…) would send it away), whether in the name or the archive
+// column.
+func TestPasswordFileFormulaSafe(t *testing.T) {
+	e := newEnv(t)
+	outputs := []string{"=HYPERLINK(D2).zip", "+WEBSERVICE(D3).zip", "@SUM(1).zip", "-1+1.zip", "vanlig.zip"}
+	p := manifestWith(t, e.dir, outputs...)
+	b, _ := os.ReadFile(p)
+	os.WriteFile(p, []byte(strings.Replace(string(b), ";Anställd;", ";=HYPERLINK(D2);", 1)), 0o600)
+	m, err := Load(p, LoadOptions{NoSMS: true, Format: crypt.FormatZip})
+	if err != nil || len(m.Problems) > 0 || len(m.Rows) != len(outputs) {
+		t.Fatalf("%v %v", err, m.Problems)
+	}
+	pwFile := filepath.Join(e.dir, "lösen.csv")
+	if _, err := Run(context.Background(), m, Options{OutDir: filepath.Join(e.dir, "ut"), NoSMS: true, PasswordOut: pwFile, Log: e.log}); err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := os.ReadFile(pwFile)
+	if !strings.HasPrefix(string(raw), passwordHeader) {
+		t.Fatalf("header:\n%q", raw)
+	}
+	r := csv.NewReader(strings.NewReader(strings.TrimPrefix(string(raw), "\uFEFF")))
+	r.Comma = ';'
+	recs, err := r.ReadAll()
+	if err != nil || len(recs) != len(outputs)+1 {
+		t.Fatalf("%v\n%s", err, raw)
+	}
+	byArchive := map[string][]string{}
+	for _, rec := range recs[1:] {
+		for _, cell := range rec {
+			if cell != "" && strings.ContainsRune("=+-@\t\r", rune(cell[0])) {
+				t.Errorf("cell %q of row %s starts a formula", cell, rec[0])
+			}
+		}
+		byArchive[rec[2]] = rec
+	}
+	for _, o := range outputs {
+		want := o
+		if o != "vanlig.zip" {
+			want = "'" + o
+		}
+		rec, ok := byArchive[want]
+		if !ok {
+			t.Errorf("no row with arkiv %q: %v", want, recs)
+			continue
+		}
+		if len(rec[3]) < 20 || rec[3][0] == '\'' {
+			t.Errorf("password cell %q", rec[3])
+		}
 	}
 }

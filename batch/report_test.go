@@ -12,10 +12,11 @@ import (
 
 // A crafted archive or recipient name cannot become a formula when
 // report.csv is opened in Excel (issue 13, item 12): every such cell
-// starts with an apostrophe.
+// starts with an apostrophe. ("|" and other characters Windows forbids
+// no longer pass the naming rule at all.)
 func TestReportFormulaSafe(t *testing.T) {
 	e := newEnv(t)
-	outputs := []string{"=cmd|calc!A0.zip", "+x.zip", "-2+3.zip", "@SUM(1).zip"}
+	outputs := []string{"=cmd!A0.zip", "+x.zip", "-2+3.zip", "@SUM(1).zip"}
 	p := manifestWith(t, e.dir, outputs...)
 	b, _ := os.ReadFile(p)
 	os.WriteFile(p, []byte(strings.Replace(string(b), ";Anställd;", ";=1+1;", 1)), 0o644)

@@ -68,19 +68,20 @@ const (
 
 // RowResult is one row's outcome; it never holds a password.
 type RowResult struct {
-	Row       int    `json:"row"`
-	Name      string `json:"name,omitempty"`
-	To        string `json:"to,omitempty"` // masked
-	Archive   string `json:"archive,omitempty"`
-	SHA256    string `json:"sha256,omitempty"`
-	SMSID     string `json:"sms_id,omitempty"`
-	SMSStatus string `json:"sms_status,omitempty"`
-	Ref       string `json:"ref,omitempty"`   // the reference in the SMS and the mail
-	Email     string `json:"email,omitempty"` // masked
-	Mail      string `json:"mail,omitempty"`  // draft, sent, or failed
-	Note      string `json:"note,omitempty"`  // why a row was sealed anew
-	Result    string `json:"result"`
-	Error     string `json:"error,omitempty"`
+	Row       int      `json:"row"`
+	Name      string   `json:"name,omitempty"`
+	To        string   `json:"to,omitempty"` // masked
+	Archive   string   `json:"archive,omitempty"`
+	Inputs    []string `json:"inputs,omitempty"` // --dry-run: the files it would seal, relative to the manifest
+	SHA256    string   `json:"sha256,omitempty"`
+	SMSID     string   `json:"sms_id,omitempty"`
+	SMSStatus string   `json:"sms_status,omitempty"`
+	Ref       string   `json:"ref,omitempty"`   // the reference in the SMS and the mail
+	Email     string   `json:"email,omitempty"` // masked
+	Mail      string   `json:"mail,omitempty"`  // draft, sent, or failed
+	Note      string   `json:"note,omitempty"`  // why a row was sealed anew
+	Result    string   `json:"result"`
+	Error     string   `json:"error,omitempty"`
 }
 
 // Summary is a whole run.
@@ -110,6 +111,32 @@ var ErrPartial = errors.New("not every row was delivered")
 // provider.
 func (s *Summary) Delivered() bool {
 	return s.Failed == 0 && s.Skipped == 0 && s.Demo == 0 && !s.Interrupted && s.Done+s.AlreadyDone == len(s.Rows)
+}
+
+// ErrUnsafeOutDir: the output folder is a link, or (on Unix) another
+// account owns it or may write to it (exit code 2; nothing is done).
+var ErrUnsafeOutDir = errors.New("the output folder is not safe to seal into")
+
+// checkOutFolder refuses an output folder that another account could
+// change under the run: a symbolic link (or junction), anything but a
+// folder, and on Unix a folder owned by another account or writable by
+// group or others. A folder that does not exist yet passes: the run
+// makes it itself, mode 0700.
+func checkOutFolder(dir string) error {
+	fi, err := os.Lstat(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("%w: %s: %v", ErrUnsafeOutDir, dir, err)
+	}
+	if fi.Mode()&fs.ModeSymlink != 0 || fi.Mode()&fs.ModeIrregular != 0 {
+		return fmt.Errorf("%w: utmappen %s är en länk / the output folder %s is a symbolic link; name the folder itself", ErrUnsafeOutDir, dir, dir)
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("%w: utmappen %s är ingen mapp / the output folder %s is not a folder", ErrUnsafeOutDir, dir, dir)
+	}
+	return checkFolderOwner(dir, fi)
 }
 
 // ErrNotOurs: the run would replace a file in the output folder that it
@@ -307,13 +334,16 @@ func Run(ctx context.Context, m *Manifest, o Options) (*Summary, error) {
 		return nil, err
 	}
 	// Also in a dry run: it tells what the real run would refuse.
+	if err := checkOutFolder(o.OutDir); err != nil {
+		return nil, fmt.Errorf("%w: %w", crypt.ErrInput, err)
+	}
 	claimedAt, err := checkOutDir(m, o, hist)
 	if err != nil {
 		return nil, err
 	}
 	if o.DryRun {
 		for i, r := range m.Rows {
-			sum.Rows[i] = RowResult{Row: r.Num, Name: r.Name, To: maskTo(r.Phone), Archive: filepath.Join(o.OutDir, r.Output), Result: ResultDryRun}
+			sum.Rows[i] = RowResult{Row: r.Num, Name: r.Name, To: maskTo(r.Phone), Archive: filepath.Join(o.OutDir, r.Output), Inputs: r.Inputs, Result: ResultDryRun}
 			if o.mailRow(r) {
 				sum.Rows[i].Email, sum.Rows[i].Mail = maskEmail(r.Email), o.Mail
 			}
@@ -337,6 +367,10 @@ func Run(ctx context.Context, m *Manifest, o Options) (*Summary, error) {
 	}
 	if err := os.MkdirAll(o.OutDir, 0o700); err != nil {
 		return nil, fmt.Errorf("cannot create %s: %v", o.OutDir, err)
+	}
+	// Again, now that it exists: it may have appeared since the check.
+	if err := checkOutFolder(o.OutDir); err != nil {
+		return nil, fmt.Errorf("%w: %w", crypt.ErrInput, err)
 	}
 	// Claim the archive names before anything is sealed (see [state]).
 	claim := state{BatchID: m.ID, Manifest: m.Path, Updated: time.Now().Format(time.RFC3339), ClaimedAt: claimedAt.Format(time.RFC3339Nano)}
@@ -650,6 +684,11 @@ func runRow(ctx context.Context, m *Manifest, r Row, o Options, h *history, lim 
 			res.Note = "ersätter ett tidigare arkiv för raden / replaces an earlier archive of this row"
 		}
 	}
+	// The folder may be shared: its files are checked again as the
+	// manifest's were, just before they are read.
+	if err := m.Recheck(r); err != nil {
+		return fail(err)
+	}
 	ins, _, err := crypt.CollectInputs(r.Files)
 	if err != nil {
 		return fail(err)
@@ -958,7 +997,15 @@ type passwordFile struct {
 	rows map[int]bool
 }
 
-const passwordHeader = "\uFEFFrad;namn;arkiv;lösenord\r\n"
+// passwordHeader is the password file's first line, as the one Excel CSV
+// writer writes it (with the BOM).
+var passwordHeader = func() string {
+	var b strings.Builder
+	w := excelcsv.New(&b)
+	w.Write("rad", "namn", "arkiv", "lösenord")
+	w.Flush()
+	return b.String()
+}()
 
 // openPasswordFile opens the --password-out file for appending. A new file
 // is created with mode 0600. An existing one (an earlier attempt of the
@@ -1040,11 +1087,17 @@ func (p *passwordFile) has(row int) bool {
 func (p *passwordFile) add(r Row, archive, pw string) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if excelcsv.Safe(pw) != pw {
+		// Generated passwords never start like a formula; an apostrophe
+		// in front would make this one wrong.
+		return errors.New("the password cannot be written as a CSV cell")
+	}
 	var b strings.Builder
-	w := csv.NewWriter(&b)
-	w.Comma, w.UseCRLF = ';', true
-	w.Write([]string{strconv.Itoa(r.Num), excelcsv.Safe(r.Name), filepath.Base(archive), pw})
-	w.Flush()
+	w := excelcsv.NewContinued(&b)
+	w.Write(strconv.Itoa(r.Num), r.Name, filepath.Base(archive), pw)
+	if err := w.Flush(); err != nil {
+		return err
+	}
 	if _, err := p.f.WriteString(b.String()); err != nil {
 		return err
 	}

@@ -29,6 +29,11 @@ type Draft struct {
 	// Dir, if set, is the folder the draft goes in (batch: OUT/utkast);
 	// otherwise it goes beside the archive.
 	Dir string
+	// Attachment, if set, gives the archive's bytes instead of opening
+	// the archive's path: batch hands in the file it opened once and
+	// hashes while the message is written, so that what is attached is
+	// exactly what was sealed and logged.
+	Attachment io.Reader
 }
 
 // DefaultSubject is neutral on purpose: no file name, no "lönelista".
@@ -206,12 +211,16 @@ func writeMessage(w io.Writer, archive string, to *mail.Address, subject, lang s
 	if err != nil {
 		return err
 	}
-	af, err := os.Open(archive)
-	if err != nil {
-		return err
+	src := d.Attachment
+	if src == nil {
+		af, err := os.Open(archive)
+		if err != nil {
+			return err
+		}
+		defer af.Close()
+		src = af
 	}
-	defer af.Close()
-	if _, err := io.Copy(aw, af); err != nil {
+	if _, err := io.Copy(aw, src); err != nil {
 		return err
 	}
 	if err := aw.Close(); err != nil {

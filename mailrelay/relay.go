@@ -103,6 +103,14 @@ func (r *Relay) String() string {
 // retry: a message the relay may have accepted is never sent twice by
 // kuvert.
 func (r *Relay) Send(ctx context.Context, from, to string, msg []byte) (string, error) {
+	for _, a := range []string{from, to} {
+		// No SMTPUTF8 (RFC 6531) is asked for: a non-ASCII address would
+		// go out as raw bytes the relay may take any way it likes. Callers
+		// pass the form [Address] returns.
+		if strings.IndexFunc(a, func(c rune) bool { return c > 0x7e || c < 0x21 }) >= 0 {
+			return "", fmt.Errorf("%w: an address with characters other than printable ASCII (use its IDNA form)", ErrAddress)
+		}
+	}
 	timeout := r.Timeout
 	if timeout <= 0 {
 		timeout = 60 * time.Second

@@ -1,10 +1,12 @@
 package naming
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"unicode"
 
 	"github.com/kuvert-app/kuvert/crypt"
 	"github.com/kuvert-app/kuvert/personnummer"
@@ -101,4 +103,99 @@ func TestFree(t *testing.T) {
 	if got := Free(p); got != filepath.Join(dir, "lista (3).zip.age") {
 		t.Fatal(got)
 	}
+}
+
+// Bidi controls and zero-width characters never reach a name: a
+// right-to-left override would make "lön‮fdp.exe" display as
+// "lönexe.pdf".
+func TestStemStripsFormatCharacters(t *testing.T) {
+	for in, want := range map[string]string{
+		"Anna\u202Efdp.exe":           "Annafdp.exe",
+		"Bo\u200BBo\u2066x\u2069":     "BoBox",
+		"\u200E\u200F\uFEFF":          Fallback,
+		"Ove\u00ADson\u2060":          "Oveson",
+		"Åsa\u061C Öberg\u202A\u202C": "Åsa Öberg",
+	} {
+		if got := Stem(in); got != want {
+			t.Errorf("Stem(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// A name a person chose for an archive passes one rule: format
+// characters are stripped, the extension must fit the format, and
+// anything Stem would change (CR/LF, characters Windows forbids, a
+// personnummer, a device name) is refused with why.
+func TestArchive(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		f    crypt.Format
+		want string // "" = refused
+		why  string
+	}{
+		{"lön_mars.zip", crypt.FormatZip, "lön_mars.zip", ""},
+		{"Lön.ZIP", crypt.FormatZip, "Lön.ZIP", ""},
+		{"spec.pdf.age", crypt.FormatAge, "spec.pdf.age", ""},
+		{"spec.zip.age", crypt.FormatAge, "spec.zip.age", ""},
+		{"spec.age", crypt.FormatAge, "spec.age", ""},
+		{"Anna\u202Efdp.exe.zip", crypt.FormatZip, "Annafdp.exe.zip", ""},
+		{"a\u200Bb.zip", crypt.FormatZip, "ab.zip", ""},
+		{"lön.exe", crypt.FormatZip, "", "must end in .zip"},
+		{"lön.zip\u202E", crypt.FormatZip, "lön.zip", ""},
+		{"lön.zip", crypt.FormatAge, "", "must end in .age"},
+		{"lön.age", crypt.FormatZip, "", "must end in .zip"},
+		{"lön\r\nBcc: x.zip", crypt.FormatZip, "", "control character"},
+		{"lön\t.zip", crypt.FormatZip, "", "control character"},
+		{"a|b.zip", crypt.FormatZip, "", "Windows forbids"},
+		{"a:b.zip", crypt.FormatZip, "", "Windows forbids"},
+		{"sub/a.zip", crypt.FormatZip, "", "not a path"},
+		{`sub\a.zip`, crypt.FormatZip, "", "not a path"},
+		{"intyg_811218-9876.zip", crypt.FormatZip, "", "personnummer"},
+		{"CON.zip", crypt.FormatZip, "", "devices"},
+		{"slut. .zip", crypt.FormatZip, "", "dot or space"},
+		{".zip", crypt.FormatZip, "", "nothing before"},
+		{"\u202E.zip", crypt.FormatZip, "", "nothing before"},
+		{"x.p|f.age", crypt.FormatAge, "", "inner extension"},
+	} {
+		got, err := Archive(c.in, c.f)
+		if c.want != "" {
+			if err != nil || got != c.want {
+				t.Errorf("Archive(%q) = %q, %v; want %q", c.in, got, err, c.want)
+			}
+			continue
+		}
+		if !errors.Is(err, ErrName) || !strings.Contains(err.Error(), c.why) || got != "" {
+			t.Errorf("Archive(%q) = %q, %v; want an error saying %q", c.in, got, err, c.why)
+		}
+		if strings.Contains(err.Error(), "811218") || strings.Contains(err.Error(), "\r") {
+			t.Errorf("the error repeats the name: %v", err)
+		}
+	}
+}
+
+// Whatever a manifest holds, an accepted archive name has no invisible or
+// control characters, ends in the format's extension, and passes again
+// unchanged.
+func FuzzArchive(f *testing.F) {
+	for _, s := range []string{"lön.zip", "a\u202Eb.zip", "x.pdf.age", "a\r\nb.zip", "CON.zip", ".zip"} {
+		f.Add(s, false)
+	}
+	f.Fuzz(func(t *testing.T, name string, age bool) {
+		format := crypt.FormatZip
+		if age {
+			format = crypt.FormatAge
+		}
+		got, err := Archive(name, format)
+		if err != nil {
+			return
+		}
+		for _, c := range got {
+			if unicode.Is(unicode.Cf, c) || unicode.IsControl(c) {
+				t.Fatalf("Archive(%q) = %q keeps %U", name, got, c)
+			}
+		}
+		if again, err := Archive(got, format); err != nil || again != got {
+			t.Fatalf("Archive(%q) = %q, but again %q, %v", name, got, again, err)
+		}
+	})
 }

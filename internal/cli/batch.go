@@ -48,7 +48,11 @@ The manifest is a CSV with a header row, as Excel saves it (UTF-8 or
 Windows-1252, "," or ";"). Columns: file (several separated by |), phone,
 and optional name, email, case, output, format, recipient (an age key, no
 SMS then). Swedish headers work too: fil, mobil, namn, epost,
-diarienummer. Paths are relative to the manifest.
+diarienummer. Files are regular files in the manifest's folder or below
+it, named relative to the manifest (no "..", absolute paths or links, and
+nothing from kuvert's own folder); --dry-run lists them per row. Archive
+names end in .zip or .age; addresses are ASCII or an internationalised
+domain (mailed and reported in punycode).
 
 The whole manifest is checked first; every problem is listed with its row
 number and nothing is done (exit 2) unless --skip-invalid.
@@ -99,7 +103,12 @@ func runBatch(cmd *cobra.Command, s *IOStreams, g *globalOptions, o *BatchOption
 	if o.NoSMS != (o.PasswordOut != "") {
 		return usagef("--no-sms and --password-out go together: the passwords must reach the recipients some way")
 	}
-	m, err := batch.Load(o.Manifest, batch.LoadOptions{NoSMS: o.NoSMS, Format: format})
+	// No input may come from kuvert's own folder (the log's signing key).
+	home, err := config.Home()
+	if err != nil {
+		return err
+	}
+	m, err := batch.Load(o.Manifest, batch.LoadOptions{NoSMS: o.NoSMS, Format: format, Home: home})
 	if err != nil {
 		return err
 	}
@@ -155,6 +164,9 @@ func runBatch(cmd *cobra.Command, s *IOStreams, g *globalOptions, o *BatchOption
 				mail = fmt.Sprintf(", e-post %s (%s)", r.Email, r.Mail)
 			}
 			fmt.Fprintf(s.Out, "rad %d: %s → %s%s, sms %s\n", r.Row, r.Name, r.Archive, mail, orDash(r.To))
+			for _, in := range r.Inputs {
+				fmt.Fprintf(s.Out, "  fil / file: %s\n", in)
+			}
 		}
 		if r.Result == batch.ResultFailed {
 			failed++

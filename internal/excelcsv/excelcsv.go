@@ -29,6 +29,14 @@ func New(w io.Writer) *Writer {
 	return &Writer{w: w, cw: cw}
 }
 
+// NewContinued returns a Writer that adds rows to a CSV whose BOM and
+// header are already written (a file appended to row by row).
+func NewContinued(w io.Writer) *Writer {
+	x := New(w)
+	x.started = true
+	return x
+}
+
 // Write writes one row, defusing each cell with [Safe].
 func (w *Writer) Write(cells ...string) {
 	if w.err != nil {
