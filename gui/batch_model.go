@@ -28,13 +28,14 @@ type batchForm struct {
 
 // Load reads and validates the manifest at path, picks its run (the
 // latest in the log, as a plain `kuvert batch` does) and its folder. The
-// mail step goes back to the manifest's default.
-func (f *batchForm) Load(path string, l *auditlog.Log, format crypt.Format) {
+// mail step goes back to the manifest's default. home is kuvert's own
+// folder, which no input may come from.
+func (f *batchForm) Load(path, home string, l *auditlog.Log, format crypt.Format) {
 	*f = batchForm{Path: path, Jobs: f.Jobs}
 	if format == "" {
 		format = crypt.FormatZip
 	}
-	m, err := batch.Load(path, batch.LoadOptions{Format: format})
+	m, err := batch.Load(path, batch.LoadOptions{Format: format, Home: home})
 	if err != nil {
 		f.LoadErr = err
 		return

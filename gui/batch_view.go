@@ -195,7 +195,7 @@ func (v *batchView) LoadManifest(path string) {
 	}
 	format, _ := crypt.ParseFormat(cfg.Format)
 	v.mu.Lock()
-	v.form.Load(path, l, format)
+	v.form.Load(path, v.u.deps.Home, l, format)
 	v.lines = v.form.Lines()
 	v.status = map[int]string{}
 	v.mu.Unlock()

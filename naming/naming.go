@@ -30,7 +30,9 @@ const Fallback = "bilagor"
 // windowsReserved are device names Windows refuses as a file's stem.
 var windowsReserved = map[string]bool{"con": true, "prn": true, "aux": true, "nul": true,
 	"com1": true, "com2": true, "com3": true, "com4": true, "com5": true, "com6": true, "com7": true, "com8": true, "com9": true,
-	"lpt1": true, "lpt2": true, "lpt3": true, "lpt4": true, "lpt5": true, "lpt6": true, "lpt7": true, "lpt8": true, "lpt9": true}
+	"lpt1": true, "lpt2": true, "lpt3": true, "lpt4": true, "lpt5": true, "lpt6": true, "lpt7": true, "lpt8": true, "lpt9": true,
+	// The console and clock devices (the recipient page keeps the same list).
+	"conin$": true, "conout$": true, "clock$": true}
 
 // Stem makes label (a file name without its extension, or a person's
 // name) fit to begin an archive's name: invisible format characters go

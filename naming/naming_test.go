@@ -27,6 +27,9 @@ func TestStemDropsPersonnummerWhole(t *testing.T) {
 		"ordernr 1234567890123":        "ordernr 1234567890123",
 		`rapport: "Q1" <slut>?`:        "rapport_ _Q1_ _slut__",
 		"con":                          "con_",
+		"CONIN$":                       "CONIN$_",
+		"conout$":                      "conout$_",
+		"Clock$":                       "Clock$_",
 		"trailing. ":                   "trailing",
 		"":                             "bilagor",
 	} {

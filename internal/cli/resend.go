@@ -16,6 +16,7 @@ import (
 
 	"github.com/kuvert-app/kuvert/auditlog"
 	"github.com/kuvert-app/kuvert/batch"
+	"github.com/kuvert-app/kuvert/config"
 	"github.com/kuvert-app/kuvert/crypt"
 	"github.com/kuvert-app/kuvert/envelope"
 	"github.com/kuvert-app/kuvert/sms"
@@ -114,7 +115,8 @@ func runResend(ctx context.Context, s *IOStreams, g *globalOptions, o *ResendOpt
 			if dir == "" && st.Manifest != "" {
 				dir = filepath.Dir(st.Manifest)
 			}
-			if m, err := batch.Load(st.Manifest, batch.LoadOptions{}); err == nil && m.ID == batchID {
+			home, _ := config.Home()
+			if m, err := batch.Load(st.Manifest, batch.LoadOptions{Home: home}); err == nil && m.ID == batchID {
 				for i := range m.Rows {
 					if m.Rows[i].Num == o.Row {
 						row = &m.Rows[i]
