@@ -1,11 +1,14 @@
 package main
 
 import (
+	"bytes"
+	"debug/pe"
 	"os"
 	"os/user"
 	"path/filepath"
 	"strings"
 	"testing"
+	"unicode/utf16"
 
 	"github.com/rogpeppe/go-internal/testscript"
 
@@ -88,4 +91,48 @@ func TestScriptsWindows(t *testing.T) {
 		return nil
 	}
 	testscript.Run(t, p)
+}
+
+// TestWindowsExe checks that the Windows programs carry their icon and
+// version information (scripts/winres.sh), which Explorer, the MSI and
+// SmartScreen show.
+func TestWindowsExe(t *testing.T) {
+	var exes []string
+	for _, k := range []string{"KUVERT_WINDOWS_EXE", "KUVERT_WINDOWS_GUI"} {
+		if v := os.Getenv(k); v != "" {
+			exes = append(exes, v)
+		}
+	}
+	if len(exes) == 0 {
+		t.Skip("make test-windows runs this with the built programs")
+	}
+	for _, exe := range exes {
+		f, err := pe.Open(exe)
+		if err != nil {
+			t.Fatalf("%s: %v", exe, err)
+		}
+		rsrc := f.Section(".rsrc")
+		if rsrc == nil {
+			f.Close()
+			t.Fatalf("%s has no resources (icon, version information)", exe)
+		}
+		b, err := rsrc.Data()
+		f.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, want := range []string{"FileDescription", "ProductName", "kuvert – krypterade bilagor"} {
+			if !bytes.Contains(b, utf16le(want)) {
+				t.Errorf("%s: the version information lacks %q", filepath.Base(exe), want)
+			}
+		}
+	}
+}
+
+func utf16le(s string) []byte {
+	var b []byte
+	for _, r := range utf16.Encode([]rune(s)) {
+		b = append(b, byte(r), byte(r>>8))
+	}
+	return b
 }
