@@ -10,6 +10,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"runtime"
 	"strings"
 
 	"github.com/kuvert-app/kuvert/internal/termsafe"
@@ -159,14 +160,16 @@ func Extract(ctx context.Context, archive string, o ExtractOptions) (res *Extrac
 			return
 		}
 		for _, st := range stage {
-			root.Remove(st.tmp)
+			removeIn(root, st.tmp)
 		}
 		if created {
-			os.RemoveAll(dest)
+			// Windows removes no folder that a handle holds open.
+			root.Close()
+			removeTree(dest)
 			return
 		}
 		for i := len(made) - 1; i >= 0; i-- {
-			root.Remove(made[i])
+			removeIn(root, made[i])
 		}
 	}()
 
@@ -210,7 +213,7 @@ func Extract(ctx context.Context, archive string, o ExtractOptions) (res *Extrac
 			return nil, err
 		}
 		if inner != nil {
-			root.Remove(stage[0].tmp)
+			removeIn(root, stage[0].tmp)
 			stage = inner
 		}
 	}
@@ -265,7 +268,7 @@ func placeAll(root *os.Root, dest string, stage []*staged, force bool) (err erro
 		for i := len(stage) - 1; i >= 0; i-- {
 			st := stage[i]
 			if err != nil && st.placed {
-				root.Remove(st.name)
+				removeIn(root, st.name)
 			}
 			if st.backup == "" {
 				continue
@@ -273,7 +276,7 @@ func placeAll(root *os.Root, dest string, stage []*staged, force bool) (err erro
 			if err != nil {
 				root.Rename(st.backup, st.name)
 			} else {
-				root.Remove(st.backup)
+				removeIn(root, st.backup)
 			}
 		}
 	}()
@@ -300,7 +303,7 @@ func placeAll(root *os.Root, dest string, stage []*staged, force bool) (err erro
 				return writeErr(termsafe.Escape(st.name), err)
 			}
 		} else {
-			root.Remove(st.tmp)
+			removeIn(root, st.tmp)
 		}
 		st.placed = true
 	}
@@ -403,7 +406,7 @@ func stageEntry(ctx context.Context, root *os.Root, s *source, i int, name strin
 	defer func() {
 		if err != nil {
 			f.Close()
-			root.Remove(tmp)
+			removeIn(root, tmp)
 		}
 	}()
 	aw := newAsyncWriter(f)
@@ -422,4 +425,38 @@ func stageEntry(ctx context.Context, root *os.Root, s *source, i int, name strin
 		root.Chtimes(tmp, e.modified, e.modified)
 	}
 	return &staged{tmp: tmp, name: name, entry: Entry{Name: name, Size: e.size, Modified: e.modified}}, nil
+}
+
+// removeIn removes name inside root. Some file systems refuse the
+// handle-relative delete that os.Root uses on Windows (Wine 8 answers
+// "Invalid function"); the same name through the folder's path is tried
+// then, so a failed extraction leaves no temporary file behind.
+func removeIn(root *os.Root, name string) error {
+	err := root.Remove(name)
+	if err == nil || errors.Is(err, fs.ErrNotExist) || runtime.GOOS != "windows" {
+		return err
+	}
+	if os.Remove(filepath.Join(root.Name(), filepath.FromSlash(name))) == nil {
+		return nil
+	}
+	return err
+}
+
+// removeTree removes a folder kuvert made, with what it holds, falling
+// back to removing each path where os.RemoveAll's handle-relative
+// deletes are refused (see [removeIn]).
+func removeTree(dir string) {
+	if os.RemoveAll(dir) == nil || runtime.GOOS != "windows" {
+		return
+	}
+	var paths []string
+	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err == nil {
+			paths = append(paths, p)
+		}
+		return nil
+	})
+	for i := len(paths) - 1; i >= 0; i-- {
+		os.Remove(paths[i])
+	}
 }

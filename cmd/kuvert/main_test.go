@@ -27,8 +27,19 @@ func TestMain(m *testing.M) {
 // TestScripts runs the CLI sessions in testdata/*.txtar. Each script is a
 // user's session; the real 7-Zip, bsdtar and age are used where named.
 func TestScripts(t *testing.T) {
-	testscript.Run(t, testscript.Params{
-		Dir: "testdata",
+	p := scriptParams()
+	p.Dir = "testdata"
+	testscript.Run(t, p)
+}
+
+// underWine is set while TestScriptsWindows runs the sessions against
+// kuvert.exe under Wine.
+var underWine bool
+
+// scriptParams is what every CLI session gets: its own loopback Twilio
+// and mail relay, its own kuvert home, and the commands below.
+func scriptParams() testscript.Params {
+	return testscript.Params{
 		Setup: func(env *testscript.Env) error {
 			// Every script gets its own loopback Twilio; scripts choose it
 			// with KUVERT_SMS_PROVIDER=twilio.
@@ -58,6 +69,10 @@ func TestScripts(t *testing.T) {
 			return nil
 		},
 		Condition: func(cond string) (bool, error) {
+			// [wine]: the session runs kuvert.exe under Wine.
+			if cond == "wine" {
+				return underWine, nil
+			}
 			// [peer:7zz] is true when the tool is installed. In CI a
 			// missing peer fails the script instead of skipping it.
 			name, ok := strings.CutPrefix(cond, "peer:")
@@ -83,7 +98,7 @@ func TestScripts(t *testing.T) {
 			"twilio":     cmdTwilio,
 			"relay":      cmdRelay,
 		},
-	})
+	}
 }
 
 // exitcode N PROG ARGS... runs PROG and checks its exit code is N.

@@ -1,0 +1,138 @@
+package main
+
+import (
+	"bytes"
+	"debug/pe"
+	"os"
+	"os/user"
+	"path/filepath"
+	"strings"
+	"testing"
+	"unicode/utf16"
+
+	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/kuvert-app/kuvert/internal/winetest"
+)
+
+// windowsScripts are the CLI sessions that make sense on a Windows
+// desktop. TestScriptsWindows runs them, unchanged, against the
+// cross-built kuvert.exe under Wine, plus the Windows-only sessions in
+// testdata/windows.
+var windowsScripts = []string{
+	"encrypt_decrypt", "interop_7zip", "age", "genpass",
+	"usage", "guard", "mistyped", "log", "batch", "batch_exit", "sms_console", "outbox",
+}
+
+// TestScriptsWindows runs the Windows sessions against the program named
+// by KUVERT_WINDOWS_EXE (make test-windows builds bin/kuvert.exe and sets
+// it) under Wine, in a Wine prefix of the test's own.
+func TestScriptsWindows(t *testing.T) {
+	exe := os.Getenv("KUVERT_WINDOWS_EXE")
+	if exe == "" {
+		t.Skip("make test-windows runs this with KUVERT_WINDOWS_EXE=bin/kuvert.exe")
+	}
+	exe, err := filepath.Abs(exe)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(exe); err != nil {
+		t.Fatalf("KUVERT_WINDOWS_EXE: %v", err)
+	}
+	winetest.Require(t)
+	repo, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pfx, err := winetest.New(t.TempDir(), repo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pfx.Stop)
+
+	// A wrapper named kuvert ahead of the test binary's own on PATH, so
+	// the scripts' `exec kuvert` runs kuvert.exe under Wine.
+	wrap := t.TempDir()
+	// Wine keeps its server's socket under TMPDIR: not in $WORK, where
+	// the sessions list and scan folders.
+	script := "#!/bin/sh\nTMPDIR=\"$KUVERT_WINE_TMP\" exec \"$KUVERT_WINE_LOADER\" \"$KUVERT_WINDOWS_EXE\" \"$@\"\n"
+	if err := os.WriteFile(filepath.Join(wrap, "kuvert"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+
+	wineTmp := t.TempDir()
+	me, err := user.Current()
+	if err != nil {
+		t.Fatal(err)
+	}
+	underWine = true
+	t.Cleanup(func() { underWine = false })
+	p := scriptParams()
+	for _, name := range windowsScripts {
+		p.Files = append(p.Files, filepath.Join("testdata", name+".txtar"))
+	}
+	wins, _ := filepath.Glob(filepath.Join("testdata", "windows", "*.txtar"))
+	p.Files = append(p.Files, wins...)
+	setup := p.Setup
+	p.Setup = func(env *testscript.Env) error {
+		if err := setup(env); err != nil {
+			return err
+		}
+		for _, kv := range pfx.Env([]string{}) {
+			k, v, _ := strings.Cut(kv, "=")
+			env.Setenv(k, v)
+		}
+		env.Setenv("KUVERT_WINE_LOADER", pfx.Loader())
+		env.Setenv("KUVERT_WINDOWS_EXE", exe)
+		env.Setenv("PATH", wrap+string(os.PathListSeparator)+env.Getenv("PATH"))
+		env.Setenv("KUVERT_WINE_TMP", wineTmp)
+		// %APPDATA% of the prefix's user, who is named after the Unix one.
+		env.Setenv("APPDATA_DIR", filepath.Join(pfx.Dir, "drive_c", "users", me.Username, "AppData", "Roaming"))
+		return nil
+	}
+	testscript.Run(t, p)
+}
+
+// TestWindowsExe checks that the Windows programs carry their icon and
+// version information (scripts/winres.sh), which Explorer, the MSI and
+// SmartScreen show.
+func TestWindowsExe(t *testing.T) {
+	var exes []string
+	for _, k := range []string{"KUVERT_WINDOWS_EXE", "KUVERT_WINDOWS_GUI"} {
+		if v := os.Getenv(k); v != "" {
+			exes = append(exes, v)
+		}
+	}
+	if len(exes) == 0 {
+		t.Skip("make test-windows runs this with the built programs")
+	}
+	for _, exe := range exes {
+		f, err := pe.Open(exe)
+		if err != nil {
+			t.Fatalf("%s: %v", exe, err)
+		}
+		rsrc := f.Section(".rsrc")
+		if rsrc == nil {
+			f.Close()
+			t.Fatalf("%s has no resources (icon, version information)", exe)
+		}
+		b, err := rsrc.Data()
+		f.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, want := range []string{"FileDescription", "ProductName", "kuvert – krypterade bilagor"} {
+			if !bytes.Contains(b, utf16le(want)) {
+				t.Errorf("%s: the version information lacks %q", filepath.Base(exe), want)
+			}
+		}
+	}
+}
+
+func utf16le(s string) []byte {
+	var b []byte
+	for _, r := range utf16.Encode([]rune(s)) {
+		b = append(b, byte(r), byte(r>>8))
+	}
+	return b
+}
