@@ -14,7 +14,7 @@
 // authentication tag verified.
 //
 // The WinZip AES layer (winzip.go, aesentry.go, aesread.go) is kuvert's
-// own since issue 17, for speed: WinZip's little-endian counter mode over
+// own, for speed: WinZip's little-endian counter mode over
 // the standard library's AES (crypto/aes), PBKDF2 and HMAC from the
 // standard library, and encryption, authentication, compression and
 // hashing on separate goroutines. It never implements a cryptographic

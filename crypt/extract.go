@@ -92,7 +92,7 @@ func SafeName(name string) (string, error) {
 // authentication tag verified and it produced exactly its declared size.
 // Only when all of them passed are they put in place, so a failure, a
 // cancelled context or a signal never leaves unverified plaintext and,
-// with Force, never costs an existing file (issue 13 item 8): existing
+// with Force, never costs an existing file: existing
 // files are moved aside, replaced, and the moved copies deleted only when
 // every file is in place; on any failure they are put back.
 //

@@ -66,7 +66,7 @@ func assertFiles(t *testing.T, dir string, want map[string]string) {
 	}
 }
 
-// Issue 13 item 8: with --force, an existing file must not be replaced
+// With --force, an existing file must not be replaced
 // before every entry verified. A later entry that fails its check used to
 // leave the user with neither the old file nor the new one.
 func TestForceKeepsExistingWhenALaterEntryFails(t *testing.T) {

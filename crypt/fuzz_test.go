@@ -58,8 +58,7 @@ func fuzzOpen(t *testing.T, data []byte, cred Credentials) {
 	lim := Limits{MaxEntries: 100, MaxTotal: 8 << 20, MaxRatio: 200}
 	// Whatever is accepted stays within the bounds against bombs: the
 	// total output is at most MaxRatio times the input (above 1 MiB), so
-	// entries that share their bytes can never multiply it (issue 13
-	// item 10).
+	// entries that share their bytes can never multiply it.
 	bound := max(lim.MaxRatio*int64(len(data)), ratioFloor)
 	if entries, err := List(arch, OpenOptions{Credentials: cred, Limits: lim}); err == nil {
 		if sum := totalSize(entries); sum > bound {

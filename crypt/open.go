@@ -61,7 +61,7 @@ type Info struct {
 // seconds; 22, age's own limit, 4 GiB. Accepting up to 20 leaves room for
 // rage, which calibrates the factor to about a second on the sealing
 // machine, while a hostile file can no longer make opening it cost
-// gigabytes (issue 13 item 11). A larger factor is refused before any
+// gigabytes. A larger factor is refused before any
 // scrypt work, by [Inspect] and so by every opening path.
 const MaxScryptWorkFactor = 20
 
@@ -147,7 +147,7 @@ func scryptMemory(logN int) string {
 
 // openArchive opens an archive only if it is a regular file. Opening a
 // named pipe waits for a writer that never comes, and a device or a folder
-// is never an archive (issue 13 item 12); they are refused before open,
+// is never an archive; they are refused before open,
 // and the file opened is checked to be the one looked at.
 func openArchive(path string) (*os.File, os.FileInfo, error) {
 	fi, err := os.Stat(path)

@@ -14,7 +14,7 @@ import (
 	yzip "github.com/yeka/zip"
 )
 
-// overlapZip builds the bomb of issue 13 item 10: one real AES entry, and
+// overlapZip builds an overlap bomb: one real AES entry, and
 // n central-directory records with different names that all point at its
 // local header, so every entry decrypts and verifies from the same bytes.
 // The base entry is 1 MiB of zeros (deflated to about 1 KB), just at the

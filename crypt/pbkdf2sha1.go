@@ -7,7 +7,7 @@ import (
 
 // pbkdf2SHA1 is PBKDF2-HMAC-SHA1 (RFC 8018) as WinZip AES uses it, from
 // the standard library. A hand-written SHA-NI version measured about twice
-// as fast for archives of many small files (issue 17), but kuvert keeps
+// as fast for archives of many small files, but kuvert keeps
 // its cryptographic primitives to the standard library's reviewed code;
 // keys for the next entries are derived ahead on every core instead
 // ([keyMaker]).

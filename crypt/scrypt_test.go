@@ -44,7 +44,7 @@ func scryptAgeFile(t *testing.T, logN int, armored bool) string {
 	return p
 }
 
-// Issue 13 item 11: a hostile age file's work factor is refused before
+// A hostile age file's work factor is refused before
 // any scrypt work, with a message that says why, whether or not a
 // password is given (the CLI should not even ask for one).
 func TestScryptWorkFactorCapped(t *testing.T) {

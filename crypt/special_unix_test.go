@@ -11,7 +11,7 @@ import (
 	"time"
 )
 
-// Issue 13 item 12: opening a named pipe as an archive hung forever (open
+// Opening a named pipe as an archive hung forever (open
 // waits for a writer). Every input that is not a regular file is refused
 // before it is opened: pipe, device, folder.
 func TestNonRegularArchiveRefused(t *testing.T) {

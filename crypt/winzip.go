@@ -106,7 +106,7 @@ func (c *winzipCTR) XORKeyStream(dst, src []byte) {
 
 // keyMaker derives the key material for the entries of one archive ahead
 // of time, on every core: PBKDF2 costs about 0.65 ms per entry, which for
-// a thousand small files is most of the work (issue 17). Each entry still
+// a thousand small files is most of the work. Each entry still
 // gets its own random salt and so its own keys.
 type keyMaker struct {
 	password string

@@ -13,8 +13,8 @@ import (
 // it into ErrDamaged.
 var errLayout = errors.New("inconsistent zip directory")
 
-// checkLayout refuses archives whose entries share bytes (issue 13 item
-// 10). Every entry occupies its local header and its data; those spans
+// checkLayout refuses archives whose entries share bytes.
+// Every entry occupies its local header and its data; those spans
 // must not overlap each other and must end before the central directory
 // begins. An honest zip writer lays entries out one after another, so
 // this refuses nothing 7-Zip, WinZip or kuvert write, while a bomb made of

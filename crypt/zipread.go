@@ -166,7 +166,7 @@ func checkZip(ra io.ReaderAt, size int64, lim Limits, plainOK bool) (*stdzip.Rea
 		return nil, nil, err
 	}
 	// The whole is bounded as well as each entry: many entries just under
-	// the per-entry threshold add up (issue 13 item 10).
+	// the per-entry threshold add up.
 	if total > ratioFloor && total/max(size, 1) > lim.MaxRatio {
 		return nil, nil, fmt.Errorf("%w: %s of contents in a %s archive expands %d times (limit %d): a decompression bomb?", ErrUnsafe, bytesize.Human(total), bytesize.Human(size), total/max(size, 1), lim.MaxRatio)
 	}

@@ -103,7 +103,7 @@ type entryWriter interface {
 const utf8NameFlag = 0x800
 
 // aesZipWriter writes WinZip AE-2 AES-256 entries through archive/zip's
-// raw writer (see winzip.go). yeka/zip wrote them until issue 17; its own
+// raw writer (see winzip.go). yeka/zip wrote them before; its own
 // counter mode ran at ~0.27 GB/s and capped every stored entry.
 type aesZipWriter struct {
 	zw       *stdzip.Writer

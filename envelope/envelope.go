@@ -125,7 +125,7 @@ func (e *SMSError) Unwrap() []error { return []error{ErrSMS, e.Err} }
 
 // prepared is a text ready to go: the number checked, the body rendered
 // with the real password. Everything that can be wrong with an SMS is
-// found here, before anything is sealed (issue 13, item 5).
+// found here, before anything is sealed.
 type prepared struct {
 	pol                   *sms.Policy
 	to, masked, ref, body string

@@ -29,7 +29,7 @@ func TestGeneratedLengthIsTheGenerators(t *testing.T) {
 }
 
 // A bad number keeps its type through envelope, so a shell can explain
-// it in its own words (issue 12: %v lost it).
+// it in its own words (%v lost it).
 func TestNumberErrorKeepsItsType(t *testing.T) {
 	l, so, _ := setup(t)
 	_, err := Seal(context.Background(), l, Request{Seal: so, SMS: &SMS{Policy: pol(&failingSender{}), To: "08-123 456 78"}})
@@ -58,7 +58,7 @@ type received func(t *testing.T, to string) string
 
 // TestPasswordArrivesExactly sends each tricky password through every
 // provider and checks the text that arrives holds exactly that password
-// after "ref REF: " (issue 13, item 5: 11 of 15 texts were empty and 4
+// after "ref REF: " (11 of 15 texts were empty and 4
 // carried the reference inside the password).
 func TestPasswordArrivesExactly(t *testing.T) {
 	fake := twiliotest.NewServer()
@@ -219,7 +219,7 @@ func TestSendPasswordFailureIsLogged(t *testing.T) {
 	}
 }
 
-// Issue 13, item 6: every draft problem is found before sealing.
+// Every draft problem is found before sealing.
 func TestDraftCheckedBeforeSealing(t *testing.T) {
 	for _, c := range []struct {
 		name  string

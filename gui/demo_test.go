@@ -21,7 +21,7 @@ func resultTexts(v *sealView) string {
 }
 
 // TestDemoProviderNamedAsDemo: with the demo provider nothing is sent,
-// and the window says so before and after, in its own words (issue 12).
+// and the window says so before and after, in its own words.
 func TestDemoProviderNamedAsDemo(t *testing.T) {
 	h := newHarness(t, nil) // no provider configured: the console demo
 	v := h.u.seal

@@ -217,7 +217,7 @@ func (u *UI) OnDropped(_ fyne.Position, uris []fyne.URI) {
 
 // configError is a config.json that exists but cannot be read. The app
 // shows it and never saves over it: the file may hold the provider, the
-// sender and the template someone set up (issue 12).
+// sender and the template someone set up.
 type configError struct {
 	Path string
 	Err  error

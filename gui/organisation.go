@@ -13,7 +13,7 @@ import (
 )
 
 // orgPrompt asks, on first use, which organisation the user sends for:
-// the SMS names it so that recipients know who writes (issue 12). It sits
+// the SMS names it so that recipients know who writes. It sits
 // above the Seal view (not a modal dialog: the files can be dropped
 // meanwhile) until an organisation is saved, here or in Settings.
 type orgPrompt struct {

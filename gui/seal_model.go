@@ -15,7 +15,7 @@ import (
 // types (seal_view.go) and read nothing back from their own labels; the
 // form says what is wrong ([sealForm.Validate]) and builds the sealing
 // ([sealForm.Request]). Its rules are the core's: numbers are read by
-// sms.ParseMobile, passwords measured by crypt (issue 12, item 4).
+// sms.ParseMobile, passwords measured by crypt.
 type sealForm struct {
 	Files       []fileItem
 	Format      crypt.Format // empty: zip, kuvert's default

@@ -29,7 +29,7 @@ func osKeyringHarness(t *testing.T, cfg *config.Config) *harness {
 }
 
 // TestTokenFieldSaysWhetherATokenIsStored: the token field no longer
-// shows dots whatever is stored (issue 12); it says whether the keyring
+// shows dots whatever is stored; it says whether the keyring
 // holds a token, and Replace and Remove act on it.
 func TestTokenFieldSaysWhetherATokenIsStored(t *testing.T) {
 	h := osKeyringHarness(t, &config.Config{SMS: config.SMS{Provider: "twilio", From: twiliotest.From}})

@@ -18,7 +18,7 @@ type smsSetup struct {
 }
 
 // resolveSMS is the desktop app's SMS policy: providers.Build, the one
-// shared with the CLI and batch (issue 12 item 1), with the keyring's
+// shared with the CLI and batch, with the keyring's
 // Twilio credentials. The Seal view and the Settings test SMS call it; the
 // Settings preview calls providers.Preview, which needs no credentials.
 //

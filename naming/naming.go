@@ -1,6 +1,6 @@
 // Package naming is kuvert's one rule for the archive names it proposes:
 // `kuvert encrypt` without -o, the desktop app's seal form and every batch
-// row without an output column name their archives here (issue 12: three
+// row without an output column name their archives here (three
 // policies became this one).
 //
 // An archive's name travels in the clear (in the e-mail, in a zip's

@@ -13,7 +13,7 @@ import (
 )
 
 // A default name carries no part of a personnummer: not the last four
-// digits and not the birth date either (issue 12: intyg_811218-xxxx.zip).
+// digits and not the birth date either (intyg_811218-xxxx.zip).
 func TestStemDropsPersonnummerWhole(t *testing.T) {
 	for in, want := range map[string]string{
 		"intyg_811218-9876":            "intyg",

@@ -1,7 +1,7 @@
 // Package opener is the recipient page, "Öppna krypterad bilaga / Open
 // encrypted attachment": one self-contained HTML file that opens kuvert's
 // AES-256 zips and age files in the recipient's browser, with nothing but
-// the password and without sending anything anywhere (issue 14).
+// the password and without sending anything anywhere.
 //
 // The page is built from opener/web (plain JavaScript, @zip.js/zip.js and
 // age-encryption pinned by package-lock.json, bundled by esbuild) into

@@ -153,7 +153,7 @@ func MaskWith(text, mask string) string {
 }
 
 // Remove takes every valid number out of text whole: no masked form is
-// left, because the birth date is personal data too (issue 12). The
+// left, because the birth date is personal data too. The
 // separators (space, _, -, .) that joined a number to its neighbours are
 // merged into one, and none is left dangling at either end of a gap, so
 // "intyg_811218-9876" becomes "intyg" and "intyg 811218-9876 Andersson"

@@ -13,7 +13,7 @@ import (
 
 // TestDocsShowRealPasswords: every example password in the guides has the
 // shape crypt.Generate gives — four groups of five from crypt.Alphabet —
-// so a recipient who compares never doubts the real one (issue 12: the
+// so a recipient who compares never doubts the real one (the
 // recipient guide showed groups of four, docs/sms.md five groups).
 func TestDocsShowRealPasswords(t *testing.T) {
 	pw, err := crypt.Generate(crypt.GenOptions{})

@@ -15,7 +15,7 @@ const GeneratedLength = 23
 // Policy is everything kuvert needs to text a password: the provider and
 // the words. It is built once, from the settings and a command's or a
 // form's overrides, by providers.Build; the CLI, batch and the desktop app
-// all use that one policy (issue 12, "One SMS policy"). Sending and
+// all use that one policy. Sending and
 // logging live in envelope.SendPassword.
 type Policy struct {
 	// Sender is the provider. Wrappers (a rate limiter) may implement

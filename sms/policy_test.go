@@ -12,8 +12,7 @@ import (
 )
 
 // Render makes one pass over the template: values are never read again,
-// so a password that looks like a placeholder arrives as it is (issue 13,
-// item 5).
+// so a password that looks like a placeholder arrives as it is.
 func TestRenderNeverInterpretsValues(t *testing.T) {
 	vars := map[string]string{"org": "Lön", "sender": "Lön", "ref": "abc234"}
 	for _, pw := range []string{"{ref}", "{password}", "{sender}", "{x}", "{", "}", "a{ref}b}{", "{{password}}", "$1"} {
@@ -134,8 +133,7 @@ func TestIsDemoAndRateLimit(t *testing.T) {
 	}
 }
 
-// The auth token travels only encrypted: https, or http to loopback
-// (issue 13, item 12).
+// The auth token travels only encrypted: https, or http to loopback.
 func TestTwilioBaseURLScheme(t *testing.T) {
 	base := twilio.Config{AccountSID: "AC1", AuthToken: "s3cr3tt0ken", From: "Kommunen"}
 	for url, ok := range map[string]bool{

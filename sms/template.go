@@ -8,7 +8,7 @@ import (
 	"unicode/utf8"
 )
 
-// Default message templates (issue 12: the SMS says who sends it and what
+// Default message templates (the SMS says who sends it and what
 // to expect). Each names the organisation the recipient knows, says that
 // an e-mail with an encrypted attachment comes from it, and warns never to
 // reply with the password; no link, no urgency, no file name, no case

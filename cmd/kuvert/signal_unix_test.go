@@ -17,7 +17,7 @@ import (
 	"github.com/kuvert-app/kuvert/crypt"
 )
 
-// Issue 13 item 9: SIGTERM (or a closed terminal, SIGHUP) in the middle of
+// SIGTERM (or a closed terminal, SIGHUP) in the middle of
 // an extraction used to kill kuvert on the spot, leaving a .part file and
 // the entries already extracted — unverified plaintext — with exit 143.
 // Only SIGINT cleaned up. Each of the three now stops kuvert the same way:

@@ -237,13 +237,13 @@ func newRootCmd(s *IOStreams) *cobra.Command {
 }
 
 // structureUsage makes every wrong call cobra detects a usageError (exit
-// 2) by construction, not by the words of cobra's messages (issue 12 item
-// 5): flag errors through the root's SetFlagErrorFunc (inherited by every
+// 2) by construction, not by the words of cobra's messages:
+// flag errors through the root's SetFlagErrorFunc (inherited by every
 // command), argument validators wrapped, required flags and flag groups
 // checked first thing in PreRunE. Every command with subcommands gets a
 // RunE (help when called bare) so that cobra does not answer an unknown
 // subcommand with help and exit 0 — `kuvert log verfy` in a cron job must
-// fail (issue 13 item 12) — and an Args validator that rejects it with
+// fail — and an Args validator that rejects it with
 // cobra's suggestion as a hint. It walks the finished tree, so commands
 // added later are covered without doing anything.
 func structureUsage(c *cobra.Command) {

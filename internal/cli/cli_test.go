@@ -36,7 +36,7 @@ func parents(c *cobra.Command, path []string) [][]string {
 	return out
 }
 
-// Issue 13 item 12: `kuvert log verfy` printed help and exited 0, so a
+// `kuvert log verfy` printed help and exited 0, so a
 // cron job meaning to verify the log "passed". A mistyped subcommand is a
 // usage error (2) at every level, with cobra's suggestion when it has one.
 func TestUnknownSubcommandIsUsageError(t *testing.T) {
@@ -115,7 +115,7 @@ type errString string
 
 func (e errString) Error() string { return string(e) }
 
-// Issue 13 item 12: a password with a line break inside exited 1 although
+// A password with a line break inside exited 1 although
 // docs/exit-codes.md calls a bad password of one's own a usage error (2).
 // It is refused with a clear message that never shows the password.
 func TestPasswordWithLineBreakIsUsageError(t *testing.T) {
@@ -192,7 +192,7 @@ func assertNoRaw(t *testing.T, what, s string) {
 	}
 }
 
-// Issue 13 item 12: entry names with terminal escapes, newlines or
+// Entry names with terminal escapes, newlines or
 // right-to-left overrides were printed raw. Every listing and message
 // escapes them the same way (termsafe.Escape).
 func TestHostileNamesEscaped(t *testing.T) {

@@ -184,8 +184,7 @@ func runEncrypt(ctx context.Context, s *IOStreams, g *globalOptions, o *EncryptO
 		return usagef("give either --password-file or --password-env, not both")
 	}
 	// KUVERT_PASSWORD is read only when asked for: a variable left from an
-	// earlier session must not silently replace the generated password
-	// (issue 13, item 12).
+	// earlier session must not silently replace the generated password.
 	secret := ""
 	switch {
 	case o.PasswordEnv:

@@ -22,7 +22,7 @@ import (
 	"github.com/kuvert-app/kuvert/sms"
 )
 
-// ResendOptions are the flags of `kuvert resend` (issue 16, item 4).
+// ResendOptions are the flags of `kuvert resend`.
 type ResendOptions struct {
 	Ref     string
 	Batch   string // batch id, or a batch's output folder (state.json)

@@ -40,8 +40,8 @@ func readSecret(s *IOStreams, file string) (string, error) {
 
 // checkSecret refuses a password with a line break inside (a CR left by
 // an editor, two lines in KUVERT_PASSWORD): nobody can type it into 7-Zip
-// or a phone, and docs/exit-codes.md calls it a usage error (issue 13
-// item 12). The message never shows the password.
+// or a phone, and docs/exit-codes.md calls it a usage error.
+// The message never shows the password.
 func checkSecret(pw string) (string, error) {
 	if strings.ContainsAny(pw, "\r\n") {
 		return "", withHint(usagef("the password contains a line break"),

@@ -18,7 +18,7 @@ func (e interrupted) Error() string { return "interrupted (" + signalName(e.sig)
 // (SIGINT, SIGTERM, SIGHUP where the platform has them; see the
 // signals_*.go files). Every command watches that context and, when it is
 // cancelled, removes what it wrote — temporary files, unverified
-// plaintext — before kuvert exits (issue 13 item 9). After the first
+// plaintext — before kuvert exits. After the first
 // signal the default action is back, so a second one ends kuvert at once
 // when someone cannot wait for the clean-up.
 func withSignals(parent context.Context) (context.Context, func()) {

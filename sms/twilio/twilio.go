@@ -107,7 +107,7 @@ func New(cfg Config) (*Sender, error) {
 
 // checkScheme lets the auth token travel only encrypted: https, or plain
 // http to this machine's own loopback (a test fake, a local egress proxy)
-// where it never crosses a network (issue 13, item 12).
+// where it never crosses a network.
 func checkScheme(u *url.URL) error {
 	switch {
 	case u.Scheme == "https":
