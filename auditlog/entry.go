@@ -438,10 +438,6 @@ func (e Entry) Labelled() Entry {
 // record names its stubs ("1-3,7,9-12").
 func FormatSeqs(seqs []int64) string { return formatRanges(seqs) }
 
-// Prunable reports whether gallring at before removes e's body: entries
-// older than before, except prune and repair records, which are kept.
-func Prunable(e *Entry, before time.Time) bool { return prunable(e, before) }
-
 // newID makes an entry ID: the date and 64 random bits, unique across an
 // organisation's devices (the central log refuses an ID another device
 // used).
