@@ -94,7 +94,7 @@ var ErrEncoding = errors.New("the manifest's character encoding cannot be told")
 
 // Load reads and validates a manifest: CSV with a header row, UTF-8 (with
 // or without BOM) or Windows-1252, "," or ";" — as Excel saves it in
-// Sweden. Paths are relative to the manifest. Every problem is collected,
+// Sweden — or the first sheet of an Excel workbook (.xlsx). Paths are relative to the manifest. Every problem is collected,
 // with its row number, before anything is done.
 func Load(path string, o LoadOptions) (*Manifest, error) {
 	raw, err := os.ReadFile(path)
@@ -103,18 +103,26 @@ func Load(path string, o LoadOptions) (*Manifest, error) {
 	}
 	sum := sha256.Sum256(raw)
 	m := &Manifest{Path: path, ID: hex.EncodeToString(sum[:6])}
-	text, err := decodeManifest(raw)
-	if err != nil {
-		return nil, err
+	var r records
+	if isWorkbook(path, raw) {
+		if r, err = workbookRecords(raw); err != nil {
+			return nil, err
+		}
+	} else {
+		text, err := decodeManifest(raw)
+		if err != nil {
+			return nil, err
+		}
+		first, _, _ := bytes.Cut(text, []byte("\n"))
+		c := csv.NewReader(bytes.NewReader(text))
+		c.Comma = ','
+		if bytes.Count(first, []byte(";")) > bytes.Count(first, []byte(",")) {
+			c.Comma = ';'
+		}
+		c.FieldsPerRecord = -1
+		c.TrimLeadingSpace = true
+		r = c
 	}
-	first, _, _ := bytes.Cut(text, []byte("\n"))
-	r := csv.NewReader(bytes.NewReader(text))
-	r.Comma = ','
-	if bytes.Count(first, []byte(";")) > bytes.Count(first, []byte(",")) {
-		r.Comma = ';'
-	}
-	r.FieldsPerRecord = -1
-	r.TrimLeadingSpace = true
 	header, err := r.Read()
 	if err != nil {
 		return nil, fmt.Errorf("%w: the manifest has no header row", crypt.ErrInput)
