@@ -97,6 +97,8 @@ func scriptParams() testscript.Params {
 			"notcontain": cmdNotContain,
 			"twilio":     cmdTwilio,
 			"relay":      cmdRelay,
+			"cp1252":     cmdCP1252,
+			"mkxlsx":     cmdMkxlsx,
 		},
 	}
 }

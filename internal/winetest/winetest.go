@@ -91,10 +91,11 @@ func New(dir, repo string) (*Prefix, error) {
 	}
 	// One wineserver for the whole run: a server that stops between two
 	// programs resets the next one's connection ("wine client error").
-	ws := exec.Command(p.wineserver(), "-p")
+	// It forks into the background: no pipes of ours for it to hold open.
+	ws := exec.CommandContext(ctx, p.wineserver(), "-p")
 	ws.Env = p.Env(nil)
-	if out, err := ws.CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("wineserver -p: %v\n%s", err, out)
+	if err := ws.Run(); err != nil {
+		return nil, fmt.Errorf("wineserver -p: %v", err)
 	}
 	return p, nil
 }
