@@ -238,16 +238,21 @@ func formatRanges(seqs []int64) string {
 	return b.String()
 }
 
-// seqRange is an inclusive range of sequence numbers.
-type seqRange struct{ from, to int64 }
+// SeqRange is an inclusive range of sequence numbers in a prune record's
+// list of stubs.
+type SeqRange struct{ From, To int64 }
 
-// parseRanges reads what formatRanges wrote; anything else is nil.
-func parseRanges(s string) []seqRange {
-	var out []seqRange
+// ParseSeqs reads a prune record's list of stubs, exactly as [FormatSeqs]
+// writes it: ascending ranges "1-3,7,9-12" of entries from 1 on, adjacent
+// ranges joined. Anything else is an error, never a partial list: a record
+// that names its stubs unreadably covers none of them, and the verifier
+// says so rather than guessing.
+func ParseSeqs(s string) ([]SeqRange, error) {
+	if s == "" {
+		return nil, nil
+	}
+	var out []SeqRange
 	for _, part := range strings.Split(s, ",") {
-		if part == "" {
-			continue
-		}
 		a, b, dash := strings.Cut(part, "-")
 		from, err1 := strconv.ParseInt(a, 10, 64)
 		to := from
@@ -255,12 +260,28 @@ func parseRanges(s string) []seqRange {
 		if dash {
 			to, err2 = strconv.ParseInt(b, 10, 64)
 		}
-		if err1 != nil || err2 != nil || from < 1 || to < from {
-			return nil
+		if err1 != nil || err2 != nil || from < 1 || to <= from && dash || len(out) > 0 && from <= out[len(out)-1].To+1 {
+			return nil, fmt.Errorf("%q is not a list of entries", s)
 		}
-		out = append(out, seqRange{from, to})
+		out = append(out, SeqRange{from, to})
 	}
-	return out
+	// Only the canonical spelling: no "+3", "007" or " 3" that would
+	// read the same but hash differently from what kuvert writes.
+	var canon strings.Builder
+	for i, r := range out {
+		if i > 0 {
+			canon.WriteByte(',')
+		}
+		canon.WriteString(strconv.FormatInt(r.From, 10))
+		if r.To > r.From {
+			canon.WriteByte('-')
+			canon.WriteString(strconv.FormatInt(r.To, 10))
+		}
+	}
+	if canon.String() != s {
+		return nil, fmt.Errorf("%q is not a list of entries", s)
+	}
+	return out, nil
 }
 
 // RepairRef is what a repair undid: a checkpoint whose entries a crash

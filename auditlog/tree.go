@@ -145,20 +145,6 @@ func (o *overlay) ReadHashes(idx []int64) ([]tlog.Hash, error) {
 	return out, nil
 }
 
-// memHashes is an in-memory tlog.HashReader.
-type memHashes []tlog.Hash
-
-func (m memHashes) ReadHashes(idx []int64) ([]tlog.Hash, error) {
-	out := make([]tlog.Hash, len(idx))
-	for i, x := range idx {
-		if x >= int64(len(m)) {
-			return nil, fmt.Errorf("hash %d not available", x)
-		}
-		out[i] = m[x]
-	}
-	return out, nil
-}
-
 // leafHash is the RFC 6962 leaf hash of an entry line, or the hash kept in
 // a pruned entry.
 func leafHash(line []byte, seq int64, pruned bool, leaf string) (tlog.Hash, error) {
@@ -182,6 +168,7 @@ type lineHead struct {
 	Prune  *PruneRef `json:"prune"`
 	Pruned bool      `json:"pruned"`
 	Leaf   string    `json:"leaf"`
+	Device string    `json:"device"`
 }
 
 // readLines calls fn for each complete line of r (without its newline),
@@ -257,7 +244,7 @@ func (l *Log) leafTree(n int64) ([]tlog.Hash, error) {
 		if err != nil {
 			return err
 		}
-		hs, err := tlog.StoredHashesForRecordHash(seq-1, leaf, memHashes(stored))
+		hs, err := tlog.StoredHashesForRecordHash(seq-1, leaf, Hashes(stored))
 		if err != nil {
 			return err
 		}
@@ -289,7 +276,7 @@ func (l *Log) checkHashCache(st *state) error {
 	if err != nil {
 		return err
 	}
-	root, err := tlog.TreeHash(st.n, memHashes(hashes))
+	root, err := tlog.TreeHash(st.n, Hashes(hashes))
 	if err != nil || root != st.root {
 		return fmt.Errorf("%w: the entries do not match the last checkpoint; run kuvert log verify", ErrTampered)
 	}

@@ -355,7 +355,7 @@ func TestCheckpointJSONRewrittenToFitEdits(t *testing.T) {
 			var offsets []int64
 			var off int64
 			for i, line := range lines {
-				hs, _ := tlog.StoredHashes(int64(i), bytes.TrimSuffix(line, []byte("\n")), memHashes(stored))
+				hs, _ := tlog.StoredHashes(int64(i), bytes.TrimSuffix(line, []byte("\n")), Hashes(stored))
 				stored = append(stored, hs...)
 				off += int64(len(line))
 				offsets = append(offsets, off)
@@ -365,7 +365,7 @@ func TestCheckpointJSONRewrittenToFitEdits(t *testing.T) {
 				var c checkpoint
 				json.Unmarshal(raw, &c)
 				c.Size = min(c.Size, int64(len(lines)))
-				root, _ := tlog.TreeHash(c.Size, memHashes(stored))
+				root, _ := tlog.TreeHash(c.Size, Hashes(stored))
 				c.Root = base64.StdEncoding.EncodeToString(root[:])
 				if c.Size > 0 {
 					c.Offset = offsets[c.Size-1]
@@ -428,18 +428,24 @@ func TestRanges(t *testing.T) {
 			t.Errorf("formatRanges(%v) = %q, want %q", c.in, got, c.want)
 		}
 		var back []int64
-		for _, r := range parseRanges(got) {
-			for s := r.from; s <= r.to; s++ {
+		ranges, err := ParseSeqs(got)
+		if err != nil {
+			t.Errorf("ParseSeqs(%q): %v", got, err)
+		}
+		for _, r := range ranges {
+			for s := r.From; s <= r.To; s++ {
 				back = append(back, s)
 			}
 		}
 		if fmt.Sprint(back) != fmt.Sprint(c.in) && len(c.in) > 0 {
-			t.Errorf("parseRanges(%q) = %v", got, back)
+			t.Errorf("ParseSeqs(%q) = %v", got, back)
 		}
 	}
-	for _, bad := range []string{"x", "3-1", "0-2", "1-", "-4"} {
-		if parseRanges(bad) != nil {
-			t.Errorf("parseRanges(%q) accepted", bad)
+	for _, bad := range []string{"x", "3-1", "0-2", "1-", "-4",
+		// Only what FormatSeqs writes: no spelling that reads the same.
+		"1,,3", ",1", "1,", "+1", "01", "1-1", "1-2,3", "5,3", "1-4,2-6", " 1", "1 ", "1-2-3"} {
+		if r, err := ParseSeqs(bad); err == nil || r != nil {
+			t.Errorf("ParseSeqs(%q) accepted: %v", bad, r)
 		}
 	}
 }

@@ -88,7 +88,7 @@ func (l *Log) VerifyWith(o VerifyOptions) (*VerifyResult, error) {
 		if kept.Size > res.Entries {
 			return res, failRes(res, res.Entries+1, "the log has %d entries but a kept checkpoint covers %d: entries were removed from the end (with their checkpoints) or the log was replaced", res.Entries, kept.Size)
 		}
-		proof, err := tlog.ProveTree(res.Entries, kept.Size, memHashes(stored))
+		proof, err := tlog.ProveTree(res.Entries, kept.Size, Hashes(stored))
 		if err != nil {
 			return res, err
 		}
@@ -120,28 +120,10 @@ func failRes(res *VerifyResult, bad int64, format string, a ...any) error {
 	return fmt.Errorf("%w: %s", ErrTampered, res.Problem)
 }
 
-// pruneCover is a prune record at seq: the stubs it names (legacy
-// records, written before records named them, cover every entry before
-// them).
-type pruneCover struct {
-	seq    int64
-	ranges []seqRange
-	legacy bool
-}
-
-func (c pruneCover) covers(s int64) bool {
-	if c.seq <= s {
-		return false
-	}
-	if c.legacy {
-		return true
-	}
-	for _, r := range c.ranges {
-		if r.from <= s && s <= r.to {
-			return true
-		}
-	}
-	return false
+// asProblem fills res from p and returns the error for it.
+func asProblem(res *VerifyResult, p *Problem) error {
+	res.FirstBad, res.Problem = p.Seq, p.Text
+	return fmt.Errorf("%w: %w", ErrTampered, p)
 }
 
 func (l *Log) verifyFiles(verifier note.Verifier) (*VerifyResult, []tlog.Hash, error) {
@@ -149,94 +131,30 @@ func (l *Log) verifyFiles(verifier note.Verifier) (*VerifyResult, []tlog.Hash, e
 	return res, stored, err
 }
 
-// verifyTip is verifyFiles that also returns the latest checkpoint.
+// verifyTip is verifyFiles that also returns the latest checkpoint. It
+// adapts the files to the [TreeVerifier]: entries.jsonl's lines are its
+// records, checkpoints.jsonl its history and its last line the signed
+// head. What only the files have stays here: unreadable or torn lines,
+// and a log that was started but is gone.
 func (l *Log) verifyTip(verifier note.Verifier) (*VerifyResult, []tlog.Hash, *checkpoint, error) {
 	res := &VerifyResult{}
-	fail := func(bad int64, format string, a ...any) (*VerifyResult, []tlog.Hash, *checkpoint, error) {
-		return res, nil, nil, failRes(res, bad, format, a...)
-	}
-
-	// Leaves from the entries.
-	var stored []tlog.Hash
-	var stubs []int64
-	var covers []pruneCover
-	var n int64
-	f, err := os.Open(l.path(entriesFile))
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+	fail := func(err error) (*VerifyResult, []tlog.Hash, *checkpoint, error) {
+		if p, ok := err.(*Problem); ok {
+			if p.Kind == KindTruncated {
+				p.Text += " (or, for the newest checkpoint only, a write was interrupted: the next kuvert that writes the log undoes it and records that)"
+			}
+			return res, nil, nil, asProblem(res, p)
+		}
 		return nil, nil, nil, err
 	}
-	var bad error
-	if f != nil {
-		defer f.Close()
-		torn, err := eachLine(f, func(line []byte) error {
-			n++
-			var h lineHead
-			if err := json.Unmarshal(line, &h); err != nil {
-				bad = failRes(res, n, "entry %d is not valid JSON", n)
-				return bad
-			}
-			if h.Seq != n {
-				bad = failRes(res, n, "line %d holds entry %d: entries were deleted, inserted or reordered", n, h.Seq)
-				return bad
-			}
-			switch {
-			case h.Pruned:
-				res.Pruned++
-				stubs = append(stubs, n)
-			case h.Action == ActionPrune && h.Prune != nil:
-				covers = append(covers, pruneCover{seq: n, ranges: parseRanges(h.Prune.Seqs)})
-			case h.Action == ActionPrune:
-				// Written before prune records named their stubs: it
-				// covers every entry before it.
-				covers = append(covers, pruneCover{seq: n, legacy: true})
-			case h.Action == ActionRepair:
-				res.Repairs++
-			}
-			leaf, err := leafHash(line, n, h.Pruned, h.Leaf)
-			if err != nil {
-				bad = failRes(res, n, "%v", err)
-				return bad
-			}
-			hs, err := tlog.StoredHashesForRecordHash(n-1, leaf, memHashes(stored))
-			if err != nil {
-				return err
-			}
-			stored = append(stored, hs...)
-			return nil
-		})
-		if bad != nil {
-			return res, nil, nil, bad
-		}
-		if err != nil {
-			return nil, nil, nil, err
-		}
-		if torn > 0 {
-			res.Warning = "the last line is incomplete (an interrupted write); the next kuvert run that writes the log undoes it"
-		}
-	}
-	res.Entries = n
 
-	// A pruned stub stands only where a later prune record covers it.
-	for _, s := range stubs {
-		ok := false
-		for _, c := range covers {
-			if c.covers(s) {
-				ok = true
-				break
-			}
-		}
-		if !ok {
-			return fail(s, "entry %d was replaced by a pruned stub that no prune record covers: an entry was hidden", s)
-		}
-	}
-
-	// Every checkpoint against the tree.
+	// The checkpoints: the history, and the latest as the signed head.
+	var history []TreeHead
+	var last *checkpoint
 	cf, err := os.Open(l.path(checkpointsFile))
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, nil, nil, err
 	}
-	var last *checkpoint
-	var goodSize int64
 	if cf != nil {
 		defer cf.Close()
 		sc := bufio.NewScanner(cf)
@@ -244,58 +162,83 @@ func (l *Log) verifyTip(verifier note.Verifier) (*VerifyResult, []tlog.Hash, *ch
 		for sc.Scan() {
 			var cp checkpoint
 			if err := json.Unmarshal(sc.Bytes(), &cp); err != nil {
-				return fail(goodSize+1, "checkpoint %d is unreadable", res.Checkpoints+1)
+				var size int64
+				if last != nil {
+					size = last.Size
+				}
+				return fail(problem(KindStore, size+1, "checkpoint %d is unreadable", res.Checkpoints+1))
 			}
 			res.Checkpoints++
-			if last != nil && cp.Size < last.Size {
-				return fail(cp.Size+1, "checkpoint %d goes back from %d to %d entries", res.Checkpoints, last.Size, cp.Size)
-			}
-			if cp.Size > n {
-				return fail(n+1, "the log ends after entry %d but a checkpoint covers %d entries: entries were removed from the end (or, for the newest checkpoint only, a write was interrupted: the next kuvert that writes the log undoes it and records that)", n, cp.Size)
-			}
-			root, err := tlog.TreeHash(cp.Size, memHashes(stored))
-			if err != nil {
-				return nil, nil, nil, err
-			}
-			if base64.StdEncoding.EncodeToString(root[:]) != cp.Root {
-				return fail(goodSize+1, "entry %d was changed, removed or moved (the tree no longer matches the checkpoint for %d entries)", goodSize+1, cp.Size)
-			}
-			goodSize = cp.Size
-			c := cp
-			last = &c
+			root, _ := cp.root() // unreadable: the zero hash, which no tree has
+			history = append(history, TreeHead{cp.Size, root})
+			last = &cp
 		}
 		if err := sc.Err(); err != nil {
 			return nil, nil, nil, err
 		}
 	}
-	if last == nil {
-		if n > 0 {
-			return fail(1, "there are %d entries but no checkpoints: the checkpoints were deleted", n)
+	var head []byte
+	if last != nil {
+		head = []byte(last.Note)
+	}
+	v, err := TreeCheck{Verifier: verifier, Origin: noteOrigin, LegacyPrune: true}.Start(head)
+	if err != nil {
+		return fail(err)
+	}
+	if h := v.Head(); h != nil {
+		if root, _ := last.root(); h.Size != last.Size || h.Root != root {
+			return fail(problem(KindSignature, 0, "the latest checkpoint's signed text does not match its tree"))
 		}
+	}
+
+	// The entries.
+	f, err := os.Open(l.path(entriesFile))
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, nil, nil, err
+	}
+	if f != nil {
+		defer f.Close()
+		var n int64
+		torn, err := eachLine(f, func(line []byte) error {
+			n++
+			var h lineHead
+			if err := json.Unmarshal(line, &h); err != nil {
+				return problem(KindUnreadable, n, "entry %d is not valid JSON", n)
+			}
+			r := Record{Seq: n, Body: line, head: &h}
+			if h.Pruned {
+				r.Body = nil
+				r.Leaf, err = base64.StdEncoding.DecodeString(h.Leaf)
+				if err != nil || r.Leaf == nil {
+					r.Leaf = []byte{}
+				}
+			}
+			return v.Add(r)
+		})
+		if err != nil {
+			return fail(err)
+		}
+		if torn > 0 {
+			res.Warning = "the last line is incomplete (an interrupted write); the next kuvert run that writes the log undoes it"
+		}
+	}
+	tr, err := v.Finish(history)
+	res.Entries, res.Pruned, res.Repairs = tr.Entries, tr.Pruned, tr.Repairs
+	if err != nil {
+		return fail(err)
+	}
+	if last == nil {
 		started, err := wasStarted(l.keyDir, l.dir)
 		if err != nil {
 			return nil, nil, nil, err
 		}
 		if started {
-			return fail(0, "%s", missingLog(l.dir))
+			return fail(problem(KindStore, 0, "%s", missingLog(l.dir)))
 		}
-		return res, stored, last, nil
-	}
-	if last.Size < n {
-		return fail(last.Size+1, "entries %d to %d are not covered by a signed checkpoint: they were added afterwards, or checkpoints were removed", last.Size+1, n)
-	}
-
-	// The latest checkpoint's signature and text.
-	st, err := openNote([]byte(last.Note), verifier)
-	if err != nil {
-		return fail(0, "the latest %v", err)
-	}
-	root, _ := last.root()
-	if st.Size != last.Size || st.Root != root {
-		return fail(0, "the latest checkpoint's signed text does not match its tree")
+		return res, v.Hashes(), nil, nil
 	}
 	res.Root = last.Root
-	return res, stored, last, nil
+	return res, v.Hashes(), last, nil
 }
 
 // Checkpoint returns the latest signed checkpoint as a note: the text an

@@ -146,7 +146,7 @@ func BenchmarkVerify1M(b *testing.B) {
 // bulkLoad fills an empty central log with n entries (benchmarks only):
 // the tree in memory, COPY for rows and hashes, one signed head.
 func (s *Store) bulkLoad(ctx context.Context, n int) error {
-	var stored memHashes
+	var stored auditlog.Hashes
 	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		const chunk = 50_000
 		for from := 0; from < n; from += chunk {

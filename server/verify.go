@@ -1,12 +1,11 @@
 package server
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"sort"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -17,238 +16,150 @@ import (
 	"github.com/kuvert-app/kuvert/server/api"
 )
 
-// memHashes is an in-memory tlog.HashReader.
-type memHashes []tlog.Hash
-
-func (m memHashes) ReadHashes(idx []int64) ([]tlog.Hash, error) {
-	out := make([]tlog.Hash, len(idx))
-	for i, x := range idx {
-		if x >= int64(len(m)) {
-			return nil, fmt.Errorf("hash %d not available", x)
-		}
-		out[i] = m[x]
-	}
-	return out, nil
+// Verify checks the central log in one consistent snapshot with
+// auditlog's tree verifier, the one the local log is checked with: the
+// head's signature (with key, or the server's own key if empty), every
+// entry's body against its leaf hash, place and device, the Merkle tree
+// against the signed root and every older checkpoint (the log only ever
+// grew), and that every pruned entry is named by one of the server's
+// prune records. What only the server has is checked here as well: the
+// head kept outside the database (rolled back?) and the search columns
+// (edited?). A log that does not verify is reported in the result (OK
+// false), not as an error; errors are for a database that cannot be read.
+func (s *Store) Verify(ctx context.Context, key string) (*api.VerifyResponse, error) {
+	res, _, err := s.verify(ctx, key)
+	return res, err
 }
 
-// Verify checks the central log in one consistent snapshot: the head's
-// signature (with key, or the server's own key if empty), every entry's
-// body against its leaf hash and place, the Merkle tree against the
-// signed root and every older checkpoint (the log only ever grew), and
-// that every pruned entry is named by one of the server's prune records.
-// A log that does not verify is reported in the result (OK false), not
-// as an error; errors are for a database that cannot be read.
-func (s *Store) Verify(ctx context.Context, key string) (*api.VerifyResponse, error) {
+// verify is [Store.Verify] that also returns the problem found, with its
+// kind.
+func (s *Store) verify(ctx context.Context, key string) (*api.VerifyResponse, *auditlog.Problem, error) {
 	v := s.verifier
 	res := &api.VerifyResponse{Key: s.vkey, Checked: s.now().UTC().Format(time.RFC3339)}
 	if key != "" {
 		var err error
 		if v, err = note.NewVerifier(key); err != nil {
-			return nil, fmt.Errorf("%w: the verifier key is not valid", errBadRequest)
+			return nil, nil, fmt.Errorf("%w: the verifier key is not valid", errBadRequest)
 		}
 		res.Key = key
 	}
-	fail := func(bad int64, format string, a ...any) (*api.VerifyResponse, error) {
-		res.OK, res.FirstBad, res.Problem = false, bad, fmt.Sprintf(format, a...)
-		return res, nil
+	fail := func(err error) (*api.VerifyResponse, *auditlog.Problem, error) {
+		var p *auditlog.Problem
+		if !errors.As(err, &p) {
+			return nil, nil, err
+		}
+		res.OK, res.FirstBad, res.Problem = false, p.Seq, p.Text
+		return res, p, nil
+	}
+	serverOnly := func(bad int64, format string, a ...any) (*api.VerifyResponse, *auditlog.Problem, error) {
+		return fail(&auditlog.Problem{Kind: auditlog.KindStore, Seq: bad, Text: fmt.Sprintf(format, a...)})
 	}
 	// The kept head first, then the database's (see keptHead).
 	kept, err := s.keptHead()
 	if err != nil {
-		return fail(0, "%v", err)
+		return serverOnly(0, "%v", err)
 	}
 	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
 	if err != nil {
-		return nil, dbErr(err)
+		return nil, nil, dbErr(err)
 	}
 	defer tx.Rollback(ctx)
 	head, err := s.headTx(ctx, tx)
 	if err != nil {
-		return nil, dbErr(err)
+		return nil, nil, dbErr(err)
 	}
 	res.Head = head
-	size, root, err := auditlog.OpenTreeHead([]byte(head.Note), v, auditlog.CentralOrigin)
+	tv, err := auditlog.TreeCheck{Verifier: v, Origin: auditlog.CentralOrigin, PruneDevice: ServerDevice, Devices: true}.Start([]byte(head.Note))
 	if err != nil {
-		return fail(0, "the signed tree head does not verify: %v", err)
+		return fail(err)
 	}
+	size, root := tv.Head().Size, tv.Head().Root
 	if size != head.Size || base64.StdEncoding.EncodeToString(root[:]) != head.Root {
-		return fail(0, "the tree head's size or root differs from what its signature covers")
+		return fail(&auditlog.Problem{Kind: auditlog.KindSignature, Text: "the tree head's size or root differs from what its signature covers"})
 	}
 	// The last head this server signed, kept outside the database: a
 	// database administrator who removed the newest entries and put
 	// back an older (genuinely signed) head is caught here.
 	if kept != nil {
 		if err := rolledBack(size, root, kept.size, kept.root); err != nil {
-			return fail(min(size, kept.size)+1, "%v", err)
+			return serverOnly(min(size, kept.size)+1, "%v", err)
 		}
 	}
 
-	stored := make(memHashes, 0, 2*size+64)
-	var stubs []int64
-	var covers []seqSpan
-	var want int64 = 1
 	var seq int64
-	var body, leafB []byte
+	var body, leaf []byte
 	var device, action string
 	var cols searchCols
-	var problem, colProblem *api.VerifyResponse
+	var problem error
+	var colProblem *auditlog.Problem
 	rows, err := tx.Query(ctx, "SELECT seq, body, leaf, device, action, "+searchColumns+" FROM entries ORDER BY seq")
 	if err != nil {
-		return nil, dbErr(err)
+		return nil, nil, dbErr(err)
 	}
-	_, err = pgx.ForEachRow(rows, []any{&seq, &body, &leafB, &device, &action, &cols.id, &cols.at, &cols.caseNo, &cols.ref, &cols.operator, &cols.recipient, &cols.refers}, func() error {
+	_, err = pgx.ForEachRow(rows, []any{&seq, &body, &leaf, &device, &action, &cols.id, &cols.at, &cols.caseNo, &cols.ref, &cols.operator, &cols.recipient, &cols.refers}, func() error {
 		if problem != nil {
 			return nil
 		}
-		if seq != want {
-			problem, _ = fail(want, "entry %d is missing (the next one is %d)", want, seq)
+		if leaf == nil {
+			leaf = []byte{} // the table keeps every leaf: a missing one is not "none kept"
+		}
+		if err := tv.Add(auditlog.Record{Seq: seq, Body: body, Leaf: leaf, Device: device}); err != nil {
+			if _, ok := err.(*auditlog.Problem); !ok {
+				return err
+			}
+			problem = err
 			return nil
 		}
-		want++
-		var leaf tlog.Hash
-		if len(leafB) != tlog.HashSize {
-			problem, _ = fail(seq, "entry %d has no valid leaf hash", seq)
-			return nil
-		}
-		copy(leaf[:], leafB)
-		if body == nil {
-			stubs = append(stubs, seq)
-		} else {
-			if tlog.RecordHash(body) != leaf {
-				problem, _ = fail(seq, "entry %d was changed after it was written", seq)
-				return nil
-			}
-			var h struct {
-				Seq    int64              `json:"seq"`
-				Device string             `json:"device"`
-				Prune  *auditlog.PruneRef `json:"prune"`
-			}
-			if json.Unmarshal(body, &h) != nil || h.Seq != seq || h.Device != device {
-				problem, _ = fail(seq, "entry %d does not match its place or device", seq)
-				return nil
-			}
-			// The columns searches and gallring read must say what the
-			// hashed body says: an edited column would hide an entry
-			// from a search while every hash still holds.
-			// Reported after the tree's own checks, which say more.
-			if col := cols.differ(body, action); col != "" && colProblem == nil {
-				colProblem = &api.VerifyResponse{FirstBad: seq, Problem: fmt.Sprintf("entry %d's %s column differs from the entry itself: it was edited in the database", seq, col)}
-			}
-			if action == string(auditlog.ActionPrune) && device == ServerDevice && h.Prune != nil {
-				covers = append(covers, parseSpans(h.Prune.Seqs, seq)...)
+		// The columns searches and gallring read must say what the
+		// hashed body says: an edited column would hide an entry
+		// from a search while every hash still holds.
+		// Reported after the tree's own checks, which say more.
+		if body != nil && colProblem == nil {
+			if col := cols.differ(body, action); col != "" {
+				colProblem = &auditlog.Problem{Kind: auditlog.KindStore, Seq: seq, Text: fmt.Sprintf("entry %d's %s column differs from the entry itself: it was edited in the database", seq, col)}
 			}
 		}
-		hs, err := tlog.StoredHashesForRecordHash(seq-1, leaf, stored)
-		if err != nil {
-			return err
-		}
-		stored = append(stored, hs...)
 		return nil
 	})
 	if err != nil {
-		return nil, dbErr(err)
+		return nil, nil, dbErr(err)
 	}
 	if problem != nil {
-		return problem, nil
+		return fail(problem)
 	}
-	res.Entries = want - 1
-	res.Pruned = int64(len(stubs))
-	if res.Entries != size {
-		return fail(min(res.Entries, size)+1, "the signed tree head covers %d entries, the database holds %d", size, res.Entries)
-	}
-	if got, err := tlog.TreeHash(size, stored); err != nil || got != root {
-		return fail(0, "the entries do not add up to the signed root")
-	}
-	if colProblem != nil {
-		return fail(colProblem.FirstBad, "%s", colProblem.Problem)
-	}
-	if kept != nil {
-		if got, err := tlog.TreeHash(kept.size, stored); err != nil || got != kept.root {
-			return fail(0, "%v: the log at %d entries differs from the head this server kept for that size: history was rewritten", ErrRolledBack, kept.size)
-		}
-	}
-	if bad := uncovered(stubs, covers); bad != 0 {
-		return fail(bad, "entry %d was emptied, but no prune record of the server names it", bad)
-	}
-	cps, err := tx.Query(ctx, "SELECT size, root FROM checkpoints ORDER BY size")
-	if err != nil {
-		return nil, dbErr(err)
-	}
+	var history []auditlog.TreeHead
 	var cpSize int64
 	var cpRoot []byte
+	cps, err := tx.Query(ctx, "SELECT size, root FROM checkpoints ORDER BY size")
+	if err != nil {
+		return nil, nil, dbErr(err)
+	}
 	_, err = pgx.ForEachRow(cps, []any{&cpSize, &cpRoot}, func() error {
-		if problem != nil {
-			return nil
-		}
-		if cpSize > size {
-			problem, _ = fail(0, "a checkpoint for %d entries is beyond the head", cpSize)
-			return nil
-		}
-		got, err := tlog.TreeHash(cpSize, stored)
-		if err != nil {
-			return err
-		}
-		if !bytes.Equal(got[:], cpRoot) {
-			problem, _ = fail(0, "the log at %d entries differs from what was signed then: history was rewritten", cpSize)
-		}
+		cp := auditlog.TreeHead{Size: cpSize}
+		if len(cpRoot) == tlog.HashSize {
+			copy(cp.Root[:], cpRoot)
+		} // else the zero hash, which is no tree's root
+		history = append(history, cp)
 		return nil
 	})
 	if err != nil {
-		return nil, dbErr(err)
+		return nil, nil, dbErr(err)
 	}
-	if problem != nil {
-		return problem, nil
+	tr, err := tv.Finish(history)
+	res.Entries, res.Pruned = tr.Entries, tr.Pruned
+	if err != nil {
+		return fail(err)
+	}
+	if colProblem != nil {
+		return fail(colProblem)
+	}
+	if kept != nil {
+		if got, err := tlog.TreeHash(kept.size, tv.Hashes()); err != nil || got != kept.root {
+			return serverOnly(0, "%v: the log at %d entries differs from the head this server kept for that size: history was rewritten", ErrRolledBack, kept.size)
+		}
 	}
 	res.OK = true
-	return res, nil
-}
-
-// seqSpan is an inclusive range of sequence numbers.
-type seqSpan struct{ from, to int64 }
-
-// parseSpans reads a prune record's "1-3,7" list; only entries before
-// the record itself can be named.
-func parseSpans(s string, before int64) []seqSpan {
-	var out []seqSpan
-	for len(s) > 0 {
-		var part string
-		if i := bytes.IndexByte([]byte(s), ','); i >= 0 {
-			part, s = s[:i], s[i+1:]
-		} else {
-			part, s = s, ""
-		}
-		var a, b int64
-		if n, _ := fmt.Sscanf(part, "%d-%d", &a, &b); n == 2 {
-		} else if n, _ := fmt.Sscanf(part, "%d", &a); n == 1 {
-			b = a
-		} else {
-			continue
-		}
-		if a >= 1 && b >= a && b < before {
-			out = append(out, seqSpan{a, b})
-		}
-	}
-	return out
-}
-
-// uncovered returns the first stub no span covers, or 0.
-func uncovered(stubs []int64, spans []seqSpan) int64 {
-	sort.Slice(spans, func(i, j int) bool { return spans[i].from < spans[j].from })
-	var merged []seqSpan
-	for _, sp := range spans {
-		if n := len(merged); n > 0 && sp.from <= merged[n-1].to+1 {
-			merged[n-1].to = max(merged[n-1].to, sp.to)
-			continue
-		}
-		merged = append(merged, sp)
-	}
-	for _, st := range stubs {
-		i := sort.Search(len(merged), func(i int) bool { return merged[i].to >= st })
-		if i == len(merged) || merged[i].from > st {
-			return st
-		}
-	}
-	return 0
+	return res, nil, nil
 }
 
 // searchColumns are the entries table's columns derived from an entry's
