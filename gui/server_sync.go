@@ -10,38 +10,40 @@ import (
 	"github.com/kuvert-app/kuvert/auditlog"
 	"github.com/kuvert-app/kuvert/config"
 	"github.com/kuvert-app/kuvert/server/client"
+	"github.com/kuvert-app/kuvert/server/client/clientenv"
+	"github.com/kuvert-app/kuvert/server/client/shipping"
 )
 
 // serverToken is the kuvert server's token from the OS keyring, where
-// Settings put it (KUVERT_SERVER_TOKEN comes first, in client.Dial).
+// Settings put it (KUVERT_SERVER_TOKEN comes first, in clientenv.Dial).
 func (u *UI) serverToken() (string, error) {
 	return u.deps.Keyring.Get(keyringService, client.KeyringUser)
 }
 
-// shipping serialises the app's background shipping; the queue's file
+// shipMu serialises the app's background shipping; the queue's file
 // lock keeps other kuvert processes out.
-var shipping sync.Mutex
+var shipMu sync.Mutex
 
 // shipInBackground ships the log's waiting entries to the kuvert server,
 // if one is configured, on a goroutine of its own: sealing never waits
 // for it, and what does not go now goes after the next sealing (or with
 // `kuvert log sync`). ShipWait lets tests wait for it.
 func (u *UI) shipInBackground(l *auditlog.Log, cfg *config.Config) {
-	if cfg == nil || client.ConfiguredURL(cfg) == "" {
+	if cfg == nil || clientenv.URL(cfg) == "" {
 		return
 	}
-	c, err := client.FromConfig(cfg, u.serverToken)
+	c, err := clientenv.FromConfig(cfg, u.serverToken)
 	if err != nil || c == nil {
 		return
 	}
 	u.shipWork.Add(1)
 	go func() {
 		defer u.shipWork.Done()
-		shipping.Lock()
-		defer shipping.Unlock()
+		shipMu.Lock()
+		defer shipMu.Unlock()
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		(&client.Queue{Log: l, Client: c}).Ship(ctx)
+		(&shipping.Queue{Log: l, Client: c}).Ship(ctx)
 	}()
 }
 
@@ -50,10 +52,10 @@ func (u *UI) shipInBackground(l *auditlog.Log, cfg *config.Config) {
 // never calls the server.
 func (u *UI) serverLine(l *auditlog.Log) string {
 	cfg := u.config()
-	if client.ConfiguredURL(cfg) == "" {
+	if clientenv.URL(cfg) == "" {
 		return ""
 	}
-	st, err := (&client.Queue{Log: l}).Status()
+	st, err := (&shipping.Queue{Log: l}).Status()
 	switch {
 	case err != nil:
 		return friendly(err)

@@ -4,7 +4,7 @@ import (
 	"io"
 
 	"github.com/kuvert-app/kuvert/config"
-	"github.com/kuvert-app/kuvert/server/client"
+	"github.com/kuvert-app/kuvert/server/client/clientenv"
 	"github.com/kuvert-app/kuvert/sms"
 	"github.com/kuvert-app/kuvert/sms/providers"
 )
@@ -24,7 +24,7 @@ type smsSetup struct {
 //
 // With a kuvert server configured the provider is the server's relay and
 // tok supplies its token (nil: KUVERT_SERVER_TOKEN only).
-func resolveSMS(cfg *config.Config, console io.Writer, creds providers.Credentials, tok client.TokenSource) (smsSetup, error) {
+func resolveSMS(cfg *config.Config, console io.Writer, creds providers.Credentials, tok clientenv.TokenSource) (smsSetup, error) {
 	pol, err := providers.Build(cfg, providers.Options{Console: console, Credentials: creds, ServerToken: tok})
 	if err != nil {
 		return smsSetup{}, err

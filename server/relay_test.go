@@ -14,9 +14,10 @@ import (
 	"github.com/kuvert-app/kuvert/auditlog"
 	"github.com/kuvert-app/kuvert/envelope"
 	"github.com/kuvert-app/kuvert/server/api"
-	"github.com/kuvert-app/kuvert/server/client"
+	"github.com/kuvert-app/kuvert/server/client/clientenv"
 	"github.com/kuvert-app/kuvert/server/serverproc"
 	"github.com/kuvert-app/kuvert/sms"
+	"github.com/kuvert-app/kuvert/sms/relay"
 	"github.com/kuvert-app/kuvert/sms/twilio/twiliotest"
 )
 
@@ -111,7 +112,7 @@ func TestRelayRefusesProse(t *testing.T) {
 
 // The relayed text is byte for byte what the desktop composes for the
 // same parts with the same policy: the desktop's own sealing path
-// (envelope.SendPassword over client.SMS) through the HTTP API.
+// (envelope.SendPassword over relay.Sender) through the HTTP API.
 func TestRelayTextMatchesDesktop(t *testing.T) {
 	f := newFixture(t, DefaultLimits)
 	for i, words := range []sms.Policy{
@@ -121,12 +122,12 @@ func TestRelayTextMatchesDesktop(t *testing.T) {
 	} {
 		server := words
 		f.relay.Policy = &server
-		c, err := client.Dial(f.ts.URL, func() (string, error) { return f.tokens["pc1"], nil })
+		c, err := clientenv.Dial(f.ts.URL, func() (string, error) { return f.tokens["pc1"], nil })
 		if err != nil {
 			t.Fatal(err)
 		}
 		desk := words
-		desk.Sender = &client.SMS{Client: c}
+		desk.Sender = &relay.Sender{Client: c}
 		log, err := auditlog.Open(auditlog.Options{Dir: t.TempDir(), KeyDir: t.TempDir()})
 		if err != nil {
 			t.Fatal(err)

@@ -48,14 +48,21 @@ func TestLayers(t *testing.T) {
 		{"server", []string{"github.com/spf13/cobra", "fyne.io/fyne", mod + "internal/cli", mod + "gui"}},
 		{"server/api", []string{"github.com/jackc", "github.com/twilio", mod + "sms", mod + "crypt", mod + "envelope"}},
 		// The desktop's side of the server: HTTP and the local log only,
-		// no database, no provider (SMS go through the server).
-		{"server/client", []string{"github.com/jackc", "github.com/twilio", "github.com/spf13/cobra", "fyne.io/fyne", mod + "internal/cli", mod + "gui", mod + "crypt", mod + "envelope"}},
-		{"sms/providers", []string{"github.com/jackc"}},
+		// no database, no provider (SMS go through the server). The API
+		// client knows neither its users (the queue, the seen heads, the
+		// relay sender) nor where its settings come from (config).
+		{"server/client", []string{"github.com/jackc", "github.com/twilio", "github.com/spf13/cobra", "fyne.io/fyne", mod + "internal/cli", mod + "gui", mod + "crypt", mod + "envelope", mod + "sms", mod + "config", mod + "server/client/clientenv", mod + "server/client/shipping", mod + "server/client/heads"}},
+		{"server/client/shipping", []string{"github.com/jackc", "github.com/twilio", "github.com/spf13/cobra", "fyne.io/fyne", mod + "internal/cli", mod + "gui", mod + "crypt", mod + "envelope", mod + "sms", mod + "config", mod + "server/client/clientenv", mod + "server/client/heads"}},
+		{"server/client/heads", []string{"github.com/jackc", "github.com/twilio", "github.com/spf13/cobra", "fyne.io/fyne", mod + "internal/cli", mod + "gui", mod + "crypt", mod + "envelope", mod + "sms", mod + "config", mod + "server/client/clientenv", mod + "server/client/shipping"}},
+		// The relay sender is an SMS provider beside sms/twilio: the API
+		// client, never the shipping queue or the seen heads.
+		{"sms/relay", []string{"github.com/jackc", "github.com/twilio", "github.com/spf13/cobra", "fyne.io/fyne", mod + "internal/cli", mod + "gui", mod + "config", mod + "server/client/shipping", mod + "server/client/heads", mod + "server/client/clientenv"}},
+		{"sms/providers", []string{"github.com/jackc", mod + "server/client/shipping", mod + "server/client/heads"}},
 		{"envelope", []string{"github.com/jackc"}},
 		{"batch", []string{"github.com/jackc"}},
 		{"auditlog", []string{"github.com/jackc"}},
 		// Browser drivers are for tests: nothing shipped may carry them.
-		{"cmd/kuvert", []string{"github.com/chromedp", mod + "internal/browsertest", mod + "server/pgtest"}},
+		{"cmd/kuvert", []string{"github.com/chromedp", mod + "internal/browsertest", mod + "server/pgtest", mod + "server/client/clienttest"}},
 	} {
 		t.Run(c.pkg, func(t *testing.T) {
 			for _, d := range deps(t, c.pkg) {

@@ -16,6 +16,8 @@ import (
 	"github.com/kuvert-app/kuvert/internal/termsafe"
 	"github.com/kuvert-app/kuvert/server/api"
 	"github.com/kuvert-app/kuvert/server/client"
+	"github.com/kuvert-app/kuvert/server/client/heads"
+	"github.com/kuvert-app/kuvert/server/client/shipping"
 )
 
 // serverConfigured is --server's value when given without one: the
@@ -192,20 +194,28 @@ func verifyServer(cmd *cobra.Command, s *IOStreams, g *globalOptions, o *serverO
 		}
 		warnings = append(warnings, "kontrollerat med nyckeln servern själv uppger / checked with the key the server itself reports; give --key with the verifier key published by its administrator for an independent check")
 	}
-	others := client.OtherKeys(home, c.URL(), strings.TrimSpace(key))
+	// A damaged file of seen heads is reported (below, once the result
+	// can carry it), not taken for "none seen": the key-swap rule needs
+	// to know every key seen.
+	store := heads.Store{Dir: home}
+	seen, seenErr := store.Read()
+	var others []string
+	if seenErr == nil {
+		others = seen.OtherKeys(c.URL(), strings.TrimSpace(key))
+	}
 	if len(others) > 0 {
 		warnings = append(warnings, "servern har tidigare signerat med en annan nyckel / this server signed with another key before ("+strings.Join(others, ", ")+"): a new key means a new log")
 	}
 	// The head the shipping queue last received from this server, if
 	// this computer ships to it.
-	var shipped *client.Cursor
-	var refused *client.Stuck // the queue caught this server not proving what it took
+	var shipped *shipping.Cursor
+	var refused *shipping.Stuck // the queue caught this server not proving what it took
 	if l, _, err := openLog(g); err == nil {
-		if cur, err := client.ReadCursor(l.Dir()); err == nil && cur.Server == c.URL() {
+		if cur, err := shipping.ReadCursor(l.Dir()); err == nil && cur.Server == c.URL() {
 			if cur.Head != nil {
 				shipped = cur
 			}
-			if cur.Stuck != nil && cur.Stuck.Code == client.StuckTampered {
+			if cur.Stuck != nil && cur.Stuck.Code == shipping.StuckTampered {
 				refused = cur.Stuck
 			}
 		}
@@ -219,11 +229,11 @@ func verifyServer(cmd *cobra.Command, s *IOStreams, g *globalOptions, o *serverO
 		}
 	}
 	type result struct {
-		OK       bool              `json:"ok"`
-		Head     *client.HeadCheck `json:"head,omitempty"`
-		Server   any               `json:"server_verify,omitempty"`
-		Problem  string            `json:"problem,omitempty"`
-		Warnings []string          `json:"warnings,omitempty"`
+		OK       bool             `json:"ok"`
+		Head     *heads.HeadCheck `json:"head,omitempty"`
+		Server   any              `json:"server_verify,omitempty"`
+		Problem  string           `json:"problem,omitempty"`
+		Warnings []string         `json:"warnings,omitempty"`
 	}
 	out := result{Warnings: warnings}
 	fail := func(err error) error {
@@ -238,6 +248,9 @@ func verifyServer(cmd *cobra.Command, s *IOStreams, g *globalOptions, o *serverO
 		}
 		return serverReadHint(err)
 	}
+	if seenErr != nil {
+		return fail(seenErr)
+	}
 	if fromServer && (len(others) > 0 || shippedOther) {
 		// Only the server vouches for its new key, and the heads this
 		// computer holds are signed by another: a server that rewrote
@@ -249,7 +262,7 @@ func verifyServer(cmd *cobra.Command, s *IOStreams, g *globalOptions, o *serverO
 		// computer's upload without proving it kept the entries.
 		return fail(fmt.Errorf("%w: when this computer shipped entry %d (%s) the server's answer did not prove it holds it; the entry still waits to be shipped (%s)", client.ErrTampered, refused.Seq, refused.ID, refused.Message))
 	}
-	hc, err := c.CheckServer(ctx, home, key, sh)
+	hc, err := heads.Check(ctx, c, store, key, sh)
 	out.Head = hc
 	if err != nil {
 		return fail(err)
@@ -291,7 +304,7 @@ func verifyServer(cmd *cobra.Command, s *IOStreams, g *globalOptions, o *serverO
 	return nil
 }
 
-func shippedHead(c *client.Cursor) *api.Head {
+func shippedHead(c *shipping.Cursor) *api.Head {
 	if c == nil {
 		return nil
 	}

@@ -13,6 +13,8 @@ import (
 	"github.com/kuvert-app/kuvert/config"
 	"github.com/kuvert-app/kuvert/internal/termsafe"
 	"github.com/kuvert-app/kuvert/server/client"
+	"github.com/kuvert-app/kuvert/server/client/clientenv"
+	"github.com/kuvert-app/kuvert/server/client/shipping"
 )
 
 // keyringServerToken reads the server token the desktop app saved in
@@ -29,13 +31,13 @@ const noShip = "kuvert/no-ship"
 // rawURL is empty (or the --server flag's "configured" value).
 func serverFor(cfg *config.Config, rawURL string) (*client.Client, error) {
 	if rawURL == "" || rawURL == serverConfigured {
-		rawURL = client.ConfiguredURL(cfg)
+		rawURL = clientenv.URL(cfg)
 		if rawURL == "" {
 			return nil, withHint(usagef("no kuvert server is configured"),
 				`set KUVERT_SERVER_URL, or "server_url" in config.json, or give --server URL`)
 		}
 	}
-	c, err := client.Dial(rawURL, keyringServerToken)
+	c, err := clientenv.Dial(rawURL, keyringServerToken)
 	if errors.Is(err, client.ErrNoToken) {
 		return nil, withHint(usageError{err}, "set KUVERT_SERVER_TOKEN, or save the token in the desktop app's settings (it goes to the OS keyring)")
 	}
@@ -70,15 +72,15 @@ Skicka de poster som väntar till kuvert-servern nu.`,
 			if err != nil {
 				return err
 			}
-			q := &client.Queue{Log: l, Client: c, Wait: 30 * time.Second}
+			q := &shipping.Queue{Log: l, Client: c, Wait: 30 * time.Second}
 			res, err := q.Ship(cmd.Context())
-			if errors.Is(err, client.ErrBusy) {
+			if errors.Is(err, shipping.ErrBusy) {
 				return withHint(err, "wait a minute and try again")
 			}
 			if asJSON {
 				out := struct {
 					OK bool `json:"ok"`
-					client.Result
+					shipping.Result
 					Error string `json:"error,omitempty"`
 				}{OK: err == nil, Result: res}
 				if err != nil {
@@ -107,7 +109,7 @@ Skicka de poster som väntar till kuvert-servern nu.`,
 
 func syncHint(err error) string {
 	switch {
-	case errors.Is(err, client.ErrStuck):
+	case errors.Is(err, shipping.ErrStuck):
 		return "the entry waits; tell the server's administrator ('kuvert log status' names it); sealing still works meanwhile"
 	case errors.Is(err, client.ErrUnauthorized):
 		return "ask the administrator for a new device token and save it in the settings (or KUVERT_SERVER_TOKEN)"
@@ -127,10 +129,10 @@ func newLogStatusCmd(s *IOStreams, g *globalOptions) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			q := &client.Queue{Log: l}
+			q := &shipping.Queue{Log: l}
 			var cerr error
-			if u := client.ConfiguredURL(cfg); u != "" {
-				q.Client, cerr = client.Dial(u, keyringServerToken)
+			if u := clientenv.URL(cfg); u != "" {
+				q.Client, cerr = clientenv.Dial(u, keyringServerToken)
 				if cerr != nil {
 					// Status still tells what waits; the address is shown
 					// as configured.
@@ -142,12 +144,12 @@ func newLogStatusCmd(s *IOStreams, g *globalOptions) *cobra.Command {
 				return err
 			}
 			if st.Server == "" {
-				st.Server = client.ConfiguredURL(cfg)
+				st.Server = clientenv.URL(cfg)
 			}
 			if asJSON {
 				out := struct {
 					Configured bool `json:"configured"`
-					*client.Status
+					*shipping.Status
 					Problem string `json:"problem,omitempty"`
 				}{Configured: st.Server != "", Status: st}
 				if cerr != nil {
@@ -214,7 +216,7 @@ func shipInPassing(ctx context.Context, s *IOStreams, logDir string) {
 		return
 	}
 	cfg, err := config.Load(home)
-	if err != nil || client.ConfiguredURL(cfg) == "" {
+	if err != nil || clientenv.URL(cfg) == "" {
 		return
 	}
 	note := func(msg string) {
@@ -224,8 +226,8 @@ func shipInPassing(ctx context.Context, s *IOStreams, logDir string) {
 	if err != nil {
 		return
 	}
-	c, err := client.Dial(client.ConfiguredURL(cfg), keyringServerToken)
-	q := &client.Queue{Log: l, Client: c}
+	c, err := clientenv.Dial(clientenv.URL(cfg), keyringServerToken)
+	q := &shipping.Queue{Log: l, Client: c}
 	st, serr := q.Status()
 	if serr != nil || st.Waiting == 0 {
 		return
@@ -237,7 +239,7 @@ func shipInPassing(ctx context.Context, s *IOStreams, logDir string) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), passingTimeout)
 	defer cancel()
 	res, err := q.Ship(ctx)
-	if err == nil || errors.Is(err, client.ErrBusy) || res.Waiting == 0 {
+	if err == nil || errors.Is(err, shipping.ErrBusy) || res.Waiting == 0 {
 		return
 	}
 	why := err.Error()

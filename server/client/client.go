@@ -1,12 +1,14 @@
-// Package client is the desktop's side of `kuvert server`: an HTTP
-// client for the API in [api] ([Client]), the shipping queue that carries
-// the local compliance log to the central one ([Queue]), the SMS provider
-// that texts through the server's relay ([SMS]), and the check of the
-// server's signed tree heads ([CheckHead]).
+// Package client is the thin HTTP client of `kuvert server`'s API in
+// [api] ([Client]): its calls, its errors, and the checks of what the
+// server signs ([OpenHead], [Client.Consistent]). What uses it lives
+// beside it: the shipping queue (shipping), the heads this computer saw
+// (heads), the address and token from the environment (clientenv), and
+// the SMS provider that texts through the server (sms/relay).
 //
 // It never puts the token anywhere but the Authorization header: not in
-// an error, a log line, a URL or the output of %v. It imports no database
-// code (the server package) and no GUI or CLI code.
+// an error, a log line, a URL or the output of %v. It reads no
+// environment and no file, and imports no database code (the server
+// package) and no GUI or CLI code.
 package client
 
 import (
@@ -123,6 +125,9 @@ func isLoopback(host string) bool {
 
 // URL is the server's address (never with a token).
 func (c *Client) URL() string { return c.base.String() }
+
+// Host is the server's host, as an [Error] names it.
+func (c *Client) Host() string { return c.base.Host }
 
 // String, GoString and Format keep the token out of %v, %+v and %#v,
 // of a *Client and a Client alike.

@@ -25,9 +25,11 @@ import (
 	"github.com/kuvert-app/kuvert/envelope"
 	"github.com/kuvert-app/kuvert/server"
 	"github.com/kuvert-app/kuvert/server/client"
+	"github.com/kuvert-app/kuvert/server/client/shipping"
 	"github.com/kuvert-app/kuvert/server/pgtest"
 	"github.com/kuvert-app/kuvert/server/serverproc"
 	"github.com/kuvert-app/kuvert/sms"
+	"github.com/kuvert-app/kuvert/sms/relay"
 	"github.com/kuvert-app/kuvert/sms/twilio/twiliotest"
 )
 
@@ -72,7 +74,7 @@ type device struct {
 	name string
 	dir  string
 	log  *auditlog.Log
-	q    *client.Queue
+	q    *shipping.Queue
 	c    *client.Client
 }
 
@@ -92,7 +94,7 @@ func (r *rig) device(t *testing.T, name, baseURL string) *device {
 		t.Fatal(err)
 	}
 	c.Timeout = 5 * time.Second
-	return &device{name: name, dir: dir, log: l, c: c, q: &client.Queue{Log: l, Client: c, Wait: 10 * time.Second}}
+	return &device{name: name, dir: dir, log: l, c: c, q: &shipping.Queue{Log: l, Client: c, Wait: 10 * time.Second}}
 }
 
 // seal seals one small payslip as the CLI would, texting its password
@@ -197,7 +199,7 @@ func TestLoad20x500(t *testing.T) {
 				}
 				// Shipped in passing after each command, as the CLI does;
 				// another process of the same device may hold the lock.
-				if _, err := d.q.Ship(context.Background()); err != nil && !errors.Is(err, client.ErrBusy) {
+				if _, err := d.q.Ship(context.Background()); err != nil && !errors.Is(err, shipping.ErrBusy) {
 					t.Errorf("%s: ship: %v", d.name, err)
 					return
 				}
@@ -319,7 +321,7 @@ func TestFaults(t *testing.T) {
 		wg.Add(1)
 		go func(d *device) {
 			defer wg.Done()
-			pol := &sms.Policy{Sender: &client.SMS{Client: d.c}, Organisation: "Exempelby kommun"}
+			pol := &sms.Policy{Sender: &relay.Sender{Client: d.c}, Organisation: "Exempelby kommun"}
 			for i := 0; ; i++ {
 				select {
 				case <-stop:

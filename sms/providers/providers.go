@@ -17,8 +17,9 @@ import (
 	"strings"
 
 	"github.com/kuvert-app/kuvert/config"
-	"github.com/kuvert-app/kuvert/server/client"
+	"github.com/kuvert-app/kuvert/server/client/clientenv"
 	"github.com/kuvert-app/kuvert/sms"
+	"github.com/kuvert-app/kuvert/sms/relay"
 	"github.com/kuvert-app/kuvert/sms/twilio"
 )
 
@@ -51,7 +52,7 @@ type Options struct {
 	Credentials Credentials
 	// ServerToken, if set, supplies the kuvert server's token when
 	// KUVERT_SERVER_TOKEN does not (the OS keyring).
-	ServerToken client.TokenSource
+	ServerToken clientenv.TokenSource
 }
 
 // Build resolves the SMS policy: the provider (its sender) and the words
@@ -138,8 +139,8 @@ func resolve(cfg *config.Config, o Options) (*sms.Policy, string, error) {
 
 func providerName(cfg *config.Config) string {
 	name := os.Getenv("KUVERT_SMS_PROVIDER")
-	if name == "" && client.ConfiguredURL(cfg) != "" {
-		name = client.ProviderName
+	if name == "" && clientenv.URL(cfg) != "" {
+		name = relay.ProviderName
 	}
 	if name == "" && cfg != nil {
 		name = cfg.SMS.Provider
@@ -188,16 +189,16 @@ func selectByName(name string, cfg *config.Config, o Options) (sms.Sender, error
 			return nil, fmt.Errorf("outbox: needs a file, e.g. outbox:/tmp/sms.jsonl")
 		}
 		return &sms.Outbox{Path: p}, nil
-	case name == client.ProviderName:
-		u := client.ConfiguredURL(cfg)
+	case name == relay.ProviderName:
+		u := clientenv.URL(cfg)
 		if u == "" {
 			return nil, errors.New("kuvert-server: no server is configured (KUVERT_SERVER_URL or server_url in config.json)")
 		}
-		c, err := client.Dial(u, o.ServerToken)
+		c, err := clientenv.Dial(u, o.ServerToken)
 		if err != nil {
 			return nil, err
 		}
-		return &client.SMS{Client: c}, nil
+		return &relay.Sender{Client: c}, nil
 	case name == "twilio":
 		tc := twilio.ConfigFromEnv()
 		if tc.From == "" {

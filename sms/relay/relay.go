@@ -1,4 +1,11 @@
-package client
+// Package relay is the SMS provider that texts through a kuvert server's
+// relay (POST /api/v1/sms): the organisation's one SMS account, so no
+// desktop needs the provider's credentials. It stands beside sms/twilio;
+// sms/providers chooses between them.
+//
+// It never sends a message's body or puts its password in an error, and
+// never asks the server to text a password twice for one key.
+package relay
 
 import (
 	"context"
@@ -11,40 +18,40 @@ import (
 	"time"
 
 	"github.com/kuvert-app/kuvert/server/api"
+	"github.com/kuvert-app/kuvert/server/client"
 	"github.com/kuvert-app/kuvert/sms"
 )
 
 // ProviderName is the name the server relay goes by in the local log.
 const ProviderName = "kuvert-server"
 
-// SMS texts through the server's relay: the organisation's one SMS
-// account, so no desktop needs the provider's credentials. The server
+// Sender texts through the server's relay. The server
 // writes the text itself from the organisation's template; this sends
 // it the parts only ([sms.Message.Password], Ref, To, Case, Refers and
 // Key), never [sms.Message.Body]. The server texts at most once per
 // [sms.Message.Key]; a message without one gets a random key (it is then
 // sent at most once per call).
-type SMS struct {
-	Client *Client
+type Sender struct {
+	Client *client.Client
 	// RecordRetry is how long to wait before asking the server again to
 	// record a text it sent but could not yet put in the central log
 	// (the retry sends nothing). Zero: 2 seconds.
 	RecordRetry time.Duration
 }
 
-var _ sms.Sender = (*SMS)(nil)
+var _ sms.Sender = (*Sender)(nil)
 
 // ErrNoPassword: the server relay texts passwords only; a message with
 // no password (`kuvert sms test`) cannot go through it.
 var ErrNoPassword = errors.New("servern skickar bara lösenord, inga andra texter / the server relays passwords only, no other texts; test the number with the organisation's provider directly")
 
 // Name is "kuvert-server".
-func (s *SMS) Name() string { return ProviderName }
+func (s *Sender) Name() string { return ProviderName }
 
 // Send asks the server to text m's password. Its errors wrap
 // [sms.ErrNotDelivered] (a refusal as *sms.ProviderError with the HTTP
 // status) and never hold the password.
-func (s *SMS) Send(ctx context.Context, m sms.Message) (sms.Receipt, error) {
+func (s *Sender) Send(ctx context.Context, m sms.Message) (sms.Receipt, error) {
 	if m.Password == "" {
 		return sms.Receipt{Provider: ProviderName}, &sms.ProviderError{Message: ErrNoPassword.Error(),
 			Hint: "kuvert sends passwords through the server; 'kuvert sms test' needs the provider on this computer (KUVERT_SMS_PROVIDER=twilio)"}
@@ -85,7 +92,7 @@ func (s *SMS) Send(ctx context.Context, m sms.Message) (sms.Receipt, error) {
 }
 
 // Status asks the server about a text this device sent through it.
-func (s *SMS) Status(ctx context.Context, id string) (sms.Receipt, error) {
+func (s *Sender) Status(ctx context.Context, id string) (sms.Receipt, error) {
 	res, err := s.Client.SMSStatus(ctx, id)
 	if err != nil {
 		return sms.Receipt{Provider: ProviderName, ID: id}, smsError(err)
@@ -109,7 +116,7 @@ func neverSent(err error) bool {
 // the existing handling of a failed SMS (exit 5, the archive removed or
 // kept, the batch row failed) applies unchanged.
 func smsError(err error) error {
-	var ce *Error
+	var ce *client.Error
 	if !errors.As(err, &ce) {
 		return fmt.Errorf("%w: %w", sms.ErrNotDelivered, err)
 	}

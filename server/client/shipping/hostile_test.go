@@ -1,7 +1,6 @@
-package client
+package shipping
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -15,6 +14,8 @@ import (
 
 	"github.com/kuvert-app/kuvert/auditlog"
 	"github.com/kuvert-app/kuvert/server/api"
+	"github.com/kuvert-app/kuvert/server/client"
+	"github.com/kuvert-app/kuvert/server/client/clienttest"
 	"github.com/kuvert-app/kuvert/server/servertest"
 )
 
@@ -45,12 +46,12 @@ func TestQueueRefusesMadeUpPlaces(t *testing.T) {
 	}))
 	defer hostile.Close()
 
-	l := newLog(t)
-	seal(t, l, "KS 2026/1")
-	seal(t, l, "KS 2026/2")
-	q := &Queue{Log: l, Client: mustClient(t, hostile.URL, srv.Device)}
+	l := clienttest.Log(t)
+	clienttest.Seal(t, l, "KS 2026/1")
+	clienttest.Seal(t, l, "KS 2026/2")
+	q := &Queue{Log: l, Client: clienttest.Client(t, hostile.URL, srv.Device)}
 	_, err := q.Ship(context.Background())
-	if !errors.Is(err, ErrTampered) || !errors.Is(err, ErrStuck) || !strings.Contains(err.Error(), "outside its signed head") {
+	if !errors.Is(err, client.ErrTampered) || !errors.Is(err, ErrStuck) || !strings.Contains(err.Error(), "outside its signed head") {
 		t.Fatalf("ship to a server answering made-up places: %v", err)
 	}
 	c, err := ReadCursor(l.Dir())
@@ -66,29 +67,10 @@ func TestQueueRefusesMadeUpPlaces(t *testing.T) {
 	}
 
 	// The same entries to the real server: proved, and the queue moves.
-	q = &Queue{Log: l, Client: mustClient(t, srv.URL, srv.Device), Key: srv.VKey}
+	q = &Queue{Log: l, Client: clienttest.Client(t, srv.URL, srv.Device), Key: srv.VKey}
 	res, err := q.Ship(context.Background())
 	if err != nil || res.Shipped != 2 {
 		t.Fatalf("ship to the real server: %+v %v", res, err)
-	}
-}
-
-// The verifier key is read with a size limit: an endless answer is an
-// error, not all of memory.
-func TestKeyAnswerIsBounded(t *testing.T) {
-	big := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		chunk := bytes.Repeat([]byte("A"), 1<<20)
-		for i := 0; i < 64; i++ {
-			if _, err := w.Write(chunk); err != nil {
-				return
-			}
-		}
-	}))
-	defer big.Close()
-	c := mustClient(t, big.URL, "tok")
-	k, err := c.Key(context.Background())
-	if err == nil || len(k) > 4<<10 {
-		t.Fatalf("a 64 MiB key answer: %d bytes, %v", len(k), err)
 	}
 }
 
@@ -97,9 +79,9 @@ func TestKeyAnswerIsBounded(t *testing.T) {
 // another key is refused and the good head stays.
 func TestEmptySyncChecksTheHead(t *testing.T) {
 	srv := servertest.Start(t, cluster, servertest.Options{})
-	l := newLog(t)
-	seal(t, l, "KS 2026/3")
-	q := &Queue{Log: l, Client: mustClient(t, srv.URL, srv.Device), Key: srv.VKey}
+	l := clienttest.Log(t)
+	clienttest.Seal(t, l, "KS 2026/3")
+	q := &Queue{Log: l, Client: clienttest.Client(t, srv.URL, srv.Device), Key: srv.VKey}
 	if _, err := q.Ship(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -122,7 +104,7 @@ func TestEmptySyncChecksTheHead(t *testing.T) {
 		json.NewEncoder(w).Encode(h)
 	}))
 	defer forged.Close()
-	q = &Queue{Log: l, Client: mustClient(t, forged.URL, srv.Device), Key: srv.VKey}
+	q = &Queue{Log: l, Client: clienttest.Client(t, forged.URL, srv.Device), Key: srv.VKey}
 	// The cursor is the good server's; keep it for this address, as if the
 	// good server's address now answered with the forger.
 	c, _ := ReadCursor(l.Dir())
@@ -131,7 +113,7 @@ func TestEmptySyncChecksTheHead(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = q.Ship(context.Background())
-	if !errors.Is(err, ErrTampered) {
+	if !errors.Is(err, client.ErrTampered) {
 		t.Fatalf("a head under another key on an empty sync: %v", err)
 	}
 	after, _ := ReadCursor(l.Dir())

@@ -1,4 +1,4 @@
-package client
+package shipping
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/kuvert-app/kuvert/auditlog"
+	"github.com/kuvert-app/kuvert/server/client/clienttest"
 	"github.com/kuvert-app/kuvert/server/servertest"
 )
 
@@ -17,7 +18,7 @@ import (
 // valid JSON", which the queue took as a refusal and stopped at).
 func TestQueueShipsMaxSizeEntries(t *testing.T) {
 	srv := servertest.Start(t, cluster, servertest.Options{})
-	l := newLog(t)
+	l := clienttest.Log(t)
 	name := strings.Repeat("lönespecifikation-förvaltning-", 14) // ~450 bytes
 	var n int
 	for i := 0; i < 520; i++ {
@@ -30,7 +31,7 @@ func TestQueueShipsMaxSizeEntries(t *testing.T) {
 		}
 		n++
 	}
-	q := &Queue{Log: l, Client: mustClient(t, srv.URL, srv.Device)}
+	q := &Queue{Log: l, Client: clienttest.Client(t, srv.URL, srv.Device)}
 	res, err := q.Ship(context.Background())
 	if err != nil {
 		t.Fatalf("ship: %v (shipped %d of %d)", err, res.Shipped, n)

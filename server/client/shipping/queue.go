@@ -1,4 +1,12 @@
-package client
+// Package shipping carries the local compliance log to the central one
+// on a kuvert server ([Queue]): the log itself is the queue, a cursor
+// file beside it says how far the server has it, and the cursor moves
+// only after the server proved it holds what was shipped.
+//
+// It never moves the cursor before the server answered, never drops an
+// entry the server refused, and reads no environment: the [client.Client]
+// and the server's key are handed in.
+package shipping
 
 import (
 	"context"
@@ -6,6 +14,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -16,6 +26,7 @@ import (
 	"github.com/kuvert-app/kuvert/auditlog"
 	"github.com/kuvert-app/kuvert/internal/atomicfile"
 	"github.com/kuvert-app/kuvert/server/api"
+	"github.com/kuvert-app/kuvert/server/client"
 )
 
 // Files the queue keeps in the log folder.
@@ -76,7 +87,7 @@ type Stuck struct {
 // the cursor's write ships the batch again and adds nothing twice.
 type Queue struct {
 	Log    *auditlog.Log
-	Client *Client // nil: no server configured (Status only)
+	Client *client.Client // nil: no server configured (Status only)
 	// Batch is the most entries per request; default api.MaxAppend.
 	Batch int
 	// Wait is how long Ship waits for another process that is shipping
@@ -120,8 +131,16 @@ func (q *Queue) path(name string) string { return filepath.Join(q.Log.Dir(), nam
 // ReadCursor reads the cursor; a missing file is the start.
 func ReadCursor(logDir string) (*Cursor, error) {
 	var c Cursor
-	if err := readState(filepath.Join(logDir, CursorFile), &c); err != nil {
-		return nil, fmt.Errorf("%w; remove it to ship the whole log again (the server keeps each entry once)", err)
+	path := filepath.Join(logDir, CursorFile)
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return &c, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal(b, &c); err != nil {
+		return nil, fmt.Errorf("%s is damaged (%v); remove it to ship the whole log again (the server keeps each entry once)", path, err)
 	}
 	return &c, nil
 }
@@ -315,12 +334,12 @@ func (q *Queue) Ship(ctx context.Context) (Result, error) {
 		}
 		ar, err := q.Client.Append(ctx, p.entries)
 		if err == nil && len(ar.Results) != len(p.entries) {
-			err = &Error{Op: "append", Server: q.Client.base.Host, Status: 200, Code: api.CodeInternal, Message: fmt.Sprintf("the server answered %d results for %d entries", len(ar.Results), len(p.entries))}
+			err = &client.Error{Op: "append", Server: q.Client.Host(), Status: 200, Code: api.CodeInternal, Message: fmt.Sprintf("the server answered %d results for %d entries", len(ar.Results), len(p.entries))}
 		}
 		if err == nil {
 			for i, r := range ar.Results {
 				if r.ID != p.entries[i].ID {
-					err = &Error{Op: "append", Server: q.Client.base.Host, Status: 200, Code: api.CodeInternal, Message: "the server's results are not in the order sent"}
+					err = &client.Error{Op: "append", Server: q.Client.Host(), Status: 200, Code: api.CodeInternal, Message: "the server's results are not in the order sent"}
 					break
 				}
 			}
@@ -331,14 +350,14 @@ func (q *Queue) Ship(ctx context.Context) (Result, error) {
 		if err != nil {
 			now := q.clock().Format(time.RFC3339)
 			c.LastError, c.LastErrorAt = err.Error(), now
-			if errors.Is(err, ErrTampered) {
+			if errors.Is(err, client.ErrTampered) {
 				c.Stuck = &Stuck{Seq: p.entries[0].Seq, ID: p.entries[0].ID, Code: StuckTampered, Message: err.Error()}
 				if werr := q.writeCursor(c); werr != nil {
 					return res, errors.Join(err, werr)
 				}
 				return res, fmt.Errorf("%w: %w", ErrStuck, err)
 			}
-			if !Temporary(err) && !errors.Is(err, ErrUnauthorized) && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
+			if !client.Temporary(err) && !errors.Is(err, client.ErrUnauthorized) && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
 				c.Stuck = stuckOf(err, p.entries)
 				err = fmt.Errorf("%w: %w", ErrStuck, err)
 			}
@@ -379,7 +398,7 @@ func (q *Queue) Ship(ctx context.Context) (Result, error) {
 // stuckOf names the refused entry: the one whose ID the server's message
 // names, else the batch's first.
 func stuckOf(err error, es []auditlog.Entry) *Stuck {
-	var ce *Error
+	var ce *client.Error
 	s := &Stuck{Seq: es[0].Seq, ID: es[0].ID, Message: err.Error()}
 	if errors.As(err, &ce) {
 		s.Code = ce.Code
@@ -451,12 +470,12 @@ func (q *Queue) checkAnswer(ctx context.Context, c *Cursor, es []auditlog.Entry,
 		}
 		key = k
 	}
-	size, root, err := OpenHead(ar.Head, key)
+	size, root, err := client.OpenHead(ar.Head, key)
 	if err != nil {
 		return err
 	}
 	if c.Head != nil {
-		if osize, oroot, err := OpenHead(*c.Head, key); err == nil {
+		if osize, oroot, err := client.OpenHead(*c.Head, key); err == nil {
 			if err := q.Client.Consistent(ctx, osize, oroot, size, root); err != nil {
 				return err
 			}
@@ -465,7 +484,7 @@ func (q *Queue) checkAnswer(ctx context.Context, c *Cursor, es []auditlog.Entry,
 	for i, r := range ar.Results {
 		e := &es[i]
 		bad := func(why string) error {
-			return fmt.Errorf("%w: its answer for entry %d (%s) %s; the entry was not taken as shipped", ErrTampered, e.Seq, e.ID, why)
+			return fmt.Errorf("%w: its answer for entry %d (%s) %s; the entry was not taken as shipped", client.ErrTampered, e.Seq, e.ID, why)
 		}
 		if r.Seq < 1 || r.Index != r.Seq-1 || r.Index >= size {
 			return bad(fmt.Sprintf("gives place %d, outside its signed head of %d entries", r.Seq, size))
@@ -516,12 +535,12 @@ func (q *Queue) checkHead(ctx context.Context, c *Cursor, h api.Head) error {
 	if key == "" {
 		return nil // nothing shipped yet and no key given: nothing to hold it to
 	}
-	size, root, err := OpenHead(h, key)
+	size, root, err := client.OpenHead(h, key)
 	if err != nil {
-		return fmt.Errorf("%w: its head is not signed by the key this computer trusts: %v", ErrTampered, err)
+		return fmt.Errorf("%w: its head is not signed by the key this computer trusts: %v", client.ErrTampered, err)
 	}
 	if c.Head != nil {
-		if osize, oroot, err := OpenHead(*c.Head, key); err == nil {
+		if osize, oroot, err := client.OpenHead(*c.Head, key); err == nil {
 			if err := q.Client.Consistent(ctx, osize, oroot, size, root); err != nil {
 				return err
 			}
