@@ -90,18 +90,18 @@ func checkOutDir(m *Manifest, o Options, h *history) (time.Time, error) {
 		if os.IsNotExist(err) {
 			continue
 		}
-		switch prev := h.sealed[r.Num]; {
+		switch prev := h.of(r.Num).current(); {
 		case err != nil || !fi.Mode().IsRegular():
-		case prev != nil && !h.failed[r.Num]:
+		case prev != nil:
 			// Sealed by this batch, on record. If the file changed since,
 			// its row fails rather than replace it (see runRow).
-			h.changed[r.Num] = prev.Archive == nil || !sameFile(p, fi, prev.Archive)
+			h.row(r.Num).changed = prev.Archive == nil || !sameFile(p, fi, prev.Archive)
 			continue
 		case earlierSealing(h, r.Num, p, fi):
-			h.earlier[r.Num] = true
+			h.row(r.Num).earlier = true
 			continue // an earlier sealing of this row, on record
 		case claimed[strings.ToLower(r.Output)] && !fi.ModTime().Before(openSince):
-			h.unrecorded[r.Num] = true
+			h.row(r.Num).unrecorded = true
 			continue // sealed by an interrupted attempt, not yet on record
 		}
 		probs = append(probs, fmt.Sprintf("row %d: %s", r.Num, r.Output))
@@ -121,7 +121,7 @@ const claimMargin = 2 * time.Second
 // earlierSealing reports whether the file at p is the archive of one of
 // the row's sealings in this run.
 func earlierSealing(h *history, row int, p string, fi os.FileInfo) bool {
-	for _, e := range h.all[row] {
+	for _, e := range h.of(row).all {
 		if e.Archive != nil && e.Archive.SHA256 != "" && sameFile(p, fi, e.Archive) {
 			return true
 		}
