@@ -1,15 +1,10 @@
 package batch
 
 import (
-	"context"
-	"fmt"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/kuvert-app/kuvert/auditlog"
 	"github.com/kuvert-app/kuvert/crypt"
-	"github.com/kuvert-app/kuvert/sms"
 )
 
 // Each kind of entry batch records about a row names the run, the row and
@@ -39,17 +34,7 @@ func TestEveryRunEntryNamesItsCase(t *testing.T) {
 	e := newEnv(t)
 	p := writeManifest(t, e.dir, 3, "file;phone;name;case", ";")
 	m, _ := Load(p, LoadOptions{Format: crypt.FormatZip})
-	out := filepath.Join(e.dir, "ut")
-	os.MkdirAll(out, 0o700)
-	for i, r := range m.Rows[:2] {
-		os.WriteFile(filepath.Join(out, r.Output), []byte("sealed before the crash"), 0o600)
-		ref := fmt.Sprintf("ref00%d", i)
-		e.log.Append(auditlog.Entry{Action: auditlog.ActionSeal, Batch: m.ID, Row: r.Num, Case: r.Case, Archive: &auditlog.FileRef{Name: r.Output, Size: 23},
-			Delivery: &auditlog.Delivery{Provider: "twilio", To: sms.MaskNumber(r.Phone), Ref: ref, Status: "pending"}})
-		if i == 0 { // row 2's SMS went out before the crash
-			e.tw.Send(context.Background(), sms.Message{To: r.Phone, Body: "Lösenord från Lön, ref " + ref + ": x"})
-		}
-	}
+	e.interrupt(m, 2) // row 2's SMS went out, row 3's did not
 	before, _ := e.log.Entries()
 	if _, err := e.run(t, m); err != nil {
 		t.Fatal(err)

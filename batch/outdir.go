@@ -94,7 +94,7 @@ func checkOutDir(m *Manifest, o Options, h *history) (time.Time, error) {
 		case err != nil || !fi.Mode().IsRegular():
 		case prev != nil:
 			// Sealed by this batch, on record. If the file changed since,
-			// its row fails rather than replace it (see runRow).
+			// its row fails rather than replace it (see [classify]).
 			h.row(r.Num).changed = prev.Archive == nil || !sameFile(p, fi, prev.Archive)
 			continue
 		case earlierSealing(h, r.Num, p, fi):
