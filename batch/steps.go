@@ -66,8 +66,6 @@ func (x *rowRun) step(st rowState) (RowResult, error) {
 		return x.sealOverEarlier()
 	case stateStale:
 		return x.sealAnew()
-	case stateStaleChanged:
-		return x.fail(fmt.Errorf("its files changed since it was sealed, and its archive %s was changed too; kuvert does not replace it (move it away and run again)", x.r.Output))
 	case stateDone:
 		return x.done()
 	case stateSMSUnknown:
@@ -79,14 +77,21 @@ func (x *rowRun) step(st rowState) (RowResult, error) {
 		return x.fail(errors.New("its e-mail was being handed to the mail relay when an earlier run stopped, and whether it went out is unknown; kuvert sends neither it nor the SMS again, and deleted the password it kept for the SMS (see the relay's log; --new-run seals it anew)"))
 	case stateMailedNotTexted:
 		return x.resumeSMS()
-	case stateMailedChanged:
-		return x.fail(fmt.Errorf("its e-mail went out in an earlier run, but its archive %s was changed since; the SMS is not sent", x.r.Output))
 	case stateInterrupted:
 		return x.restart()
-	case stateInterruptedChanged:
-		return x.fail(fmt.Errorf("interrupted in an earlier run, and its archive %s was changed since; kuvert does not replace it (move it away and run again)", x.r.Output))
+	case stateStaleChanged, stateMailedChanged, stateInterruptedChanged:
+		return x.fail(fmt.Errorf(changedRefusals[st], x.r.Output))
 	}
 	panic("batch: no step for row state " + st.String())
+}
+
+// changedRefusals say why a row whose archive was changed since it was
+// sealed and logged fails: kuvert replaces nothing it did not write, and
+// texts no password for an archive that is not the one sealed.
+var changedRefusals = map[rowState]string{
+	stateStaleChanged:       "its files changed since it was sealed, and its archive %s was changed too; kuvert does not replace it (move it away and run again)",
+	stateMailedChanged:      "its e-mail went out in an earlier run, but its archive %s was changed since; the SMS is not sent",
+	stateInterruptedChanged: "interrupted in an earlier run, and its archive %s was changed since; kuvert does not replace it (move it away and run again)",
 }
 
 // fail ends the row as failed; an error of the compliance log is also
