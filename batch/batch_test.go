@@ -188,24 +188,31 @@ func TestFailedSMSLeavesNoArchive(t *testing.T) {
 	}
 }
 
+// interrupt leaves the first n rows of m as a run killed after sealing
+// them leaves them: each archive in the output folder and its seal entry
+// on record, with an SMS reference and no SMS entry. The first row's SMS
+// reached the provider before the crash.
+func (e *env) interrupt(m *Manifest, n int) {
+	out := filepath.Join(e.dir, "ut")
+	os.MkdirAll(out, 0o700)
+	for i, r := range m.Rows[:n] {
+		os.WriteFile(filepath.Join(out, r.Output), []byte("sealed before the crash"), 0o600)
+		ref := fmt.Sprintf("ref00%d", i)
+		e.log.Append(auditlog.Entry{Action: auditlog.ActionSeal, Batch: m.ID, Row: r.Num, Case: r.Case, Archive: &auditlog.FileRef{Name: r.Output, Size: 23},
+			Delivery: &auditlog.Delivery{Provider: "twilio", To: sms.MaskNumber(r.Phone), Ref: ref, Status: "pending"}})
+		if i == 0 {
+			e.tw.Send(context.Background(), sms.Message{To: r.Phone, Body: "Lösenord från Lön, ref " + ref + ": x"})
+		}
+	}
+}
+
 // A row interrupted after sealing: if its SMS reached the provider it is
 // not sent again; if not, it is sealed again with a new password.
 func TestInterruptedRows(t *testing.T) {
 	e := newEnv(t)
 	p := writeManifest(t, e.dir, 2, "file;phone;name;case", ";")
 	m, _ := Load(p, LoadOptions{Format: crypt.FormatZip})
-	out := filepath.Join(e.dir, "ut")
-	os.MkdirAll(out, 0o700)
-	for i, r := range m.Rows {
-		arch := filepath.Join(out, r.Output)
-		os.WriteFile(arch, []byte("sealed before the crash"), 0o600)
-		ref := fmt.Sprintf("ref00%d", i)
-		e.log.Append(auditlog.Entry{Action: auditlog.ActionSeal, Batch: m.ID, Row: r.Num, Archive: &auditlog.FileRef{Name: r.Output, Size: 23},
-			Delivery: &auditlog.Delivery{Provider: "twilio", To: sms.MaskNumber(r.Phone), Ref: ref, Status: "pending"}})
-		if i == 0 { // row 2's SMS went out before the crash
-			e.tw.Send(context.Background(), sms.Message{To: r.Phone, Body: "Lösenord från Lön, ref " + ref + ": x"})
-		}
-	}
+	e.interrupt(m, 2)
 	sum, err := e.run(t, m)
 	if err != nil {
 		t.Fatal(err)

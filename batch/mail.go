@@ -84,8 +84,9 @@ func (o Options) draft(r Row, ref string) envelope.Draft {
 func mailStep(ctx context.Context, m *Manifest, r Row, o Options, sealed *envelope.Result, ref string, res *RowResult) error {
 	d := o.draft(r, ref)
 	entry := func(state, details string) auditlog.Entry {
-		return auditlog.Entry{Action: auditlog.ActionMail, Refers: sealed.Entry.ID, Batch: m.ID, Row: r.Num, Case: r.Case,
-			Archive: sealed.Entry.Archive, Details: state + ": " + details}
+		e := rowEntry(m, r, auditlog.ActionMail, sealed.Entry.ID, state+": "+details)
+		e.Archive = sealed.Entry.Archive
+		return e
 	}
 	if testHookBeforeMail != nil {
 		testHookBeforeMail(sealed.Archive)

@@ -67,11 +67,11 @@ func SelectRun(l *auditlog.Log, m *Manifest, name string, newRun bool) error {
 // the others stay done.
 func markStale(m *Manifest, h *history) {
 	for _, r := range m.Rows {
-		prev := h.sealed[r.Num]
+		prev := h.of(r.Num).current()
 		// An entry without its file list (pruned, or one that lists
 		// only the first [auditlog.MaxFiles]) cannot tell: the row
 		// counts as unchanged, as before runs existed.
-		if prev == nil || h.failed[r.Num] || len(prev.Files) == 0 || prev.FileCount > len(prev.Files) {
+		if prev == nil || len(prev.Files) == 0 || prev.FileCount > len(prev.Files) {
 			continue
 		}
 		var was, now []string
@@ -88,7 +88,7 @@ func markStale(m *Manifest, h *history) {
 		slices.Sort(was)
 		slices.Sort(now)
 		if !slices.Equal(was, now) {
-			h.stale[r.Num] = true
+			h.row(r.Num).stale = true
 		}
 	}
 }
