@@ -91,6 +91,7 @@ bench: deps build
 	$(GO) test -run '^$$' -bench . -benchmem ./crypt/ ./auditlog/ ./scan/ ./opener/
 	$(GO) test -run '^$$' -bench 'BenchmarkAppend' -benchtime 3000x ./server/
 	$(GO) test -run '^$$' -bench 'BenchmarkVerify1M' -benchtime 2x -timeout 30m ./server/
+	$(GO) test -run '^$$' -bench 'BenchmarkSearch' -benchtime 3x -benchmem -timeout 30m ./server/
 
 # fuzz: a short run of every fuzz target (longer: FUZZTIME=10m make fuzz).
 FUZZTIME ?= 60s

@@ -5,10 +5,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -130,7 +132,7 @@ func BenchmarkVerify1M(b *testing.B) {
 	url := durableDB(b)
 	st := openStore(b, url, testKey(b))
 	t0 := time.Now()
-	if err := st.bulkLoad(context.Background(), n); err != nil {
+	if err := st.bulkLoad(context.Background(), n, payrollSealing); err != nil {
 		b.Fatal(err)
 	}
 	b.Logf("loaded %d entries in %s", n, time.Since(t0).Round(time.Second))
@@ -143,9 +145,161 @@ func BenchmarkVerify1M(b *testing.B) {
 	}
 }
 
-// bulkLoad fills an empty central log with n entries (benchmarks only):
-// the tree in memory, COPY for rows and hashes, one signed head.
-func (s *Store) bulkLoad(ctx context.Context, n int) error {
+// BenchmarkSearch measures the registrar's search (the page's list and
+// its export run the same [Store.Search]) on a central log of 100,000
+// entries ([aYearOfSealings]). Search decides on each entry's verified
+// body, newest first, until it has limit+1 matches or the log ends, so
+// a search that matches fewer than its limit reads every body its
+// digits pre-filter lets through; "none" is that worst case. It
+// reports, beside time and allocations, the rows each answer holds.
+func BenchmarkSearch(b *testing.B) {
+	const n = 100_000
+	ctx := context.Background()
+	st := openStore(b, durableDB(b), testKey(b))
+	log := aYearOfSealings(n)
+	t0 := time.Now()
+	if err := st.bulkLoad(ctx, n, func(i int) (auditlog.Entry, string) { return log[i].e, log[i].device }); err != nil {
+		b.Fatal(err)
+	}
+	// As autovacuum would have left a server's table.
+	if _, err := st.pool.Exec(ctx, "VACUUM (ANALYZE) entries"); err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("loaded %d entries in %s", n, time.Since(t0).Round(time.Second))
+	// A sealing halfway through the year without an SMS entry (its
+	// reference is on it alone), and one with a five-digit case number.
+	mid := n / 2
+	for log[mid].e.Action != auditlog.ActionSeal || log[mid+1].e.Action == auditlog.ActionSMS {
+		mid++
+	}
+	late := mid
+	for len(longestDigits(log[late].e.Case)) < 5 {
+		late++
+	}
+	m := log[mid].e
+	to := digits(m.Delivery.To)
+	day := m.When().In(Zone)
+	day = time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, Zone)
+	for _, c := range []struct {
+		name string
+		q    Search
+	}{
+		{"default", Search{}},
+		{"case", Search{Case: m.Case}},
+		{"case-5-digits", Search{Case: log[late].e.Case}},
+		{"ref", Search{Ref: m.Delivery.Ref}},
+		{"recipient", Search{Recipient: to[len(to)-2:]}},
+		{"day", Search{From: day, To: day}},
+		{"none", Search{Case: "BUN 2026/17"}},
+	} {
+		c.q.Limit = 500 // as ParseSearch sets it
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			rows := 0
+			for i := 0; i < b.N; i++ {
+				res, err := st.Search(ctx, c.q)
+				if err != nil {
+					b.Fatal(err)
+				}
+				rows = len(res.Entries)
+			}
+			if (rows == 0) != (c.name == "none") {
+				b.Fatalf("%+v: %d rows", c.q, rows)
+			}
+			b.ReportMetric(float64(rows), "rows")
+		})
+	}
+}
+
+// shippedEntry is an entry and the device that shipped it.
+type shippedEntry struct {
+	e      auditlog.Entry
+	device string
+}
+
+// aYearOfSealings is n entries of one municipality's year 2026 (in
+// [Zone]), evenly spread, in the order devices ship them: sealings of
+// one to three files, five to a case number (KS 2026/1 and up), each
+// with a masked Swedish mobile number and its own reference; every
+// fourth password is sent by the server's relay, whose SMS entry
+// follows its sealing. The same n give the same entries.
+func aYearOfSealings(n int) []shippedEntry {
+	rng := rand.New(rand.NewPCG(2026, 22))
+	const refAlphabet = "23456789abcdefghjkmnpqrstuvwxyz"
+	refs := map[string]bool{}
+	newRef := func() string {
+		for {
+			var r [6]byte
+			for i := range r {
+				r[i] = refAlphabet[rng.IntN(len(refAlphabet))]
+			}
+			if !refs[string(r[:])] {
+				refs[string(r[:])] = true
+				return string(r[:])
+			}
+		}
+	}
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, Zone)
+	step := start.AddDate(1, 0, 0).Sub(start) / time.Duration(n)
+	out := make([]shippedEntry, 0, n)
+	for k := 0; len(out) < n; k++ {
+		at := start.Add(time.Duration(len(out)) * step)
+		device := fmt.Sprintf("pc%03d", rng.IntN(200))
+		e := auditlog.Entry{
+			ID:       fmt.Sprintf("%s-%016x", at.Format("20060102"), rng.Uint64()),
+			Time:     at.Format(time.RFC3339),
+			Operator: fmt.Sprintf("handl%02d", rng.IntN(60)),
+			Host:     strings.ToUpper(device),
+			Tool:     "kuvert 1.4.0",
+			Action:   auditlog.ActionSeal,
+			Format:   "zip-aes256",
+			Case:     fmt.Sprintf("KS 2026/%d", k/5+1),
+			Delivery: &auditlog.Delivery{
+				Provider: "kuvert-server",
+				To:       fmt.Sprintf("+46 7%c-*** ** %02d", "02369"[rng.IntN(5)], rng.IntN(100)),
+				Status:   auditlog.StatusPending,
+				Ref:      newRef(),
+			},
+		}
+		for f := 0; f <= rng.IntN(3); f++ {
+			e.Files = append(e.Files, auditlog.FileRef{Name: fmt.Sprintf("beslut-%d-%d.pdf", k, f), Size: 40_000 + rng.Int64N(400_000), SHA256: fmt.Sprintf("%016x%016x%016x%016x", rng.Uint64(), rng.Uint64(), rng.Uint64(), rng.Uint64())})
+		}
+		e.Archive = &auditlog.FileRef{Name: fmt.Sprintf("beslut-%d.zip", k), Size: 50_000 + rng.Int64N(400_000), SHA256: fmt.Sprintf("%016x%016x%016x%016x", rng.Uint64(), rng.Uint64(), rng.Uint64(), rng.Uint64())}
+		out = append(out, shippedEntry{e, device})
+		if k%4 != 0 || len(out) == n {
+			continue
+		}
+		d := *e.Delivery
+		d.Provider, d.Status, d.MessageID = "46elks", auditlog.StatusSent, fmt.Sprintf("s%016x", rng.Uint64())
+		out = append(out, shippedEntry{auditlog.Entry{
+			ID:       fmt.Sprintf("%s-%016x", at.Format("20060102"), rng.Uint64()),
+			Time:     at.Add(step).Format(time.RFC3339),
+			Operator: device,
+			Host:     "kuvert-server",
+			Tool:     "kuvert server",
+			Action:   auditlog.ActionSMS,
+			Case:     e.Case,
+			Refers:   e.ID,
+			Delivery: &d,
+		}, device})
+	}
+	return out
+}
+
+// payrollSealing is the i'th of a million alike sealings (one payroll
+// run's archives, five thousand case numbers, one masked number).
+func payrollSealing(i int) (auditlog.Entry, string) {
+	e := entry(auditlog.ActionSeal, fmt.Sprintf("KS 2026/%d", i%5000))
+	e.Files = []auditlog.FileRef{{Name: fmt.Sprintf("lönelista-%d.xlsx", i), Size: 123456, SHA256: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"}}
+	e.Archive = &auditlog.FileRef{Name: fmt.Sprintf("lönelista-%d.zip", i), Size: 45678, SHA256: "60303ae22b998861bce3b28f33eec1be758a213c86c93c076dbe9f558c11c752"}
+	e.Delivery = &auditlog.Delivery{Provider: "kuvert-server", To: "+46 70-*** ** 50", Status: auditlog.StatusPending, Ref: "ab2cd3"}
+	return e, fmt.Sprint("pc", i%200)
+}
+
+// bulkLoad fills an empty central log with n entries, the i'th made by
+// gen with the device that shipped it (benchmarks only): the tree in
+// memory, COPY for rows and hashes, one signed head.
+func (s *Store) bulkLoad(ctx context.Context, n int, gen func(i int) (auditlog.Entry, string)) error {
 	var stored auditlog.Hashes
 	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		const chunk = 50_000
@@ -154,11 +308,8 @@ func (s *Store) bulkLoad(ctx context.Context, n int) error {
 			rows := make([][]any, 0, to-from)
 			base := int64(len(stored))
 			for i := from; i < to; i++ {
-				e := entry(auditlog.ActionSeal, fmt.Sprintf("KS 2026/%d", i%5000))
-				e.Files = []auditlog.FileRef{{Name: fmt.Sprintf("lönelista-%d.xlsx", i), Size: 123456, SHA256: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"}}
-				e.Archive = &auditlog.FileRef{Name: fmt.Sprintf("lönelista-%d.zip", i), Size: 45678, SHA256: "60303ae22b998861bce3b28f33eec1be758a213c86c93c076dbe9f558c11c752"}
-				e.Delivery = &auditlog.Delivery{Provider: "kuvert-server", To: "+46 70-*** ** 50", Status: auditlog.StatusPending, Ref: "ab2cd3"}
-				ce, line := canonical(e, int64(i)+1, fmt.Sprint("pc", i%200), time.Now())
+				e, device := gen(i)
+				ce, line := canonical(e, int64(i)+1, device, time.Now())
 				leaf := tlog.RecordHash(line)
 				hs, err := tlog.StoredHashesForRecordHash(int64(i), leaf, stored)
 				if err != nil {
