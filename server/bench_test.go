@@ -346,3 +346,19 @@ func (s *Store) bulkLoad(ctx context.Context, n int, gen func(i int) (auditlog.E
 		return err
 	})
 }
+
+// longestDigits is the longest run of ASCII digits in s.
+func longestDigits(s string) string {
+	best, cur := "", 0
+	for i := 0; i <= len(s); i++ {
+		if i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			cur++
+			continue
+		}
+		if cur > len(best) {
+			best = s[i-cur : i]
+		}
+		cur = 0
+	}
+	return best
+}

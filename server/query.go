@@ -117,23 +117,31 @@ func (s *Store) Search(ctx context.Context, q Search) (*api.EntriesResponse, err
 	out := &api.EntriesResponse{}
 	var matched []auditlog.Entry
 	// Newest first, a chunk at a time, until limit+1 matched or the log
-	// ends. The optional pre-filter only narrows by a run of digits of a
-	// search word, which the body (JSON) holds unescaped wherever the
-	// entry matches, so it never leaves out an entry that matches.
+	// ends. The pre-filter only narrows: each of its strings is one the
+	// body (JSON) holds wherever the entry matches ([Search.matcher]), so
+	// it never leaves out an entry that matches; the body decides.
 	const chunk = 2000
 	before := int64(math.MaxInt64)
 	for len(matched) <= limit {
 		args := []any{before, chunk}
 		sql := "SELECT seq, device, body, leaf FROM entries WHERE body IS NOT NULL AND seq < $1"
-		if len(pre) > 0 {
+		if len(pre.all) > 0 || len(pre.any) > 0 {
 			// A NUL (\u0000 in the body) is dropped before comparing,
-			// and could split a run of digits: such bodies always pass.
+			// and could split a run: such bodies always pass.
 			args = append(args, []byte(`\u0000`))
 			nul := "position($" + strconv.Itoa(len(args)) + "::bytea in body) > 0"
 			var has []string
-			for _, d := range pre {
-				args = append(args, []byte(d))
-				has = append(has, "position($"+strconv.Itoa(len(args))+"::bytea in body) > 0")
+			for _, w := range pre.all {
+				args = append(args, "%"+likeEscape(w)+"%")
+				has = append(has, "convert_from(body, 'UTF8') ILIKE $"+strconv.Itoa(len(args)))
+			}
+			if len(pre.any) > 0 {
+				var alt []string
+				for _, w := range pre.any {
+					args = append(args, []byte(w))
+					alt = append(alt, "position($"+strconv.Itoa(len(args))+"::bytea in body) > 0")
+				}
+				has = append(has, "("+strings.Join(alt, " OR ")+")")
 			}
 			sql += " AND (" + nul + " OR (" + strings.Join(has, " AND ") + "))"
 		}
@@ -247,43 +255,51 @@ func (s *Store) bodies(ctx context.Context, sql string, args ...any) ([]auditlog
 // matcher is the search as a test of an entry's (verified) body, and the
 // runs of ASCII digits an entry's body must contain to match (see
 // [Store.Search]).
-func (q Search) matcher() (func(*auditlog.Entry) bool, []string, error) {
+// prefilter narrows a search in the database: an entry that matches
+// holds every string of all (case-insensitively) and, when any is not
+// empty, one of any (as is) in its body.
+type prefilter struct {
+	all []string
+	any []string
+}
+
+func (q Search) matcher() (func(*auditlog.Entry) bool, prefilter, error) {
 	var tests []func(*auditlog.Entry) bool
-	var pre []string
+	var pre prefilter
 	if !q.From.IsZero() || !q.To.IsZero() {
 		from, to := q.From, q.To
 		tests = append(tests, func(e *auditlog.Entry) bool {
 			t := e.When()
 			return !t.IsZero() && (from.IsZero() || !t.Before(from)) && (to.IsZero() || t.Before(to.AddDate(0, 0, 1)))
 		})
+		pre.any = dayPrefixes(from, to)
 	}
 	if q.Case != "" {
 		tests = append(tests, func(e *auditlog.Entry) bool { return strings.EqualFold(noNUL(e.Case), q.Case) })
-		pre = append(pre, longestDigits(q.Case))
+		pre.all = append(pre.all, literalRuns(q.Case)...)
 	}
 	if q.Ref != "" {
 		tests = append(tests, func(e *auditlog.Entry) bool {
 			return e.Delivery != nil && strings.EqualFold(noNUL(e.Delivery.Ref), q.Ref)
 		})
-		pre = append(pre, longestDigits(q.Ref))
+		pre.all = append(pre.all, literalRuns(q.Ref)...)
 	}
 	if q.Sender != "" {
 		w := strings.ToLower(q.Sender)
 		tests = append(tests, func(e *auditlog.Entry) bool {
 			return strings.Contains(strings.ToLower(noNUL(e.Operator)), w) || strings.Contains(strings.ToLower(e.Device), w)
 		})
-		pre = append(pre, longestDigits(q.Sender))
+		pre.all = append(pre.all, literalRuns(q.Sender)...)
 	}
 	if q.Recipient != "" {
 		d := digits(q.Recipient)
 		if d == "" {
-			return nil, nil, fmt.Errorf("%w: recipient: give the last digits of the number", errBadRequest)
+			return nil, pre, fmt.Errorf("%w: recipient: give the last digits of the number", errBadRequest)
 		}
 		tests = append(tests, func(e *auditlog.Entry) bool {
 			return e.Delivery != nil && strings.HasSuffix(digits(e.Delivery.To), d)
 		})
 	}
-	pre = slices.DeleteFunc(pre, func(d string) bool { return d == "" })
 	return func(e *auditlog.Entry) bool {
 		for _, t := range tests {
 			if !t(e) {
@@ -294,23 +310,47 @@ func (q Search) matcher() (func(*auditlog.Entry) bool, []string, error) {
 	}, pre, nil
 }
 
-// longestDigits is the longest run of ASCII digits in s. Digits fold
-// to nothing but themselves and JSON never escapes them, so an entry
-// whose field matches s (case-insensitively, or containing it) holds
-// the run in its body.
-func longestDigits(s string) string {
-	best, cur := "", 0
+// literalRuns are the runs of s that an entry's body holds as they are,
+// up to ASCII case, wherever a field of it equals s (case-insensitively)
+// or contains it: printable ASCII that encoding/json writes unescaped
+// (not " \ < > &). Letters that Unicode folds from other characters
+// (k from the Kelvin sign, s from the long s, i from the dotted capital
+// I) end a run too: the body may hold the other character there.
+func literalRuns(s string) []string {
+	var runs []string
+	start := -1
 	for i := 0; i <= len(s); i++ {
-		if i < len(s) && s[i] >= '0' && s[i] <= '9' {
-			cur++
-			continue
+		c := byte(0)
+		if i < len(s) {
+			c = s[i]
 		}
-		if cur > len(best) {
-			best = s[i-cur : i]
+		lit := c >= 0x20 && c < 0x7f && !strings.ContainsRune("\"\\<>&kKsSiI", rune(c))
+		switch {
+		case lit && start < 0:
+			start = i
+		case !lit && start >= 0:
+			if r := strings.TrimSpace(s[start:i]); len(r) >= 2 {
+				runs = append(runs, s[start:i])
+			}
+			start = -1
 		}
-		cur = 0
 	}
-	return best
+	return runs
+}
+
+// dayPrefixes are the beginnings of the "time" fields an entry from the
+// days from..to (in [Zone]) can have: its time is written with its own
+// offset, at most a day off the zone's date. Nil for a range of more
+// than two months, or open at one end (the body decides alone then).
+func dayPrefixes(from, to time.Time) []string {
+	if from.IsZero() || to.IsZero() || to.Sub(from) > 62*24*time.Hour {
+		return nil
+	}
+	var out []string
+	for d := from.AddDate(0, 0, -1); !d.After(to.AddDate(0, 0, 1)); d = d.AddDate(0, 0, 1) {
+		out = append(out, `"time":"`+d.Format("2006-01-02"))
+	}
+	return out
 }
 
 // checkedRows runs sql (selecting seq, device, body, leaf) and hands
