@@ -66,7 +66,7 @@ test: deps
 	$(GO) vet ./...
 	$(GO) test -count=1 ./...
 	CGO_ENABLED=0 $(GO) test -count=1 ./gui/
-	$(GO) test -race -count=1 ./gui/ ./envelope/ ./batch/ ./auditlog/ ./sms/ ./server/ ./server/client/ ./internal/groupcommit/
+	$(GO) test -race -count=1 ./gui/ ./envelope/ ./batch/ ./auditlog/ ./sms/ ./server/ ./server/client/... ./internal/groupcommit/
 	$(MAKE) --no-print-directory gui-smoke
 	$(MAKE) --no-print-directory test-windows
 
