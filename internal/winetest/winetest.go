@@ -91,21 +91,29 @@ func New(dir, repo string) (*Prefix, error) {
 	}
 	// One wineserver for the whole run: a server that stops between two
 	// programs resets the next one's connection ("wine client error").
-	// It forks into the background: no pipes of ours for it to hold open.
-	ws := exec.CommandContext(ctx, p.wineserver(), "-p")
-	ws.Env = p.Env(nil)
-	if err := ws.Run(); err != nil {
-		return nil, fmt.Errorf("wineserver -p: %v", err)
+	// wineboot's own server lingers a few seconds: wait for it to go,
+	// then start one that stays. It forks into the background: no pipes
+	// of ours for it to hold open.
+	for _, args := range [][]string{{"-w"}, {"-p"}} {
+		ws := exec.CommandContext(ctx, p.wineserver(), args...)
+		ws.Env = p.Env(nil)
+		if err := ws.Run(); err != nil {
+			return nil, fmt.Errorf("wineserver %s: %v", args[0], err)
+		}
 	}
 	return p, nil
 }
 
+// wineserver is the server program itself: Debian's wineserver is a
+// script that always adds -p0 (stop as soon as the last program ends).
 func (p *Prefix) wineserver() string {
-	ws := filepath.Join(filepath.Dir(p.wine), "wineserver")
-	if _, err := os.Stat(ws); err != nil {
-		return "wineserver"
+	for _, name := range []string{"wineserver64", "wineserver"} {
+		ws := filepath.Join(filepath.Dir(p.wine), name)
+		if _, err := os.Stat(ws); err == nil {
+			return ws
+		}
 	}
-	return ws
+	return "wineserver"
 }
 
 // Env is env (the process's own when nil) with the prefix's variables.
