@@ -17,7 +17,7 @@ TEST_PKGS := 7zip age libarchive-tools expect postgresql
 GUI_PKGS  := gcc libc6-dev pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev \
              libxinerama-dev libxi-dev libxxf86vm-dev xvfb xauth imagemagick xdotool
 
-.PHONY: all build run test deps deps-windows gui gui-smoke screenshot bench fuzz lint windows test-windows clean
+.PHONY: all build run test deps deps-windows gui gui-smoke screenshot screenshot-windows bench fuzz lint windows test-windows clean
 
 all: build
 
@@ -123,6 +123,11 @@ windows: deps-windows
 test-windows: windows
 	KUVERT_WINDOWS_EXE=$(CURDIR)/$(BIN)/kuvert.exe KUVERT_WINDOWS_GUI=$(CURDIR)/$(BIN)/kuvert-gui.exe KUVERT_WINE=$(WINE) \
 		$(GO) test -count=1 -run 'TestScriptsWindows|TestWindowsExe' ./cmd/kuvert/
+
+# screenshot-windows: the desktop app's views as kuvert-gui.exe shows them
+# under Wine in Swedish (docs/screenshots/windows).
+screenshot-windows: windows build
+	KUVERT_CLI=$(BIN)/kuvert ./scripts/screenshot-windows.sh $(BIN)/kuvert-gui.exe docs/screenshots/windows sv_SE.UTF-8
 
 deps-windows:
 	@missing=""; \
