@@ -26,7 +26,7 @@ func TestPrefilterNeverLeavesOutAMatch(t *testing.T) {
 		{Search{Ref: "6H7MSE"}, auditlog.Entry{Delivery: &auditlog.Delivery{Ref: "6h7mse"}}},
 		{Search{Sender: "ANNA"}, auditlog.Entry{Operator: "anna.berg"}},
 		{Search{Sender: "isa"}, auditlog.Entry{Operator: "İsa Öberg"}},
-		{Search{From: day, To: day}, auditlog.Entry{Time: "2026-03-04T23:30:00Z"}},  // 00:30 in Stockholm
+		{Search{From: day, To: day}, auditlog.Entry{Time: "2026-03-04T23:30:00Z"}}, // 00:30 in Stockholm
 		{Search{From: day, To: day}, auditlog.Entry{Time: "2026-03-06T08:00:00+14:00"}},
 		{Search{From: day, To: day.AddDate(0, 0, 2), Case: "KS 2026/2"}, auditlog.Entry{Time: "2026-03-07T12:00:00+01:00", Case: "KS 2026/2"}},
 	} {
