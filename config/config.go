@@ -19,8 +19,13 @@ import (
 )
 
 // Home returns the state folder, without creating it.
-func Home() (string, error) {
-	if h := os.Getenv("KUVERT_HOME"); h != "" {
+func Home() (string, error) { return HomeFrom(os.Getenv) }
+
+// HomeFrom is [Home] with the environment read through getenv, for a
+// shell that hands its commands the environment instead of letting them
+// read the process's.
+func HomeFrom(getenv func(string) string) (string, error) {
+	if h := getenv("KUVERT_HOME"); h != "" {
 		return filepath.Abs(h)
 	}
 	dir, err := os.UserConfigDir()
