@@ -19,12 +19,12 @@ import (
 // only the server vouches for the new one.
 func TestVerifyServerKeySwapWithoutKeyIsTampering(t *testing.T) {
 	srv := servertest.Start(t, cluster, servertest.Options{})
-	serverHome(t, srv, srv.Device)
-	if code, _, errOut := sealFile(t, "lista.csv"); code != 0 {
+	e := serverHome(t, srv, srv.Device)
+	if code, _, errOut := e.sealFile(t, "lista.csv"); code != 0 {
 		t.Fatal(errOut)
 	}
-	t.Setenv("KUVERT_SERVER_TOKEN", srv.Registrar)
-	if code, out, errOut := run(t, "log", "verify", "--server"); code != 0 {
+	e.env["KUVERT_SERVER_TOKEN"] = srv.Registrar
+	if code, out, errOut := e.run("log", "verify", "--server"); code != 0 {
 		t.Fatalf("first verify: %d %q %q", code, out, errOut)
 	}
 
@@ -45,14 +45,14 @@ func TestVerifyServerKeySwapWithoutKeyIsTampering(t *testing.T) {
 	}
 	tok, _ := forged.AddToken(context.Background(), "registrator", "registrar")
 	srv.Swap(forged)
-	t.Setenv("KUVERT_SERVER_TOKEN", tok)
-	code, out, errOut := run(t, "log", "verify", "--server")
+	e.env["KUVERT_SERVER_TOKEN"] = tok
+	code, out, errOut := e.run("log", "verify", "--server")
 	if code != ExitLogInvalid {
 		t.Fatalf("a server that swapped its key and its history: %d %q %q, want exit %d", code, out, errOut, ExitLogInvalid)
 	}
 	// With the new key given explicitly (an administrator published it),
 	// the change is the user's call, but it is said aloud.
-	code, out, errOut = run(t, "log", "verify", "--server", "--key", forged.VerifierKey())
+	code, out, errOut = e.run("log", "verify", "--server", "--key", forged.VerifierKey())
 	if code != 0 || !strings.Contains(errOut, "another key") || !strings.Contains(errOut, "shipped") {
 		t.Fatalf("explicit new key: %d %q %q", code, out, errOut)
 	}
