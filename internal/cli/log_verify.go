@@ -61,11 +61,11 @@ exit code 6.`,
 				}
 				notes = append(notes, b)
 			}
-			l, _, err := f.openLog(g)
+			a, err := f.appFor(g)
 			if err != nil {
 				return err
 			}
-			res, err := l.VerifyWith(auditlog.VerifyOptions{Key: key, Kept: notes})
+			res, err := a.VerifyLog(auditlog.VerifyOptions{Key: key, Kept: notes})
 			if asJSON && res != nil {
 				r := struct {
 					OK bool `json:"ok"`
