@@ -106,7 +106,9 @@ func TestResendRefusals(t *testing.T) {
 		{"file gone", func(dir, ref string) ResendRequest { return ResendRequest{Ref: ref, To: "0701234567", Dir: dir} },
 			func(dir string) { os.Remove(filepath.Join(dir, "lista.csv")) }, SourceGone},
 		{"file changed", func(dir, ref string) ResendRequest { return ResendRequest{Ref: ref, To: "0701234567", Dir: dir} },
-			func(dir string) { os.WriteFile(filepath.Join(dir, "lista.csv"), []byte("namn;belopp\nAnna;900\n"), 0o600) }, SourceChanged},
+			func(dir string) {
+				os.WriteFile(filepath.Join(dir, "lista.csv"), []byte("namn;belopp\nAnna;900\n"), 0o600)
+			}, SourceChanged},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()

@@ -1,0 +1,141 @@
+package gui
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/kuvert-app/kuvert/auditlog"
+	"github.com/kuvert-app/kuvert/config"
+	"github.com/kuvert-app/kuvert/server"
+	"github.com/kuvert-app/kuvert/server/client"
+	"github.com/kuvert-app/kuvert/server/pgtest"
+	"github.com/kuvert-app/kuvert/server/servertest"
+	"github.com/kuvert-app/kuvert/sms/twilio"
+	"github.com/kuvert-app/kuvert/sms/twilio/twiliotest"
+)
+
+// The desktop app resends and verifies the server's log through the
+// same calls as the CLI (app.App.Resend and app.App.VerifyServer): a
+// resend from the log view's details texts a new password through the
+// server and records that it supersedes the old sealing, and resending
+// the old one again is refused as `kuvert resend` refuses it; the
+// central log verifies, and once the server swaps its key and its
+// history the app says the central log is not intact, as
+// `kuvert log verify --server` does (exit 6).
+func TestLogViewResendsAndVerifiesServerThroughApp(t *testing.T) {
+	fake := twiliotest.NewServer()
+	defer fake.Close()
+	tw, err := twilio.New(twilio.Config{AccountSID: twiliotest.AccountSID, AuthToken: twiliotest.AuthToken, From: twiliotest.From, BaseURL: fake.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := servertest.Start(t, cluster, servertest.Options{Sender: tw})
+	h := newHarness(t, &config.Config{Organisation: "Sundsvalls kommun", ServerURL: srv.URL})
+	h.u.deps.Getenv = func(string) string { return "" } // nothing from this process's environment
+	h.keys.Set(keyringService, client.KeyringUser, srv.Device)
+
+	// Seal with an SMS, as a clerk does.
+	sv := h.u.seal
+	h.drop(h.file("lista.csv", "namn;belopp\nAnna;100\n"))
+	test.Type(sv.phone, "0701234567")
+	test.Tap(sv.primary)
+	sv.work.Wait()
+	h.u.shipWork.Wait()
+	if fake.Posts() != 1 {
+		t.Fatalf("twilio got %d; status %q", fake.Posts(), sv.status.Text)
+	}
+
+	// The log view: select the sealing, type the number again, resend.
+	lv := h.u.logv
+	h.u.SelectTab("log")
+	lv.refresh()
+	row := -1
+	for i, r := range lv.entries {
+		if r.Entry.Action == auditlog.ActionSeal {
+			row = i
+		}
+	}
+	if row < 0 {
+		t.Fatalf("no sealing in the log view: %+v", lv.entries)
+	}
+	old := lv.entries[row].Entry
+	lv.table.Select(widget.TableCellID{Row: row, Col: 0})
+	if !lv.details.box.Visible() || !strings.Contains(lv.details.what.Text, old.Delivery.Ref) {
+		t.Fatalf("details for the sealing: visible %v, %q", lv.details.box.Visible(), lv.details.what.Text)
+	}
+	// A wrong number is refused by the same rule as the CLI's, and
+	// nothing is texted.
+	test.Type(lv.details.phone, "0709876543")
+	lv.details.dir.SetText(h.workDir)
+	test.Tap(lv.details.send)
+	lv.work.Wait()
+	if !strings.Contains(lv.status.Text, "stämmer inte med loggens") || fake.Posts() != 1 {
+		t.Fatalf("wrong number: %q, twilio got %d", lv.status.Text, fake.Posts())
+	}
+	lv.details.phone.SetText("070-123 45 67")
+	test.Tap(lv.details.send)
+	lv.work.Wait()
+	if !strings.HasPrefix(lv.status.Text, "Förseglat igen") || fake.Posts() != 2 {
+		t.Fatalf("resend: %q, twilio got %d", lv.status.Text, fake.Posts())
+	}
+	var newer string
+	for _, s := range auditlog.Sealings(h.entries()) {
+		if s.Entry.ID == old.ID {
+			newer = s.SupersededBy
+		}
+	}
+	if newer == "" {
+		t.Fatalf("the log does not record that %s was superseded", old.ID)
+	}
+	// The old sealing again: the CLI's refusal, in the window's words.
+	lv.details.show(&auditlog.Row{Entry: old})
+	lv.details.phone.SetText("0701234567")
+	test.Tap(lv.details.send)
+	lv.work.Wait()
+	if !strings.Contains(lv.status.Text, "redan ersatt") || fake.Posts() != 2 {
+		t.Fatalf("resending the superseded sealing: %q, twilio got %d", lv.status.Text, fake.Posts())
+	}
+
+	// The central log verifies (a device token may not run the server's
+	// full check; the signed head is checked and kept).
+	h.u.shipInBackground(mustLog(t, h), h.u.config())
+	h.u.shipWork.Wait()
+	lv.refresh()
+	if !lv.verifyServerBtn.Visible() {
+		t.Fatal("no button to verify the central log with a server set")
+	}
+	test.Tap(lv.verifyServerBtn)
+	lv.work.Wait()
+	if !strings.HasPrefix(lv.status.Text, "✓ Centrala loggen är hel") || !strings.Contains(lv.status.Text, "registratorns token") {
+		t.Fatalf("verify the central log: %q", lv.status.Text)
+	}
+
+	// The server rewrites its history under a key of its own.
+	newKey, _, err := server.GenerateKey("kuvert-server")
+	if err != nil {
+		t.Fatal(err)
+	}
+	forged, err := server.OpenStore(context.Background(), pgtest.DB(t, cluster), newKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(forged.Close)
+	if _, _, err := forged.Append(context.Background(), "pc1", []auditlog.Entry{
+		{ID: "f-1", Action: auditlog.ActionSeal, Time: time.Now().Format(time.RFC3339)},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	tok, _ := forged.AddToken(context.Background(), "registrator", "registrar")
+	srv.Swap(forged)
+	h.keys.Set(keyringService, client.KeyringUser, tok)
+	test.Tap(lv.verifyServerBtn)
+	lv.work.Wait()
+	if !strings.HasPrefix(lv.status.Text, "✗ Centrala loggen är INTE hel") || !strings.Contains(lv.status.Text, "another key") {
+		t.Fatalf("a server that swapped its key and its history: %q", lv.status.Text)
+	}
+}
