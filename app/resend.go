@@ -13,9 +13,9 @@ import (
 
 	"github.com/kuvert-app/kuvert/auditlog"
 	"github.com/kuvert-app/kuvert/batch"
-	"github.com/kuvert-app/kuvert/config"
 	"github.com/kuvert-app/kuvert/crypt"
 	"github.com/kuvert-app/kuvert/envelope"
+	"github.com/kuvert-app/kuvert/settings"
 	"github.com/kuvert-app/kuvert/sms"
 )
 
@@ -43,7 +43,7 @@ type ResendRequest struct {
 	Lang string
 	// Policy builds the SMS policy once the sealing is found and its
 	// files checked, so that a refusal comes before a provider problem.
-	Policy func(cfg *config.Config) (*sms.Policy, error)
+	Policy func(*settings.Settings) (*sms.Policy, error)
 }
 
 // ResendResult is a resend done: the sealing it replaced and the new one.
@@ -117,7 +117,7 @@ func (a *App) Resend(ctx context.Context, r ResendRequest) (*ResendResult, error
 			if dir == "" && f.Manifest != "" {
 				dir = filepath.Dir(f.Manifest)
 			}
-			if m, err := batch.Load(f.Manifest, batch.LoadOptions{Home: a.Home}); err == nil && m.ID == batchID {
+			if m, err := batch.Load(f.Manifest, batch.LoadOptions{Home: a.Home()}); err == nil && m.ID == batchID {
 				row = m.Row(r.Row)
 			}
 		}
@@ -204,7 +204,7 @@ func (a *App) Resend(ctx context.Context, r ResendRequest) (*ResendResult, error
 		Seal:       crypt.SealOptions{Inputs: inputs, Output: out, Format: format, Password: pw},
 		Case:       e.Case,
 		Note:       e.Note,
-		Operator:   cfg.Operator,
+		Operator:   cfg.Operator.Value,
 		Batch:      e.Batch,
 		Row:        e.Row,
 		SMS:        &envelope.SMS{Policy: pol, To: r.To, Ref: ref},
@@ -217,7 +217,7 @@ func (a *App) Resend(ctx context.Context, r ResendRequest) (*ResendResult, error
 		email = row.Email
 	}
 	if email != "" {
-		req.Draft = &envelope.Draft{To: email, Lang: r.Lang, ByAge: format == crypt.FormatAge, OpenerURL: cfg.OpenerURL}
+		req.Draft = &envelope.Draft{To: email, Lang: r.Lang, ByAge: format == crypt.FormatAge, OpenerURL: cfg.OpenerURL.Value}
 	}
 	sealed, err := envelope.Seal(ctx, log, req)
 	var se *envelope.SupersededError

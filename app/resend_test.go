@@ -8,15 +8,15 @@ import (
 	"testing"
 
 	"github.com/kuvert-app/kuvert/auditlog"
-	"github.com/kuvert-app/kuvert/config"
 	"github.com/kuvert-app/kuvert/crypt"
 	"github.com/kuvert-app/kuvert/envelope"
+	"github.com/kuvert-app/kuvert/settings"
 	"github.com/kuvert-app/kuvert/sms"
 )
 
 // outbox is an SMS policy that writes its texts to a file in dir.
-func outbox(dir string) func(*config.Config) (*sms.Policy, error) {
-	return func(*config.Config) (*sms.Policy, error) {
+func outbox(dir string) func(*settings.Settings) (*sms.Policy, error) {
+	return func(*settings.Settings) (*sms.Policy, error) {
 		return &sms.Policy{Sender: &sms.Outbox{Path: filepath.Join(dir, "sms.jsonl")}, Organisation: "Sundsvalls kommun"}, nil
 	}
 }
@@ -26,7 +26,13 @@ func outbox(dir string) func(*config.Config) (*sms.Policy, error) {
 // reference.
 func sealed(t *testing.T) (*App, string, string) {
 	t.Helper()
-	a := &App{Home: filepath.Join(t.TempDir(), "home"), Tool: "kuvert test"}
+	// The settings of a fresh home and an empty environment: nothing
+	// from this process.
+	st, err := settings.Resolve(settings.Sources{Home: filepath.Join(t.TempDir(), "home")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := &App{Settings: st, Tool: "kuvert test"}
 	dir := t.TempDir()
 	in := filepath.Join(dir, "lista.csv")
 	if err := os.WriteFile(in, []byte("namn;belopp\nAnna;100\n"), 0o600); err != nil {
@@ -117,7 +123,7 @@ func TestResendRefusals(t *testing.T) {
 				c.change(dir)
 			}
 			req := c.req(dir, ref)
-			req.Policy = func(*config.Config) (*sms.Policy, error) {
+			req.Policy = func(*settings.Settings) (*sms.Policy, error) {
 				t.Fatal("the SMS policy was built for a refused resend")
 				return nil, nil
 			}

@@ -88,7 +88,7 @@ func (a *App) VerifyServer(ctx context.Context, c *client.Client, key string) (*
 	// A damaged file of seen heads is reported (below, once the check
 	// can carry it), not taken for "none seen": the key-swap rule needs
 	// to know every key seen.
-	store := heads.Store{Dir: a.Home}
+	store := heads.Store{Dir: a.Home()}
 	seen, seenErr := store.Read()
 	if seenErr == nil {
 		out.OtherKeys = seen.OtherKeys(c.URL(), key)

@@ -19,13 +19,8 @@ import (
 )
 
 // Home returns the state folder, without creating it.
-func Home() (string, error) { return HomeFrom(os.Getenv) }
-
-// HomeFrom is [Home] with the environment read through getenv, for a
-// shell that hands its commands the environment instead of letting them
-// read the process's.
-func HomeFrom(getenv func(string) string) (string, error) {
-	if h := getenv("KUVERT_HOME"); h != "" {
+func Home() (string, error) {
+	if h := os.Getenv("KUVERT_HOME"); h != "" {
 		return filepath.Abs(h)
 	}
 	dir, err := os.UserConfigDir()
@@ -53,6 +48,11 @@ type Config struct {
 	// "https://sundsvall.se/oppna". When set, the SMS and the e-mail
 	// draft tell recipients to open the attachment there.
 	OpenerURL string `json:"opener_url,omitempty"`
+	// SMTPURL is the organisation's mail relay for `kuvert batch --mail
+	// send` (smtp://USER@HOST:587 or smtps://USER@HOST:465; the password
+	// is in the OS keyring or KUVERT_SMTP_PASSWORD, never here);
+	// KUVERT_SMTP_URL overrides it.
+	SMTPURL string `json:"smtp_url,omitempty"`
 	// MailFrom is the sender's address of mail kuvert sends through the
 	// relay (`kuvert batch --mail send`); KUVERT_MAIL_FROM overrides it.
 	MailFrom string `json:"mail_from,omitempty"`

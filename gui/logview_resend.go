@@ -75,13 +75,23 @@ func (d *details) resend() {
 		return
 	}
 	u := d.v.u
-	req := app.ResendRequest{Ref: d.row.Entry.ID, To: d.phone.Text, Dir: strings.TrimSpace(d.dir.Text), Policy: u.smsPolicy}
+	cfg, err := u.loadConfig()
+	if err != nil {
+		d.v.status.SetText(friendly(err))
+		return
+	}
+	a, err := u.appLayer(cfg)
+	if err != nil {
+		d.v.status.SetText(friendly(err))
+		return
+	}
+	req := app.ResendRequest{Ref: d.row.Entry.ID, To: d.phone.Text, Dir: strings.TrimSpace(d.dir.Text), Policy: resendPolicy}
 	d.send.Disable()
 	d.v.status.SetText(lang.L("log.resend.working"))
 	d.v.work.Add(1)
 	go func() {
 		defer d.v.work.Done()
-		res, err := u.appLayer().Resend(context.Background(), req)
+		res, err := a.Resend(context.Background(), req)
 		fyne.Do(func() {
 			d.send.Enable()
 			if err != nil {
@@ -118,8 +128,12 @@ func (v *logView) verifyServer() {
 		v.status.SetText(friendly(err))
 		return
 	}
-	a := u.appLayer()
-	c, err := a.Server(cfg, "")
+	a, err := u.appLayer(cfg)
+	if err != nil {
+		v.status.SetText(friendly(err))
+		return
+	}
+	c, err := a.Server("")
 	if err != nil {
 		v.status.SetText(friendly(err))
 		return

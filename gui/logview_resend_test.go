@@ -1,7 +1,6 @@
 package gui
 
 import (
-	"context"
 	"strings"
 	"testing"
 	"time"
@@ -10,13 +9,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/kuvert-app/kuvert/auditlog"
-	"github.com/kuvert-app/kuvert/config"
-	"github.com/kuvert-app/kuvert/server"
-	"github.com/kuvert-app/kuvert/server/client"
-	"github.com/kuvert-app/kuvert/server/pgtest"
-	"github.com/kuvert-app/kuvert/server/servertest"
-	"github.com/kuvert-app/kuvert/sms/twilio"
-	"github.com/kuvert-app/kuvert/sms/twilio/twiliotest"
+	"github.com/kuvert-app/kuvert/settings"
 )
 
 // The desktop app resends and verifies the server's log through the
@@ -28,26 +21,10 @@ import (
 // history the app says the central log is not intact, as
 // `kuvert log verify --server` does (exit 6).
 func TestLogViewResendsAndVerifiesServerThroughApp(t *testing.T) {
-	fake := twiliotest.NewServer()
-	defer fake.Close()
-	tw, err := twilio.New(twilio.Config{AccountSID: twiliotest.AccountSID, AuthToken: twiliotest.AuthToken, From: twiliotest.From, BaseURL: fake.URL})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := servertest.Start(t, cluster, servertest.Options{Sender: tw})
-	h := newHarness(t, &config.Config{Organisation: "Sundsvalls kommun", ServerURL: srv.URL})
-	h.u.deps.Getenv = func(string) string { return "" } // nothing from this process's environment
-	h.keys.Set(keyringService, client.KeyringUser, srv.Device)
-
 	// Seal with an SMS, as a clerk does.
-	sv := h.u.seal
-	h.drop(h.file("lista.csv", "namn;belopp\nAnna;100\n"))
-	test.Type(sv.phone, "0701234567")
-	test.Tap(sv.primary)
-	sv.work.Wait()
-	h.u.shipWork.Wait()
+	h, srv, fake := sealThroughRelay(t, "namn;belopp\nAnna;100\n")
 	if fake.Posts() != 1 {
-		t.Fatalf("twilio got %d; status %q", fake.Posts(), sv.status.Text)
+		t.Fatalf("twilio got %d; status %q", fake.Posts(), h.u.seal.status.Text)
 	}
 
 	// The log view: select the sealing, type the number again, resend.
@@ -116,23 +93,8 @@ func TestLogViewResendsAndVerifiesServerThroughApp(t *testing.T) {
 	}
 
 	// The server rewrites its history under a key of its own.
-	newKey, _, err := server.GenerateKey("kuvert-server")
-	if err != nil {
-		t.Fatal(err)
-	}
-	forged, err := server.OpenStore(context.Background(), pgtest.DB(t, cluster), newKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(forged.Close)
-	if _, _, err := forged.Append(context.Background(), "pc1", []auditlog.Entry{
-		{ID: "f-1", Action: auditlog.ActionSeal, Time: time.Now().Format(time.RFC3339)},
-	}); err != nil {
-		t.Fatal(err)
-	}
-	tok, _ := forged.AddToken(context.Background(), "registrator", "registrar")
-	srv.Swap(forged)
-	h.keys.Set(keyringService, client.KeyringUser, tok)
+	tok, _ := srv.Rewrite(t, cluster, auditlog.Entry{ID: "f-1", Action: auditlog.ActionSeal, Time: time.Now().Format(time.RFC3339)})
+	h.keys.Set(keyringService, settings.ServerTokenKey, tok)
 	test.Tap(lv.verifyServerBtn)
 	lv.work.Wait()
 	if !strings.HasPrefix(lv.status.Text, "✗ Centrala loggen är INTE hel") || !strings.Contains(lv.status.Text, "another key") {

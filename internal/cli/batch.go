@@ -7,8 +7,8 @@ import (
 	"io"
 
 	"github.com/kuvert-app/kuvert/batch"
-	"github.com/kuvert-app/kuvert/config"
 	"github.com/kuvert-app/kuvert/crypt"
+	"github.com/kuvert-app/kuvert/settings"
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 )
@@ -102,11 +102,11 @@ func runBatch(cmd *cobra.Command, f *Factory, g *globalOptions, o *BatchOptions)
 		return usagef("--no-sms and --password-out go together: the passwords must reach the recipients some way")
 	}
 	// No input may come from kuvert's own folder (the log's signing key).
-	a, err := f.appFor(g)
+	a, err := f.App(g)
 	if err != nil {
 		return err
 	}
-	m, err := batch.Load(o.Manifest, batch.LoadOptions{NoSMS: o.NoSMS, Format: format, Home: a.Home})
+	m, err := batch.Load(o.Manifest, batch.LoadOptions{NoSMS: o.NoSMS, Format: format, Home: a.Home()})
 	if err != nil {
 		return err
 	}
@@ -126,9 +126,9 @@ func runBatch(cmd *cobra.Command, f *Factory, g *globalOptions, o *BatchOptions)
 	if err := batch.SelectRun(l, m, o.Run, o.NewRun); err != nil {
 		return err
 	}
-	opts := batch.Options{OutDir: o.OutDir, Jobs: o.Jobs, DryRun: o.DryRun, NoSMS: o.NoSMS, PasswordOut: o.PasswordOut, Log: l, Operator: cfg.Operator,
-		OpenerURL: cfg.OpenerURL, Lang: o.Lang}
-	if err := f.batchMail(&opts, o.Mail, m, cfg); err != nil {
+	opts := batch.Options{OutDir: o.OutDir, Jobs: o.Jobs, DryRun: o.DryRun, NoSMS: o.NoSMS, PasswordOut: o.PasswordOut, Log: l, Operator: cfg.Operator.Value,
+		OpenerURL: cfg.OpenerURL.Value, Lang: o.Lang}
+	if err := batchMail(&opts, o.Mail, m, cfg); err != nil {
 		return err
 	}
 	if o.NoSMS && !o.Quiet {
@@ -228,13 +228,8 @@ func orDash(s string) string {
 // e-mail column. Sending needs the relay (KUVERT_SMTP_URL, its password
 // in KUVERT_SMTP_PASSWORD or the OS keyring) and the sender's address
 // (KUVERT_MAIL_FROM or mail_from in the config).
-func (f *Factory) batchMail(opts *batch.Options, mode string, m *batch.Manifest, cfg *config.Config) error {
-	st, err := f.settings()
-	if err != nil {
-		return err
-	}
-	err = batch.SetupMail(opts, mode, m, cfg, batch.MailEnv{SMTPURL: st.SMTPURL,
-		SMTPPassword: st.SMTPPassword(), MailFrom: st.MailFrom})
+func batchMail(opts *batch.Options, mode string, m *batch.Manifest, cfg *settings.Settings) error {
+	err := batch.SetupMail(opts, mode, m, cfg.File, batch.MailEnvFrom(cfg))
 	var se *batch.SetupError
 	if errors.As(err, &se) {
 		if se.Hint != "" {

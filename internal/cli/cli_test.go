@@ -57,6 +57,16 @@ func (k mapKeyring) Get(service, user string) (string, error) {
 	return "", errors.New("not in the keyring")
 }
 
+func (k mapKeyring) Set(service, user, secret string) error {
+	k[service+"/"+user] = secret
+	return nil
+}
+
+func (k mapKeyring) Delete(service, user string) error {
+	delete(k, service+"/"+user)
+	return nil
+}
+
 // runCLI runs one kuvert command line with buffers for its streams and a
 // home folder of its own, and returns the exit code, stdout and stderr.
 func runCLI(t *testing.T, in string, args ...string) (int, string, string) {

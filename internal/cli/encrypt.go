@@ -235,7 +235,7 @@ func runEncrypt(ctx context.Context, f *Factory, g *globalOptions, o *EncryptOpt
 	if out == "" {
 		out = naming.Beside(inputs, format, o.Inputs)
 	}
-	a, err := f.appFor(g)
+	a, err := f.App(g)
 	if err != nil {
 		return err
 	}
@@ -248,7 +248,7 @@ func runEncrypt(ctx context.Context, f *Factory, g *globalOptions, o *EncryptOpt
 			Inputs: inputs, Output: out, Format: format, Password: pw,
 			Recipients: recips, Armor: o.Armor, Force: o.Force, HideNames: o.HideNames, Fast: o.Fast,
 		},
-		Case: o.Case, Note: o.Note, Operator: cfg.Operator, NoScan: o.NoScan,
+		Case: o.Case, Note: o.Note, Operator: cfg.Operator.Value, NoScan: o.NoScan,
 	}
 	if o.SMS != "" {
 		pol, err := f.smsPolicy(cfg, o.SMSFrom, o.SMSLang)
@@ -259,7 +259,7 @@ func runEncrypt(ctx context.Context, f *Factory, g *globalOptions, o *EncryptOpt
 	}
 	if o.EML != "" {
 		// Checked with everything else before sealing (envelope.Seal).
-		req.Draft = &envelope.Draft{To: o.EML, Subject: o.Subject, Lang: o.SMSLang, ByAge: format == crypt.FormatAge, Force: o.Force, OpenerURL: cfg.OpenerURL}
+		req.Draft = &envelope.Draft{To: o.EML, Subject: o.Subject, Lang: o.SMSLang, ByAge: format == crypt.FormatAge, Force: o.Force, OpenerURL: cfg.OpenerURL.Value}
 	}
 	prog := newProgress(s, o.Quiet || o.JSON, totalSize(inputs), "Krypterar / Sealing")
 	req.Seal.Progress = prog.add

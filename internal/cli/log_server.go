@@ -95,11 +95,7 @@ func (o *serverOpts) query(f *logFilter) (client.Query, error) {
 // dial reads the settings and makes the client of the server --server
 // names (or the configured one).
 func (o *serverOpts) dial(f *Factory) (*client.Client, error) {
-	_, cfg, err := f.loadConfig()
-	if err != nil {
-		return nil, err
-	}
-	return f.serverFor(cfg, o.URL)
+	return f.serverFor(o.URL)
 }
 
 func serverReadHint(err error) error {
@@ -175,7 +171,7 @@ func verifyServer(cmd *cobra.Command, f *Factory, g *globalOptions, o *serverOpt
 	if err := checkVerifierKey(key); err != nil {
 		return err
 	}
-	a, err := f.appFor(g)
+	a, err := f.App(g)
 	if err != nil {
 		return err
 	}

@@ -10,7 +10,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/kuvert-app/kuvert/app"
-	"github.com/kuvert-app/kuvert/config"
 	"github.com/kuvert-app/kuvert/internal/termsafe"
 	"github.com/kuvert-app/kuvert/server/client"
 	"github.com/kuvert-app/kuvert/server/client/shipping"
@@ -22,15 +21,15 @@ const noShip = "kuvert/no-ship"
 
 // serverFor makes the client for rawURL, or the configured server when
 // rawURL is empty (or the --server flag's "configured" value).
-func (f *Factory) serverFor(cfg *config.Config, rawURL string) (*client.Client, error) {
+func (f *Factory) serverFor(rawURL string) (*client.Client, error) {
 	if rawURL == serverConfigured {
 		rawURL = ""
 	}
-	a, err := f.App()
+	a, err := f.App(nil)
 	if err != nil {
 		return nil, err
 	}
-	c, err := a.Server(cfg, rawURL)
+	c, err := a.Server(rawURL)
 	if errors.Is(err, app.ErrNoServer) {
 		return nil, withHint(usagef("no kuvert server is configured"),
 			`set KUVERT_SERVER_URL, or "server_url" in config.json, or give --server URL`)
@@ -62,15 +61,15 @@ Skicka de poster som väntar till kuvert-servern nu.`,
 		Annotations: map[string]string{noShip: "1"},
 		Args:        cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			l, cfg, err := f.openLog(g)
+			l, _, err := f.openLog(g)
 			if err != nil {
 				return err
 			}
-			c, err := f.serverFor(cfg, "")
+			c, err := f.serverFor("")
 			if err != nil {
 				return err
 			}
-			a, _ := f.App() // built by openLog above
+			a, _ := f.App(g) // resolved by openLog above
 			res, err := a.Sync(cmd.Context(), l, c, 30*time.Second)
 			if errors.Is(err, shipping.ErrBusy) {
 				return withHint(err, "wait a minute and try again")
@@ -128,11 +127,11 @@ func newLogStatusCmd(f *Factory, g *globalOptions) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			a, _ := f.App() // built by openLog above
+			a, _ := f.App(g) // resolved by openLog above
 			q := &shipping.Queue{Log: l}
 			var cerr error
-			if a.ConfiguredServer(cfg) != "" {
-				q.Client, cerr = a.Server(cfg, "")
+			if cfg.ServerURL.Value != "" {
+				q.Client, cerr = a.Server("")
 				if cerr != nil {
 					// Status still tells what waits; the address is shown
 					// as configured.
@@ -144,7 +143,7 @@ func newLogStatusCmd(f *Factory, g *globalOptions) *cobra.Command {
 				return err
 			}
 			if st.Server == "" {
-				st.Server = a.ConfiguredServer(cfg)
+				st.Server = cfg.ServerURL.Value
 			}
 			if asJSON {
 				out := struct {
@@ -212,12 +211,8 @@ func shipInPassing(ctx context.Context, f *Factory, logDir string) {
 		return
 	}
 	s := f.IOStreams
-	a, err := f.appFor(&globalOptions{LogDir: logDir})
-	if err != nil {
-		return
-	}
-	cfg, err := a.Config()
-	if err != nil || a.ConfiguredServer(cfg) == "" {
+	a, err := f.App(&globalOptions{LogDir: logDir})
+	if err != nil || a.Settings.ServerURL.Value == "" {
 		return
 	}
 	note := func(msg string) {
@@ -227,7 +222,7 @@ func shipInPassing(ctx context.Context, f *Factory, logDir string) {
 	if err != nil {
 		return
 	}
-	c, err := a.Server(cfg, "")
+	c, err := a.Server("")
 	q := &shipping.Queue{Log: l, Client: c}
 	st, serr := q.Status()
 	if serr != nil || st.Waiting == 0 {

@@ -10,29 +10,22 @@ import (
 	"time"
 
 	"github.com/kuvert-app/kuvert/auditlog"
-	"github.com/kuvert-app/kuvert/config"
 	"github.com/kuvert-app/kuvert/server"
 	"github.com/kuvert-app/kuvert/server/client"
 	"github.com/kuvert-app/kuvert/server/pgtest"
 	"github.com/kuvert-app/kuvert/server/servertest"
-	"github.com/kuvert-app/kuvert/sms/twilio"
-	"github.com/kuvert-app/kuvert/sms/twilio/twiliotest"
 )
 
 var cluster *pgtest.Cluster
 
 func TestMain(m *testing.M) { pgtest.Main(m, &cluster) }
 
-// serverHome makes a home that ships to srv with token. The address is
-// also in its config.json, where the SMS providers read it.
+// serverHome makes a home that ships to srv with token.
 func serverHome(t *testing.T, srv *servertest.Server, token string) *testEnv {
 	t.Helper()
 	e := newTestEnv(t)
 	e.env["KUVERT_SERVER_URL"] = srv.URL
 	e.env["KUVERT_SERVER_TOKEN"] = token
-	if err := config.Save(e.home, &config.Config{ServerURL: srv.URL}); err != nil {
-		t.Fatal(err)
-	}
 	return e
 }
 
@@ -246,13 +239,7 @@ func TestLogListExportVerifyServer(t *testing.T) {
 }
 
 func TestSMSThroughServerFromCLI(t *testing.T) {
-	fake := twiliotest.NewServer()
-	defer fake.Close()
-	tw, err := twilio.New(twilio.Config{AccountSID: twiliotest.AccountSID, AuthToken: twiliotest.AuthToken, From: twiliotest.From, BaseURL: fake.URL})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := servertest.Start(t, cluster, servertest.Options{Sender: tw})
+	srv, fake := servertest.StartRelay(t, cluster)
 	e := serverHome(t, srv, srv.Device)
 	dir := t.TempDir()
 	in := filepath.Join(dir, "lista.csv")

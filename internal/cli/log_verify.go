@@ -61,7 +61,7 @@ exit code 6.`,
 				}
 				notes = append(notes, b)
 			}
-			a, err := f.appFor(g)
+			a, err := f.App(g)
 			if err != nil {
 				return err
 			}

@@ -2,14 +2,30 @@ package cli
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"unicode/utf8"
+
+	"github.com/zalando/go-keyring"
 )
 
 // globalOptions are flags every command accepts.
 type globalOptions struct {
 	LogDir string
+}
+
+// osKeyring is the OS keyring (Windows Credential Manager, macOS
+// Keychain, Secret Service).
+type osKeyring struct{}
+
+func (osKeyring) Get(service, user string) (string, error) { return keyring.Get(service, user) }
+func (osKeyring) Set(service, user, secret string) error   { return keyring.Set(service, user, secret) }
+func (osKeyring) Delete(service, user string) error {
+	if err := keyring.Delete(service, user); err != nil && !errors.Is(err, keyring.ErrNotFound) {
+		return err
+	}
+	return nil
 }
 
 // writeJSON writes v indented to the command's output, with the

@@ -9,7 +9,7 @@ import (
 
 	"github.com/kuvert-app/kuvert/app"
 	"github.com/kuvert-app/kuvert/auditlog"
-	"github.com/kuvert-app/kuvert/config"
+	"github.com/kuvert-app/kuvert/settings"
 	"github.com/kuvert-app/kuvert/sms"
 )
 
@@ -88,13 +88,13 @@ func runResend(ctx context.Context, f *Factory, g *globalOptions, o *ResendOptio
 	case o.SMS == "":
 		return withHint(usagef("the recipient's number is needed again: the log keeps it masked"), "add --sms NUMBER, the same number the first SMS went to")
 	}
-	a, err := f.appFor(g)
+	a, err := f.App(g)
 	if err != nil {
 		return err
 	}
 	res, err := a.Resend(ctx, app.ResendRequest{
 		Ref: o.Ref, Batch: o.Batch, Row: o.Row, To: o.SMS, Dir: o.Dir, Output: o.Output, Email: o.EML, Lang: o.SMSLang,
-		Policy: func(cfg *config.Config) (*sms.Policy, error) { return f.smsPolicy(cfg, o.SMSFrom, o.SMSLang) },
+		Policy: func(cfg *settings.Settings) (*sms.Policy, error) { return f.smsPolicy(cfg, o.SMSFrom, o.SMSLang) },
 	})
 	var r *app.Refusal
 	if errors.As(err, &r) {

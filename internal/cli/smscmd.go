@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/kuvert-app/kuvert/auditlog"
-	"github.com/kuvert-app/kuvert/config"
 	"github.com/kuvert-app/kuvert/envelope"
+	"github.com/kuvert-app/kuvert/settings"
 	"github.com/kuvert-app/kuvert/sms"
 	"github.com/kuvert-app/kuvert/sms/providers"
 	"github.com/spf13/cobra"
@@ -18,15 +18,15 @@ import (
 // the command's --sender and --sms-lang: the one place where the CLI picks
 // a provider and the words (providers.Build). The console demo prints to
 // standard error.
-func (f *Factory) smsPolicy(cfg *config.Config, org, lang string) (*sms.Policy, error) {
+func (f *Factory) smsPolicy(cfg *settings.Settings, org, lang string) (*sms.Policy, error) {
 	return f.smsPolicyTo(f.IOStreams.ErrOut, cfg, org, lang)
 }
 
 // smsPolicyTo is smsPolicy with the demo provider's screen given: batch
 // gives io.Discard, because a demo box shows the password and a batch's
 // stderr goes to cron mail.
-func (f *Factory) smsPolicyTo(console io.Writer, cfg *config.Config, org, lang string) (*sms.Policy, error) {
-	pol, err := providers.Build(cfg, providers.Options{Organisation: org, Lang: lang, Console: console, ServerToken: f.serverToken})
+func (f *Factory) smsPolicyTo(console io.Writer, cfg *settings.Settings, org, lang string) (*sms.Policy, error) {
+	pol, err := providers.Build(cfg, providers.Options{Organisation: org, Lang: lang, Console: console})
 	if errors.Is(err, sms.ErrNoOrganisation) {
 		return nil, withHint(usageError{fmt.Errorf("%w; kuvert does not text a password from an unnamed sender", err)},
 			`name your organisation once in config.json ("organisation": "Sundsvalls kommun", at most 32 characters), or give --sender NAME`)
@@ -120,7 +120,7 @@ func newSMSStatusCmd(f *Factory, g *globalOptions) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			sender, err := providers.Select(cfg, s.ErrOut, providers.Options{ServerToken: f.serverToken})
+			sender, err := providers.Select(cfg, s.ErrOut, providers.Options{})
 			if err != nil {
 				return usageError{err}
 			}
@@ -161,7 +161,7 @@ visar meddelandet bevisar att numret fungerar. Utan sms-leverantör
 (demo) skickas inget: slutkod 5.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			_, cfg, err := f.loadConfig()
+			cfg, err := f.Settings()
 			if err != nil {
 				return err
 			}

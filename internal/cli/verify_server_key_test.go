@@ -1,14 +1,11 @@
 package cli
 
 import (
-	"context"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/kuvert-app/kuvert/auditlog"
-	"github.com/kuvert-app/kuvert/server"
-	"github.com/kuvert-app/kuvert/server/pgtest"
 	"github.com/kuvert-app/kuvert/server/servertest"
 )
 
@@ -28,23 +25,9 @@ func TestVerifyServerKeySwapWithoutKeyIsTampering(t *testing.T) {
 		t.Fatalf("first verify: %d %q %q", code, out, errOut)
 	}
 
-	newKey, _, err := server.GenerateKey("kuvert-server")
-	if err != nil {
-		t.Fatal(err)
-	}
-	forged, err := server.OpenStore(context.Background(), pgtest.DB(t, cluster), newKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(forged.Close)
-	if _, _, err := forged.Append(context.Background(), "pc1", []auditlog.Entry{
-		{ID: "f-1", Action: auditlog.ActionSeal, Time: time.Now().Format(time.RFC3339)},
-		{ID: "f-2", Action: auditlog.ActionSeal, Time: time.Now().Format(time.RFC3339)},
-	}); err != nil {
-		t.Fatal(err)
-	}
-	tok, _ := forged.AddToken(context.Background(), "registrator", "registrar")
-	srv.Swap(forged)
+	tok, forgedKey := srv.Rewrite(t, cluster,
+		auditlog.Entry{ID: "f-1", Action: auditlog.ActionSeal, Time: time.Now().Format(time.RFC3339)},
+		auditlog.Entry{ID: "f-2", Action: auditlog.ActionSeal, Time: time.Now().Format(time.RFC3339)})
 	e.env["KUVERT_SERVER_TOKEN"] = tok
 	code, out, errOut := e.run("log", "verify", "--server")
 	if code != ExitLogInvalid {
@@ -52,7 +35,7 @@ func TestVerifyServerKeySwapWithoutKeyIsTampering(t *testing.T) {
 	}
 	// With the new key given explicitly (an administrator published it),
 	// the change is the user's call, but it is said aloud.
-	code, out, errOut = e.run("log", "verify", "--server", "--key", forged.VerifierKey())
+	code, out, errOut = e.run("log", "verify", "--server", "--key", forgedKey)
 	if code != 0 || !strings.Contains(errOut, "another key") || !strings.Contains(errOut, "shipped") {
 		t.Fatalf("explicit new key: %d %q %q", code, out, errOut)
 	}
