@@ -126,60 +126,63 @@ func runResend(ctx context.Context, f *Factory, g *globalOptions, o *ResendOptio
 	return nil
 }
 
+// anew is the hint of a refusal after which only a new sealing helps.
+const anew = "seal the files anew with 'kuvert encrypt --sms NUMBER'"
+
+// refusalWords are the refused resends in words, Swedish first: the two
+// formats take what args picks from the refusal.
+var refusalWords = map[app.Reason]struct {
+	sv, en string
+	args   func(r *app.Refusal) []any
+	hint   string
+}{
+	app.NoSMS: {"förseglingen %s skickade inget sms, så det finns inget att skicka igen", "the sealing %s sent no SMS, so there is nothing to resend",
+		sealingArg, "give the password the way it was given the first time, or seal anew with 'kuvert encrypt --sms NUMBER'"},
+	app.Removed: {"arkivet från %s togs bort igen, lösenordet nådde ingen", "the archive of %s was removed again, its password reached nobody",
+		sealingArg, anew},
+	app.NumberMismatch: {"numret %s stämmer inte med loggens %s", "the number %s does not match the log's %s",
+		func(r *app.Refusal) []any { return []any{r.Given, r.Logged} }, firstNumber},
+	app.NumberTag: {"numret %s är inte det som förra sms:et gick till", "the number %s is not the one the first SMS went to",
+		func(r *app.Refusal) []any { return []any{r.Given} }, firstNumber},
+	app.FilesUnlisted: {"loggen listar inte alla filer i %s (fler än %d, eller gallrade)", "the log does not list every file of %s (more than %d, or pruned)",
+		func(r *app.Refusal) []any { return []any{r.Sealing, auditlog.MaxFiles} }, anew},
+	app.NameNotLocal: {"loggen har ett filnamn som inte går att leta upp: %s", "the log holds a file name that cannot be looked up: %s",
+		nameArg, anew},
+	app.NameMasked: {"loggen har filnamnet %s maskerat (personnummer), så kuvert kan inte hitta filen", "the log holds the file name %s masked (personnummer), so kuvert cannot find the file",
+		nameArg, anew},
+	app.SourceGone: {"källfilen %s finns inte längre", "the source file %s is gone",
+		pathArg, "kuvert seals only the very files it sealed before; give their folder with --dir, or seal anew with 'kuvert encrypt --sms NUMBER'"},
+	app.SourceChanged: {"källfilen %s har ändrats sedan den förseglades (SHA-256 skiljer sig)", "the source file %s changed since it was sealed (SHA-256 differs)",
+		pathArg, "a resend carries the same files; to send the changed ones, seal anew with 'kuvert encrypt --sms NUMBER'"},
+	app.NoBatchRow: {"loggen har ingen försegling för utskick %s rad %d", "the log has no sealing for batch %s row %d",
+		func(r *app.Refusal) []any { return []any{r.Batch, r.Row} }, "the batch id is in the report's folder (state.json) and in 'kuvert log list'; the row number is the report's"},
+	app.RefPruned: {"loggen har inte längre förseglingen med referensen %s (gallrad), så filerna är okända", "the log no longer holds the sealing with the reference %s (pruned), so its files are unknown",
+		refArg, anew},
+	app.RefUnknown: {"referensen %s finns inte i loggen", "the reference %s is not in the log",
+		refArg, "the reference is the code in the SMS and the e-mail (six characters); 'kuvert log list' shows them, or the log may have been pruned"},
+}
+
+const firstNumber = "give the number the first SMS went to; to text another number, seal anew with 'kuvert encrypt --sms NUMBER'"
+
+func sealingArg(r *app.Refusal) []any { return []any{r.Sealing} }
+func nameArg(r *app.Refusal) []any    { return []any{r.Name} }
+func pathArg(r *app.Refusal) []any    { return []any{r.Path} }
+func refArg(r *app.Refusal) []any     { return []any{r.Ref} }
+
 // resendRefusal puts a refused resend into words.
 func resendRefusal(r *app.Refusal) error {
-	what := r.Sealing
-	anew := "seal the files anew with 'kuvert encrypt --sms NUMBER'"
-	firstNumber := "give the number the first SMS went to; to text another number, seal anew with 'kuvert encrypt --sms NUMBER'"
-	switch r.Reason {
-	case app.NoSMS:
-		return refusal(fmt.Sprintf("förseglingen %s skickade inget sms, så det finns inget att skicka igen", what),
-			fmt.Sprintf("the sealing %s sent no SMS, so there is nothing to resend", what),
-			"give the password the way it was given the first time, or seal anew with 'kuvert encrypt --sms NUMBER'")
-	case app.Removed:
-		return refusal(fmt.Sprintf("arkivet från %s togs bort igen, lösenordet nådde ingen", what),
-			fmt.Sprintf("the archive of %s was removed again, its password reached nobody", what), anew)
-	case app.Superseded:
+	if r.Reason == app.Superseded {
 		hint := "resend the newer sealing (its reference is in 'kuvert log show " + r.By + "')"
 		if r.ByRef != "" {
 			hint = "resend the newer sealing: kuvert resend " + r.ByRef + " --sms NUMBER"
 		}
-		return refusal(fmt.Sprintf("förseglingen %s är redan ersatt av %s", what, r.By),
-			fmt.Sprintf("the sealing %s was already superseded by %s", what, r.By), hint)
-	case app.NumberMismatch:
-		return refusal(fmt.Sprintf("numret %s stämmer inte med loggens %s", r.Given, r.Logged),
-			fmt.Sprintf("the number %s does not match the log's %s", r.Given, r.Logged), firstNumber)
-	case app.NumberTag:
-		return refusal(fmt.Sprintf("numret %s är inte det som förra sms:et gick till", r.Given),
-			fmt.Sprintf("the number %s is not the one the first SMS went to", r.Given), firstNumber)
-	case app.FilesUnlisted:
-		return refusal(fmt.Sprintf("loggen listar inte alla filer i %s (fler än %d, eller gallrade)", what, auditlog.MaxFiles),
-			fmt.Sprintf("the log does not list every file of %s (more than %d, or pruned)", what, auditlog.MaxFiles), anew)
-	case app.NameNotLocal:
-		return refusal(fmt.Sprintf("loggen har ett filnamn som inte går att leta upp: %s", r.Name),
-			fmt.Sprintf("the log holds a file name that cannot be looked up: %s", r.Name), anew)
-	case app.NameMasked:
-		return refusal(fmt.Sprintf("loggen har filnamnet %s maskerat (personnummer), så kuvert kan inte hitta filen", r.Name),
-			fmt.Sprintf("the log holds the file name %s masked (personnummer), so kuvert cannot find the file", r.Name), anew)
-	case app.SourceGone:
-		return refusal(fmt.Sprintf("källfilen %s finns inte längre", r.Path),
-			fmt.Sprintf("the source file %s is gone", r.Path),
-			"kuvert seals only the very files it sealed before; give their folder with --dir, or seal anew with 'kuvert encrypt --sms NUMBER'")
-	case app.SourceChanged:
-		return refusal(fmt.Sprintf("källfilen %s har ändrats sedan den förseglades (SHA-256 skiljer sig)", r.Path),
-			fmt.Sprintf("the source file %s changed since it was sealed (SHA-256 differs)", r.Path),
-			"a resend carries the same files; to send the changed ones, seal anew with 'kuvert encrypt --sms NUMBER'")
-	case app.NoBatchRow:
-		return refusal(fmt.Sprintf("loggen har ingen försegling för utskick %s rad %d", r.Batch, r.Row),
-			fmt.Sprintf("the log has no sealing for batch %s row %d", r.Batch, r.Row),
-			"the batch id is in the report's folder (state.json) and in 'kuvert log list'; the row number is the report's")
-	case app.RefPruned:
-		return refusal(fmt.Sprintf("loggen har inte längre förseglingen med referensen %s (gallrad), så filerna är okända", r.Ref),
-			fmt.Sprintf("the log no longer holds the sealing with the reference %s (pruned), so its files are unknown", r.Ref), anew)
-	case app.RefUnknown:
-		return refusal(fmt.Sprintf("referensen %s finns inte i loggen", r.Ref),
-			fmt.Sprintf("the reference %s is not in the log", r.Ref),
-			"the reference is the code in the SMS and the e-mail (six characters); 'kuvert log list' shows them, or the log may have been pruned")
+		return refusal(fmt.Sprintf("förseglingen %s är redan ersatt av %s", r.Sealing, r.By),
+			fmt.Sprintf("the sealing %s was already superseded by %s", r.Sealing, r.By), hint)
 	}
-	return usageError{r}
+	w, ok := refusalWords[r.Reason]
+	if !ok {
+		return usageError{r}
+	}
+	args := w.args(r)
+	return refusal(fmt.Sprintf(w.sv, args...), fmt.Sprintf(w.en, args...), w.hint)
 }
