@@ -48,7 +48,7 @@ func sealed(t *testing.T) (*App, string, string) {
 		t.Fatal(err)
 	}
 	fi, _ := os.Stat(in)
-	res, err := a.Seal(context.Background(), l, envelope.Request{
+	res, err := Seal(context.Background(), l, envelope.Request{
 		Seal: crypt.SealOptions{Inputs: []crypt.Input{{Path: in, Name: "lista.csv", Size: fi.Size(), ModTime: fi.ModTime()}},
 			Output: filepath.Join(dir, "lista.zip"), Format: crypt.FormatZip, Password: pw},
 		Case: "KS 2026/12",

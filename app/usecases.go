@@ -15,19 +15,19 @@ import (
 
 // Seal seals req's files, texts or drafts what it asks for and records
 // it all in the log l (from [App.OpenLog]: nothing is sealed without a
-// record); see [envelope.Seal].
-func (a *App) Seal(ctx context.Context, l *auditlog.Log, req envelope.Request) (*envelope.Result, error) {
+// record); see [envelope.Seal]. It, [Open], [Scan], [RunBatch] and [Sync]
+// are functions, not methods of [App]: what they need from the machine
+// (the log, the client) is handed in already opened.
+func Seal(ctx context.Context, l *auditlog.Log, req envelope.Request) (*envelope.Result, error) {
 	return envelope.Seal(ctx, l, req)
 }
 
-// Open extracts an archive; see [crypt.Extract]. It needs nothing from
-// the machine, so it is a function, not a method of [App].
+// Open extracts an archive; see [crypt.Extract].
 func Open(ctx context.Context, archive string, o crypt.ExtractOptions) (*crypt.ExtractResult, error) {
 	return crypt.Extract(ctx, archive, o)
 }
 
-// Scan looks for personnummer in one file; see [scan.File]. It needs
-// nothing from the machine, as [Open].
+// Scan looks for personnummer in one file; see [scan.File].
 func Scan(path string) (*scan.Report, error) {
 	return scan.File(path)
 }
@@ -35,13 +35,13 @@ func Scan(path string) (*scan.Report, error) {
 // RunBatch runs manifest m as o says (o.Log from [App.OpenLog], the
 // run chosen with [batch.SelectRun] when the manifest was read, so that
 // rows already delivered are not sent again); see [batch.Run].
-func (a *App) RunBatch(ctx context.Context, m *batch.Manifest, o batch.Options) (*batch.Summary, error) {
+func RunBatch(ctx context.Context, m *batch.Manifest, o batch.Options) (*batch.Summary, error) {
 	return batch.Run(ctx, m, o)
 }
 
 // Sync ships the log's waiting entries to the kuvert server c in the
 // log's order, waiting up to wait for another process shipping the same
 // log; see [shipping.Queue.Ship].
-func (a *App) Sync(ctx context.Context, l *auditlog.Log, c *client.Client, wait time.Duration) (shipping.Result, error) {
+func Sync(ctx context.Context, l *auditlog.Log, c *client.Client, wait time.Duration) (shipping.Result, error) {
 	return (&shipping.Queue{Log: l, Client: c, Wait: wait}).Ship(ctx)
 }

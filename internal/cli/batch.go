@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/kuvert-app/kuvert/app"
 	"github.com/kuvert-app/kuvert/batch"
 	"github.com/kuvert-app/kuvert/crypt"
 	"github.com/kuvert-app/kuvert/settings"
@@ -177,7 +178,7 @@ func runBatch(cmd *cobra.Command, f *Factory, g *globalOptions, o *BatchOptions)
 			bar.Add(1)
 		}
 	}
-	sum, err := a.RunBatch(cmd.Context(), m, opts)
+	sum, err := app.RunBatch(cmd.Context(), m, opts)
 	if bar != nil {
 		bar.Finish()
 	}

@@ -8,6 +8,7 @@ import (
 	"filippo.io/age"
 	"github.com/spf13/cobra"
 
+	"github.com/kuvert-app/kuvert/app"
 	"github.com/kuvert-app/kuvert/auditlog"
 	"github.com/kuvert-app/kuvert/crypt"
 	"github.com/kuvert-app/kuvert/envelope"
@@ -263,7 +264,7 @@ func runEncrypt(ctx context.Context, f *Factory, g *globalOptions, o *EncryptOpt
 	}
 	prog := newProgress(s, o.Quiet || o.JSON, totalSize(inputs), "Krypterar / Sealing")
 	req.Seal.Progress = prog.add
-	sealed, err := a.Seal(ctx, log, req)
+	sealed, err := app.Seal(ctx, log, req)
 	prog.done()
 	if err != nil {
 		return err

@@ -69,8 +69,7 @@ Skicka de poster som väntar till kuvert-servern nu.`,
 			if err != nil {
 				return err
 			}
-			a, _ := f.App(g) // resolved by openLog above
-			res, err := a.Sync(cmd.Context(), l, c, 30*time.Second)
+			res, err := app.Sync(cmd.Context(), l, c, 30*time.Second)
 			if errors.Is(err, shipping.ErrBusy) {
 				return withHint(err, "wait a minute and try again")
 			}
