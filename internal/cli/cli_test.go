@@ -90,6 +90,7 @@ func parents(c *cobra.Command, path []string) [][]string {
 // cron job meaning to verify the log "passed". A mistyped subcommand is a
 // usage error (2) at every level, with cobra's suggestion when it has one.
 func TestUnknownSubcommandIsUsageError(t *testing.T) {
+	t.Parallel()
 	tree := parents(newRootCmd(newTestEnv(t).factory(&IOStreams{})), nil)
 	if len(tree) < 3 {
 		t.Fatalf("expected root, log and sms to have subcommands: %v", tree)
@@ -131,6 +132,7 @@ func TestUnknownSubcommandIsUsageError(t *testing.T) {
 // Every way of calling kuvert wrongly that cobra itself detects is exit 2,
 // recognised by its type, not by the words of cobra's messages.
 func TestCobraUsageErrorsAreUsage(t *testing.T) {
+	t.Parallel()
 	for _, args := range [][]string{
 		{"--bogus"},
 		{"encrypt", "--bogus", "a.txt"},
@@ -156,6 +158,7 @@ func TestCobraUsageErrorsAreUsage(t *testing.T) {
 // A usage error is recognised structurally: a cobra message that happens
 // to contain "invalid argument" from deep inside a command is not usage.
 func TestExitCodeIsStructural(t *testing.T) {
+	t.Parallel()
 	if code := exitCode(errString("zip: invalid argument to flate")); code != ExitFailure {
 		t.Fatalf("exit %d for a plain error that mentions an invalid argument", code)
 	}
@@ -169,6 +172,7 @@ func (e errString) Error() string { return string(e) }
 // docs/exit-codes.md calls a bad password of one's own a usage error (2).
 // It is refused with a clear message that never shows the password.
 func TestPasswordWithLineBreakIsUsageError(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	in := filepath.Join(dir, "a.txt")
 	os.WriteFile(in, []byte("hemligt"), 0o600)
@@ -248,6 +252,7 @@ func assertNoRaw(t *testing.T, what, s string) {
 // right-to-left overrides were printed raw. Every listing and message
 // escapes them the same way (termsafe.Escape).
 func TestHostileNamesEscaped(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	arch := filepath.Join(dir, "x.zip")
 	names := []string{"röd\x1b[31m.txt", "lön_\u202efdp.exe", "två\nOK: 0 filer.txt", "titel\x1b]0;x\x07.txt"}
@@ -296,6 +301,7 @@ func TestHostileNamesEscaped(t *testing.T) {
 
 // kuvert scan prints the paths it reports through the same escaping.
 func TestScanEscapesNames(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	p := filepath.Join(dir, "lista\x1b[8m.csv")
 	if err := os.WriteFile(p, []byte("namn;personnummer\nÅsa;811218-9876\n"), 0o600); err != nil {
@@ -314,6 +320,7 @@ func TestScanEscapesNames(t *testing.T) {
 // The runF hook lets a test see what the flags parsed into without
 // running anything (GitHub CLI's pattern, docs in CONVENTIONS.md).
 func TestDecryptFlagsParse(t *testing.T) {
+	t.Parallel()
 	var got *DecryptOptions
 	cmd := newDecryptCmd(newTestEnv(t).factory(&IOStreams{}), func(_ context.Context, o *DecryptOptions) error { got = o; return nil })
 	cmd.SetArgs([]string{"-o", "ut", "--force", "-l", "-i", "a.key", "-i", "b.key", "--password-file", "-", "--json", "-q", "x.zip"})
@@ -337,6 +344,7 @@ func TestDecryptFlagsParse(t *testing.T) {
 }
 
 func TestGenpassFlagsParse(t *testing.T) {
+	t.Parallel()
 	var got *GenpassOptions
 	cmd := newGenpassCmd(newTestEnv(t).factory(&IOStreams{}), func(_ context.Context, o *GenpassOptions) error { got = o; return nil })
 	cmd.SetArgs([]string{"--words", "7", "-n", "3", "--json"})

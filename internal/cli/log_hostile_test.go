@@ -17,6 +17,7 @@ import (
 // signed head) neither moves the queue on nor passes `log verify
 // --server --key` afterwards.
 func TestLogVerifyServerCatchesSwallowedUpload(t *testing.T) {
+	t.Parallel()
 	srv := servertest.Start(t, cluster, servertest.Options{})
 	real, _ := url.Parse(srv.URL)
 	proxy := httputil.NewSingleHostReverseProxy(real)

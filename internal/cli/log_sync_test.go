@@ -55,6 +55,7 @@ func centralCount(t *testing.T, st *server.Store) int {
 }
 
 func TestLogSyncAndStatusWithServerDown(t *testing.T) {
+	t.Parallel()
 	srv := servertest.Start(t, cluster, servertest.Options{})
 	e := serverHome(t, srv, srv.Device)
 
@@ -131,6 +132,7 @@ func TestLogStatusWithoutServer(t *testing.T) {
 }
 
 func TestLogStuckShowsInStatus(t *testing.T) {
+	t.Parallel()
 	srv := servertest.Start(t, cluster, servertest.Options{})
 	e := serverHome(t, srv, srv.Device)
 	l, err := auditlog.Open(auditlog.Options{Dir: filepath.Join(e.home, "log"), KeyDir: filepath.Join(e.home, "keys")})
@@ -154,6 +156,7 @@ func TestLogStuckShowsInStatus(t *testing.T) {
 }
 
 func TestLogListExportVerifyServer(t *testing.T) {
+	t.Parallel()
 	srv := servertest.Start(t, cluster, servertest.Options{})
 	e := serverHome(t, srv, srv.Device)
 	if code, _, errOut := e.sealFile(t, "lista.csv"); code != 0 {
@@ -239,6 +242,7 @@ func TestLogListExportVerifyServer(t *testing.T) {
 }
 
 func TestSMSThroughServerFromCLI(t *testing.T) {
+	t.Parallel()
 	srv, fake := servertest.StartRelay(t, cluster)
 	e := serverHome(t, srv, srv.Device)
 	dir := t.TempDir()

@@ -11,6 +11,7 @@ import (
 // --json output escapes the characters that reverse or hide text on a
 // terminal (U+202E in a crafted file name), and still means the same.
 func TestJSONEscapesBidi(t *testing.T) {
+	t.Parallel()
 	name := "faktura\u202Efdp.exe"
 	var b bytes.Buffer
 	if err := encodeJSON(&b, map[string]string{"name": name, "ok": "åäö"}); err != nil {

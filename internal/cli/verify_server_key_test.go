@@ -15,6 +15,7 @@ import (
 // saw (and the head its queue received) are signed by the old key, and
 // only the server vouches for the new one.
 func TestVerifyServerKeySwapWithoutKeyIsTampering(t *testing.T) {
+	t.Parallel()
 	srv := servertest.Start(t, cluster, servertest.Options{})
 	e := serverHome(t, srv, srv.Device)
 	if code, _, errOut := e.sealFile(t, "lista.csv"); code != 0 {
