@@ -22,9 +22,20 @@ func Seal(ctx context.Context, l *auditlog.Log, req envelope.Request) (*envelope
 	return envelope.Seal(ctx, l, req)
 }
 
-// Open extracts an archive; see [crypt.Extract].
+// Open extracts an archive; see [crypt.Extract]. A password pasted from
+// the SMS is tried as given first, then as the generated password it
+// holds ([crypt.TryPasted]), so the CLI and the desktop app forgive the
+// same pastes.
 func Open(ctx context.Context, archive string, o crypt.ExtractOptions) (*crypt.ExtractResult, error) {
-	return crypt.Extract(ctx, archive, o)
+	var res *crypt.ExtractResult
+	err := crypt.TryPasted(o.Credentials.Password, func(pw string) error {
+		try := o
+		try.Credentials.Password = pw
+		var err error
+		res, err = crypt.Extract(ctx, archive, try)
+		return err
+	})
+	return res, err
 }
 
 // Scan looks for personnummer in one file; see [scan.File].

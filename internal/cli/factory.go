@@ -21,8 +21,10 @@ type Factory struct {
 	// inputs such as KUVERT_PASSWORD.
 	Getenv func(string) string
 	// Keyring is the OS keyring: the secrets the settings read, and
-	// where `kuvert config secret` writes. Nil reads and writes none.
+	// where `kuvert config secret` writes; tests hand in a map.
 	Keyring secretStore
+	// Policy reads machine policy (settings.MachinePolicy); nil is none.
+	Policy func() (settings.Layer, error)
 	// Now is the clock.
 	Now func() time.Time
 
@@ -40,21 +42,41 @@ type secretStore interface {
 
 // systemFactory is the Factory of the real process.
 func systemFactory() *Factory {
-	return &Factory{IOStreams: systemStreams(), Getenv: os.Getenv, Keyring: osKeyring{}, Now: time.Now}
+	return &Factory{IOStreams: systemStreams(), Getenv: os.Getenv, Keyring: osKeyring{}, Now: time.Now,
+		Policy: func() (settings.Layer, error) { return settings.MachinePolicy(os.Getenv) }}
 }
 
-// Settings resolves every setting (package settings) from config.json,
-// the environment and the keyring, once: the one place the CLI reads its
-// settings. Secrets are read from the keyring when first used.
-func (f *Factory) Settings() (*settings.Settings, error) {
+// resolve resolves every setting (package settings) once: machine
+// policy, config.json, the environment and the keyring, each secret read
+// when first used. It is the one place the CLI reads its settings.
+func (f *Factory) resolve() (*settings.Settings, error) {
 	f.once.Do(func() {
-		var kr settings.Keyring
+		src := settings.Sources{Getenv: f.Getenv}
 		if f.Keyring != nil {
-			kr = f.Keyring
+			src.Keyring = f.Keyring
 		}
-		f.settings, f.err = settings.Resolve(settings.Sources{Getenv: f.Getenv, Keyring: kr})
+		if f.Policy != nil {
+			if src.Policy, f.err = f.Policy(); f.err != nil {
+				return
+			}
+		}
+		f.settings, f.err = settings.Resolve(src)
 	})
 	return f.settings, f.err
+}
+
+// Settings is [Factory.resolve] for commands that act: an environment
+// variable that tries to change what machine policy sets is refused, so
+// nobody believes it took effect.
+func (f *Factory) Settings() (*settings.Settings, error) {
+	st, err := f.resolve()
+	if err != nil {
+		return nil, err
+	}
+	if len(st.Overrides) > 0 {
+		return nil, lockedError(st.Overrides[0])
+	}
+	return st, nil
 }
 
 // App is the application layer over the settings, with the log in

@@ -13,6 +13,7 @@ import (
 	"github.com/kuvert-app/kuvert/internal/termsafe"
 	"github.com/kuvert-app/kuvert/server/client"
 	"github.com/kuvert-app/kuvert/server/client/shipping"
+	"github.com/kuvert-app/kuvert/settings"
 )
 
 // noShip marks commands after which kuvert does not ship in passing
@@ -22,12 +23,16 @@ const noShip = "kuvert/no-ship"
 // serverFor makes the client for rawURL, or the configured server when
 // rawURL is empty (or the --server flag's "configured" value).
 func (f *Factory) serverFor(rawURL string) (*client.Client, error) {
-	if rawURL == serverConfigured {
-		rawURL = ""
-	}
 	a, err := f.App(nil)
 	if err != nil {
 		return nil, err
+	}
+	var locked *settings.LockedError
+	if rawURL != serverConfigured && errors.As(a.Settings.ServerURL.Check("--server", rawURL), &locked) {
+		return nil, lockedError(locked)
+	}
+	if rawURL == serverConfigured {
+		rawURL = ""
 	}
 	c, err := a.Server(rawURL)
 	if errors.Is(err, app.ErrNoServer) {

@@ -7,12 +7,19 @@ import (
 	"io"
 	"unicode/utf8"
 
+	"github.com/kuvert-app/kuvert/settings"
 	"github.com/zalando/go-keyring"
 )
 
 // globalOptions are flags every command accepts.
 type globalOptions struct {
 	LogDir string
+}
+
+// lockedError is a usage error: the organisation decides the setting.
+func lockedError(err *settings.LockedError) error {
+	return withHint(usageError{fmt.Errorf("%s styrs av din organisations policy / %w", err.Key, err)},
+		"ask your IT department; `kuvert config show` shows each setting and where it comes from")
 }
 
 // osKeyring is the OS keyring (Windows Credential Manager, macOS
