@@ -1,7 +1,8 @@
 // Package gui is kuvert's desktop app: fyne views over the same core,
 // envelope, SMS and log code as the CLI. It holds no business logic: it
-// gathers what the user chose and calls envelope.Seal, crypt.Extract and
-// the log, and shows the outcome in plain Swedish (English when the OS
+// gathers what the user chose and calls envelope.Seal, crypt.Extract, the
+// log and the application layer (package app: resend, the central log's
+// check), and shows the outcome in plain Swedish (English when the OS
 // locale is English or the user chose English in Settings).
 //
 // It must not import fyne.io/fyne/v2/app, so that its tests run headless

@@ -14,6 +14,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/kuvert-app/kuvert/app"
 	"github.com/kuvert-app/kuvert/crypt"
 )
 
@@ -108,16 +109,7 @@ func (v *openView) start() {
 	v.work.Add(1)
 	go func() {
 		defer v.work.Done()
-		// A password pasted from the SMS: as typed first, then the
-		// generated password it holds (crypt.PasteCandidates).
-		var res *crypt.ExtractResult
-		err := crypt.TryPasted(cred.Password, func(pw string) error {
-			c := cred
-			c.Password = pw
-			var err error
-			res, err = crypt.Extract(context.Background(), a, crypt.ExtractOptions{OpenOptions: crypt.OpenOptions{Credentials: c}})
-			return err
-		})
+		res, err := app.Open(context.Background(), a, crypt.ExtractOptions{OpenOptions: crypt.OpenOptions{Credentials: cred}})
 		fyne.Do(func() {
 			v.busy = false
 			v.update()
