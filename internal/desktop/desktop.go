@@ -1,0 +1,17 @@
+// Package desktop hands files to the desktop: open a file with the
+// program the user chose for its type (the e-mail draft with the mail
+// program), and show a file in the file manager.
+//
+// On Windows both go through the shell, as Explorer would: ShellExecute's
+// "open" verb (shell32, through golang.org/x/sys/windows) for a file, and
+// `explorer.exe /select,"PATH"` for showing one selected. On Linux
+// xdg-open opens files and folders; on macOS `open` and `open -R`.
+package desktop
+
+import "errors"
+
+// ErrNoAssociation means no program is registered for the file's type:
+// ShellExecute's SE_ERR_NOASSOC on Windows (a fresh Windows without
+// Outlook, or the new Outlook, has none for .eml), xdg-open's "no tool
+// found" on Linux.
+var ErrNoAssociation = errors.New("no program is set to open this kind of file")
