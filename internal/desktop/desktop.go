@@ -15,3 +15,11 @@ import "errors"
 // Outlook, or the new Outlook, has none for .eml), xdg-open's "no tool
 // found" on Linux.
 var ErrNoAssociation = errors.New("no program is set to open this kind of file")
+
+// explorerSelect is the command line that opens an Explorer window with
+// path selected: explorer.exe wants the quotes inside its one argument,
+// /select,"C:\a b\c.zip", not around it as Go quotes arguments (Windows
+// paths cannot hold a quote).
+func explorerSelect(path string) string {
+	return `explorer.exe /select,"` + path + `"`
+}

@@ -86,7 +86,7 @@ func Reveal(path string) error {
 		exe = "explorer.exe"
 	}
 	cmd := exec.Command(exe)
-	cmd.SysProcAttr = &syscall.SysProcAttr{CmdLine: `explorer.exe /select,"` + abs + `"`}
+	cmd.SysProcAttr = &syscall.SysProcAttr{CmdLine: explorerSelect(abs)}
 	if err := cmd.Start(); err != nil {
 		return err
 	}
