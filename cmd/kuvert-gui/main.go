@@ -24,6 +24,7 @@ import (
 	"fyne.io/fyne/v2/app"
 
 	"github.com/kuvert-app/kuvert/gui"
+	"github.com/kuvert-app/kuvert/internal/desktop"
 	"github.com/kuvert-app/kuvert/internal/single"
 )
 
@@ -86,6 +87,7 @@ func claimOrHandOff(files []string) *single.Server {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), handOffWait)
 	defer cancel()
+	desktop.AllowForeground()
 	srv, rep, err := single.Start(ctx, dir, files)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "kuvert-gui: fönstret som redan är öppet svarar inte, ett nytt öppnas / the open window does not answer, opening another: %v\n", err)

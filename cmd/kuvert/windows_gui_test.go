@@ -101,7 +101,8 @@ func xvfb(t *testing.T) string {
 // whole selection in one process), a second start one more (the "%1"
 // verb, or a right-click while the app runs). The second exits 0 quickly,
 // after the first window took its file: its answer counts three. A third
-// start with a file already there and one that is gone changes nothing.
+// start adds a folder's two files, not a file already there, and names
+// one that is gone.
 func testExplorerStarts(t *testing.T, pfx *winetest.Prefix, exe string) {
 	dir := filepath.Join(t.TempDir(), "Lönelistor för maj")
 	if err := os.Mkdir(dir, 0o755); err != nil {
@@ -189,10 +190,25 @@ func testExplorerStarts(t *testing.T, pfx *winetest.Prefix, exe string) {
 	if took > 20*time.Second {
 		t.Errorf("the second start took %v", took)
 	}
+	// A file already there, one gone since the right-click, and a folder,
+	// whose two files join as the form adds a folder.
+	sub := filepath.Join(dir, "Bilagor för Åsa")
+	if err := os.Mkdir(sub, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"bilaga 1.txt", "bilaga 2.txt"} {
+		if err := os.WriteFile(filepath.Join(sub, name), []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wsub, err := pfx.WindowsPath(sub)
+	if err != nil {
+		t.Fatal(err)
+	}
 	gone := strings.TrimSuffix(win[0], "Åsa Öberg lön.csv") + "flyttad fil.pdf"
-	out, _ = second(win[0], gone)
-	if !strings.Contains(out, "3 filer i formuläret") || !strings.Contains(out, gone) {
-		t.Errorf("a start with a file already there and a missing one printed %q", out)
+	out, _ = second(win[0], gone, wsub)
+	if !strings.Contains(out, "5 filer i formuläret / 5 files in the form") || !strings.Contains(out, gone) {
+		t.Errorf("a start with a file already there, a missing one and a folder printed %q", out)
 	}
 	select {
 	case <-exited:

@@ -23,3 +23,10 @@ var ErrNoAssociation = errors.New("no program is set to open this kind of file")
 func explorerSelect(path string) string {
 	return `explorer.exe /select,"` + path + `"`
 }
+
+// AllowForeground lets the running window come to the front when this
+// process hands it files. Windows gives the foreground only to the
+// process the user last acted on — here the one Explorer just started —
+// unless that process passes it on (AllowSetForegroundWindow); without
+// it the running window only flashes in the taskbar. Elsewhere a no-op.
+func AllowForeground() { allowForeground() }

@@ -93,3 +93,14 @@ func Reveal(path string) error {
 	go cmd.Wait() //nolint:errcheck // see above
 	return nil
 }
+
+var procAllowSetForegroundWindow = windows.NewLazySystemDLL("user32.dll").NewProc("AllowSetForegroundWindow")
+
+// asfwAny lets any process take the foreground (ASFW_ANY, (DWORD)-1).
+const asfwAny = ^uint32(0)
+
+func allowForeground() {
+	if procAllowSetForegroundWindow.Find() == nil {
+		_, _, _ = procAllowSetForegroundWindow.Call(uintptr(asfwAny))
+	}
+}
