@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -23,10 +24,12 @@ import (
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/lang"
 	"github.com/jeandeaual/go-locale"
+	"github.com/zalando/go-keyring"
+
 	"github.com/kuvert-app/kuvert/auditlog"
 	"github.com/kuvert-app/kuvert/config"
 	"github.com/kuvert-app/kuvert/internal/desktop"
-	"github.com/zalando/go-keyring"
+	"github.com/kuvert-app/kuvert/settings"
 )
 
 //go:embed translations
@@ -88,12 +91,17 @@ func (osKeyring) Delete(s, u string) error {
 	return nil
 }
 
-const keyringService = "kuvert"
+const keyringService = settings.KeyringService
 
 // Deps is what the app needs from the machine.
 type Deps struct {
 	Home    string // kuvert's state folder ($KUVERT_HOME)
 	Keyring Keyring
+	// Getenv reads the environment (KUVERT_SERVER_URL, KUVERT_SMTP_URL,
+	// …; see package settings); nil is an empty environment.
+	Getenv func(string) string
+	// Policy reads machine policy (settings.MachinePolicy); nil is none.
+	Policy func() (settings.Layer, error)
 	// OpenFolder shows a folder in the OS file manager; nil uses the
 	// app's OpenURL.
 	OpenFolder func(dir string) error
@@ -114,7 +122,9 @@ type Deps struct {
 // Service on Linux).
 func SystemDeps() Deps {
 	home, _ := config.Home()
-	return Deps{Home: home, Keyring: osKeyring{}, OpenFile: desktop.Open, ShowFile: desktop.Reveal}
+	return Deps{Home: home, Keyring: osKeyring{}, Getenv: os.Getenv,
+		Policy:   func() (settings.Layer, error) { return settings.MachinePolicy(os.Getenv) },
+		OpenFile: desktop.Open, ShowFile: desktop.Reveal}
 }
 
 // UI is the app's window content and state.
@@ -249,6 +259,27 @@ func (u *UI) loadConfig() (*config.Config, error) {
 		return nil, &configError{Path: config.Path(u.deps.Home), Err: err}
 	}
 	return c, nil
+}
+
+// settingsFor resolves every setting with cfg standing for config.json
+// (the file as just read, or a form's unsaved values): the environment
+// and the keyring as the CLI reads them (package settings).
+func (u *UI) settingsFor(cfg *config.Config) (*settings.Settings, error) {
+	return u.resolveWith(cfg, u.deps.Keyring)
+}
+
+// resolveWith is settingsFor with another keyring (the settings form's
+// unsaved secrets).
+func (u *UI) resolveWith(cfg *config.Config, kr Keyring) (*settings.Settings, error) {
+	src := settings.Sources{Getenv: u.deps.Getenv, Keyring: kr, Home: u.deps.Home, File: cfg}
+	if u.deps.Policy != nil {
+		pol, err := u.deps.Policy()
+		if err != nil {
+			return nil, err
+		}
+		src.Policy = pol
+	}
+	return settings.Resolve(src)
 }
 
 // config is the settings for showing: the defaults when config.json

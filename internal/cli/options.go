@@ -2,13 +2,17 @@ package cli
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"unicode/utf8"
 
+	"github.com/zalando/go-keyring"
+
 	"github.com/kuvert-app/kuvert/auditlog"
-	"github.com/kuvert-app/kuvert/config"
+	"github.com/kuvert-app/kuvert/settings"
 )
 
 // globalOptions are flags every command accepts.
@@ -16,17 +20,60 @@ type globalOptions struct {
 	LogDir string
 }
 
+// resolveSettings resolves every setting (package settings): machine
+// policy, config.json, the environment and the OS keyring, each secret
+// read when first used.
+func resolveSettings() (*settings.Settings, error) {
+	src := settings.System(osKeyring{})
+	pol, err := settings.MachinePolicy(os.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	src.Policy = pol
+	return settings.Resolve(src)
+}
+
+// loadSettings is resolveSettings for commands that act: an environment
+// variable that tries to change what machine policy sets is refused, so
+// nobody believes it took effect.
+func loadSettings() (*settings.Settings, error) {
+	st, err := resolveSettings()
+	if err != nil {
+		return nil, err
+	}
+	if len(st.Overrides) > 0 {
+		return nil, lockedError(st.Overrides[0])
+	}
+	return st, nil
+}
+
+// lockedError is a usage error: the organisation decides the setting.
+func lockedError(err *settings.LockedError) error {
+	return withHint(usageError{fmt.Errorf("%s styrs av din organisations policy / %w", err.Key, err)},
+		"ask your IT department; `kuvert config show` shows each setting and where it comes from")
+}
+
+// osKeyring is the OS keyring (Windows Credential Manager, macOS
+// Keychain, Secret Service).
+type osKeyring struct{}
+
+func (osKeyring) Get(service, user string) (string, error) { return keyring.Get(service, user) }
+func (osKeyring) Set(service, user, secret string) error   { return keyring.Set(service, user, secret) }
+func (osKeyring) Delete(service, user string) error {
+	if err := keyring.Delete(service, user); err != nil && !errors.Is(err, keyring.ErrNotFound) {
+		return err
+	}
+	return nil
+}
+
 // openLog opens the compliance log: --log-dir, else $KUVERT_HOME/log. The
 // signing key always lives in $KUVERT_HOME/keys.
-func openLog(g *globalOptions) (*auditlog.Log, *config.Config, error) {
-	home, err := config.Home()
+func openLog(g *globalOptions) (*auditlog.Log, *settings.Settings, error) {
+	cfg, err := loadSettings()
 	if err != nil {
 		return nil, nil, err
 	}
-	cfg, err := config.Load(home)
-	if err != nil {
-		return nil, nil, err
-	}
+	home := cfg.Home.Value
 	dir := g.LogDir
 	if dir == "" {
 		dir = filepath.Join(home, "log")
