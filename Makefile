@@ -126,7 +126,7 @@ windows: deps-windows
 # would make the run flaky (about 6 minutes serial).
 test-windows: windows
 	KUVERT_WINDOWS_EXE=$(CURDIR)/$(BIN)/kuvert.exe KUVERT_WINDOWS_GUI=$(CURDIR)/$(BIN)/kuvert-gui.exe KUVERT_WINE=$(WINE) \
-		$(GO) test -count=1 -parallel 1 -run 'TestScriptsWindows|TestWindowsExe' ./cmd/kuvert/
+		$(GO) test -count=1 -parallel 1 -run 'TestScriptsWindows|TestWindowsExe|TestWindowsGUI' ./cmd/kuvert/
 
 # screenshot-windows: the desktop app's views as kuvert-gui.exe shows them
 # under Wine in Swedish (docs/screenshots/windows).
@@ -140,6 +140,7 @@ deps-windows:
 	command -v x86_64-w64-mingw32-windres >/dev/null || missing="$$missing binutils-mingw-w64-x86-64"; \
 	command -v convert >/dev/null && convert -version 2>/dev/null | grep -q ImageMagick || missing="$$missing imagemagick"; \
 	command -v locale-gen >/dev/null || missing="$$missing locales"; \
+	command -v Xvfb >/dev/null || missing="$$missing xvfb"; \
 	if [ -n "$$missing" ]; then \
 		echo "make deps-windows: installing$$missing"; \
 		$(SUDO) apt-get update -qq && \
