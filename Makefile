@@ -17,7 +17,7 @@ TEST_PKGS := 7zip age libarchive-tools expect postgresql
 GUI_PKGS  := gcc libc6-dev pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev \
              libxinerama-dev libxi-dev libxxf86vm-dev xvfb xauth imagemagick xdotool
 
-.PHONY: all build run test deps deps-windows gui gui-smoke screenshot screenshot-windows bench fuzz lint windows test-windows clean
+.PHONY: all build run test deps deps-windows gui gui-smoke screenshot screenshot-windows bench fuzz lint windows test-windows msi clean
 
 all: build
 
@@ -128,6 +128,19 @@ test-windows: windows
 	KUVERT_WINDOWS_EXE=$(CURDIR)/$(BIN)/kuvert.exe KUVERT_WINDOWS_GUI=$(CURDIR)/$(BIN)/kuvert-gui.exe KUVERT_WINE=$(WINE) \
 		$(GO) test -count=1 -parallel 1 -run 'TestScriptsWindows|TestWindowsExe' ./cmd/kuvert/
 
+# msi: dist/kuvert-VERSION-x64.msi, the per-machine Windows Installer
+# package (windows/msi/kuvert.wxs, built with msitools' wixl by
+# scripts/msi.sh; docs/deploy-windows.md). Signed with osslsigncode when
+# given the organisation's certificate: `make msi SIGN_PKCS12=FILE` (or
+# SIGN_CERT=cert.pem SIGN_KEY=key.pem), the password in the environment
+# as KUVERT_SIGN_PASSWORD, SIGN_TIMESTAMP_URL optional; without one it is
+# built unsigned and says so.
+MSI := dist/kuvert-$(VERSION)-x64.msi
+msi: windows build
+	VERSION='$(VERSION)' WIN_BIN=$(BIN) KUVERT=$(BIN)/kuvert SIGN_PKCS12='$(SIGN_PKCS12)' \
+		SIGN_CERT='$(SIGN_CERT)' SIGN_KEY='$(SIGN_KEY)' SIGN_TIMESTAMP_URL='$(SIGN_TIMESTAMP_URL)' \
+		./scripts/msi.sh $(MSI)
+
 # screenshot-windows: the desktop app's views as kuvert-gui.exe shows them
 # under Wine in Swedish (docs/screenshots/windows).
 screenshot-windows: windows build
@@ -140,6 +153,10 @@ deps-windows:
 	command -v x86_64-w64-mingw32-windres >/dev/null || missing="$$missing binutils-mingw-w64-x86-64"; \
 	command -v convert >/dev/null && convert -version 2>/dev/null | grep -q ImageMagick || missing="$$missing imagemagick"; \
 	command -v locale-gen >/dev/null || missing="$$missing locales"; \
+	command -v wixl >/dev/null || missing="$$missing wixl"; \
+	command -v msiinfo >/dev/null || missing="$$missing msitools"; \
+	command -v osslsigncode >/dev/null || missing="$$missing osslsigncode"; \
+	command -v openssl >/dev/null || missing="$$missing openssl"; \
 	if [ -n "$$missing" ]; then \
 		echo "make deps-windows: installing$$missing"; \
 		$(SUDO) apt-get update -qq && \
@@ -153,4 +170,4 @@ deps-windows:
 		$(SUDO) locale-gen >/dev/null; }
 
 clean:
-	rm -rf $(BIN) demo bench-out
+	rm -rf $(BIN) dist demo bench-out
