@@ -1,6 +1,7 @@
 package msi_test
 
 import (
+	"bytes"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
@@ -154,6 +155,19 @@ func TestMSISignedPKCS12(t *testing.T) {
 			t.Fatalf("%s not found in the package (%v)", name, found)
 		}
 		checkSigned(t, s, found[0])
+	}
+
+	// The Group Policy templates ship in the program folder as they are
+	// in the repository.
+	for _, name := range []string{"kuvert.admx", "en-US/kuvert.adml", "sv-SE/kuvert.adml"} {
+		got, err := os.ReadFile(filepath.Join(files, "kuvert", "policy", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := os.ReadFile(filepath.Join(repoRoot(t), "windows", "policy", name))
+		if err != nil || !bytes.Equal(got, want) {
+			t.Errorf("policy/%s in the package differs from windows/policy/%s (%v)", name, name, err)
+		}
 	}
 
 	args, err := os.ReadFile(argLog)
