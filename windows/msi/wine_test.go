@@ -9,12 +9,14 @@ import (
 	"os/exec"
 	"os/user"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 	"unicode/utf16"
 
 	"github.com/kuvert-app/kuvert/internal/winetest"
+	"github.com/kuvert-app/kuvert/settings"
 )
 
 // TestMSIUnderWine installs the package with Windows Installer (Wine's
@@ -118,11 +120,17 @@ func TestMSIUnderWine(t *testing.T) {
 	}
 	t.Logf("install in %v", time.Since(mark).Round(100*time.Millisecond))
 	checkInstalled("1.0.0", oldBin)
-	// The installed program runs from Program Files.
+	// The installed program runs from Program Files and reads what a
+	// Group Policy Object made from kuvert.admx writes.
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	if out, err := pfx.Command(ctx, `C:\Program Files\kuvert\kuvert.exe`, "--version").CombinedOutput(); err != nil || !strings.HasPrefix(string(out), "kuvert") {
-		t.Errorf("installed kuvert.exe --version: %v\n%s", err, out)
+	if out, err := pfx.Command(ctx, "reg", "add", `HKLM\`+settings.PolicyRegistryKey, "/v", "Organisation",
+		"/t", "REG_SZ", "/d", "Exempelby kommun", "/f").CombinedOutput(); err != nil {
+		t.Fatalf("reg add: %v\n%s", err, out)
+	}
+	show, err := pfx.Command(ctx, `C:\Program Files\kuvert\kuvert.exe`, "config", "show").CombinedOutput()
+	if err != nil || !regexp.MustCompile(`organisation +Exempelby kommun +maskinpolicy`).Match(show) {
+		t.Errorf("installed kuvert.exe config show with the policy set: %v\n%s", err, show)
 	}
 
 	// A user's own settings and log, which uninstalling must leave.
@@ -172,6 +180,11 @@ func TestMSIUnderWine(t *testing.T) {
 	}
 	if got := w.products(); len(got) != 0 {
 		t.Errorf("after uninstalling, installed kuvert versions %v", got)
+	}
+	// The policy is Group Policy's, not the package's: it stays until the
+	// GPO that set it goes.
+	if policy := w.reg(`HKLM\` + settings.PolicyRegistryKey); !strings.Contains(policy, "Organisation REG_SZ Exempelby kommun") {
+		t.Errorf("uninstalling removed the machine policy: %q", policy)
 	}
 	if b, err := os.ReadFile(userFile); err != nil || !strings.Contains(string(b), "Exempelby") {
 		t.Errorf("uninstalling touched the user's %%APPDATA%%\\kuvert: %v", err)
