@@ -49,6 +49,7 @@ for f in "$win_bin/kuvert.exe" "$win_bin/kuvert-gui.exe"; do
 done
 [ -x "$kuvert" ] || die "$kuvert saknas: kör make build / $kuvert is missing: run make build"
 command -v wixl >/dev/null || die "wixl saknas: kör make deps-windows / wixl is missing: run make deps-windows"
+command -v convert >/dev/null || die "convert (ImageMagick) saknas: kör make deps-windows / convert (ImageMagick) is missing: run make deps-windows"
 
 # Signing: PKCS#12, or PEM certificate and key, or nothing (and say so).
 sign_args=()
@@ -102,6 +103,9 @@ for exe in kuvert.exe kuvert-gui.exe; do
 	fi
 done
 "$kuvert" opener -o "$stage/files/oppna.html" >"$stage/opener.log" 2>&1 || { cat "$stage/opener.log" >&2; die "kunde inte skriva mottagarsidan / could not write the recipient page"; }
+# The icon Apps & features shows, as scripts/winres.sh makes the programs'
+# (a whole .exe as the MSI's icon would store it a second time).
+convert cmd/kuvert-gui/Icon.png -define icon:auto-resize=64,48,32,16 "$stage/files/kuvert.ico"
 cp windows/policy/kuvert.admx "$stage/files/policy/"
 cp windows/policy/en-US/kuvert.adml "$stage/files/policy/en-US/"
 cp windows/policy/sv-SE/kuvert.adml "$stage/files/policy/sv-SE/"

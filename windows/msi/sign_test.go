@@ -122,7 +122,7 @@ func programsToSign(t *testing.T) (exe, gui string) {
 // package itself carry our signature, the password is in no command
 // line, and a package changed after signing fails verification.
 func TestMSISignedPKCS12(t *testing.T) {
-	requireTools(t, "wixl", "osslsigncode", "openssl", "msiextract")
+	requireTools(t, "wixl", "osslsigncode", "openssl", "msiextract", "convert")
 	s := newSigner(t)
 	cli, _ := programs(t)
 	exe, gui := programsToSign(t)
@@ -200,7 +200,7 @@ func TestMSISignedPKCS12(t *testing.T) {
 // TestMSISignedPEM signs with a PEM certificate and key (SIGN_CERT,
 // SIGN_KEY), as an organisation with its key in files rather than PKCS#12.
 func TestMSISignedPEM(t *testing.T) {
-	requireTools(t, "wixl", "osslsigncode", "openssl")
+	requireTools(t, "wixl", "osslsigncode", "openssl", "convert")
 	s := newSigner(t)
 	cli, standin := programs(t)
 	out := filepath.Join(t.TempDir(), "kuvert.msi")
@@ -215,7 +215,7 @@ func TestMSISignedPEM(t *testing.T) {
 // TestMSIUnsigned: without a certificate the package is built unsigned,
 // and msi.sh says so on standard error.
 func TestMSIUnsigned(t *testing.T) {
-	requireTools(t, "wixl", "osslsigncode")
+	requireTools(t, "wixl", "osslsigncode", "msiinfo", "convert")
 	cli, standin := programs(t)
 	out := filepath.Join(t.TempDir(), "kuvert.msi")
 	stderr, err := buildMSI(t, out, "VERSION=3f9c2ab", "KUVERT="+cli, "WIN_BIN="+winBin(t, standin, standin, ""))
@@ -232,6 +232,11 @@ func TestMSIUnsigned(t *testing.T) {
 	if report, _ := exec.Command("osslsigncode", "verify", "-in", out).CombinedOutput(); !strings.Contains(string(report), "MSI file has no signature") {
 		t.Errorf("the unsigned package has a signature?\n%s", report)
 	}
+	// The icon Apps & features shows is an .ico, not a program stored a
+	// second time.
+	if ico, err := exec.Command("msiinfo", "extract", out, "Icon.kuvert.ico").Output(); err != nil || !bytes.HasPrefix(ico, []byte{0, 0, 1, 0}) {
+		t.Errorf("the package's icon is not an .ico (%v, %d bytes)", err, len(ico))
+	}
 }
 
 // TestMSISignRefusals: a missing certificate, half a PEM pair, a wrong
@@ -239,7 +244,7 @@ func TestMSIUnsigned(t *testing.T) {
 // message, leave no package behind (an earlier one stays as it was) and
 // never print the password.
 func TestMSISignRefusals(t *testing.T) {
-	requireTools(t, "wixl", "osslsigncode", "openssl")
+	requireTools(t, "wixl", "osslsigncode", "openssl", "convert")
 	s := newSigner(t)
 	cli, standin := programs(t)
 	bin := winBin(t, standin, standin, "")

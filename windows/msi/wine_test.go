@@ -30,7 +30,7 @@ func TestMSIUnderWine(t *testing.T) {
 		t.Skip("make test-windows runs this with KUVERT_WINDOWS_EXE and KUVERT_WINDOWS_GUI")
 	}
 	winetest.Require(t)
-	requireTools(t, "wixl", "msiinfo")
+	requireTools(t, "wixl", "msiinfo", "convert")
 	cli, _ := programs(t)
 	start := time.Now()
 
