@@ -7,11 +7,16 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"io"
 	"math/big"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -279,5 +284,92 @@ func TestMSISignRefusals(t *testing.T) {
 				t.Errorf("the earlier package was changed")
 			}
 		})
+	}
+}
+
+// loopbackTSA is an RFC 3161 time-stamping service on loopback: openssl
+// ts -reply answers each request, signed by a throwaway TSA certificate
+// (returned as PEM). It counts the requests.
+func loopbackTSA(t *testing.T) (url, cert string, requests *atomic.Int32) {
+	t.Helper()
+	dir := t.TempDir()
+	cert, key := filepath.Join(dir, "tsa.pem"), filepath.Join(dir, "tsa.key")
+	// RFC 3161 2.3: the TSA certificate's only extended key usage is
+	// timeStamping, marked critical (openssl ts refuses it otherwise).
+	if out, err := exec.Command("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+		"-subj", "/CN=kuvert test TSA", "-addext", "extendedKeyUsage=critical,timeStamping",
+		"-keyout", key, "-out", cert).CombinedOutput(); err != nil {
+		t.Fatalf("openssl req: %v\n%s", err, out)
+	}
+	cnf := filepath.Join(dir, "ts.cnf")
+	if err := os.WriteFile(cnf, []byte(`[ tsa ]
+default_tsa = tsa1
+[ tsa1 ]
+serial = `+filepath.Join(dir, "serial")+`
+crypto_device = builtin
+signer_cert = `+cert+`
+signer_key = `+key+`
+signer_digest = sha256
+default_policy = 1.2.3.4.1
+digests = sha1, sha256, sha384, sha512
+ess_cert_id_alg = sha256
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "serial"), []byte("01\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	requests = new(atomic.Int32)
+	var mu sync.Mutex
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		requests.Add(1)
+		q, r2 := filepath.Join(dir, "q.tsq"), filepath.Join(dir, "r.tsr")
+		body, err := io.ReadAll(r.Body)
+		if err == nil {
+			err = os.WriteFile(q, body, 0o600)
+		}
+		if err == nil {
+			var out []byte
+			if out, err = exec.Command("openssl", "ts", "-reply", "-config", cnf, "-queryfile", q, "-out", r2).CombinedOutput(); err != nil {
+				t.Errorf("openssl ts -reply: %v\n%s", err, out)
+			}
+		}
+		reply, err2 := os.ReadFile(r2)
+		if err != nil || err2 != nil {
+			http.Error(w, "no reply", http.StatusInternalServerError)
+			return
+		}
+		w.Header().Set("Content-Type", "application/timestamp-reply")
+		w.Write(reply)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL + "/", cert, requests
+}
+
+// TestMSISignedTimestamp: with SIGN_TIMESTAMP_URL every signature carries
+// a time stamp from that service, which verification accepts.
+func TestMSISignedTimestamp(t *testing.T) {
+	requireTools(t, "wixl", "osslsigncode", "openssl", "convert")
+	s := newSigner(t)
+	tsa, tsaCert, requests := loopbackTSA(t)
+	cli, standin := programs(t)
+	out := filepath.Join(t.TempDir(), "kuvert.msi")
+	stderr, err := buildMSI(t, out, "MSI_VERSION=2.1.0", "KUVERT="+cli, "WIN_BIN="+winBin(t, standin, standin, ""),
+		"SIGN_CERT="+s.cert, "SIGN_KEY="+s.key, "SIGN_TIMESTAMP_URL="+tsa,
+		// osslsigncode reaches the service with libcurl, which would send
+		// even loopback through a configured proxy.
+		"no_proxy=127.0.0.1", "NO_PROXY=127.0.0.1")
+	if err != nil {
+		t.Fatalf("msi.sh: %v\n%s", err, stderr)
+	}
+	if n := requests.Load(); n != 3 {
+		t.Errorf("%d time-stamp requests, want 3 (two programs, the package)", n)
+	}
+	report, err := exec.Command("osslsigncode", "verify", "-CAfile", s.cert, "-TSA-CAfile", tsaCert, "-in", out).CombinedOutput()
+	if err != nil || !strings.Contains(string(report), "Timestamp Server Signature verification: ok") ||
+		!strings.Contains(string(report), "Issuer: /CN=kuvert test TSA") || !strings.Contains(string(report), "Signature verification: ok") {
+		t.Errorf("the package's time stamp (%v):\n%s", err, report)
 	}
 }
