@@ -108,7 +108,16 @@ func (v *openView) start() {
 	v.work.Add(1)
 	go func() {
 		defer v.work.Done()
-		res, err := crypt.Extract(context.Background(), a, crypt.ExtractOptions{OpenOptions: crypt.OpenOptions{Credentials: cred}})
+		// A password pasted from the SMS: as typed first, then the
+		// generated password it holds (crypt.PasteCandidates).
+		var res *crypt.ExtractResult
+		err := crypt.TryPasted(cred.Password, func(pw string) error {
+			c := cred
+			c.Password = pw
+			var err error
+			res, err = crypt.Extract(context.Background(), a, crypt.ExtractOptions{OpenOptions: crypt.OpenOptions{Credentials: c}})
+			return err
+		})
 		fyne.Do(func() {
 			v.busy = false
 			v.update()

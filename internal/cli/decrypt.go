@@ -108,9 +108,18 @@ func runDecrypt(ctx context.Context, s *IOStreams, o *DecryptOptions) error {
 		return err
 	}
 	prog := newProgress(s, o.Quiet || o.JSON, archiveSize(o.Archive), "Öppnar / Opening")
-	res, err := crypt.Extract(ctx, o.Archive, crypt.ExtractOptions{
-		OpenOptions: crypt.OpenOptions{Credentials: cred, Progress: prog.add},
-		Dest:        o.Output, Force: o.Force,
+	// A password pasted from a phone: the exact input first, then the
+	// generated password it holds (crypt.PasteCandidates).
+	var res *crypt.ExtractResult
+	err = crypt.TryPasted(cred.Password, func(pw string) error {
+		c := cred
+		c.Password = pw
+		var err error
+		res, err = crypt.Extract(ctx, o.Archive, crypt.ExtractOptions{
+			OpenOptions: crypt.OpenOptions{Credentials: c, Progress: prog.add},
+			Dest:        o.Output, Force: o.Force,
+		})
+		return err
 	})
 	prog.done()
 	if err != nil {
