@@ -73,7 +73,9 @@ func systemStreams() *IOStreams {
 func Main() int {
 	ctx, stop := withSignals(context.Background())
 	defer stop()
-	return Run(ctx, os.Args[1:], systemStreams())
+	s := systemStreams()
+	interruptible(ctx, s)
+	return Run(ctx, os.Args[1:], s)
 }
 
 // usageError marks errors in how kuvert was called (exit 2).
