@@ -117,6 +117,7 @@ func Run(ctx context.Context, args []string, s *IOStreams) int {
 			err = in
 		}
 	}
+	err = explainLocked(err)
 	// Messages may name entries, files and arguments that came from
 	// outside; each is one line with nothing a terminal acts on.
 	msg := termsafe.Escape(err.Error())
