@@ -3,8 +3,6 @@ package gui
 import (
 	"context"
 	"errors"
-	"io"
-	"os"
 	"path/filepath"
 	"strconv"
 	"sync"
@@ -17,6 +15,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/kuvert-app/kuvert/batch"
+	"github.com/kuvert-app/kuvert/config"
 	"github.com/kuvert-app/kuvert/crypt"
 )
 
@@ -233,7 +232,7 @@ func (v *batchView) update() {
 			v.showingMail = false
 		}
 	}
-	if s, err := resolveSMS(v.u.config(), io.Discard, v.twilioCredentials, v.u.serverToken); err == nil && s.Demo {
+	if s, err := v.u.resolveSMS(v.u.config(), nil); err == nil && s.Demo {
 		v.demo.SetText(lang.L("batch.demo"))
 		v.demo.Show()
 	} else {
@@ -270,12 +269,12 @@ func (v *batchView) Start() {
 		v.showError(err)
 		return
 	}
-	s, err := resolveSMS(cfg, io.Discard, v.twilioCredentials, v.u.serverToken)
+	s, err := v.u.resolveSMS(cfg, nil)
 	if err != nil {
 		v.showError(err)
 		return
 	}
-	opts, err := f.Options(batchEnv{Log: l, Config: cfg, SMS: s.policy(), Relay: v.relay()})
+	opts, err := f.Options(batchEnv{Log: l, Config: cfg, SMS: s.policy(), Relay: v.relay(cfg)})
 	if err != nil {
 		v.showError(err)
 		return
@@ -379,21 +378,15 @@ func (v *batchView) Cancel() {
 	}
 }
 
-// relay is where --mail send goes: KUVERT_SMTP_URL as in the CLI, its
-// password from KUVERT_SMTP_PASSWORD or the OS keyring, the sender from
-// KUVERT_MAIL_FROM or mail_from in config.json.
-func (v *batchView) relay() batch.MailEnv {
-	env := batch.MailEnv{SMTPURL: os.Getenv("KUVERT_SMTP_URL"), SMTPPassword: os.Getenv("KUVERT_SMTP_PASSWORD"), MailFrom: os.Getenv("KUVERT_MAIL_FROM")}
-	if env.SMTPPassword == "" {
-		env.SMTPPassword, _ = v.u.deps.Keyring.Get(keyringService, "smtp-password")
+// relay is where --mail send goes, resolved as the CLI does (package
+// settings): KUVERT_SMTP_URL, its password from KUVERT_SMTP_PASSWORD or
+// the OS keyring, the sender from KUVERT_MAIL_FROM or mail_from.
+func (v *batchView) relay(cfg *config.Config) batch.MailEnv {
+	s, err := v.u.settingsFor(cfg)
+	if err != nil {
+		return batch.MailEnv{}
 	}
-	return env
-}
-
-func (v *batchView) twilioCredentials() (string, string) {
-	sid, _ := v.u.deps.Keyring.Get(keyringService, "twilio-account-sid")
-	tok, _ := v.u.deps.Keyring.Get(keyringService, "twilio-auth-token")
-	return sid, tok
+	return batch.MailEnvFrom(s)
 }
 
 func (v *batchView) showError(err error) {

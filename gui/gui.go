@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -23,9 +24,11 @@ import (
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/lang"
 	"github.com/jeandeaual/go-locale"
+	"github.com/zalando/go-keyring"
+
 	"github.com/kuvert-app/kuvert/auditlog"
 	"github.com/kuvert-app/kuvert/config"
-	"github.com/zalando/go-keyring"
+	"github.com/kuvert-app/kuvert/settings"
 )
 
 //go:embed translations
@@ -87,12 +90,15 @@ func (osKeyring) Delete(s, u string) error {
 	return nil
 }
 
-const keyringService = "kuvert"
+const keyringService = settings.KeyringService
 
 // Deps is what the app needs from the machine.
 type Deps struct {
 	Home    string // kuvert's state folder ($KUVERT_HOME)
 	Keyring Keyring
+	// Getenv reads the environment (KUVERT_SERVER_URL, KUVERT_SMTP_URL,
+	// …; see package settings); nil is an empty environment.
+	Getenv func(string) string
 	// OpenFolder shows a folder in the OS file manager; nil uses the
 	// app's OpenURL.
 	OpenFolder func(dir string) error
@@ -105,7 +111,7 @@ type Deps struct {
 // Service on Linux).
 func SystemDeps() Deps {
 	home, _ := config.Home()
-	return Deps{Home: home, Keyring: osKeyring{}}
+	return Deps{Home: home, Keyring: osKeyring{}, Getenv: os.Getenv}
 }
 
 // UI is the app's window content and state.
@@ -234,6 +240,13 @@ func (u *UI) loadConfig() (*config.Config, error) {
 		return nil, &configError{Path: config.Path(u.deps.Home), Err: err}
 	}
 	return c, nil
+}
+
+// settingsFor resolves every setting with cfg standing for config.json
+// (the file as just read, or a form's unsaved values): the environment
+// and the keyring as the CLI reads them (package settings).
+func (u *UI) settingsFor(cfg *config.Config) (*settings.Settings, error) {
+	return settings.Resolve(settings.Sources{Getenv: u.deps.Getenv, Keyring: u.deps.Keyring, Home: u.deps.Home, File: cfg})
 }
 
 // config is the settings for showing: the defaults when config.json

@@ -3,7 +3,6 @@ package gui
 import (
 	"context"
 	"errors"
-	"io"
 	"sync"
 
 	"fyne.io/fyne/v2"
@@ -39,7 +38,7 @@ func (v *sealView) start() {
 		OutputDir: cfg.OutputDir,
 		Operator:  cfg.Operator,
 		SMS: func() (smsSetup, error) {
-			s, err := resolveSMS(cfg, io.Discard, v.twilioCredentials, v.u.serverToken)
+			s, err := v.u.resolveSMS(cfg, nil)
 			if err == nil {
 				sent = &sentMessage{Sender: s.Sender}
 				s.Sender = sent
@@ -115,14 +114,6 @@ func (v *sealView) doCancel() {
 	if v.cancel != nil {
 		v.cancel()
 	}
-}
-
-// twilioCredentials are the Twilio account SID and token from the OS
-// keyring, where Settings put them.
-func (v *sealView) twilioCredentials() (string, string) {
-	sid, _ := v.u.deps.Keyring.Get(keyringService, "twilio-account-sid")
-	tok, _ := v.u.deps.Keyring.Get(keyringService, "twilio-auth-token")
-	return sid, tok
 }
 
 // showError explains a failure in plain words with what to do next.

@@ -11,9 +11,9 @@ import (
 	"github.com/kuvert-app/kuvert/auditlog"
 	"github.com/kuvert-app/kuvert/config"
 	"github.com/kuvert-app/kuvert/server"
-	"github.com/kuvert-app/kuvert/server/client"
 	"github.com/kuvert-app/kuvert/server/pgtest"
 	"github.com/kuvert-app/kuvert/server/servertest"
+	"github.com/kuvert-app/kuvert/settings"
 	"github.com/kuvert-app/kuvert/sms/twilio"
 	"github.com/kuvert-app/kuvert/sms/twilio/twiliotest"
 )
@@ -26,8 +26,6 @@ func TestMain(m *testing.M) { pgtest.Main(m, &cluster) }
 // never to a file; the form shows only whether a token is stored. A bad
 // address is refused.
 func TestSettingsServerAddressAndToken(t *testing.T) {
-	t.Setenv("KUVERT_SERVER_URL", "")
-	t.Setenv("KUVERT_SERVER_TOKEN", "")
 	h := newHarness(t, &config.Config{Organisation: "Sundsvalls kommun"})
 	v := h.u.settings
 	if v.serverTokenState.Text != "Ingen token" || v.serverTokenRemove.Visible() {
@@ -45,7 +43,7 @@ func TestSettingsServerAddressAndToken(t *testing.T) {
 	if err != nil || cfg.ServerURL != "https://kuvert.exempelby.se" {
 		t.Fatalf("%+v %v", cfg, err)
 	}
-	if tok, _ := h.keys.Get(keyringService, client.KeyringUser); tok != "kvt_hemlig-token" {
+	if tok, _ := h.keys.Get(keyringService, settings.ServerTokenKey); tok != "kvt_hemlig-token" {
 		t.Fatalf("keyring %q", tok)
 	}
 	b, _ := os.ReadFile(config.Path(h.home))
@@ -56,7 +54,7 @@ func TestSettingsServerAddressAndToken(t *testing.T) {
 		t.Fatalf("state %q", v.serverTokenState.Text)
 	}
 	test.Tap(v.serverTokenRemove)
-	if _, err := h.keys.Get(keyringService, client.KeyringUser); err == nil {
+	if _, err := h.keys.Get(keyringService, settings.ServerTokenKey); err == nil {
 		t.Fatal("the token is still in the keyring")
 	}
 }
@@ -71,10 +69,8 @@ func TestSealShipsAndTextsThroughServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	srv := servertest.Start(t, cluster, servertest.Options{Sender: tw})
-	t.Setenv("KUVERT_SERVER_URL", "")
-	t.Setenv("KUVERT_SERVER_TOKEN", "")
 	h := newHarness(t, &config.Config{Organisation: "Sundsvalls kommun", ServerURL: srv.URL})
-	h.keys.Set(keyringService, client.KeyringUser, srv.Device)
+	h.keys.Set(keyringService, settings.ServerTokenKey, srv.Device)
 	v := h.u.seal
 	h.drop(h.file("lista.csv", "a;b\n"))
 	test.Type(v.phone, "0701234567")
@@ -104,10 +100,8 @@ func TestSealShipsAndTextsThroughServer(t *testing.T) {
 // sealing is on record and waits; once it answers, everything went.
 func TestLogViewShowsWhatWaitsForServer(t *testing.T) {
 	srv := servertest.Start(t, cluster, servertest.Options{})
-	t.Setenv("KUVERT_SERVER_URL", "")
-	t.Setenv("KUVERT_SERVER_TOKEN", "")
 	h := newHarness(t, &config.Config{Organisation: "Sundsvalls kommun", ServerURL: srv.URL})
-	h.keys.Set(keyringService, client.KeyringUser, srv.Device)
+	h.keys.Set(keyringService, settings.ServerTokenKey, srv.Device)
 	srv.SetDown(true)
 	v := h.u.seal
 	h.drop(h.file("lista.csv", "a;b\n"))

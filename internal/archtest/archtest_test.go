@@ -51,13 +51,16 @@ func TestLayers(t *testing.T) {
 		// no database, no provider (SMS go through the server). The API
 		// client knows neither its users (the queue, the seen heads, the
 		// relay sender) nor where its settings come from (config).
-		{"server/client", []string{"github.com/jackc", "github.com/twilio", "github.com/spf13/cobra", "fyne.io/fyne", mod + "internal/cli", mod + "gui", mod + "crypt", mod + "envelope", mod + "sms", mod + "config", mod + "server/client/clientenv", mod + "server/client/shipping", mod + "server/client/heads"}},
-		{"server/client/shipping", []string{"github.com/jackc", "github.com/twilio", "github.com/spf13/cobra", "fyne.io/fyne", mod + "internal/cli", mod + "gui", mod + "crypt", mod + "envelope", mod + "sms", mod + "config", mod + "server/client/clientenv", mod + "server/client/heads"}},
-		{"server/client/heads", []string{"github.com/jackc", "github.com/twilio", "github.com/spf13/cobra", "fyne.io/fyne", mod + "internal/cli", mod + "gui", mod + "crypt", mod + "envelope", mod + "sms", mod + "config", mod + "server/client/clientenv", mod + "server/client/shipping"}},
+		{"server/client", []string{"github.com/jackc", "github.com/twilio", "github.com/spf13/cobra", "fyne.io/fyne", mod + "internal/cli", mod + "gui", mod + "crypt", mod + "envelope", mod + "sms", mod + "config", mod + "server/client/clientenv", mod + "server/client/shipping", mod + "server/client/heads", mod + "settings"}},
+		{"server/client/shipping", []string{"github.com/jackc", "github.com/twilio", "github.com/spf13/cobra", "fyne.io/fyne", mod + "internal/cli", mod + "gui", mod + "crypt", mod + "envelope", mod + "sms", mod + "config", mod + "server/client/clientenv", mod + "server/client/heads", mod + "settings"}},
+		{"server/client/heads", []string{"github.com/jackc", "github.com/twilio", "github.com/spf13/cobra", "fyne.io/fyne", mod + "internal/cli", mod + "gui", mod + "crypt", mod + "envelope", mod + "sms", mod + "config", mod + "server/client/clientenv", mod + "server/client/shipping", mod + "settings"}},
 		// The relay sender is an SMS provider beside sms/twilio: the API
 		// client, never the shipping queue or the seen heads.
-		{"sms/relay", []string{"github.com/jackc", "github.com/twilio", "github.com/spf13/cobra", "fyne.io/fyne", mod + "internal/cli", mod + "gui", mod + "config", mod + "server/client/shipping", mod + "server/client/heads", mod + "server/client/clientenv"}},
+		{"sms/relay", []string{"github.com/jackc", "github.com/twilio", "github.com/spf13/cobra", "fyne.io/fyne", mod + "internal/cli", mod + "gui", mod + "config", mod + "server/client/shipping", mod + "server/client/heads", mod + "server/client/clientenv", mod + "settings"}},
 		{"sms/providers", []string{"github.com/jackc", mod + "server/client/shipping", mod + "server/client/heads"}},
+		// Settings are read, never written, and from what is handed in:
+		// the keyring is the shell's, the words are the shells'.
+		{"settings", []string{"github.com/zalando/go-keyring", "github.com/spf13/cobra", "fyne.io/fyne", "github.com/twilio", "github.com/jackc", mod + "sms", mod + "server", mod + "internal/cli", mod + "gui", mod + "crypt", mod + "auditlog"}},
 		{"envelope", []string{"github.com/jackc"}},
 		{"batch", []string{"github.com/jackc"}},
 		{"auditlog", []string{"github.com/jackc"}},

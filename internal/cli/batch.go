@@ -5,15 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 
-	"github.com/zalando/go-keyring"
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
 
 	"github.com/kuvert-app/kuvert/batch"
 	"github.com/kuvert-app/kuvert/config"
 	"github.com/kuvert-app/kuvert/crypt"
-	"github.com/schollz/progressbar/v3"
-	"github.com/spf13/cobra"
+	"github.com/kuvert-app/kuvert/settings"
 )
 
 // BatchOptions are the flags of `kuvert batch`.
@@ -128,8 +127,8 @@ func runBatch(cmd *cobra.Command, s *IOStreams, g *globalOptions, o *BatchOption
 	if err := batch.SelectRun(l, m, o.Run, o.NewRun); err != nil {
 		return err
 	}
-	opts := batch.Options{OutDir: o.OutDir, Jobs: o.Jobs, DryRun: o.DryRun, NoSMS: o.NoSMS, PasswordOut: o.PasswordOut, Log: l, Operator: cfg.Operator,
-		OpenerURL: cfg.OpenerURL, Lang: o.Lang}
+	opts := batch.Options{OutDir: o.OutDir, Jobs: o.Jobs, DryRun: o.DryRun, NoSMS: o.NoSMS, PasswordOut: o.PasswordOut, Log: l, Operator: cfg.Operator.Value,
+		OpenerURL: cfg.OpenerURL.Value, Lang: o.Lang}
 	if err := batchMail(&opts, o.Mail, m, cfg); err != nil {
 		return err
 	}
@@ -230,9 +229,8 @@ func orDash(s string) string {
 // e-mail column. Sending needs the relay (KUVERT_SMTP_URL, its password
 // in KUVERT_SMTP_PASSWORD or the OS keyring) and the sender's address
 // (KUVERT_MAIL_FROM or mail_from in the config).
-func batchMail(opts *batch.Options, mode string, m *batch.Manifest, cfg *config.Config) error {
-	err := batch.SetupMail(opts, mode, m, cfg, batch.MailEnv{SMTPURL: os.Getenv("KUVERT_SMTP_URL"),
-		SMTPPassword: smtpPassword(), MailFrom: os.Getenv("KUVERT_MAIL_FROM")})
+func batchMail(opts *batch.Options, mode string, m *batch.Manifest, cfg *settings.Settings) error {
+	err := batch.SetupMail(opts, mode, m, cfg.File, batch.MailEnvFrom(cfg))
 	var se *batch.SetupError
 	if errors.As(err, &se) {
 		if se.Hint != "" {
@@ -241,16 +239,4 @@ func batchMail(opts *batch.Options, mode string, m *batch.Manifest, cfg *config.
 		return usageError{se.Err}
 	}
 	return err
-}
-
-// smtpPassword is the relay's password: KUVERT_SMTP_PASSWORD, else the OS
-// keyring's entry the desktop app uses too (service "kuvert", account
-// "smtp-password"; Windows Credential Manager, macOS Keychain, Secret
-// Service), so a scheduled job need not keep it in its environment.
-func smtpPassword() string {
-	if pw := os.Getenv("KUVERT_SMTP_PASSWORD"); pw != "" {
-		return pw
-	}
-	pw, _ := keyring.Get("kuvert", "smtp-password")
-	return pw
 }

@@ -12,14 +12,15 @@ import (
 	"os"
 	"strings"
 
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
 	"github.com/kuvert-app/kuvert/auditlog"
 	"github.com/kuvert-app/kuvert/crypt"
 	"github.com/kuvert-app/kuvert/envelope"
 	"github.com/kuvert-app/kuvert/internal/termsafe"
 	"github.com/kuvert-app/kuvert/scan"
 	"github.com/kuvert-app/kuvert/sms"
-	"github.com/spf13/cobra"
-	"golang.org/x/term"
 )
 
 // Exit codes, documented in docs/exit-codes.md and `kuvert --help`.
@@ -233,6 +234,7 @@ func newRootCmd(s *IOStreams) *cobra.Command {
 		newGenpassCmd(s, nil),
 		newOpenerCmd(s, nil),
 		newServerCmd(s),
+		newConfigCmd(s),
 	)
 	root.CompletionOptions.DisableDefaultCmd = true
 	structureUsage(root)

@@ -244,7 +244,7 @@ func runEncrypt(ctx context.Context, s *IOStreams, g *globalOptions, o *EncryptO
 			Inputs: inputs, Output: out, Format: format, Password: pw,
 			Recipients: recips, Armor: o.Armor, Force: o.Force, HideNames: o.HideNames, Fast: o.Fast,
 		},
-		Case: o.Case, Note: o.Note, Operator: cfg.Operator, NoScan: o.NoScan,
+		Case: o.Case, Note: o.Note, Operator: cfg.Operator.Value, NoScan: o.NoScan,
 	}
 	if o.SMS != "" {
 		pol, err := smsPolicy(s, cfg, o.SMSFrom, o.SMSLang)
@@ -255,7 +255,7 @@ func runEncrypt(ctx context.Context, s *IOStreams, g *globalOptions, o *EncryptO
 	}
 	if o.EML != "" {
 		// Checked with everything else before sealing (envelope.Seal).
-		req.Draft = &envelope.Draft{To: o.EML, Subject: o.Subject, Lang: o.SMSLang, ByAge: format == crypt.FormatAge, Force: o.Force, OpenerURL: cfg.OpenerURL}
+		req.Draft = &envelope.Draft{To: o.EML, Subject: o.Subject, Lang: o.SMSLang, ByAge: format == crypt.FormatAge, Force: o.Force, OpenerURL: cfg.OpenerURL.Value}
 	}
 	prog := newProgress(s, o.Quiet || o.JSON, totalSize(inputs), "Krypterar / Sealing")
 	req.Seal.Progress = prog.add

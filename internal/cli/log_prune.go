@@ -24,7 +24,7 @@ is tampering.`,
 				return err
 			}
 			if older == "" {
-				older = cfg.Retention
+				older = cfg.Retention.Value
 			}
 			if older == "" {
 				older = "90d"

@@ -12,7 +12,6 @@ import (
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/kuvert-app/kuvert/auditlog"
-	"github.com/kuvert-app/kuvert/config"
 	"github.com/kuvert-app/kuvert/internal/termsafe"
 	"github.com/kuvert-app/kuvert/server/api"
 	"github.com/kuvert-app/kuvert/server/client"
@@ -97,21 +96,12 @@ func (o *serverOpts) query(f *logFilter) (client.Query, error) {
 // dial reads the settings and makes the client of the server --server
 // names (or the configured one); home is the state folder.
 func (o *serverOpts) dial() (home string, c *client.Client, err error) {
-	home, cfg, err := loadConfig()
+	cfg, err := loadSettings()
 	if err != nil {
 		return "", nil, err
 	}
 	c, err = serverFor(cfg, o.URL)
-	return home, c, err
-}
-
-func loadConfig() (string, *config.Config, error) {
-	home, err := config.Home()
-	if err != nil {
-		return "", nil, err
-	}
-	cfg, err := config.Load(home)
-	return home, cfg, err
+	return cfg.Home.Value, c, err
 }
 
 func serverReadHint(err error) error {

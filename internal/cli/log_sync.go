@@ -8,20 +8,13 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"github.com/zalando/go-keyring"
 
-	"github.com/kuvert-app/kuvert/config"
 	"github.com/kuvert-app/kuvert/internal/termsafe"
 	"github.com/kuvert-app/kuvert/server/client"
 	"github.com/kuvert-app/kuvert/server/client/clientenv"
 	"github.com/kuvert-app/kuvert/server/client/shipping"
+	"github.com/kuvert-app/kuvert/settings"
 )
-
-// keyringServerToken reads the server token the desktop app saved in
-// the OS keyring.
-func keyringServerToken() (string, error) {
-	return keyring.Get(client.KeyringService, client.KeyringUser)
-}
 
 // noShip marks commands after which kuvert does not ship in passing
 // (they ship themselves, or only read the queue).
@@ -29,15 +22,15 @@ const noShip = "kuvert/no-ship"
 
 // serverFor makes the client for rawURL, or the configured server when
 // rawURL is empty (or the --server flag's "configured" value).
-func serverFor(cfg *config.Config, rawURL string) (*client.Client, error) {
+func serverFor(cfg *settings.Settings, rawURL string) (*client.Client, error) {
 	if rawURL == "" || rawURL == serverConfigured {
-		rawURL = clientenv.URL(cfg)
+		rawURL = cfg.ServerURL.Value
 		if rawURL == "" {
 			return nil, withHint(usagef("no kuvert server is configured"),
 				`set KUVERT_SERVER_URL, or "server_url" in config.json, or give --server URL`)
 		}
 	}
-	c, err := clientenv.Dial(rawURL, keyringServerToken)
+	c, err := clientenv.Dial(rawURL, cfg)
 	if errors.Is(err, client.ErrNoToken) {
 		return nil, withHint(usageError{err}, "set KUVERT_SERVER_TOKEN, or save the token in the desktop app's settings (it goes to the OS keyring)")
 	}
@@ -131,8 +124,8 @@ func newLogStatusCmd(s *IOStreams, g *globalOptions) *cobra.Command {
 			}
 			q := &shipping.Queue{Log: l}
 			var cerr error
-			if u := clientenv.URL(cfg); u != "" {
-				q.Client, cerr = clientenv.Dial(u, keyringServerToken)
+			if u := cfg.ServerURL.Value; u != "" {
+				q.Client, cerr = clientenv.Dial(u, cfg)
 				if cerr != nil {
 					// Status still tells what waits; the address is shown
 					// as configured.
@@ -144,7 +137,7 @@ func newLogStatusCmd(s *IOStreams, g *globalOptions) *cobra.Command {
 				return err
 			}
 			if st.Server == "" {
-				st.Server = clientenv.URL(cfg)
+				st.Server = cfg.ServerURL.Value
 			}
 			if asJSON {
 				out := struct {
@@ -211,12 +204,8 @@ func shipInPassing(ctx context.Context, s *IOStreams, logDir string) {
 	if ctx.Err() != nil {
 		return
 	}
-	home, err := config.Home()
-	if err != nil {
-		return
-	}
-	cfg, err := config.Load(home)
-	if err != nil || clientenv.URL(cfg) == "" {
+	cfg, err := loadSettings()
+	if err != nil || cfg.ServerURL.Value == "" {
 		return
 	}
 	note := func(msg string) {
@@ -226,7 +215,7 @@ func shipInPassing(ctx context.Context, s *IOStreams, logDir string) {
 	if err != nil {
 		return
 	}
-	c, err := clientenv.Dial(clientenv.URL(cfg), keyringServerToken)
+	c, err := clientenv.Dial(cfg.ServerURL.Value, cfg)
 	q := &shipping.Queue{Log: l, Client: c}
 	st, serr := q.Status()
 	if serr != nil || st.Waiting == 0 {

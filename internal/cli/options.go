@@ -2,13 +2,16 @@ package cli
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
 	"unicode/utf8"
 
+	"github.com/zalando/go-keyring"
+
 	"github.com/kuvert-app/kuvert/auditlog"
-	"github.com/kuvert-app/kuvert/config"
+	"github.com/kuvert-app/kuvert/settings"
 )
 
 // globalOptions are flags every command accepts.
@@ -16,17 +19,33 @@ type globalOptions struct {
 	LogDir string
 }
 
+// loadSettings resolves every setting (package settings): config.json,
+// the environment and the OS keyring, each secret read when first used.
+func loadSettings() (*settings.Settings, error) {
+	return settings.Resolve(settings.System(osKeyring{}))
+}
+
+// osKeyring is the OS keyring (Windows Credential Manager, macOS
+// Keychain, Secret Service).
+type osKeyring struct{}
+
+func (osKeyring) Get(service, user string) (string, error) { return keyring.Get(service, user) }
+func (osKeyring) Set(service, user, secret string) error   { return keyring.Set(service, user, secret) }
+func (osKeyring) Delete(service, user string) error {
+	if err := keyring.Delete(service, user); err != nil && !errors.Is(err, keyring.ErrNotFound) {
+		return err
+	}
+	return nil
+}
+
 // openLog opens the compliance log: --log-dir, else $KUVERT_HOME/log. The
 // signing key always lives in $KUVERT_HOME/keys.
-func openLog(g *globalOptions) (*auditlog.Log, *config.Config, error) {
-	home, err := config.Home()
+func openLog(g *globalOptions) (*auditlog.Log, *settings.Settings, error) {
+	cfg, err := loadSettings()
 	if err != nil {
 		return nil, nil, err
 	}
-	cfg, err := config.Load(home)
-	if err != nil {
-		return nil, nil, err
-	}
+	home := cfg.Home.Value
 	dir := g.LogDir
 	if dir == "" {
 		dir = filepath.Join(home, "log")

@@ -16,7 +16,6 @@ import (
 
 	"github.com/kuvert-app/kuvert/auditlog"
 	"github.com/kuvert-app/kuvert/batch"
-	"github.com/kuvert-app/kuvert/config"
 	"github.com/kuvert-app/kuvert/crypt"
 	"github.com/kuvert-app/kuvert/envelope"
 	"github.com/kuvert-app/kuvert/sms"
@@ -115,8 +114,7 @@ func runResend(ctx context.Context, s *IOStreams, g *globalOptions, o *ResendOpt
 			if dir == "" && st.Manifest != "" {
 				dir = filepath.Dir(st.Manifest)
 			}
-			home, _ := config.Home()
-			if m, err := batch.Load(st.Manifest, batch.LoadOptions{Home: home}); err == nil && m.ID == batchID {
+			if m, err := batch.Load(st.Manifest, batch.LoadOptions{Home: cfg.Home.Value}); err == nil && m.ID == batchID {
 				for i := range m.Rows {
 					if m.Rows[i].Num == o.Row {
 						row = &m.Rows[i]
@@ -218,7 +216,7 @@ func runResend(ctx context.Context, s *IOStreams, g *globalOptions, o *ResendOpt
 		Seal:       crypt.SealOptions{Inputs: inputs, Output: out, Format: format, Password: pw},
 		Case:       e.Case,
 		Note:       e.Note,
-		Operator:   cfg.Operator,
+		Operator:   cfg.Operator.Value,
 		Batch:      e.Batch,
 		Row:        e.Row,
 		SMS:        &envelope.SMS{Policy: pol, To: o.SMS, Ref: ref},
@@ -230,7 +228,7 @@ func runResend(ctx context.Context, s *IOStreams, g *globalOptions, o *ResendOpt
 		o.EML = row.Email
 	}
 	if o.EML != "" {
-		req.Draft = &envelope.Draft{To: o.EML, Lang: o.SMSLang, ByAge: format == crypt.FormatAge, OpenerURL: cfg.OpenerURL}
+		req.Draft = &envelope.Draft{To: o.EML, Lang: o.SMSLang, ByAge: format == crypt.FormatAge, OpenerURL: cfg.OpenerURL.Value}
 	}
 	sealed, err := envelope.Seal(ctx, log, req)
 	var se *envelope.SupersededError

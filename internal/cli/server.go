@@ -21,6 +21,7 @@ import (
 	"github.com/kuvert-app/kuvert/config"
 	"github.com/kuvert-app/kuvert/internal/atomicfile"
 	"github.com/kuvert-app/kuvert/server"
+	"github.com/kuvert-app/kuvert/settings"
 	"github.com/kuvert-app/kuvert/sms"
 	"github.com/kuvert-app/kuvert/sms/providers"
 )
@@ -168,25 +169,32 @@ func readSecrets(path string) (map[string]string, error) {
 // outbox file in tests), never the console demo, which would print
 // passwords into the server's log. Nil when none is configured.
 func serverSender(s *IOStreams) (sms.Sender, error) {
-	var creds providers.Credentials
+	// The secrets file stands beside the environment for the Twilio
+	// account; the environment comes first. A server reads no keyring.
+	getenv := os.Getenv
 	if p := os.Getenv("KUVERT_SERVER_SECRETS"); p != "" {
 		sec, err := readSecrets(p)
 		if err != nil {
 			return nil, err
 		}
-		creds = func() (string, string) { return sec["TWILIO_ACCOUNT_SID"], sec["TWILIO_AUTH_TOKEN"] }
+		getenv = func(k string) string {
+			if v := os.Getenv(k); v != "" {
+				return v
+			}
+			if k == "TWILIO_ACCOUNT_SID" || k == "TWILIO_AUTH_TOKEN" {
+				return sec[k]
+			}
+			return ""
+		}
 	}
-	name := os.Getenv("KUVERT_SMS_PROVIDER")
-	if name == "" && (os.Getenv("TWILIO_ACCOUNT_SID") != "" || creds != nil) {
-		name = "twilio"
+	st, err := settings.Resolve(settings.Sources{Getenv: getenv, Home: os.TempDir(), File: &config.Config{}})
+	if err != nil {
+		return nil, err
 	}
-	switch {
-	case name == "":
-		return nil, nil
-	case name == "console":
+	if st.SMSProvider.Value == "console" && st.SMSProvider.Source != settings.FromDefault {
 		return nil, usagef("the console demo provider prints passwords; a server texts with twilio (or outbox:FILE in tests)")
 	}
-	return providers.ByName(name, config.SMS{}, nil, creds)
+	return providers.Server(st)
 }
 
 // relayWords are the server's SMS settings: the organisation's words and

@@ -6,27 +6,28 @@ import (
 	"io"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/kuvert-app/kuvert/auditlog"
-	"github.com/kuvert-app/kuvert/config"
 	"github.com/kuvert-app/kuvert/envelope"
+	"github.com/kuvert-app/kuvert/settings"
 	"github.com/kuvert-app/kuvert/sms"
 	"github.com/kuvert-app/kuvert/sms/providers"
-	"github.com/spf13/cobra"
 )
 
 // smsPolicy builds the SMS policy from config.json, the environment and
 // the command's --sender and --sms-lang: the one place where the CLI picks
 // a provider and the words (providers.Build). The console demo prints to
 // standard error.
-func smsPolicy(s *IOStreams, cfg *config.Config, org, lang string) (*sms.Policy, error) {
+func smsPolicy(s *IOStreams, cfg *settings.Settings, org, lang string) (*sms.Policy, error) {
 	return smsPolicyTo(s.ErrOut, cfg, org, lang)
 }
 
 // smsPolicyTo is smsPolicy with the demo provider's screen given: batch
 // gives io.Discard, because a demo box shows the password and a batch's
 // stderr goes to cron mail.
-func smsPolicyTo(console io.Writer, cfg *config.Config, org, lang string) (*sms.Policy, error) {
-	pol, err := providers.Build(cfg, providers.Options{Organisation: org, Lang: lang, Console: console, ServerToken: keyringServerToken})
+func smsPolicyTo(console io.Writer, cfg *settings.Settings, org, lang string) (*sms.Policy, error) {
+	pol, err := providers.Build(cfg, providers.Options{Organisation: org, Lang: lang, Console: console})
 	if errors.Is(err, sms.ErrNoOrganisation) {
 		return nil, withHint(usageError{fmt.Errorf("%w; kuvert does not text a password from an unnamed sender", err)},
 			`name your organisation once in config.json ("organisation": "Sundsvalls kommun", at most 32 characters), or give --sender NAME`)
@@ -118,7 +119,7 @@ func newSMSStatusCmd(s *IOStreams, g *globalOptions) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			sender, err := providers.Select(cfg, s.ErrOut, providers.Options{ServerToken: keyringServerToken})
+			sender, err := providers.Select(cfg, s.ErrOut, providers.Options{})
 			if err != nil {
 				return usageError{err}
 			}
@@ -158,11 +159,7 @@ visar meddelandet bevisar att numret fungerar. Utan sms-leverantör
 (demo) skickas inget: slutkod 5.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			home, err := config.Home()
-			if err != nil {
-				return err
-			}
-			cfg, err := config.Load(home)
+			cfg, err := loadSettings()
 			if err != nil {
 				return err
 			}
