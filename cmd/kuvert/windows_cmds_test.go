@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -21,8 +22,9 @@ import (
 // press Ctrl-C, and hold a file open the way Excel does.
 func windowsCmds(wintool string) map[string]func(*testscript.TestScript, bool, []string) {
 	return map[string]func(*testscript.TestScript, bool, []string){
-		"ctrlc": cmdCtrlC,
-		"lock":  func(ts *testscript.TestScript, neg bool, args []string) { cmdLock(ts, wintool, args) },
+		"ctrlc":   cmdCtrlC,
+		"credman": cmdCredman,
+		"lock":    func(ts *testscript.TestScript, neg bool, args []string) { cmdLock(ts, wintool, args) },
 	}
 }
 
@@ -209,4 +211,40 @@ func locks(ts *testscript.TestScript) map[string]func() {
 		ts.Fatalf("lock: the session has no lock table (TestScriptsWindows sets it up)")
 	}
 	return m
+}
+
+// credKey is where Wine 8.0 keeps Credential Manager (advapi32's
+// CredWriteW/CredReadW): its registry, encrypted with the key in the
+// EncryptionKey value.
+const credKey = `HKCU\Software\Wine\Credential Manager`
+
+// credman reset|break: reset empties Credential Manager now and again
+// when the session ends (the prefix, and so its keyring, is shared by
+// every session of the run: no secret may outlive this one); break
+// makes every Cred* call fail, as on a desktop whose Credential Manager
+// is unavailable: an EncryptionKey that is not REG_BINARY makes Wine
+// answer ERROR_REGISTRY_CORRUPT (dlls/advapi32/cred.c).
+func cmdCredman(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 {
+		ts.Fatalf("usage: credman reset|break")
+	}
+	reg := func(args ...string) error {
+		cmd := exec.Command(ts.Getenv("KUVERT_WINE_LOADER"), append([]string{"reg"}, args...)...)
+		cmd.Env = sessionEnv(ts)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			return fmt.Errorf("wine reg %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+		return nil
+	}
+	switch args[0] {
+	case "reset":
+		reset := func() { _ = reg("delete", credKey, "/f") } // absent is fine
+		reset()
+		ts.Defer(reset)
+	case "break":
+		ts.Check(reg("add", credKey, "/v", "EncryptionKey", "/t", "REG_SZ", "/d", "kaputt", "/f"))
+	default:
+		ts.Fatalf("usage: credman reset|break")
+	}
 }
