@@ -123,10 +123,11 @@ windows: deps-windows
 # against bin/kuvert.exe under Wine in a prefix of the test's own. One
 # session at a time: Wine 8.0's server now and then resets a program's
 # connection when several start at once ("wine client error"), which
-# would make the run flaky (about 6 minutes serial).
+# would make the run flaky (about 6 minutes serial; over 10 on a loaded
+# machine, hence the longer -timeout).
 test-windows: windows
 	KUVERT_WINDOWS_EXE=$(CURDIR)/$(BIN)/kuvert.exe KUVERT_WINDOWS_GUI=$(CURDIR)/$(BIN)/kuvert-gui.exe KUVERT_WINE=$(WINE) \
-		$(GO) test -count=1 -parallel 1 -run 'TestScriptsWindows|TestWindowsExe' ./cmd/kuvert/
+		$(GO) test -count=1 -parallel 1 -timeout 30m -run 'TestScriptsWindows|TestWindowsExe' ./cmd/kuvert/
 
 # screenshot-windows: the desktop app's views as kuvert-gui.exe shows them
 # under Wine in Swedish (docs/screenshots/windows).

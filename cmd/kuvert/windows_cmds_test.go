@@ -88,12 +88,24 @@ func cmdCtrlC(ts *testscript.TestScript, neg bool, args []string) {
 	go func() { exited <- cmd.Wait() }()
 
 	if args[1] == "stdin" {
-		// Nothing to watch from outside: give the program time to start
-		// under Wine (about a second here) and reach the read.
+		// Nothing to watch on disk: wait until Wine has mapped the
+		// program (its runtime then sets up its handlers within
+		// milliseconds), and a second more for it to reach the read.
+		exe := filepath.Base(ts.Getenv("KUVERT_WINDOWS_EXE"))
+		for !mapped(cmd.Process.Pid, exe) {
+			select {
+			case err := <-exited:
+				ts.Fatalf("%s ended before Ctrl-C: %v", args[2], err)
+			case <-time.After(20 * time.Millisecond):
+			}
+			if time.Since(start) > time.Minute {
+				ts.Fatalf("%s never started", exe)
+			}
+		}
 		select {
 		case err := <-exited:
 			ts.Fatalf("%s ended before Ctrl-C: %v", args[2], err)
-		case <-time.After(5 * time.Second):
+		case <-time.After(time.Second):
 		}
 	} else {
 		for !grown(ts.MkAbs(args[1])) {
@@ -143,6 +155,13 @@ func lookPath(path, name string) string {
 		}
 	}
 	return name
+}
+
+// mapped reports whether the process pid has exe mapped (Linux /proc):
+// under Wine, the Windows program has been loaded.
+func mapped(pid int, exe string) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/maps", pid))
+	return err == nil && strings.Contains(string(b), exe)
 }
 
 // grown reports whether a file matching glob holds more than 1 MiB.
