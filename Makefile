@@ -128,12 +128,13 @@ windows: deps-windows
 # against bin/kuvert.exe under Wine in a prefix of the test's own. One
 # session at a time: Wine 8.0's server now and then resets a program's
 # connection when several start at once ("wine client error"), which
-# would make the run flaky (about 6 minutes serial). Then the MSI with
+# would make the run flaky (about 6 minutes serial; over 10 on a loaded
+# machine, hence the longer -timeout). Then the MSI with
 # these programs: signed and verified, and installed, upgraded, refused
 # as a downgrade and uninstalled by Wine's msiexec (about 1 minute).
 test-windows: windows build
 	KUVERT_WINDOWS_EXE=$(CURDIR)/$(BIN)/kuvert.exe KUVERT_WINDOWS_GUI=$(CURDIR)/$(BIN)/kuvert-gui.exe KUVERT_WINE=$(WINE) \
-		$(GO) test -count=1 -parallel 1 -run 'TestScriptsWindows|TestWindowsExe|TestWindowsGUI' ./cmd/kuvert/
+		$(GO) test -count=1 -parallel 1 -timeout 30m -run 'TestScriptsWindows|TestWindowsExe|TestWindowsGUI' ./cmd/kuvert/
 	KUVERT_WINDOWS_EXE=$(CURDIR)/$(BIN)/kuvert.exe KUVERT_WINDOWS_GUI=$(CURDIR)/$(BIN)/kuvert-gui.exe KUVERT_WINE=$(WINE) \
 		KUVERT_CLI=$(CURDIR)/$(BIN)/kuvert $(GO) test -count=1 -run 'TestMSIUnderWine|TestMSISignedPKCS12' ./windows/msi/
 

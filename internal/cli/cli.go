@@ -74,7 +74,9 @@ func systemStreams() *IOStreams {
 func Main() int {
 	ctx, stop := withSignals(context.Background())
 	defer stop()
-	return Run(ctx, os.Args[1:], systemFactory())
+	f := systemFactory()
+	interruptible(ctx, f.IOStreams)
+	return Run(ctx, os.Args[1:], f)
 }
 
 // usageError marks errors in how kuvert was called (exit 2).
@@ -117,6 +119,7 @@ func Run(ctx context.Context, args []string, f *Factory) int {
 			err = in
 		}
 	}
+	err = explainHeld(err)
 	// Messages may name entries, files and arguments that came from
 	// outside; each is one line with nothing a terminal acts on.
 	msg := termsafe.Escape(err.Error())

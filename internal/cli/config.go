@@ -225,6 +225,6 @@ func readSecretValue(s *IOStreams, name string) (string, error) {
 // keyringError says that the OS keyring could not be used, without the
 // secret.
 func keyringError(err error) error {
-	return withHint(fmt.Errorf("nyckelringen gick inte att använda / the OS keyring could not be used: %v", err),
+	return withHint(fmt.Errorf("%s gick inte att använda / %s could not be used: %v", keyringSV, keyringEN, err),
 		"on Windows the secret goes to Credential Manager; on Linux a Secret Service (GNOME Keyring, KWallet) must run; or set the environment variable instead (KUVERT_SERVER_TOKEN, KUVERT_SMTP_PASSWORD, TWILIO_AUTH_TOKEN)")
 }

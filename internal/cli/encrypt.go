@@ -292,6 +292,9 @@ func runEncrypt(ctx context.Context, f *Factory, g *globalOptions, o *EncryptOpt
 		fmt.Fprintf(s.ErrOut, "Krypterat / Sealed: %s (%s, %d %s, %s)\n", res.Archive, formatName(res.Format), len(res.Files), plural(len(res.Files), "fil/file", "filer/files"), bytesize.Human(res.Size))
 	}
 	if !o.Quiet {
+		fmt.Fprint(s.ErrOut, archivePathNote(res.Archive))
+	}
+	if !o.Quiet {
 		sc := sealed.Scan
 		if sc.Personnummer > 0 {
 			fmt.Fprintf(s.ErrOut, "Förseglade %d personnummer i %d %s / sealed %d personnummer in %d %s\n", sc.Personnummer, sc.Files, plural(sc.Files, "fil", "filer"), sc.Personnummer, sc.Files, plural(sc.Files, "file", "files"))

@@ -28,7 +28,7 @@ func readSecret(f *Factory, file string) (string, error) {
 		}
 		line, err := bufio.NewReader(io.LimitReader(r, 4096)).ReadString('\n')
 		if err != nil && err != io.EOF {
-			return "", fmt.Errorf("cannot read the password: %v", err)
+			return "", fmt.Errorf("cannot read the password: %w", err)
 		}
 		pw := strings.TrimRight(line, "\r\n")
 		if pw == "" {
