@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -152,12 +151,11 @@ func runBatch(cmd *cobra.Command, s *IOStreams, g *globalOptions, o *BatchOption
 			progressbar.OptionSetDescription("Rader / rows"), progressbar.OptionShowCount(), progressbar.OptionSetPredictTime(true),
 			progressbar.OptionClearOnFinish())
 	}
-	enc := json.NewEncoder(s.Out)
 	failed := 0
 	opts.OnRow = func(r batch.RowResult) {
 		switch {
 		case o.JSON:
-			enc.Encode(r)
+			writeJSONLine(s, r)
 		case o.DryRun:
 			mail := ""
 			if r.Mail != "" {
