@@ -199,16 +199,7 @@ func runBatch(cmd *cobra.Command, s *IOStreams, g *globalOptions, o *BatchOption
 		}
 	}
 	if err != nil {
-		if errors.Is(err, batch.ErrNotOurs) {
-			return withHint(err, "kuvert batch ersätter aldrig en fil den inte själv skrivit: välj en ny --out-dir eller flytta filerna / kuvert batch never replaces a file it did not write: choose a new --out-dir or move those files away")
-		}
-		if errors.Is(err, batch.ErrRowsFailed) {
-			return codeError{err, ExitSMS}
-		}
-		if errors.Is(err, batch.ErrPartial) {
-			return codeError{err, ExitPartial}
-		}
-		return err
+		return err // exitTable gives its code and hint
 	}
 	if sum.Interrupted {
 		return errors.New("interrupted")
