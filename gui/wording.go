@@ -28,7 +28,7 @@ func smsFailure(err error, what string) string {
 
 // friendly explains a failure in plain words with what to do next.
 func friendly(err error) string {
-	detail := err.Error()
+	detail := describe(err)
 	var ce *configError
 	switch {
 	case errors.As(err, &ce):

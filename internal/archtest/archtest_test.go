@@ -75,3 +75,13 @@ func TestLayers(t *testing.T) {
 		})
 	}
 }
+
+// fault is under every core package that returns a typed error, so it
+// imports no kuvert package (and holds no words: see its doc).
+func TestFaultIsALeaf(t *testing.T) {
+	for _, d := range deps(t, "fault") {
+		if strings.HasPrefix(d, mod) && d != mod+"fault" {
+			t.Errorf("fault imports %s", d)
+		}
+	}
+}

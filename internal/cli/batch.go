@@ -113,7 +113,7 @@ func runBatch(cmd *cobra.Command, s *IOStreams, g *globalOptions, o *BatchOption
 	}
 	if len(m.Problems) > 0 {
 		for _, p := range m.Problems {
-			fmt.Fprintf(s.ErrOut, "kuvert: %s: %s\n", o.Manifest, p)
+			fmt.Fprintf(s.ErrOut, "kuvert: %s: %s\n", o.Manifest, problemText(p))
 		}
 		if !o.SkipInvalid || len(m.Rows) == 0 {
 			return withHint(usagef("the manifest has %d %s; nothing was sealed or sent", len(m.Problems), plural(len(m.Problems), "problem", "problems")), "fix the rows above, or add --skip-invalid to process the valid rows")
@@ -128,7 +128,7 @@ func runBatch(cmd *cobra.Command, s *IOStreams, g *globalOptions, o *BatchOption
 		return err
 	}
 	opts := batch.Options{OutDir: o.OutDir, Jobs: o.Jobs, DryRun: o.DryRun, NoSMS: o.NoSMS, PasswordOut: o.PasswordOut, Log: l, Operator: cfg.Operator,
-		OpenerURL: cfg.OpenerURL, Lang: o.Lang}
+		OpenerURL: cfg.OpenerURL, Lang: o.Lang, Words: describe}
 	if err := batchMail(&opts, o.Mail, m, cfg); err != nil {
 		return err
 	}

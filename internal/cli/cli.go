@@ -118,7 +118,7 @@ func Run(ctx context.Context, args []string, s *IOStreams) int {
 	}
 	// Messages may name entries, files and arguments that came from
 	// outside; each is one line with nothing a terminal acts on.
-	msg := termsafe.Escape(err.Error())
+	msg := termsafe.Escape(describe(err))
 	fmt.Fprintf(s.ErrOut, "kuvert: %s\n", strings.TrimSuffix(msg, "."))
 	for _, h := range hints(err) {
 		fmt.Fprintf(s.ErrOut, "kuvert: hint: %s\n", termsafe.Escape(h))
