@@ -188,7 +188,8 @@ type PasswordSMS struct {
 	Refers   string // the seal entry's id, if known
 	Batch    string
 	Row      int
-	Details  string // a note for the log, never the password
+	Details  string          // a note for the log, never the password
+	Event    *auditlog.Event // what the log says of it, in a code
 }
 
 // SendPassword texts a password with the policy and records the attempt
@@ -208,7 +209,7 @@ func SendPassword(ctx context.Context, log *auditlog.Log, pol *sms.Policy, m Pas
 		return nil, err
 	}
 	rc, del, sendErr := p.send(ctx, m.Refers, m.Case)
-	e, lerr := log.Append(auditlog.Entry{Action: auditlog.ActionSMS, Refers: m.Refers, Delivery: del, Case: m.Case, Batch: m.Batch, Row: m.Row, Details: m.Details})
+	e, lerr := log.Append(auditlog.Entry{Action: auditlog.ActionSMS, Refers: m.Refers, Delivery: del, Case: m.Case, Batch: m.Batch, Row: m.Row, Details: m.Details, Event: m.Event})
 	switch {
 	case sendErr != nil && lerr != nil:
 		return nil, fmt.Errorf("%w: %w (and the log could not record it: %w)", ErrSMS, sendErr, lerr)
@@ -284,7 +285,7 @@ func Seal(ctx context.Context, log *auditlog.Log, r Request) (*Result, error) {
 	}
 	if r.Supersedes != "" {
 		entry.Refers = r.Supersedes
-		entry.Details = "ersätter / supersedes " + r.Supersedes + " (nytt lösenord / new password)"
+		entry.Event = auditlog.NewEvent(auditlog.CodeSupersedes, "entry", r.Supersedes)
 	}
 	for _, f := range res.Files {
 		entry.Files = append(entry.Files, auditlog.FileRef{Name: f.Name, Size: f.Size, SHA256: f.SHA256})
@@ -409,7 +410,7 @@ func (e *SupersededError) Error() string {
 func recordSupersede(log *auditlog.Log, entry auditlog.Entry, r Request) (*auditlog.Entry, error) {
 	entry.ID = log.NewID()
 	marker := auditlog.Entry{Action: auditlog.ActionSuperseded, Refers: r.Supersedes, Batch: r.Batch, Row: r.Row, Case: r.Case,
-		Details: "ersatt av / superseded by " + entry.ID}
+		Event: auditlog.NewEvent(auditlog.CodeSupersededBy, "entry", entry.ID)}
 	written, err := log.AppendIf(func(all []auditlog.Entry) error {
 		for _, s := range auditlog.Sealings(all) {
 			if s.Entry.ID == r.Supersedes && s.SupersededBy != "" {

@@ -3,6 +3,7 @@ package gui
 import (
 	"fyne.io/fyne/v2/lang"
 
+	"github.com/kuvert-app/kuvert/auditlog"
 	"github.com/kuvert-app/kuvert/fault"
 )
 
@@ -24,4 +25,17 @@ func faultWords(e *fault.Error, cause string) (string, bool) {
 		return "", false
 	}
 	return s, true
+}
+
+// details is what a log entry says beyond its fields, in the window's
+// language: its event through the catalog, or an older entry's prose as
+// it is.
+func details(e *auditlog.Entry) string {
+	if e.Event == nil {
+		return e.Details
+	}
+	if s, ok := faultWords(&fault.Error{Code: e.Event.Code, Fields: e.Event.Fields}, ""); ok {
+		return s
+	}
+	return e.Event.String()
 }

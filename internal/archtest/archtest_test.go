@@ -85,3 +85,15 @@ func TestFaultIsALeaf(t *testing.T) {
 		}
 	}
 }
+
+// Words belong to the shells: no core package reaches the two-language
+// catalog (the CLI's and the server's) or the desktop app's.
+func TestCoreHasNoCatalog(t *testing.T) {
+	for _, pkg := range []string{"auditlog", "batch", "envelope", "crypt", "sms", "scan", "fault", "mailrelay"} {
+		for _, d := range deps(t, pkg) {
+			if d == mod+"internal/catalog" || d == mod+"gui" || d == mod+"internal/cli" || d == mod+"server" {
+				t.Errorf("%s imports %s", pkg, d)
+			}
+		}
+	}
+}
