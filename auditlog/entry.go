@@ -215,6 +215,16 @@ const (
 	CodeSMSResent fault.Code = "log.sms-sent-again"
 	// A text the central log relayed for the device device.
 	CodeRelayed fault.Code = "log.relayed"
+	// An SMS that failed: the archive kept (the sender chose the
+	// password), kept (it was already delivered), or removed (its
+	// generated password reached nobody).
+	CodeSMSFailedKeptOwn       fault.Code = "log.sms-failed-kept-own"
+	CodeSMSFailedKeptDelivered fault.Code = "log.sms-failed-kept-delivered"
+	CodeSMSFailedRemoved       fault.Code = "log.sms-failed-removed"
+	// An archive removed because its generated password reached nobody:
+	// its e-mail draft could not be written, or it could not be delivered.
+	CodeDraftFailedRemoved    fault.Code = "log.draft-failed-removed"
+	CodeDeliveryFailedRemoved fault.Code = "log.delivery-failed-removed"
 )
 
 // NewEvent is an event of code with fields given as name, value pairs.

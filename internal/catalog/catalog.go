@@ -12,6 +12,7 @@ import (
 
 	"github.com/kuvert-app/kuvert/auditlog"
 	"github.com/kuvert-app/kuvert/batch"
+	"github.com/kuvert-app/kuvert/envelope"
 	"github.com/kuvert-app/kuvert/fault"
 )
 
@@ -42,6 +43,21 @@ var lines = map[fault.Code]string{
 	auditlog.CodeSupersededBy: "ersatt av / superseded by {entry}",
 	auditlog.CodeSMSResent:    "lösenord skickat med kuvert sms send / password sent with kuvert sms send",
 	auditlog.CodeRelayed:      "förmedlat av kuvert server för {device} / relayed by kuvert server for {device}",
+
+	auditlog.CodeSMSFailedKeptOwn:       "sms:et misslyckades; arkivet behölls (avsändaren valde lösenordet) / SMS failed; the archive was kept (the sender chose the password)",
+	auditlog.CodeSMSFailedKeptDelivered: "sms:et misslyckades; arkivet behölls eftersom det redan var levererat / SMS failed; the archive was kept, because it was already delivered",
+	auditlog.CodeSMSFailedRemoved:       "sms:et misslyckades; arkivet togs bort eftersom lösenordet inte nådde någon / SMS failed; the archive was removed because its generated password reached nobody",
+	auditlog.CodeDraftFailedRemoved:     "e-postutkastet kunde inte skrivas; arkivet togs bort eftersom lösenordet inte nådde någon / the e-mail draft could not be written; the archive was removed because its generated password reached nobody",
+	auditlog.CodeDeliveryFailedRemoved:  "arkivet kunde inte levereras; det togs bort eftersom lösenordet inte nådde någon / the archive could not be delivered; it was removed because its generated password reached nobody",
+
+	envelope.CodeSMSNeedsPassword:      "SMS delivery needs a password, not age recipients",
+	envelope.CodeNameHasPersonnummer:   "the archive name {name} holds a personnummer ({masked}), and it travels in the clear",
+	envelope.CodeNotRecordedRemoved:    "{cause}; the archive was removed, because nothing may be sealed without a record",
+	envelope.CodeDraftFailedKept:       "the archive {archive} is sealed and kept, but the e-mail draft could not be written: {cause}",
+	envelope.CodeDraftFailedRemoved:    "the e-mail draft could not be written: {cause}; the archive was removed, because its password reached nobody",
+	envelope.CodeDeliveryFailedKept:    "the archive {archive} is sealed and kept, but it could not be delivered: {cause}",
+	envelope.CodeDeliveryFailedRemoved: "{cause}; the archive was removed, because its password reached nobody",
+	envelope.CodeSentNotLogged:         "the SMS was sent (id {id}) but the compliance log could not record it: {cause}",
 }
 
 // Text is err in these words: each fault in it worded, the rest as the

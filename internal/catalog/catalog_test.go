@@ -1,6 +1,7 @@
 package catalog
 
 import (
+	"errors"
 	"fmt"
 	"regexp"
 	"testing"
@@ -8,6 +9,7 @@ import (
 	"github.com/kuvert-app/kuvert/auditlog"
 	"github.com/kuvert-app/kuvert/batch"
 	"github.com/kuvert-app/kuvert/crypt"
+	"github.com/kuvert-app/kuvert/envelope"
 	"github.com/kuvert-app/kuvert/fault"
 	"github.com/kuvert-app/kuvert/fault/faulttest"
 )
@@ -33,7 +35,7 @@ func TestHasEveryCode(t *testing.T) {
 func TestPlaceholdersFilled(t *testing.T) {
 	ph := regexp.MustCompile(`\{[a-z]+\}`)
 	for c, line := range lines {
-		fields := map[string]string{"file": "F", "archive": "A", "count": "3", "before": "2026-01-01", "retention": "2y", "entry": "E", "device": "D"}
+		fields := map[string]string{"file": "F", "archive": "A", "count": "3", "before": "2026-01-01", "retention": "2y", "entry": "E", "device": "D", "id": "SM1", "name": "x.zip", "masked": "19811218-****"}
 		if got := ph.FindString(fill(line, fields, "C")); got != "" {
 			t.Errorf("%s: %q left in %q", c, got, line)
 		}
@@ -59,6 +61,14 @@ func TestKeepsWords(t *testing.T) {
 		{fmt.Errorf("%w: %w", crypt.ErrInput, fault.New(batch.CodeFileSwapped, "file", "a.pdf")), "invalid input: file a.pdf: not the file that was checked"},
 		{fault.New(batch.CodeRowNoMobile), "no mobile number"},
 		{fault.New(batch.CodeStaleChanged, "archive", "a_rad2.zip"), "its files changed since it was sealed, and its archive a_rad2.zip was changed too; kuvert does not replace it (move it away and run again)"},
+		{fault.New(envelope.CodeNotRecordedRemoved).Wrap(fmt.Errorf("%w: disk full", auditlog.ErrUnavailable)), "the compliance log cannot be written: disk full; the archive was removed, because nothing may be sealed without a record"},
+		{fault.New(envelope.CodeDraftFailedKept, "archive", "a.zip").Wrap(errors.New("the draft a.zip.eml already exists (use --force)")), "the archive a.zip is sealed and kept, but the e-mail draft could not be written: the draft a.zip.eml already exists (use --force)"},
+		{fault.New(envelope.CodeDraftFailedRemoved).Wrap(errors.New("x")), "the e-mail draft could not be written: x; the archive was removed, because its password reached nobody"},
+		{fault.New(envelope.CodeDeliveryFailedRemoved).Wrap(errors.New("x")), "x; the archive was removed, because its password reached nobody"},
+		{fault.New(envelope.CodeSentNotLogged, "id", "SM1").Wrap(errors.New("x")), "the SMS was sent (id SM1) but the compliance log could not record it: x"},
+		{fmt.Errorf("%w: %w", crypt.ErrInput, fault.New(envelope.CodeSMSNeedsPassword)), "invalid input: SMS delivery needs a password, not age recipients"},
+		// A fault inside a fault: the outer one's {cause} is the inner one in words.
+		{fault.New(envelope.CodeDeliveryFailedKept, "archive", "a.zip").Wrap(fault.New(batch.CodeFileMissing, "file", "b.pdf")), "the archive a.zip is sealed and kept, but it could not be delivered: file b.pdf: missing"},
 	} {
 		if got := Text(tc.err); got != tc.want {
 			t.Errorf("Text(%v)\n got %q\nwant %q", tc.err, got, tc.want)
@@ -80,6 +90,7 @@ func TestDetails(t *testing.T) {
 		{auditlog.Entry{Event: auditlog.NewEvent(auditlog.CodeRelayed, "device", "pc1")}, "förmedlat av kuvert server för pc1 / relayed by kuvert server for pc1"},
 		{auditlog.Entry{Event: auditlog.NewEvent(auditlog.CodeSMSResent)}, "lösenord skickat med kuvert sms send / password sent with kuvert sms send"},
 		{auditlog.Entry{Event: auditlog.NewEvent(auditlog.CodePruned, "count", "12", "before", "2024-01-01", "retention", "2y")}, "gallring: 12 poster äldre än 2024-01-01 (2y) / pruned 12 entries older than 2024-01-01 (retention 2y); their hashes remain"},
+		{auditlog.Entry{Event: auditlog.NewEvent(auditlog.CodeSMSFailedRemoved)}, "sms:et misslyckades; arkivet togs bort eftersom lösenordet inte nådde någon / SMS failed; the archive was removed because its generated password reached nobody"},
 		{auditlog.Entry{Event: auditlog.NewEvent("log.from-a-newer-kuvert", "n", "1")}, "log.from-a-newer-kuvert{n=1}"},
 		{auditlog.Entry{}, ""},
 	} {
