@@ -52,7 +52,7 @@ func friendly(err error) string {
 func numberProblem(err error) string {
 	var ne *sms.NumberError
 	if !errors.As(err, &ne) {
-		return err.Error()
+		return describe(err)
 	}
 	switch ne.Problem {
 	case sms.NumberUnreadable:
