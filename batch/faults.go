@@ -25,6 +25,17 @@ const (
 	CodeStaleChanged       fault.Code = "batch.stale-archive-changed"
 	CodeMailedChanged      fault.Code = "batch.mailed-archive-changed"
 	CodeInterruptedChanged fault.Code = "batch.interrupted-archive-changed"
+
+	// The output folder (dir) cannot be sealed into: a link, not a
+	// folder, another account's (uid), writable by others (mode).
+	CodeOutDirLink       fault.Code = "batch.outdir-link"
+	CodeOutDirNotFolder  fault.Code = "batch.outdir-not-folder"
+	CodeOutDirOtherOwner fault.Code = "batch.outdir-other-owner"
+	CodeOutDirShared     fault.Code = "batch.outdir-shared"
+	// The output folder (dir) is another batch's; a file (path) in it
+	// was not written by this batch.
+	CodeOutDirOtherBatch fault.Code = "batch.outdir-other-batch"
+	CodeOutDirNotWritten fault.Code = "batch.outdir-not-written"
 )
 
 // words is the text of err in a row's result and report.csv: the

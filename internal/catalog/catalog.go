@@ -38,6 +38,13 @@ var lines = map[fault.Code]string{
 	batch.CodeMailedChanged:      "its e-mail went out in an earlier run, but its archive {archive} was changed since; the SMS is not sent",
 	batch.CodeInterruptedChanged: "interrupted in an earlier run, and its archive {archive} was changed since; kuvert does not replace it (move it away and run again)",
 
+	batch.CodeOutDirLink:       "utmappen {dir} är en länk / the output folder {dir} is a symbolic link; name the folder itself",
+	batch.CodeOutDirNotFolder:  "utmappen {dir} är ingen mapp / the output folder {dir} is not a folder",
+	batch.CodeOutDirOtherOwner: "utmappen {dir} ägs av ett annat konto (uid {uid}) / the output folder {dir} is owned by another account (uid {uid}); choose a folder of your own",
+	batch.CodeOutDirShared:     "utmappen {dir} kan skrivas av andra ({mode}) / the output folder {dir} can be written by others ({mode}); run chmod go-w on it, or choose a folder only you can write to",
+	batch.CodeOutDirOtherBatch: "{dir} belongs to another batch ({batch}); choose another --out-dir",
+	batch.CodeOutDirNotWritten: "{path} exists and was not written by this batch; choose another --out-dir",
+
 	auditlog.CodePruned:       "gallring: {count} poster äldre än {before} ({retention}) / pruned {count} entries older than {before} (retention {retention}); their hashes remain",
 	auditlog.CodeSupersedes:   "ersätter / supersedes {entry} (nytt lösenord / new password)",
 	auditlog.CodeSupersededBy: "ersatt av / superseded by {entry}",

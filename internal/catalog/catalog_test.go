@@ -3,6 +3,7 @@ package catalog
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"regexp"
 	"testing"
 
@@ -35,7 +36,7 @@ func TestHasEveryCode(t *testing.T) {
 func TestPlaceholdersFilled(t *testing.T) {
 	ph := regexp.MustCompile(`\{[a-z]+\}`)
 	for c, line := range lines {
-		fields := map[string]string{"file": "F", "archive": "A", "count": "3", "before": "2026-01-01", "retention": "2y", "entry": "E", "device": "D", "id": "SM1", "name": "x.zip", "masked": "19811218-****"}
+		fields := map[string]string{"file": "F", "archive": "A", "count": "3", "before": "2026-01-01", "retention": "2y", "entry": "E", "device": "D", "id": "SM1", "name": "x.zip", "masked": "19811218-****", "dir": "ut", "uid": "4242", "mode": "-rwxrwxrwx", "batch": "b", "path": "p"}
 		if got := ph.FindString(fill(line, fields, "C")); got != "" {
 			t.Errorf("%s: %q left in %q", c, got, line)
 		}
@@ -67,6 +68,8 @@ func TestKeepsWords(t *testing.T) {
 		{fault.New(envelope.CodeDeliveryFailedRemoved).Wrap(errors.New("x")), "x; the archive was removed, because its password reached nobody"},
 		{fault.New(envelope.CodeSentNotLogged, "id", "SM1").Wrap(errors.New("x")), "the SMS was sent (id SM1) but the compliance log could not record it: x"},
 		{fmt.Errorf("%w: %w", crypt.ErrInput, fault.New(envelope.CodeSMSNeedsPassword)), "invalid input: SMS delivery needs a password, not age recipients"},
+		{fmt.Errorf("%w: %w", batch.ErrUnsafeOutDir, fault.New(batch.CodeOutDirShared, "dir", "ut", "mode", (fs.FileMode(0o777)|fs.ModeDir).String())), "the output folder is not safe to seal into: utmappen ut kan skrivas av andra (drwxrwxrwx) / the output folder ut can be written by others (drwxrwxrwx); run chmod go-w on it, or choose a folder only you can write to"},
+		{fmt.Errorf("%w: %w: %w", crypt.ErrInput, batch.ErrNotOurs, fault.New(batch.CodeOutDirOtherBatch, "dir", "ut", "batch", "abc")), "invalid input: the output folder holds files this batch did not write: ut belongs to another batch (abc); choose another --out-dir"},
 		// A fault inside a fault: the outer one's {cause} is the inner one in words.
 		{fault.New(envelope.CodeDeliveryFailedKept, "archive", "a.zip").Wrap(fault.New(batch.CodeFileMissing, "file", "b.pdf")), "the archive a.zip is sealed and kept, but it could not be delivered: file b.pdf: missing"},
 	} {
