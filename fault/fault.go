@@ -7,7 +7,9 @@
 // It must never hold words for people, a password or anything a shell
 // would have to parse: fields are values (a file name, a row number), not
 // sentences. Codes are constants of type [Code] in their domain package,
-// so a test can find every one of them (see [faulttest]).
+// so a test can find every one of them (see [faulttest]). The log's
+// events (auditlog.Event: what an entry says, in a code and values) use
+// the same [Code], so one catalog per shell words both.
 package fault
 
 import (
