@@ -17,6 +17,7 @@ const (
 	CodeFileChanging   fault.Code = "batch.file-changing"    // file: changed while it was checked
 	CodeFileInHome     fault.Code = "batch.file-in-home"     // file: in kuvert's own folder
 	CodeFileSwapped    fault.Code = "batch.file-swapped"     // file: not the file that was checked
+	CodeFileHeld       fault.Code = "batch.file-held"        // file: open in another program (Excel on Windows)
 	CodeRowNoFile      fault.Code = "batch.row-no-file"
 	CodeRowNoMobile    fault.Code = "batch.row-no-mobile"
 

@@ -94,6 +94,9 @@ var ErrEncoding = errors.New("the manifest's character encoding cannot be told")
 // with its row number, before anything is done.
 func Load(path string, o LoadOptions) (*Manifest, error) {
 	raw, err := os.ReadFile(path)
+	if le := crypt.LockedFile(err); le != nil {
+		return nil, le // Excel has the list open
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%w: cannot read the manifest %s", crypt.ErrInput, path)
 	}
@@ -373,6 +376,8 @@ func (m *Manifest) input(root *os.Root, f string) (abs, rel string, err error) {
 		return "", "", fault.New(CodeFileMissing, "file", f)
 	case err != nil && strings.Contains(err.Error(), "escapes"):
 		return "", "", fault.New(CodeFileViaLink, "file", f)
+	case crypt.LockedFile(err) != nil:
+		return "", "", fault.New(CodeFileHeld, "file", f)
 	case err != nil:
 		return "", "", fault.New(CodeFileNotFound, "file", f)
 	case fi.Mode()&fs.ModeSymlink != 0:
@@ -381,6 +386,9 @@ func (m *Manifest) input(root *os.Root, f string) (abs, rel string, err error) {
 		return "", "", fault.New(CodeFileNotRegular, "file", f)
 	}
 	fh, err := root.OpenFile(rel, os.O_RDONLY|openNonblock, 0)
+	if crypt.LockedFile(err) != nil {
+		return "", "", fault.New(CodeFileHeld, "file", f)
+	}
 	if err != nil {
 		return "", "", fault.New(CodeFileUnreadable, "file", f)
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/kuvert-app/kuvert/config"
 	"github.com/kuvert-app/kuvert/crypt"
 	"github.com/kuvert-app/kuvert/mailrelay"
+	"github.com/kuvert-app/kuvert/settings"
 	"github.com/kuvert-app/kuvert/sms"
 )
 
@@ -32,8 +33,7 @@ func DefaultMail(m *Manifest) string {
 	return MailNone
 }
 
-// MailEnv is where the mail relay's settings come from: the environment
-// in the CLI (KUVERT_SMTP_URL, KUVERT_SMTP_PASSWORD, KUVERT_MAIL_FROM).
+// MailEnv is the mail relay's settings ([MailEnvFrom]).
 type MailEnv struct {
 	SMTPURL      string
 	SMTPPassword string
@@ -98,4 +98,14 @@ func (o *Options) UseSMS(pol *sms.Policy, rate float64) {
 func Attempted(m *Manifest, dir string) bool {
 	st, err := readState(dir)
 	return err == nil && st != nil && st.BatchID == m.ID
+}
+
+// MailEnvFrom is the relay's part of the resolved settings; the password
+// is read (from the keyring, maybe) only when a relay is set.
+func MailEnvFrom(s *settings.Settings) MailEnv {
+	env := MailEnv{SMTPURL: s.SMTPURL.Value, MailFrom: s.MailFrom.Value}
+	if env.SMTPURL != "" {
+		env.SMTPPassword = s.SMTPPassword.Reveal()
+	}
+	return env
 }

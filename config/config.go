@@ -48,6 +48,11 @@ type Config struct {
 	// "https://sundsvall.se/oppna". When set, the SMS and the e-mail
 	// draft tell recipients to open the attachment there.
 	OpenerURL string `json:"opener_url,omitempty"`
+	// SMTPURL is the organisation's mail relay for `kuvert batch --mail
+	// send` (smtp://USER@HOST:587 or smtps://USER@HOST:465; the password
+	// is in the OS keyring or KUVERT_SMTP_PASSWORD, never here);
+	// KUVERT_SMTP_URL overrides it.
+	SMTPURL string `json:"smtp_url,omitempty"`
 	// MailFrom is the sender's address of mail kuvert sends through the
 	// relay (`kuvert batch --mail send`); KUVERT_MAIL_FROM overrides it.
 	MailFrom string `json:"mail_from,omitempty"`

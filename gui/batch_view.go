@@ -3,8 +3,6 @@ package gui
 import (
 	"context"
 	"errors"
-	"io"
-	"os"
 	"path/filepath"
 	"strconv"
 	"sync"
@@ -16,7 +14,9 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/kuvert-app/kuvert/app"
 	"github.com/kuvert-app/kuvert/batch"
+	"github.com/kuvert-app/kuvert/config"
 	"github.com/kuvert-app/kuvert/crypt"
 )
 
@@ -233,7 +233,7 @@ func (v *batchView) update() {
 			v.showingMail = false
 		}
 	}
-	if s, err := resolveSMS(v.u.config(), io.Discard, v.twilioCredentials, v.u.serverToken); err == nil && s.Demo {
+	if s, err := v.u.resolveSMS(v.u.config(), nil); err == nil && s.Demo {
 		v.demo.SetText(lang.L("batch.demo"))
 		v.demo.Show()
 	} else {
@@ -270,12 +270,12 @@ func (v *batchView) Start() {
 		v.showError(err)
 		return
 	}
-	s, err := resolveSMS(cfg, io.Discard, v.twilioCredentials, v.u.serverToken)
+	s, err := v.u.resolveSMS(cfg, nil)
 	if err != nil {
 		v.showError(err)
 		return
 	}
-	opts, err := f.Options(batchEnv{Log: l, Config: cfg, SMS: s.policy(), Relay: v.relay()})
+	opts, err := f.Options(batchEnv{Log: l, Config: cfg, SMS: s.policy(), Relay: v.relay(cfg)})
 	if err != nil {
 		v.showError(err)
 		return
@@ -317,7 +317,7 @@ func (v *batchView) Start() {
 	v.work.Add(1)
 	go func() {
 		defer v.work.Done()
-		sum, err := batch.Run(ctx, f.Manifest, opts)
+		sum, err := app.RunBatch(ctx, f.Manifest, opts)
 		v.u.shipInBackground(opts.Log, cfg)
 		fyne.Do(func() { v.finish(sum, err) })
 	}()
@@ -379,21 +379,15 @@ func (v *batchView) Cancel() {
 	}
 }
 
-// relay is where --mail send goes: KUVERT_SMTP_URL as in the CLI, its
-// password from KUVERT_SMTP_PASSWORD or the OS keyring, the sender from
-// KUVERT_MAIL_FROM or mail_from in config.json.
-func (v *batchView) relay() batch.MailEnv {
-	env := batch.MailEnv{SMTPURL: os.Getenv("KUVERT_SMTP_URL"), SMTPPassword: os.Getenv("KUVERT_SMTP_PASSWORD"), MailFrom: os.Getenv("KUVERT_MAIL_FROM")}
-	if env.SMTPPassword == "" {
-		env.SMTPPassword, _ = v.u.deps.Keyring.Get(keyringService, "smtp-password")
+// relay is where --mail send goes, resolved as the CLI does (package
+// settings): KUVERT_SMTP_URL, its password from KUVERT_SMTP_PASSWORD or
+// the OS keyring, the sender from KUVERT_MAIL_FROM or mail_from.
+func (v *batchView) relay(cfg *config.Config) batch.MailEnv {
+	s, err := v.u.settingsFor(cfg)
+	if err != nil {
+		return batch.MailEnv{}
 	}
-	return env
-}
-
-func (v *batchView) twilioCredentials() (string, string) {
-	sid, _ := v.u.deps.Keyring.Get(keyringService, "twilio-account-sid")
-	tok, _ := v.u.deps.Keyring.Get(keyringService, "twilio-auth-token")
-	return sid, tok
+	return batch.MailEnvFrom(s)
 }
 
 func (v *batchView) showError(err error) {

@@ -17,6 +17,7 @@ import (
 	"github.com/kuvert-app/kuvert/batch"
 	"github.com/kuvert-app/kuvert/config"
 	"github.com/kuvert-app/kuvert/mailrelay/relaytest"
+	"github.com/kuvert-app/kuvert/settings"
 	"github.com/kuvert-app/kuvert/sms"
 )
 
@@ -166,10 +167,10 @@ func TestBatchViewSendsThroughRelay(t *testing.T) {
 	t.Cleanup(s.Close)
 	outbox := filepath.Join(t.TempDir(), "sms.jsonl")
 	h := newHarness(t, &config.Config{SMS: config.SMS{Provider: "outbox:" + outbox, Sender: "Lönekontoret"}, MailFrom: "lon@kommun.example"})
-	t.Setenv("KUVERT_SMTP_URL", "smtp+insecure://"+strings.Replace(relaytest.User, "@", "%40", 1)+"@"+s.Addr)
-	t.Setenv("KUVERT_SMTP_PASSWORD", "")
-	t.Setenv("KUVERT_MAIL_FROM", "")
-	h.keys.Set(keyringService, "smtp-password", relaytest.Password) // from the keyring
+	h.setenv("KUVERT_SMTP_URL", "smtp+insecure://"+strings.Replace(relaytest.User, "@", "%40", 1)+"@"+s.Addr)
+	h.setenv("KUVERT_SMTP_PASSWORD", "")
+	h.setenv("KUVERT_MAIL_FROM", "")
+	h.keys.Set(keyringService, settings.SMTPPasswordKey, relaytest.Password) // from the keyring
 	v := h.u.batch
 	v.LoadManifest(goodManifest(t, h.workDir, 2))
 	v.mail.SetSelected(lang.L("batch.mail.send"))

@@ -27,10 +27,10 @@ func faultWords(e *fault.Error, cause string) (string, bool) {
 	return s, true
 }
 
-// details is what a log entry says beyond its fields, in the window's
+// entryDetails is what a log entry says beyond its fields, in the window's
 // language: its event through the catalog, or an older entry's prose as
 // it is.
-func details(e *auditlog.Entry) string {
+func entryDetails(e *auditlog.Entry) string {
 	if e.Event == nil {
 		return e.Details
 	}

@@ -28,6 +28,7 @@ import (
 	"github.com/kuvert-app/kuvert/auditlog"
 	"github.com/kuvert-app/kuvert/config"
 	"github.com/kuvert-app/kuvert/crypt"
+	"github.com/kuvert-app/kuvert/settings"
 	"github.com/kuvert-app/kuvert/sms"
 	"github.com/kuvert-app/kuvert/sms/twilio/twiliotest"
 )
@@ -92,17 +93,28 @@ type harness struct {
 	opened  []string // folders the app asked the OS to show
 	workDir string
 	clip    *lockedClipboard
+	env     map[string]string // the app's environment (Deps.Getenv)
 }
 
-// newHarness starts the app headless with its own KUVERT_HOME, an
-// in-memory keyring and no SMS settings from the environment.
+// setenv sets a variable in the app's environment, as KUVERT_… would be
+// set before starting it.
+func (h *harness) setenv(k, v string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.env[k] = v
+}
+
+func (h *harness) getenv(k string) string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.env[k]
+}
+
+// newHarness starts the app headless with its own folder, an in-memory
+// keyring and an environment of its own (empty until h.setenv).
 func newHarness(t *testing.T, cfg *config.Config) *harness {
 	t.Helper()
-	for _, k := range []string{"KUVERT_SMS_PROVIDER", "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "KUVERT_SMS_FROM",
-		"TWILIO_MESSAGING_SERVICE_SID", "KUVERT_TWILIO_API_URL", "KUVERT_SMS_TIMEOUT"} {
-		t.Setenv(k, "")
-	}
-	h := &harness{t: t, home: t.TempDir(), keys: &memKeyring{m: map[string]string{}}, workDir: t.TempDir(), clip: &lockedClipboard{}}
+	h := &harness{t: t, home: t.TempDir(), keys: &memKeyring{m: map[string]string{}}, workDir: t.TempDir(), clip: &lockedClipboard{}, env: map[string]string{}}
 	if cfg != nil {
 		if err := config.Save(h.home, cfg); err != nil {
 			t.Fatal(err)
@@ -111,7 +123,7 @@ func newHarness(t *testing.T, cfg *config.Config) *harness {
 	a := test.NewTempApp(t)
 	h.w = test.NewTempWindow(t, widget.NewLabel(""))
 	h.w.Resize(fyne.NewSize(860, 720))
-	u, err := New(a, h.w, Deps{Home: h.home, Keyring: h.keys, Clipboard: h.clip, OpenFolder: func(d string) error {
+	u, err := New(a, h.w, Deps{Home: h.home, Keyring: h.keys, Getenv: h.getenv, Clipboard: h.clip, OpenFolder: func(d string) error {
 		h.mu.Lock()
 		defer h.mu.Unlock()
 		h.opened = append(h.opened, d)
@@ -487,9 +499,9 @@ func twilioHarness(t *testing.T) (*harness, *twiliotest.Server) {
 	fake := twiliotest.NewServer()
 	t.Cleanup(fake.Close)
 	h := newHarness(t, &config.Config{Organisation: "Sundsvalls kommun", SMS: config.SMS{Provider: "twilio", From: twiliotest.From}})
-	t.Setenv("KUVERT_TWILIO_API_URL", fake.URL)
-	h.keys.Set(keyringService, "twilio-account-sid", twiliotest.AccountSID)
-	h.keys.Set(keyringService, "twilio-auth-token", twiliotest.AuthToken)
+	h.setenv("KUVERT_TWILIO_API_URL", fake.URL)
+	h.keys.Set(keyringService, settings.TwilioAccountSIDKey, twiliotest.AccountSID)
+	h.keys.Set(keyringService, settings.TwilioAuthTokenKey, twiliotest.AuthToken)
 	return h, fake
 }
 
@@ -604,7 +616,9 @@ func TestOpenView(t *testing.T) {
 	if v.password.Text != "" {
 		t.Error("the password stays in the field after use")
 	}
-	test.Type(v.password, pw.Value)
+	// Pasted from the SMS on a phone: capitals, spaces for dashes, a
+	// space at the end; the generated password it holds opens it.
+	test.Type(v.password, "Ref abc234: "+strings.ToUpper(strings.ReplaceAll(pw.Value, "-", " "))+" ")
 	// Enter opens: what Entry.TypedKey(Return) calls. (Calling TypedKey
 	// itself races here: the test driver runs fyne.Do on the worker, so
 	// the entry's own refresh after the callback would overlap it.)
@@ -721,10 +735,10 @@ func TestSettingsKeepSecretsInKeyring(t *testing.T) {
 	if s.status.Text != lang.L("settings.saved")+" "+lang.L("settings.applang.restart") {
 		t.Fatalf("status after a language change %q", s.status.Text)
 	}
-	if tok, _ := h.keys.Get(keyringService, "twilio-auth-token"); tok != twiliotest.AuthToken {
+	if tok, _ := h.keys.Get(keyringService, settings.TwilioAuthTokenKey); tok != twiliotest.AuthToken {
 		t.Fatal("the token is not in the keyring")
 	}
-	if sid, _ := h.keys.Get(keyringService, "twilio-account-sid"); sid != twiliotest.AccountSID {
+	if sid, _ := h.keys.Get(keyringService, settings.TwilioAccountSIDKey); sid != twiliotest.AccountSID {
 		t.Fatal("the SID is not in the keyring")
 	}
 	if s.token.Text != "" {

@@ -3,13 +3,13 @@ package gui
 import (
 	"context"
 	"errors"
-	"io"
 	"sync"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/lang"
 
+	"github.com/kuvert-app/kuvert/app"
 	"github.com/kuvert-app/kuvert/envelope"
 	"github.com/kuvert-app/kuvert/sms"
 )
@@ -39,7 +39,7 @@ func (v *sealView) start() {
 		OutputDir: cfg.OutputDir,
 		Operator:  cfg.Operator,
 		SMS: func() (smsSetup, error) {
-			s, err := resolveSMS(cfg, io.Discard, v.twilioCredentials, v.u.serverToken)
+			s, err := v.u.resolveSMS(cfg, nil)
 			if err == nil {
 				sent = &sentMessage{Sender: s.Sender}
 				s.Sender = sent
@@ -77,7 +77,7 @@ func (v *sealView) start() {
 	v.work.Add(1)
 	go func() {
 		defer v.work.Done()
-		res, err := envelope.Seal(ctx, log, req)
+		res, err := app.Seal(ctx, log, req)
 		v.u.shipInBackground(log, cfg)
 		fyne.Do(func() {
 			v.busy = false
@@ -115,14 +115,6 @@ func (v *sealView) doCancel() {
 	if v.cancel != nil {
 		v.cancel()
 	}
-}
-
-// twilioCredentials are the Twilio account SID and token from the OS
-// keyring, where Settings put them.
-func (v *sealView) twilioCredentials() (string, string) {
-	sid, _ := v.u.deps.Keyring.Get(keyringService, "twilio-account-sid")
-	tok, _ := v.u.deps.Keyring.Get(keyringService, "twilio-auth-token")
-	return sid, tok
 }
 
 // showError explains a failure in plain words with what to do next.

@@ -3,7 +3,6 @@ package gui
 import (
 	"context"
 	"fmt"
-	"io"
 	"path/filepath"
 	"slices"
 	"sync"
@@ -203,7 +202,7 @@ func newSealView(u *UI) *sealView {
 // only shows the message (demo), so the button and hints can say so.
 // The Seal tab calls it when shown and Settings after saving.
 func (v *sealView) refreshProvider() {
-	s, err := resolveSMS(v.u.config(), io.Discard, nil, nil)
+	s, err := v.u.resolveSMS(v.u.config(), nil)
 	v.form.SMSDemo = err == nil && s.Demo
 	v.validate()
 }

@@ -7,18 +7,12 @@ import (
 
 	"fyne.io/fyne/v2/lang"
 
+	"github.com/kuvert-app/kuvert/app"
 	"github.com/kuvert-app/kuvert/auditlog"
 	"github.com/kuvert-app/kuvert/config"
-	"github.com/kuvert-app/kuvert/server/client"
 	"github.com/kuvert-app/kuvert/server/client/clientenv"
 	"github.com/kuvert-app/kuvert/server/client/shipping"
 )
-
-// serverToken is the kuvert server's token from the OS keyring, where
-// Settings put it (KUVERT_SERVER_TOKEN comes first, in clientenv.Dial).
-func (u *UI) serverToken() (string, error) {
-	return u.deps.Keyring.Get(keyringService, client.KeyringUser)
-}
 
 // shipMu serialises the app's background shipping; the queue's file
 // lock keeps other kuvert processes out.
@@ -29,10 +23,11 @@ var shipMu sync.Mutex
 // for it, and what does not go now goes after the next sealing (or with
 // `kuvert log sync`). ShipWait lets tests wait for it.
 func (u *UI) shipInBackground(l *auditlog.Log, cfg *config.Config) {
-	if cfg == nil || clientenv.URL(cfg) == "" {
+	s, err := u.settingsFor(cfg)
+	if err != nil {
 		return
 	}
-	c, err := clientenv.FromConfig(cfg, u.serverToken)
+	c, err := clientenv.FromSettings(s)
 	if err != nil || c == nil {
 		return
 	}
@@ -43,7 +38,7 @@ func (u *UI) shipInBackground(l *auditlog.Log, cfg *config.Config) {
 		defer shipMu.Unlock()
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		(&shipping.Queue{Log: l, Client: c}).Ship(ctx)
+		app.Sync(ctx, l, c, 0)
 	}()
 }
 
@@ -51,8 +46,8 @@ func (u *UI) shipInBackground(l *auditlog.Log, cfg *config.Config) {
 // server (as `kuvert log status` does); "" when no server is set. It
 // never calls the server.
 func (u *UI) serverLine(l *auditlog.Log) string {
-	cfg := u.config()
-	if clientenv.URL(cfg) == "" {
+	s, err := u.settingsFor(u.config())
+	if err != nil || s.ServerURL.Value == "" {
 		return ""
 	}
 	st, err := (&shipping.Queue{Log: l}).Status()

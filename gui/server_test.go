@@ -11,10 +11,9 @@ import (
 	"github.com/kuvert-app/kuvert/auditlog"
 	"github.com/kuvert-app/kuvert/config"
 	"github.com/kuvert-app/kuvert/server"
-	"github.com/kuvert-app/kuvert/server/client"
 	"github.com/kuvert-app/kuvert/server/pgtest"
 	"github.com/kuvert-app/kuvert/server/servertest"
-	"github.com/kuvert-app/kuvert/sms/twilio"
+	"github.com/kuvert-app/kuvert/settings"
 	"github.com/kuvert-app/kuvert/sms/twilio/twiliotest"
 )
 
@@ -26,8 +25,6 @@ func TestMain(m *testing.M) { pgtest.Main(m, &cluster) }
 // never to a file; the form shows only whether a token is stored. A bad
 // address is refused.
 func TestSettingsServerAddressAndToken(t *testing.T) {
-	t.Setenv("KUVERT_SERVER_URL", "")
-	t.Setenv("KUVERT_SERVER_TOKEN", "")
 	h := newHarness(t, &config.Config{Organisation: "Sundsvalls kommun"})
 	v := h.u.settings
 	if v.serverTokenState.Text != "Ingen token" || v.serverTokenRemove.Visible() {
@@ -45,7 +42,7 @@ func TestSettingsServerAddressAndToken(t *testing.T) {
 	if err != nil || cfg.ServerURL != "https://kuvert.exempelby.se" {
 		t.Fatalf("%+v %v", cfg, err)
 	}
-	if tok, _ := h.keys.Get(keyringService, client.KeyringUser); tok != "kvt_hemlig-token" {
+	if tok, _ := h.keys.Get(keyringService, settings.ServerTokenKey); tok != "kvt_hemlig-token" {
 		t.Fatalf("keyring %q", tok)
 	}
 	b, _ := os.ReadFile(config.Path(h.home))
@@ -56,7 +53,7 @@ func TestSettingsServerAddressAndToken(t *testing.T) {
 		t.Fatalf("state %q", v.serverTokenState.Text)
 	}
 	test.Tap(v.serverTokenRemove)
-	if _, err := h.keys.Get(keyringService, client.KeyringUser); err == nil {
+	if _, err := h.keys.Get(keyringService, settings.ServerTokenKey); err == nil {
 		t.Fatal("the token is still in the keyring")
 	}
 }
@@ -64,25 +61,9 @@ func TestSettingsServerAddressAndToken(t *testing.T) {
 // Sealing in the app texts through the server's relay (no Twilio token
 // on this computer) and ships the log in the background.
 func TestSealShipsAndTextsThroughServer(t *testing.T) {
-	fake := twiliotest.NewServer()
-	defer fake.Close()
-	tw, err := twilio.New(twilio.Config{AccountSID: twiliotest.AccountSID, AuthToken: twiliotest.AuthToken, From: twiliotest.From, BaseURL: fake.URL})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := servertest.Start(t, cluster, servertest.Options{Sender: tw})
-	t.Setenv("KUVERT_SERVER_URL", "")
-	t.Setenv("KUVERT_SERVER_TOKEN", "")
-	h := newHarness(t, &config.Config{Organisation: "Sundsvalls kommun", ServerURL: srv.URL})
-	h.keys.Set(keyringService, client.KeyringUser, srv.Device)
-	v := h.u.seal
-	h.drop(h.file("lista.csv", "a;b\n"))
-	test.Type(v.phone, "0701234567")
-	test.Tap(v.primary)
-	v.work.Wait()
-	h.u.shipWork.Wait()
+	h, srv, fake := sealThroughRelay(t, "a;b\n")
 	if fake.Posts() != 1 {
-		t.Fatalf("twilio got %d; status %q", fake.Posts(), v.status.Text)
+		t.Fatalf("twilio got %d; status %q", fake.Posts(), h.u.seal.status.Text)
 	}
 	res, err := srv.Store.Search(context.Background(), server.Search{Limit: 100})
 	if err != nil {
@@ -104,10 +85,8 @@ func TestSealShipsAndTextsThroughServer(t *testing.T) {
 // sealing is on record and waits; once it answers, everything went.
 func TestLogViewShowsWhatWaitsForServer(t *testing.T) {
 	srv := servertest.Start(t, cluster, servertest.Options{})
-	t.Setenv("KUVERT_SERVER_URL", "")
-	t.Setenv("KUVERT_SERVER_TOKEN", "")
 	h := newHarness(t, &config.Config{Organisation: "Sundsvalls kommun", ServerURL: srv.URL})
-	h.keys.Set(keyringService, client.KeyringUser, srv.Device)
+	h.keys.Set(keyringService, settings.ServerTokenKey, srv.Device)
 	srv.SetDown(true)
 	v := h.u.seal
 	h.drop(h.file("lista.csv", "a;b\n"))
@@ -127,6 +106,24 @@ func TestLogViewShowsWhatWaitsForServer(t *testing.T) {
 	if lv.server.Text != "Allt är skickat till kuvert-servern." {
 		t.Fatalf("server back: %q", lv.server.Text)
 	}
+}
+
+// sealThroughRelay is the app over a home that uses a server whose
+// relay texts through fake, with a device token in the keyring, after it
+// sealed lista.csv (content) with an SMS to 0701234567 and shipped its
+// log.
+func sealThroughRelay(t *testing.T, content string) (*harness, *servertest.Server, *twiliotest.Server) {
+	t.Helper()
+	srv, fake := servertest.StartRelay(t, cluster)
+	h := newHarness(t, &config.Config{Organisation: "Sundsvalls kommun", ServerURL: srv.URL})
+	h.keys.Set(keyringService, settings.ServerTokenKey, srv.Device)
+	v := h.u.seal
+	h.drop(h.file("lista.csv", content))
+	test.Type(v.phone, "0701234567")
+	test.Tap(v.primary)
+	v.work.Wait()
+	h.u.shipWork.Wait()
+	return h, srv, fake
 }
 
 func mustLog(t *testing.T, h *harness) *auditlog.Log {

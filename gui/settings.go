@@ -2,7 +2,6 @@ package gui
 
 import (
 	"context"
-	"io"
 	"slices"
 	"strings"
 	"sync"
@@ -17,6 +16,7 @@ import (
 	"github.com/kuvert-app/kuvert/auditlog"
 	"github.com/kuvert-app/kuvert/config"
 	"github.com/kuvert-app/kuvert/server/client"
+	"github.com/kuvert-app/kuvert/settings"
 	"github.com/kuvert-app/kuvert/sms"
 	"github.com/kuvert-app/kuvert/sms/providers"
 )
@@ -56,6 +56,11 @@ type settingsView struct {
 	testSend   *widget.Button
 	testResult *widget.Label
 	work       sync.WaitGroup // a test SMS on its way, for tests
+
+	// locked are the settings machine policy sets (by key): shown
+	// read-only, never saved.
+	locked map[string]bool
+	form   *widget.Form
 }
 
 var (
@@ -78,7 +83,7 @@ func newSettingsView(u *UI) *settingsView {
 		v.provider.SetSelectedIndex(1)
 	}
 	v.sid = widget.NewEntry()
-	if s, err := u.deps.Keyring.Get(keyringService, "twilio-account-sid"); err == nil {
+	if s, err := u.deps.Keyring.Get(keyringService, settings.TwilioAccountSIDKey); err == nil {
 		v.sid.SetText(s)
 	}
 	v.token = widget.NewPasswordEntry()
@@ -161,6 +166,7 @@ func newSettingsView(u *UI) *settingsView {
 		widget.NewFormItem(lang.L("settings.applang"), v.appLang),
 	)
 	v.content = container.NewVScroll(container.NewVBox(form, save, v.status))
+	v.lockByPolicy(form)
 	v.updatePreview()
 	v.refreshToken()
 	v.refreshServerToken()
@@ -181,7 +187,13 @@ func (v *settingsView) updatePreview() {
 	// up yet (no token) still has its texts filled in.
 	cfg := v.u.config()
 	v.apply(cfg)
-	body, n, err := providers.Preview(cfg, providers.Options{Provider: cfg.SMS.Provider})
+	st, err := v.u.settingsFor(cfg)
+	if err != nil {
+		v.preview.SetText("")
+		v.segments.SetText("⚠ " + err.Error())
+		return
+	}
+	body, n, err := providers.Preview(st, providers.Options{Provider: cfg.SMS.Provider})
 	if err != nil {
 		v.preview.SetText("")
 		v.segments.SetText("⚠ " + describe(err))
@@ -215,20 +227,20 @@ func (v *settingsView) save() {
 		return
 	}
 	if sid := strings.TrimSpace(v.sid.Text); sid != "" {
-		if err := v.u.deps.Keyring.Set(keyringService, "twilio-account-sid", sid); err != nil {
+		if err := v.u.deps.Keyring.Set(keyringService, settings.TwilioAccountSIDKey, sid); err != nil {
 			v.status.SetText(friendly(err))
 			return
 		}
 	}
 	if tok := v.token.Text; tok != "" {
-		if err := v.u.deps.Keyring.Set(keyringService, "twilio-auth-token", tok); err != nil {
+		if err := v.u.deps.Keyring.Set(keyringService, settings.TwilioAuthTokenKey, tok); err != nil {
 			v.status.SetText(friendly(err))
 			return
 		}
 		v.token.SetText("")
 	}
 	if tok := strings.TrimSpace(v.serverToken.Text); tok != "" {
-		if err := v.u.deps.Keyring.Set(keyringService, client.KeyringUser, tok); err != nil {
+		if err := v.u.deps.Keyring.Set(keyringService, settings.ServerTokenKey, tok); err != nil {
 			v.status.SetText(friendly(err))
 			return
 		}
@@ -248,10 +260,20 @@ func (v *settingsView) save() {
 // apply puts the form's choices into cfg; the settings the form does
 // not show (template, operator, retention) stay as they were.
 func (v *settingsView) apply(cfg *config.Config) {
-	cfg.Organisation = strings.TrimSpace(v.organisation.Text)
-	cfg.OpenerURL = strings.TrimSpace(v.openerURL.Text)
-	cfg.ServerURL = strings.TrimSpace(v.serverURL.Text)
-	cfg.SMS.Provider = providerKeys[v.provider.SelectedIndex()]
+	// What machine policy sets is not the user's to save: the file keeps
+	// its own value, and the policy's shows in the field.
+	if !v.locked["organisation"] {
+		cfg.Organisation = strings.TrimSpace(v.organisation.Text)
+	}
+	if !v.locked["opener_url"] {
+		cfg.OpenerURL = strings.TrimSpace(v.openerURL.Text)
+	}
+	if !v.locked["server_url"] {
+		cfg.ServerURL = strings.TrimSpace(v.serverURL.Text)
+	}
+	if !v.locked["sms.providers"] {
+		cfg.SMS.Provider = providerKeys[v.provider.SelectedIndex()]
+	}
 	cfg.SMS.From = strings.TrimSpace(v.from.Text)
 	cfg.SMS.Language = langKeys[v.smsLang.SelectedIndex()]
 	cfg.Format = v.format.Selected
@@ -262,7 +284,7 @@ func (v *settingsView) apply(cfg *config.Config) {
 // itself is never read into the window: the field stays empty, and shows
 // only when there is no token or the user chooses Replace.
 func (v *settingsView) refreshToken() {
-	if _, err := v.u.deps.Keyring.Get(keyringService, "twilio-auth-token"); err == nil {
+	if _, err := v.u.deps.Keyring.Get(keyringService, settings.TwilioAuthTokenKey); err == nil {
 		v.tokenState.SetText(lang.L("settings.token.stored"))
 		v.tokenReplace.Show()
 		v.tokenRemove.Show()
@@ -280,7 +302,7 @@ func (v *settingsView) refreshToken() {
 // refreshServerToken shows whether the keyring holds a server token,
 // never the token.
 func (v *settingsView) refreshServerToken() {
-	if _, err := v.u.deps.Keyring.Get(keyringService, client.KeyringUser); err == nil {
+	if _, err := v.u.deps.Keyring.Get(keyringService, settings.ServerTokenKey); err == nil {
 		v.serverTokenState.SetText(lang.L("settings.token.stored"))
 		v.serverTokenRemove.Show()
 		return
@@ -291,7 +313,7 @@ func (v *settingsView) refreshServerToken() {
 
 // removeServerToken takes the server token out of the keyring.
 func (v *settingsView) removeServerToken() {
-	if err := v.u.deps.Keyring.Delete(keyringService, client.KeyringUser); err != nil {
+	if err := v.u.deps.Keyring.Delete(keyringService, settings.ServerTokenKey); err != nil {
 		v.status.SetText(friendly(err))
 		return
 	}
@@ -302,7 +324,7 @@ func (v *settingsView) removeServerToken() {
 
 // removeToken takes the Twilio token out of the keyring.
 func (v *settingsView) removeToken() {
-	if err := v.u.deps.Keyring.Delete(keyringService, "twilio-auth-token"); err != nil {
+	if err := v.u.deps.Keyring.Delete(keyringService, settings.TwilioAuthTokenKey); err != nil {
 		v.status.SetText(friendly(err))
 		return
 	}
@@ -322,26 +344,29 @@ func (v *settingsView) formConfig() (*config.Config, error) {
 	return cfg, nil
 }
 
-// credentials are the Twilio SID and token typed in the form, else the
-// keyring's.
-func (v *settingsView) credentials() (string, string) {
-	sid, tok := strings.TrimSpace(v.sid.Text), v.token.Text
-	if sid == "" {
-		sid, _ = v.u.deps.Keyring.Get(keyringService, "twilio-account-sid")
-	}
-	if tok == "" {
-		tok, _ = v.u.deps.Keyring.Get(keyringService, "twilio-auth-token")
-	}
-	return sid, tok
+// formKeyring is the keyring as the form would leave it: the Twilio SID
+// and token and the server token typed in the form (not yet saved), else
+// the keyring's.
+func (v *settingsView) formKeyring() Keyring {
+	return typedSecrets{base: v.u.deps.Keyring, typed: map[string]string{
+		settings.TwilioAccountSIDKey: strings.TrimSpace(v.sid.Text),
+		settings.TwilioAuthTokenKey:  v.token.Text,
+		settings.ServerTokenKey:      strings.TrimSpace(v.serverToken.Text),
+	}}
 }
 
-// serverTokenSource is the server token typed in the form, else the
-// keyring's.
-func (v *settingsView) serverTokenSource() (string, error) {
-	if tok := strings.TrimSpace(v.serverToken.Text); tok != "" {
-		return tok, nil
+// typedSecrets answers with what was typed, else asks base.
+type typedSecrets struct {
+	Keyring
+	base  Keyring
+	typed map[string]string
+}
+
+func (t typedSecrets) Get(service, user string) (string, error) {
+	if v := t.typed[user]; v != "" && service == keyringService {
+		return v, nil
 	}
-	return v.u.deps.Keyring.Get(keyringService, client.KeyringUser)
+	return t.base.Get(service, user)
 }
 
 // sendTest sends the harmless test text (sms.TestTemplate, no password)
@@ -358,7 +383,7 @@ func (v *settingsView) sendTest() {
 		v.testResult.SetText(friendly(err))
 		return
 	}
-	setup, err := resolveSMS(cfg, io.Discard, v.credentials, v.serverTokenSource)
+	setup, err := v.u.resolveSMS(cfg, v.formKeyring())
 	if err != nil {
 		v.testResult.SetText(lang.L("settings.test.failed") + "\n" + describe(err))
 		return

@@ -10,6 +10,7 @@ import (
 	"github.com/zalando/go-keyring"
 
 	"github.com/kuvert-app/kuvert/config"
+	"github.com/kuvert-app/kuvert/settings"
 	"github.com/kuvert-app/kuvert/sms"
 	"github.com/kuvert-app/kuvert/sms/twilio/twiliotest"
 )
@@ -20,7 +21,7 @@ func osKeyringHarness(t *testing.T, cfg *config.Config) *harness {
 	t.Helper()
 	keyring.MockInit()
 	h := newHarness(t, cfg)
-	u, err := New(test.NewTempApp(t), h.w, Deps{Home: h.home, Keyring: osKeyring{}, Clipboard: h.clip, OpenFolder: func(string) error { return nil }})
+	u, err := New(test.NewTempApp(t), h.w, Deps{Home: h.home, Keyring: osKeyring{}, Getenv: h.getenv, Clipboard: h.clip, OpenFolder: func(string) error { return nil }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,7 +43,7 @@ func TestTokenFieldSaysWhetherATokenIsStored(t *testing.T) {
 	}
 	test.Type(s.token, twiliotest.AuthToken)
 	s.save()
-	if tok, err := keyring.Get(keyringService, "twilio-auth-token"); err != nil || tok != twiliotest.AuthToken {
+	if tok, err := keyring.Get(keyringService, settings.TwilioAuthTokenKey); err != nil || tok != twiliotest.AuthToken {
 		t.Fatalf("keyring token %q, %v", tok, err)
 	}
 	if s.tokenState.Text != lang.L("settings.token.stored") || s.token.Visible() || !s.tokenReplace.Visible() || !s.tokenRemove.Visible() {
@@ -62,7 +63,7 @@ func TestTokenFieldSaysWhetherATokenIsStored(t *testing.T) {
 		t.Error("Replace does not show the token field")
 	}
 	test.Tap(s.tokenRemove)
-	if _, err := keyring.Get(keyringService, "twilio-auth-token"); err != keyring.ErrNotFound {
+	if _, err := keyring.Get(keyringService, settings.TwilioAuthTokenKey); err != keyring.ErrNotFound {
 		t.Fatalf("after Remove the keyring answers %v", err)
 	}
 	if s.tokenState.Text != lang.L("settings.token.none") || s.status.Text != lang.L("settings.token.removed") {
@@ -77,7 +78,7 @@ func TestSendTestSMS(t *testing.T) {
 	fake := twiliotest.NewServer()
 	t.Cleanup(fake.Close)
 	h := osKeyringHarness(t, nil)
-	t.Setenv("KUVERT_TWILIO_API_URL", fake.URL)
+	h.setenv("KUVERT_TWILIO_API_URL", fake.URL)
 	s := h.u.settings
 
 	// Demo first: nothing reaches Twilio, and the result says demo.
@@ -129,7 +130,7 @@ func TestSendTestSMS(t *testing.T) {
 		t.Errorf("landline: %q, %d posts", s.testResult.Text, fake.Posts()-posts)
 	}
 	// The form's credentials were only used, not saved.
-	if _, err := keyring.Get(keyringService, "twilio-auth-token"); err != keyring.ErrNotFound {
+	if _, err := keyring.Get(keyringService, settings.TwilioAuthTokenKey); err != keyring.ErrNotFound {
 		t.Errorf("the test SMS stored the token: %v", err)
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"io"
 
 	"github.com/kuvert-app/kuvert/config"
-	"github.com/kuvert-app/kuvert/server/client/clientenv"
 	"github.com/kuvert-app/kuvert/sms"
 	"github.com/kuvert-app/kuvert/sms/providers"
 )
@@ -18,14 +17,19 @@ type smsSetup struct {
 }
 
 // resolveSMS is the desktop app's SMS policy: providers.Build, the one
-// shared with the CLI and batch, with the keyring's
-// Twilio credentials. The Seal view and the Settings test SMS call it; the
-// Settings preview calls providers.Preview, which needs no credentials.
-//
-// With a kuvert server configured the provider is the server's relay and
-// tok supplies its token (nil: KUVERT_SERVER_TOKEN only).
-func resolveSMS(cfg *config.Config, console io.Writer, creds providers.Credentials, tok clientenv.TokenSource) (smsSetup, error) {
-	pol, err := providers.Build(cfg, providers.Options{Console: console, Credentials: creds, ServerToken: tok})
+// shared with the CLI and batch, over the settings resolved from cfg, the
+// environment and the keyring (Twilio's credentials, the server's token).
+// The Seal view and the Settings test SMS call it; the Settings preview
+// calls providers.Preview, which needs no credentials.
+func (u *UI) resolveSMS(cfg *config.Config, kr Keyring) (smsSetup, error) {
+	if kr == nil {
+		kr = u.deps.Keyring
+	}
+	s, err := u.resolveWith(cfg, kr)
+	if err != nil {
+		return smsSetup{}, err
+	}
+	pol, err := providers.Build(s, providers.Options{Console: io.Discard})
 	if err != nil {
 		return smsSetup{}, err
 	}

@@ -14,7 +14,7 @@ import (
 	"github.com/kuvert-app/kuvert/auditlog"
 	"github.com/kuvert-app/kuvert/envelope"
 	"github.com/kuvert-app/kuvert/server/api"
-	"github.com/kuvert-app/kuvert/server/client/clientenv"
+	"github.com/kuvert-app/kuvert/server/client"
 	"github.com/kuvert-app/kuvert/server/serverproc"
 	"github.com/kuvert-app/kuvert/sms"
 	"github.com/kuvert-app/kuvert/sms/relay"
@@ -122,7 +122,7 @@ func TestRelayTextMatchesDesktop(t *testing.T) {
 	} {
 		server := words
 		f.relay.Policy = &server
-		c, err := clientenv.Dial(f.ts.URL, func() (string, error) { return f.tokens["pc1"], nil })
+		c, err := client.New(f.ts.URL, f.tokens["pc1"])
 		if err != nil {
 			t.Fatal(err)
 		}

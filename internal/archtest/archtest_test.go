@@ -39,6 +39,19 @@ func TestLayers(t *testing.T) {
 		{"sms", []string{"github.com/spf13/cobra", "fyne.io/fyne", "github.com/twilio", mod + "crypt", mod + "auditlog"}},
 		{"envelope", []string{"github.com/spf13/cobra", "fyne.io/fyne", mod + "internal/cli", mod + "gui"}},
 		{"batch", []string{"github.com/spf13/cobra", "fyne.io/fyne", mod + "internal/cli", mod + "gui"}},
+		// The application layer sits between the shells and the core: no
+		// shell's toolkit, no SMS provider's SDK nor the code that picks
+		// one (the shells hand in the SMS policy), no database driver, no
+		// shell.
+		{"app", []string{"github.com/spf13/cobra", "fyne.io/fyne", "github.com/twilio", "github.com/jackc", mod + "sms/providers", mod + "sms/twilio", mod + "internal/cli", mod + "gui", mod + "cmd"}},
+		// Nothing below the application layer calls up into it.
+		{"envelope", []string{mod + "app"}},
+		{"batch", []string{mod + "app"}},
+		{"auditlog", []string{mod + "app"}},
+		{"server/client", []string{mod + "app"}},
+		{"server/client/heads", []string{mod + "app"}},
+		{"server/client/shipping", []string{mod + "app"}},
+		{"settings", []string{mod + "app"}},
 		// The desktop app's views test headless: the GL driver stays in
 		// cmd/kuvert-gui.
 		{"gui", []string{"fyne.io/fyne/v2/app", "github.com/go-gl", "github.com/spf13/cobra", mod + "internal/cli"}},
@@ -51,13 +64,16 @@ func TestLayers(t *testing.T) {
 		// no database, no provider (SMS go through the server). The API
 		// client knows neither its users (the queue, the seen heads, the
 		// relay sender) nor where its settings come from (config).
-		{"server/client", []string{"github.com/jackc", "github.com/twilio", "github.com/spf13/cobra", "fyne.io/fyne", mod + "internal/cli", mod + "gui", mod + "crypt", mod + "envelope", mod + "sms", mod + "config", mod + "server/client/clientenv", mod + "server/client/shipping", mod + "server/client/heads"}},
-		{"server/client/shipping", []string{"github.com/jackc", "github.com/twilio", "github.com/spf13/cobra", "fyne.io/fyne", mod + "internal/cli", mod + "gui", mod + "crypt", mod + "envelope", mod + "sms", mod + "config", mod + "server/client/clientenv", mod + "server/client/heads"}},
-		{"server/client/heads", []string{"github.com/jackc", "github.com/twilio", "github.com/spf13/cobra", "fyne.io/fyne", mod + "internal/cli", mod + "gui", mod + "crypt", mod + "envelope", mod + "sms", mod + "config", mod + "server/client/clientenv", mod + "server/client/shipping"}},
+		{"server/client", []string{"github.com/jackc", "github.com/twilio", "github.com/spf13/cobra", "fyne.io/fyne", mod + "internal/cli", mod + "gui", mod + "crypt", mod + "envelope", mod + "sms", mod + "config", mod + "server/client/clientenv", mod + "server/client/shipping", mod + "server/client/heads", mod + "settings"}},
+		{"server/client/shipping", []string{"github.com/jackc", "github.com/twilio", "github.com/spf13/cobra", "fyne.io/fyne", mod + "internal/cli", mod + "gui", mod + "crypt", mod + "envelope", mod + "sms", mod + "config", mod + "server/client/clientenv", mod + "server/client/heads", mod + "settings"}},
+		{"server/client/heads", []string{"github.com/jackc", "github.com/twilio", "github.com/spf13/cobra", "fyne.io/fyne", mod + "internal/cli", mod + "gui", mod + "crypt", mod + "envelope", mod + "sms", mod + "config", mod + "server/client/clientenv", mod + "server/client/shipping", mod + "settings"}},
 		// The relay sender is an SMS provider beside sms/twilio: the API
 		// client, never the shipping queue or the seen heads.
-		{"sms/relay", []string{"github.com/jackc", "github.com/twilio", "github.com/spf13/cobra", "fyne.io/fyne", mod + "internal/cli", mod + "gui", mod + "config", mod + "server/client/shipping", mod + "server/client/heads", mod + "server/client/clientenv"}},
+		{"sms/relay", []string{"github.com/jackc", "github.com/twilio", "github.com/spf13/cobra", "fyne.io/fyne", mod + "internal/cli", mod + "gui", mod + "config", mod + "server/client/shipping", mod + "server/client/heads", mod + "server/client/clientenv", mod + "settings"}},
 		{"sms/providers", []string{"github.com/jackc", mod + "server/client/shipping", mod + "server/client/heads"}},
+		// Settings are read, never written, and from what is handed in:
+		// the keyring is the shell's, the words are the shells'.
+		{"settings", []string{"github.com/zalando/go-keyring", "github.com/spf13/cobra", "fyne.io/fyne", "github.com/twilio", "github.com/jackc", mod + "sms", mod + "server", mod + "internal/cli", mod + "gui", mod + "crypt", mod + "auditlog"}},
 		{"envelope", []string{"github.com/jackc"}},
 		{"batch", []string{"github.com/jackc"}},
 		{"auditlog", []string{"github.com/jackc"}},
@@ -89,7 +105,7 @@ func TestFaultIsALeaf(t *testing.T) {
 // Words belong to the shells: no core package reaches the two-language
 // catalog (the CLI's and the server's) or the desktop app's.
 func TestCoreHasNoCatalog(t *testing.T) {
-	for _, pkg := range []string{"auditlog", "batch", "envelope", "crypt", "sms", "scan", "fault", "mailrelay"} {
+	for _, pkg := range []string{"auditlog", "batch", "envelope", "crypt", "sms", "scan", "fault", "mailrelay", "app", "settings"} {
 		for _, d := range deps(t, pkg) {
 			if d == mod+"internal/catalog" || d == mod+"gui" || d == mod+"internal/cli" || d == mod+"server" {
 				t.Errorf("%s imports %s", pkg, d)

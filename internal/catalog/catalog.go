@@ -31,6 +31,7 @@ var lines = map[fault.Code]string{
 	batch.CodeFileChanging:   "file {file}: changed while it was checked; run again",
 	batch.CodeFileInHome:     "file {file}: in kuvert's own folder (KUVERT_HOME, with the log and its signing key); kuvert seals nothing from there",
 	batch.CodeFileSwapped:    "file {file}: not the file that was checked",
+	batch.CodeFileHeld:       "file {file}: öppen i ett annat program (t.ex. Excel), stäng den och försök igen / open in another program (e.g. Excel): close it and try again",
 	batch.CodeRowNoFile:      "no file",
 	batch.CodeRowNoMobile:    "no mobile number",
 

@@ -4,13 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 
-	"github.com/zalando/go-keyring"
-
+	"github.com/kuvert-app/kuvert/app"
 	"github.com/kuvert-app/kuvert/batch"
-	"github.com/kuvert-app/kuvert/config"
 	"github.com/kuvert-app/kuvert/crypt"
+	"github.com/kuvert-app/kuvert/settings"
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 )
@@ -35,7 +33,7 @@ type BatchOptions struct {
 	NewRun      bool
 }
 
-func newBatchCmd(s *IOStreams, g *globalOptions) *cobra.Command {
+func newBatchCmd(f *Factory, g *globalOptions) *cobra.Command {
 	o := &BatchOptions{}
 	cmd := &cobra.Command{
 		Use:   "batch [flags] MANIFEST.csv",
@@ -72,29 +70,30 @@ and none was delivered; exit 2 for an invalid manifest.`,
 			if !cmd.Flags().Changed("sms-rate") {
 				o.SMSRate = -1
 			}
-			return runBatch(cmd, s, g, o)
+			return runBatch(cmd, f, g, o)
 		},
 	}
-	f := cmd.Flags()
-	f.StringVar(&o.OutDir, "out-dir", "", "write archives and report.csv to `DIR` (default: a dated folder beside the manifest)")
-	f.StringVarP(&o.Format, "format", "f", "zip", "zip or age (per row: the format column)")
-	f.IntVarP(&o.Jobs, "jobs", "j", 0, "rows sealed in parallel (default: 16 when rows are mailed or texted, which mostly waits; one per core otherwise and for age passphrases)")
-	f.BoolVar(&o.DryRun, "dry-run", false, "check the manifest and show what would happen; seal and send nothing")
-	f.BoolVar(&o.NoSMS, "no-sms", false, "send no SMS; requires --password-out")
-	f.StringVar(&o.PasswordOut, "password-out", "", "write the passwords to `FILE` (a 0600 CSV) instead of texting them")
-	f.BoolVar(&o.SkipInvalid, "skip-invalid", false, "process the valid rows and list the others")
-	f.Float64Var(&o.SMSRate, "sms-rate", 1, "SMS per second (default: 1 for Twilio, what a long code allows; no limit for console and outbox)")
-	f.BoolVar(&o.JSON, "json", false, "print one JSON line per row")
-	f.BoolVarP(&o.Quiet, "quiet", "q", false, "print only errors")
-	f.StringVar(&o.From, "sender", "", "the organisation `NAME` each SMS shows, as recipients know it (default: organisation in config.json)")
-	f.StringVar(&o.Lang, "sms-lang", "", "sv or en")
-	f.StringVar(&o.Run, "run", "", "name the run `NAME` (e.g. lon-2026-11); the same name continues it")
-	f.BoolVar(&o.NewRun, "new-run", false, "start a fresh run of the manifest on purpose: every row is sealed and delivered again")
-	f.StringVar(&o.Mail, "mail", "", "the e-mail step for rows with an address: draft (one .eml per row in OUT/utkast; the default with an e-mail column), send (through KUVERT_SMTP_URL) or none")
+	fl := cmd.Flags()
+	fl.StringVar(&o.OutDir, "out-dir", "", "write archives and report.csv to `DIR` (default: a dated folder beside the manifest)")
+	fl.StringVarP(&o.Format, "format", "f", "zip", "zip or age (per row: the format column)")
+	fl.IntVarP(&o.Jobs, "jobs", "j", 0, "rows sealed in parallel (default: 16 when rows are mailed or texted, which mostly waits; one per core otherwise and for age passphrases)")
+	fl.BoolVar(&o.DryRun, "dry-run", false, "check the manifest and show what would happen; seal and send nothing")
+	fl.BoolVar(&o.NoSMS, "no-sms", false, "send no SMS; requires --password-out")
+	fl.StringVar(&o.PasswordOut, "password-out", "", "write the passwords to `FILE` (a 0600 CSV) instead of texting them")
+	fl.BoolVar(&o.SkipInvalid, "skip-invalid", false, "process the valid rows and list the others")
+	fl.Float64Var(&o.SMSRate, "sms-rate", 1, "SMS per second (default: 1 for Twilio, what a long code allows; no limit for console and outbox)")
+	fl.BoolVar(&o.JSON, "json", false, "print one JSON line per row")
+	fl.BoolVarP(&o.Quiet, "quiet", "q", false, "print only errors")
+	fl.StringVar(&o.From, "sender", "", "the organisation `NAME` each SMS shows, as recipients know it (default: organisation in config.json)")
+	fl.StringVar(&o.Lang, "sms-lang", "", "sv or en")
+	fl.StringVar(&o.Run, "run", "", "name the run `NAME` (e.g. lon-2026-11); the same name continues it")
+	fl.BoolVar(&o.NewRun, "new-run", false, "start a fresh run of the manifest on purpose: every row is sealed and delivered again")
+	fl.StringVar(&o.Mail, "mail", "", "the e-mail step for rows with an address: draft (one .eml per row in OUT/utkast; the default with an e-mail column), send (through KUVERT_SMTP_URL) or none")
 	return cmd
 }
 
-func runBatch(cmd *cobra.Command, s *IOStreams, g *globalOptions, o *BatchOptions) error {
+func runBatch(cmd *cobra.Command, f *Factory, g *globalOptions, o *BatchOptions) error {
+	s := f.IOStreams
 	format, err := crypt.ParseFormat(o.Format)
 	if err != nil {
 		return usageError{err}
@@ -103,11 +102,11 @@ func runBatch(cmd *cobra.Command, s *IOStreams, g *globalOptions, o *BatchOption
 		return usagef("--no-sms and --password-out go together: the passwords must reach the recipients some way")
 	}
 	// No input may come from kuvert's own folder (the log's signing key).
-	home, err := config.Home()
+	a, err := f.App(g)
 	if err != nil {
 		return err
 	}
-	m, err := batch.Load(o.Manifest, batch.LoadOptions{NoSMS: o.NoSMS, Format: format, Home: home})
+	m, err := batch.Load(o.Manifest, batch.LoadOptions{NoSMS: o.NoSMS, Format: format, Home: a.Home()})
 	if err != nil {
 		return err
 	}
@@ -120,15 +119,15 @@ func runBatch(cmd *cobra.Command, s *IOStreams, g *globalOptions, o *BatchOption
 		}
 		fmt.Fprintf(s.ErrOut, "kuvert: skipping %d invalid %s, processing %d\n", len(m.Problems), plural(len(m.Problems), "row", "rows"), len(m.Rows))
 	}
-	l, cfg, err := openLog(g)
+	l, cfg, err := a.OpenLog()
 	if err != nil {
 		return err
 	}
 	if err := batch.SelectRun(l, m, o.Run, o.NewRun); err != nil {
 		return err
 	}
-	opts := batch.Options{OutDir: o.OutDir, Jobs: o.Jobs, DryRun: o.DryRun, NoSMS: o.NoSMS, PasswordOut: o.PasswordOut, Log: l, Operator: cfg.Operator,
-		OpenerURL: cfg.OpenerURL, Lang: o.Lang, Words: describe}
+	opts := batch.Options{OutDir: o.OutDir, Jobs: o.Jobs, DryRun: o.DryRun, NoSMS: o.NoSMS, PasswordOut: o.PasswordOut, Log: l, Operator: cfg.Operator.Value,
+		OpenerURL: cfg.OpenerURL.Value, Lang: o.Lang, Words: describe}
 	if err := batchMail(&opts, o.Mail, m, cfg); err != nil {
 		return err
 	}
@@ -139,7 +138,7 @@ func runBatch(cmd *cobra.Command, s *IOStreams, g *globalOptions, o *BatchOption
 		// The demo provider's box would show each password on stderr,
 		// which a scheduled run mails to whoever reads cron mail: batch
 		// shows none (the summary says DEMO; nothing was sent).
-		pol, err := smsPolicyTo(io.Discard, cfg, o.From, o.Lang)
+		pol, err := f.smsPolicyTo(io.Discard, cfg, o.From, o.Lang)
 		if err != nil {
 			return err
 		}
@@ -177,7 +176,7 @@ func runBatch(cmd *cobra.Command, s *IOStreams, g *globalOptions, o *BatchOption
 			bar.Add(1)
 		}
 	}
-	sum, err := batch.Run(cmd.Context(), m, opts)
+	sum, err := app.RunBatch(cmd.Context(), m, opts)
 	if bar != nil {
 		bar.Finish()
 	}
@@ -219,9 +218,8 @@ func orDash(s string) string {
 // e-mail column. Sending needs the relay (KUVERT_SMTP_URL, its password
 // in KUVERT_SMTP_PASSWORD or the OS keyring) and the sender's address
 // (KUVERT_MAIL_FROM or mail_from in the config).
-func batchMail(opts *batch.Options, mode string, m *batch.Manifest, cfg *config.Config) error {
-	err := batch.SetupMail(opts, mode, m, cfg, batch.MailEnv{SMTPURL: os.Getenv("KUVERT_SMTP_URL"),
-		SMTPPassword: smtpPassword(), MailFrom: os.Getenv("KUVERT_MAIL_FROM")})
+func batchMail(opts *batch.Options, mode string, m *batch.Manifest, cfg *settings.Settings) error {
+	err := batch.SetupMail(opts, mode, m, cfg.File, batch.MailEnvFrom(cfg))
 	var se *batch.SetupError
 	if errors.As(err, &se) {
 		if se.Hint != "" {
@@ -230,16 +228,4 @@ func batchMail(opts *batch.Options, mode string, m *batch.Manifest, cfg *config.
 		return usageError{se.Err}
 	}
 	return err
-}
-
-// smtpPassword is the relay's password: KUVERT_SMTP_PASSWORD, else the OS
-// keyring's entry the desktop app uses too (service "kuvert", account
-// "smtp-password"; Windows Credential Manager, macOS Keychain, Secret
-// Service), so a scheduled job need not keep it in its environment.
-func smtpPassword() string {
-	if pw := os.Getenv("KUVERT_SMTP_PASSWORD"); pw != "" {
-		return pw
-	}
-	pw, _ := keyring.Get("kuvert", "smtp-password")
-	return pw
 }

@@ -12,6 +12,9 @@ import (
 	"os"
 	"strings"
 
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
 	"github.com/kuvert-app/kuvert/auditlog"
 	"github.com/kuvert-app/kuvert/batch"
 	"github.com/kuvert-app/kuvert/crypt"
@@ -19,8 +22,6 @@ import (
 	"github.com/kuvert-app/kuvert/internal/termsafe"
 	"github.com/kuvert-app/kuvert/scan"
 	"github.com/kuvert-app/kuvert/sms"
-	"github.com/spf13/cobra"
-	"golang.org/x/term"
 )
 
 // Exit codes, documented in docs/exit-codes.md and `kuvert --help`.
@@ -74,7 +75,9 @@ func systemStreams() *IOStreams {
 func Main() int {
 	ctx, stop := withSignals(context.Background())
 	defer stop()
-	return Run(ctx, os.Args[1:], systemStreams())
+	f := systemFactory()
+	interruptible(ctx, f.IOStreams)
+	return Run(ctx, os.Args[1:], f)
 }
 
 // usageError marks errors in how kuvert was called (exit 2).
@@ -96,14 +99,15 @@ func (e hintError) Unwrap() error { return e.err }
 
 func withHint(err error, hint string) error { return hintError{err, hint} }
 
-// Run executes one command line.
-func Run(ctx context.Context, args []string, s *IOStreams) int {
-	root := newRootCmd(s)
+// Run executes one command line with the dependencies f hands in.
+func Run(ctx context.Context, args []string, f *Factory) int {
+	s := f.IOStreams
+	root := newRootCmd(f)
 	root.SetArgs(args)
 	root.SetOut(s.Out)
 	root.SetErr(s.ErrOut)
 	cmd, err := root.ExecuteContextC(ctx)
-	afterCommand(ctx, s, cmd, err)
+	afterCommand(ctx, f, cmd, err)
 	if err == nil {
 		return ExitOK
 	}
@@ -116,6 +120,7 @@ func Run(ctx context.Context, args []string, s *IOStreams) int {
 			err = in
 		}
 	}
+	err = explainHeld(err)
 	// Messages may name entries, files and arguments that came from
 	// outside; each is one line with nothing a terminal acts on.
 	msg := termsafe.Escape(describe(err))
@@ -232,7 +237,7 @@ Exit codes / Slutkoder:
   8  batch: not every row delivered / inte alla rader levererade
   129, 130, 143  stopped by SIGHUP, SIGINT, SIGTERM / avbruten`
 
-func newRootCmd(s *IOStreams) *cobra.Command {
+func newRootCmd(f *Factory) *cobra.Command {
 	root := &cobra.Command{
 		Use:           "kuvert",
 		Short:         "Seal attachments with a password / Försegla bilagor med lösenord",
@@ -245,17 +250,18 @@ func newRootCmd(s *IOStreams) *cobra.Command {
 	g := &globalOptions{}
 	root.PersistentFlags().StringVar(&g.LogDir, "log-dir", "", "compliance log folder for this command (default $KUVERT_HOME/log)")
 	root.AddCommand(
-		newEncryptCmd(s, g, nil),
-		newLogCmd(s, g),
-		newSMSCmd(s, g),
-		newScanCmd(s),
-		newBatchCmd(s, g),
-		newResendCmd(s, g),
-		newDecryptCmd(s, nil),
-		newVerifyCmd(s, nil),
-		newGenpassCmd(s, nil),
-		newOpenerCmd(s, nil),
-		newServerCmd(s),
+		newEncryptCmd(f, g, nil),
+		newLogCmd(f, g),
+		newSMSCmd(f, g),
+		newScanCmd(f),
+		newBatchCmd(f, g),
+		newResendCmd(f, g),
+		newDecryptCmd(f, nil),
+		newVerifyCmd(f, nil),
+		newGenpassCmd(f, nil),
+		newOpenerCmd(f, nil),
+		newServerCmd(f),
+		newConfigCmd(f),
 	)
 	root.CompletionOptions.DisableDefaultCmd = true
 	structureUsage(root)

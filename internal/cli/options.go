@@ -2,13 +2,13 @@ package cli
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
-	"path/filepath"
 	"unicode/utf8"
 
-	"github.com/kuvert-app/kuvert/auditlog"
-	"github.com/kuvert-app/kuvert/config"
+	"github.com/kuvert-app/kuvert/settings"
+	"github.com/zalando/go-keyring"
 )
 
 // globalOptions are flags every command accepts.
@@ -16,26 +16,23 @@ type globalOptions struct {
 	LogDir string
 }
 
-// openLog opens the compliance log: --log-dir, else $KUVERT_HOME/log. The
-// signing key always lives in $KUVERT_HOME/keys.
-func openLog(g *globalOptions) (*auditlog.Log, *config.Config, error) {
-	home, err := config.Home()
-	if err != nil {
-		return nil, nil, err
+// lockedError is a usage error: the organisation decides the setting.
+func lockedError(err *settings.LockedError) error {
+	return withHint(usageError{fmt.Errorf("%s styrs av din organisations policy / %w", err.Key, err)},
+		"ask your IT department; `kuvert config show` shows each setting and where it comes from")
+}
+
+// osKeyring is the OS keyring (Windows Credential Manager, macOS
+// Keychain, Secret Service).
+type osKeyring struct{}
+
+func (osKeyring) Get(service, user string) (string, error) { return keyring.Get(service, user) }
+func (osKeyring) Set(service, user, secret string) error   { return keyring.Set(service, user, secret) }
+func (osKeyring) Delete(service, user string) error {
+	if err := keyring.Delete(service, user); err != nil && !errors.Is(err, keyring.ErrNotFound) {
+		return err
 	}
-	cfg, err := config.Load(home)
-	if err != nil {
-		return nil, nil, err
-	}
-	dir := g.LogDir
-	if dir == "" {
-		dir = filepath.Join(home, "log")
-	}
-	l, err := auditlog.Open(auditlog.Options{Dir: dir, KeyDir: filepath.Join(home, "keys"), Tool: "kuvert " + Version})
-	if err != nil {
-		return nil, nil, err
-	}
-	return l, cfg, nil
+	return nil
 }
 
 // writeJSON writes v indented to the command's output, with the

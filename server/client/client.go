@@ -29,14 +29,6 @@ import (
 	"github.com/kuvert-app/kuvert/server/api"
 )
 
-// Where the desktop app and the CLI keep the token when it is not in
-// KUVERT_SERVER_TOKEN: the OS keyring, service "kuvert", user
-// "server-token".
-const (
-	KeyringService = "kuvert"
-	KeyringUser    = "server-token"
-)
-
 // Default timeouts. A call that waits on the SMS provider gets longer:
 // the server gives the provider up to 60 s.
 const (

@@ -1,8 +1,8 @@
-// Package providers turns the settings file, the environment and a
+// Package providers turns the resolved settings (package settings) and a
 // command's or a form's overrides into the one SMS policy kuvert uses
 // ([Build]). It is the only place that knows every provider and how the
 // organisation name, the language and the template are chosen, so the
-// CLI, batch and the desktop app text the same way (issue 12).
+// CLI, batch, the desktop app and the server text the same way.
 //
 // It never reads or returns a password, and never puts the auth token
 // anywhere but into the Twilio provider.
@@ -13,31 +13,23 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
-	"github.com/kuvert-app/kuvert/config"
 	"github.com/kuvert-app/kuvert/server/client/clientenv"
+	"github.com/kuvert-app/kuvert/settings"
 	"github.com/kuvert-app/kuvert/sms"
 	"github.com/kuvert-app/kuvert/sms/relay"
 	"github.com/kuvert-app/kuvert/sms/twilio"
 )
 
-// Credentials supply the Twilio account SID and auth token from somewhere
-// other than the environment (the desktop app's OS keyring). May be nil.
-type Credentials func() (accountSID, authToken string)
-
 // Options override the settings for one command or form; the zero value
-// takes everything from config.json and the environment.
+// takes everything from the resolved settings.
 type Options struct {
 	// Provider: twilio, console, outbox:FILE or kuvert-server. Default:
-	// KUVERT_SMS_PROVIDER, else kuvert-server when a server is configured
-	// (KUVERT_SERVER_URL or server_url: the organisation's one SMS
-	// account, no Twilio token on this computer), else sms.provider, else
-	// twilio when TWILIO_ACCOUNT_SID is set, else the console demo.
+	// the resolved sms.provider (see settings.Settings.SMSProvider).
 	Provider string
 	// Organisation: the name the recipient knows (--sender). Default:
-	// organisation, else sms.sender.
+	// the resolved organisation.
 	Organisation string
 	// Lang: sv or en (--sms-lang). Default: sms.language, else sv.
 	Lang string
@@ -45,14 +37,11 @@ type Options struct {
 	// configured language (sms.template is written in it), else the
 	// built-in template of Lang.
 	Template string
+	// OpenerURL, if set, replaces the resolved opener_url (a form's
+	// unsaved value).
+	OpenerURL string
 	// Console receives the demo provider's texts; nil discards them.
 	Console io.Writer
-	// Credentials, if set, supply Twilio's SID and token when the
-	// environment does not.
-	Credentials Credentials
-	// ServerToken, if set, supplies the kuvert server's token when
-	// KUVERT_SERVER_TOKEN does not (the OS keyring).
-	ServerToken clientenv.TokenSource
 }
 
 // Build resolves the SMS policy: the provider (its sender) and the words
@@ -60,12 +49,15 @@ type Options struct {
 // fits one GSM-7 segment with the template and that a real provider has
 // an organisation name ([sms.ErrNoOrganisation] otherwise), so a shell can
 // refuse before sealing anything.
-func Build(cfg *config.Config, o Options) (*sms.Policy, error) {
-	p, name, err := resolve(cfg, o)
+func Build(s *settings.Settings, o Options) (*sms.Policy, error) {
+	p, name, err := resolve(s, o)
 	if err != nil {
 		return nil, err
 	}
-	if p.Sender, err = selectByName(name, cfg, o); err != nil {
+	if err := s.CheckProvider(name); err != nil {
+		return nil, err
+	}
+	if p.Sender, err = selectByName(name, s, o); err != nil {
 		return nil, err
 	}
 	if err := p.Check(sms.GeneratedLength); err != nil {
@@ -79,8 +71,8 @@ func Build(cfg *config.Config, o Options) (*sms.Policy, error) {
 // the provider (no credentials needed): for the desktop app's settings,
 // which pass the form's unsaved values in o. It returns the text, its
 // GSM-7 length, and what is wrong with it, if anything.
-func Preview(cfg *config.Config, o Options) (text string, septets int, err error) {
-	p, name, err := resolve(cfg, o)
+func Preview(s *settings.Settings, o Options) (text string, septets int, err error) {
+	p, name, err := resolve(s, o)
 	if err != nil {
 		return "", 0, err
 	}
@@ -93,15 +85,12 @@ func Preview(cfg *config.Config, o Options) (text string, septets int, err error
 }
 
 // resolve picks the provider's name and the words.
-func resolve(cfg *config.Config, o Options) (*sms.Policy, string, error) {
-	if cfg == nil {
-		cfg = &config.Config{}
-	}
+func resolve(s *settings.Settings, o Options) (*sms.Policy, string, error) {
 	name := o.Provider
 	if name == "" {
-		name = providerName(cfg)
+		name = s.SMSProvider.Value
 	}
-	cfgLang := cfg.SMS.Language
+	cfgLang := s.SMSLanguage.Value
 	if cfgLang == "" {
 		cfgLang = "sv"
 	}
@@ -112,70 +101,71 @@ func resolve(cfg *config.Config, o Options) (*sms.Policy, string, error) {
 	if _, ok := sms.Templates[lang]; !ok {
 		return nil, "", fmt.Errorf("unknown SMS language %q (use sv or en)", lang)
 	}
+	opener := s.OpenerURL.Value
+	if o.OpenerURL != "" {
+		opener = o.OpenerURL
+	}
+	// The server's page is only kuvert's suggestion (no opener_url of
+	// the organisation's): an address too long for a text is left out.
+	suggested := o.OpenerURL == "" && s.OpenerURL.Source == settings.FromOthers
+	if _, err := sms.CheckOpenerURL(opener); suggested && err != nil {
+		opener = ""
+	}
 	tmpl := o.Template
 	if tmpl == "" && lang == cfgLang {
-		tmpl = cfg.SMS.Template
+		tmpl = s.SMSTemplate.Value
 	}
 	if tmpl == "" {
 		tmpl = sms.Templates[lang]
-		if cfg.OpenerURL != "" {
+		if opener != "" {
 			tmpl = sms.LinkTemplates[lang]
 		}
 	}
 	org := strings.TrimSpace(o.Organisation)
-	if org == "" {
-		org = strings.TrimSpace(cfg.Organisation)
+	if err := s.Organisation.Check("the sender name given", org); err != nil {
+		return nil, "", err
 	}
 	if org == "" {
-		org = strings.TrimSpace(cfg.SMS.Sender)
+		org = s.Organisation.Value
 	}
-	if cfg.OpenerURL != "" {
-		if _, err := sms.CheckOpenerURL(cfg.OpenerURL); err != nil {
+	if opener != "" {
+		if _, err := sms.CheckOpenerURL(opener); err != nil {
 			return nil, "", err
 		}
 	}
-	return &sms.Policy{Template: tmpl, Lang: lang, Organisation: org, OpenerURL: cfg.OpenerURL}, name, nil
-}
-
-func providerName(cfg *config.Config) string {
-	name := os.Getenv("KUVERT_SMS_PROVIDER")
-	if name == "" && clientenv.URL(cfg) != "" {
-		name = relay.ProviderName
+	p := &sms.Policy{Template: tmpl, Lang: lang, Organisation: org, OpenerURL: opener}
+	if suggested && opener != "" && o.Template == "" && s.SMSTemplate.Value == "" && p.Check(sms.GeneratedLength) != nil {
+		// A text that does not fit one SMS with the suggested link goes
+		// without it.
+		p.Template, p.OpenerURL = sms.Templates[lang], ""
 	}
-	if name == "" && cfg != nil {
-		name = cfg.SMS.Provider
-	}
-	if name == "" && os.Getenv("TWILIO_ACCOUNT_SID") != "" {
-		name = "twilio"
-	}
-	if name == "" {
-		name = "console"
-	}
-	return name
+	return p, name, nil
 }
 
 // Select returns the provider alone, chosen as in [Options.Provider]; the
 // console writes to w. For commands that only ask a provider about
 // messages it already sent (`kuvert sms status`); to send, use [Build].
-func Select(cfg *config.Config, w io.Writer, o Options) (sms.Sender, error) {
-	if cfg == nil {
-		cfg = &config.Config{}
-	}
+func Select(s *settings.Settings, w io.Writer, o Options) (sms.Sender, error) {
 	o.Console = w
 	name := o.Provider
 	if name == "" {
-		name = providerName(cfg)
+		name = s.SMSProvider.Value
 	}
-	return selectByName(name, cfg, o)
+	return selectByName(name, s, o)
 }
 
-// ByName returns the provider called name (twilio, console or
-// outbox:FILE), as [Select] does after choosing one.
-func ByName(name string, cfg config.SMS, w io.Writer, creds Credentials) (sms.Sender, error) {
-	return selectByName(name, &config.Config{SMS: cfg}, Options{Console: w, Credentials: creds})
+// Server returns the SMS provider of a `kuvert server`: the one named by
+// s.SMSProvider when it was set (environment, or Twilio inferred from
+// TWILIO_ACCOUNT_SID), nil when none was. The console demo is refused by
+// the caller, which knows why.
+func Server(s *settings.Settings) (sms.Sender, error) {
+	if s.SMSProvider.Source == settings.FromDefault {
+		return nil, nil
+	}
+	return selectByName(s.SMSProvider.Value, s, Options{})
 }
 
-func selectByName(name string, cfg *config.Config, o Options) (sms.Sender, error) {
+func selectByName(name string, s *settings.Settings, o Options) (sms.Sender, error) {
 	w := o.Console
 	if w == nil {
 		w = io.Discard
@@ -190,25 +180,22 @@ func selectByName(name string, cfg *config.Config, o Options) (sms.Sender, error
 		}
 		return &sms.Outbox{Path: p}, nil
 	case name == relay.ProviderName:
-		u := clientenv.URL(cfg)
-		if u == "" {
-			return nil, errors.New("kuvert-server: no server is configured (KUVERT_SERVER_URL or server_url in config.json)")
-		}
-		c, err := clientenv.Dial(u, o.ServerToken)
+		c, err := clientenv.FromSettings(s)
 		if err != nil {
 			return nil, err
 		}
+		if c == nil {
+			return nil, errors.New("kuvert-server: no server is configured (KUVERT_SERVER_URL or server_url in config.json)")
+		}
 		return &relay.Sender{Client: c}, nil
 	case name == "twilio":
-		tc := twilio.ConfigFromEnv()
-		if tc.From == "" {
-			tc.From = cfg.SMS.From
-		}
-		if tc.MessagingServiceSID == "" {
-			tc.MessagingServiceSID = cfg.SMS.MessagingServiceSID
-		}
-		if (tc.AccountSID == "" || tc.AuthToken == "") && o.Credentials != nil {
-			tc.AccountSID, tc.AuthToken = o.Credentials()
+		tc := twilio.Config{
+			AccountSID:          s.TwilioAccountSID.Reveal(),
+			AuthToken:           s.TwilioAuthToken.Reveal(),
+			From:                s.SMSFrom.Value,
+			MessagingServiceSID: s.SMSMessagingServiceSID.Value,
+			BaseURL:             s.TwilioAPIURL.Value,
+			Timeout:             s.Timeout(),
 		}
 		return twilio.New(tc)
 	}

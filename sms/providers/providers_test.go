@@ -6,33 +6,40 @@ import (
 	"testing"
 
 	"github.com/kuvert-app/kuvert/config"
+	"github.com/kuvert-app/kuvert/settings"
 	"github.com/kuvert-app/kuvert/sms"
 	"github.com/kuvert-app/kuvert/sms/twilio"
 	"github.com/kuvert-app/kuvert/sms/twilio/twiliotest"
 )
 
-func twilioEnv(t *testing.T) {
-	fake := twiliotest.NewServer()
-	t.Cleanup(fake.Close)
-	t.Setenv("KUVERT_SMS_PROVIDER", "")
-	t.Setenv("TWILIO_ACCOUNT_SID", twiliotest.AccountSID)
-	t.Setenv("TWILIO_AUTH_TOKEN", twiliotest.AuthToken)
-	t.Setenv("KUVERT_SMS_FROM", twiliotest.From)
-	t.Setenv("KUVERT_TWILIO_API_URL", fake.URL)
-	t.Setenv("TWILIO_MESSAGING_SERVICE_SID", "")
+// env is an environment for settings.Resolve.
+type env map[string]string
+
+func (e env) get(k string) string { return e[k] }
+
+// resolved is cfg as config.json with the environment e and no keyring.
+func resolved(t *testing.T, cfg *config.Config, e env) *settings.Settings {
+	t.Helper()
+	s, err := settings.Resolve(settings.Sources{Getenv: e.get, Home: t.TempDir(), File: cfg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }
 
-func noEnv(t *testing.T) {
-	for _, v := range []string{"KUVERT_SMS_PROVIDER", "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "KUVERT_SMS_FROM", "KUVERT_TWILIO_API_URL", "TWILIO_MESSAGING_SERVICE_SID"} {
-		t.Setenv(v, "")
-	}
+// twilioEnv is the environment of a computer set up for Twilio, pointed
+// at a loopback fake.
+func twilioEnv(t *testing.T) env {
+	fake := twiliotest.NewServer()
+	t.Cleanup(fake.Close)
+	return env{"TWILIO_ACCOUNT_SID": twiliotest.AccountSID, "TWILIO_AUTH_TOKEN": twiliotest.AuthToken,
+		"KUVERT_SMS_FROM": twiliotest.From, "KUVERT_TWILIO_API_URL": fake.URL}
 }
 
 // One resolution for every shell: which template, which language, which
-// organisation (issue 12: the CLI ignored the configured template when
-// --sms-lang was given, the settings preview had other fallbacks).
+// organisation (the CLI once ignored the configured template when
+// --sms-lang was given, and the settings preview had other fallbacks).
 func TestBuildResolvesTheWords(t *testing.T) {
-	noEnv(t)
 	custom := "Från {org}: lösenord till bilagan, ref {ref}: {password}"
 	for _, c := range []struct {
 		name string
@@ -62,7 +69,7 @@ func TestBuildResolvesTheWords(t *testing.T) {
 			"Lösenord till krypterad bilaga i e-post från " + sms.DemoOrganisation + ". Svara aldrig med lösenordet. Ref abc234: P"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			p, err := Build(&c.cfg, c.o)
+			p, err := Build(resolved(t, &c.cfg, nil), c.o)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -74,7 +81,7 @@ func TestBuildResolvesTheWords(t *testing.T) {
 				t.Fatal("Build left the template empty")
 			}
 			// The settings preview shows the same text.
-			prev, _, err := Preview(&c.cfg, c.o)
+			prev, _, err := Preview(resolved(t, &c.cfg, nil), c.o)
 			if err != nil || prev != strings.Replace(got, "abc234: P", "k7pq2x: h4mt8-2bqx9-rk3nd-w7vfc", 1) {
 				t.Fatalf("preview %q, %v", prev, err)
 			}
@@ -85,48 +92,47 @@ func TestBuildResolvesTheWords(t *testing.T) {
 // Twilio without an organisation is refused by Build and Preview alike;
 // the demo is named as one.
 func TestBuildProviders(t *testing.T) {
-	twilioEnv(t)
+	e := twilioEnv(t)
 	cfg := &config.Config{}
-	if _, err := Build(cfg, Options{}); !errors.Is(err, sms.ErrNoOrganisation) {
+	if _, err := Build(resolved(t, cfg, e), Options{}); !errors.Is(err, sms.ErrNoOrganisation) {
 		t.Fatalf("twilio without organisation: %v", err)
 	}
-	if _, _, err := Preview(cfg, Options{}); !errors.Is(err, sms.ErrNoOrganisation) {
+	if _, _, err := Preview(resolved(t, cfg, e), Options{}); !errors.Is(err, sms.ErrNoOrganisation) {
 		t.Fatalf("preview: %v", err)
 	}
 	cfg.Organisation = "Sundsvalls kommun"
-	p, err := Build(cfg, Options{})
+	p, err := Build(resolved(t, cfg, e), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, ok := p.Sender.(*twilio.Sender); !ok || sms.IsDemo(p.Sender) || sms.RateLimit(p.Sender) != 1 {
 		t.Fatalf("sender %T", p.Sender)
 	}
-	p, err = Build(cfg, Options{Provider: "console"})
+	p, err = Build(resolved(t, cfg, e), Options{Provider: "console"})
 	if err != nil || !sms.IsDemo(p.Sender) || sms.RateLimit(p.Sender) != 0 {
 		t.Fatalf("console: %T %v", p.Sender, err)
 	}
 	// The form's unsaved choice wins over the environment in a preview.
-	if _, _, err := Preview(&config.Config{}, Options{Provider: "console"}); err != nil {
+	if _, _, err := Preview(resolved(t, &config.Config{}, e), Options{Provider: "console"}); err != nil {
 		t.Fatalf("preview console: %v", err)
 	}
-	t.Setenv("KUVERT_SMS_PROVIDER", "outbox:")
-	if _, err := Build(cfg, Options{}); err == nil {
+	e["KUVERT_SMS_PROVIDER"] = "outbox:"
+	if _, err := Build(resolved(t, cfg, e), Options{}); err == nil {
 		t.Fatal("outbox: without a file accepted")
 	}
-	t.Setenv("KUVERT_SMS_PROVIDER", "pigeon")
-	if _, err := Build(cfg, Options{}); err == nil || !strings.Contains(err.Error(), "unknown SMS provider") {
+	e["KUVERT_SMS_PROVIDER"] = "pigeon"
+	if _, err := Build(resolved(t, cfg, e), Options{}); err == nil || !strings.Contains(err.Error(), "unknown SMS provider") {
 		t.Fatalf("unknown provider: %v", err)
 	}
-	t.Setenv("KUVERT_SMS_PROVIDER", "twilio")
-	t.Setenv("KUVERT_TWILIO_API_URL", "http://api.twilio.com")
-	if _, err := Build(cfg, Options{}); err == nil || !strings.Contains(err.Error(), "https") {
+	e["KUVERT_SMS_PROVIDER"] = "twilio"
+	e["KUVERT_TWILIO_API_URL"] = "http://api.twilio.com"
+	if _, err := Build(resolved(t, cfg, e), Options{}); err == nil || !strings.Contains(err.Error(), "https") {
 		t.Fatalf("http base URL: %v", err)
 	}
 }
 
 // Bad words are found when the policy is built, before any sealing.
 func TestBuildRefusesBadWords(t *testing.T) {
-	noEnv(t)
 	for _, c := range []struct {
 		cfg  config.Config
 		o    Options
@@ -137,8 +143,29 @@ func TestBuildRefusesBadWords(t *testing.T) {
 		{config.Config{Organisation: "Kommunen", SMS: config.SMS{Template: "Lösenord {pasword}"}}, Options{}, "no {password}"},
 		{config.Config{Organisation: "Kommunen", SMS: config.SMS{Template: "Lösenord ’{password}’"}}, Options{}, "GSM-7"},
 	} {
-		if _, err := Build(&c.cfg, c.o); err == nil || !strings.Contains(err.Error(), c.want) {
+		if _, err := Build(resolved(t, &c.cfg, nil), c.o); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%+v %+v: %v, want %q", c.cfg, c.o, err, c.want)
 		}
+	}
+}
+
+// With a server, the texts point to its copy of the recipient page; a
+// server address too long for one SMS leaves the link out rather than
+// stopping every sealing.
+func TestOpenerFromServer(t *testing.T) {
+	p, err := Build(resolved(t, &config.Config{Organisation: "Kommunen", ServerURL: "https://kuvert.exempelby.se"}, env{"KUVERT_SMS_PROVIDER": "console"}), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if txt, err := p.Text("abc234", "k7pq2-x3mhb-9rtw4-ndc8f"); err != nil || !strings.Contains(txt, "https://kuvert.exempelby.se/oppna.html") {
+		t.Fatalf("%q %v", txt, err)
+	}
+	long := "https://" + strings.Repeat("k", 90) + ".example"
+	p, err = Build(resolved(t, &config.Config{Organisation: "Kommunen", ServerURL: long}, env{"KUVERT_SMS_PROVIDER": "console"}), Options{})
+	if err != nil {
+		t.Fatalf("a long server address stopped the sealing: %v", err)
+	}
+	if txt, _ := p.Text("abc234", "k7pq2-x3mhb-9rtw4-ndc8f"); strings.Contains(txt, long) {
+		t.Fatalf("a text that does not fit: %q", txt)
 	}
 }

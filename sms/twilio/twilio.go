@@ -13,7 +13,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -43,25 +42,6 @@ type Config struct {
 	ValidityPeriod int
 	// Backoff is the wait before retry n (1, 2, …); nil means 1 s, 2 s, 4 s.
 	Backoff func(n int) time.Duration
-}
-
-// ConfigFromEnv reads TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN,
-// KUVERT_SMS_FROM, TWILIO_MESSAGING_SERVICE_SID, KUVERT_TWILIO_API_URL and
-// KUVERT_SMS_TIMEOUT (a per-call timeout such as "10s").
-func ConfigFromEnv() Config {
-	return Config{
-		AccountSID:          os.Getenv("TWILIO_ACCOUNT_SID"),
-		AuthToken:           os.Getenv("TWILIO_AUTH_TOKEN"),
-		From:                os.Getenv("KUVERT_SMS_FROM"),
-		MessagingServiceSID: os.Getenv("TWILIO_MESSAGING_SERVICE_SID"),
-		BaseURL:             os.Getenv("KUVERT_TWILIO_API_URL"),
-		Timeout:             envDuration("KUVERT_SMS_TIMEOUT"),
-	}
-}
-
-func envDuration(name string) time.Duration {
-	d, _ := time.ParseDuration(os.Getenv(name))
-	return d
 }
 
 // Sender is the Twilio provider.

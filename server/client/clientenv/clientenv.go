@@ -1,56 +1,29 @@
-// Package clientenv finds the kuvert server this computer uses: its
-// address from KUVERT_SERVER_URL or config.json, its token from
-// KUVERT_SERVER_TOKEN or the OS keyring, and makes the [client.Client].
-// It is the only package of the server's client that reads the
-// environment; the API client, the shipping queue and the seen heads are
-// handed what they need.
+// Package clientenv makes the [client.Client] for the kuvert server this
+// computer uses, from the resolved settings: the address (server_url or
+// KUVERT_SERVER_URL) and the token (KUVERT_SERVER_TOKEN or the OS
+// keyring). The API client, the shipping queue and the seen heads are
+// handed what they need; none of them reads settings.
 package clientenv
 
 import (
-	"os"
-	"strings"
-
-	"github.com/kuvert-app/kuvert/config"
 	"github.com/kuvert-app/kuvert/server/client"
+	"github.com/kuvert-app/kuvert/settings"
 )
 
-// URL is the server this computer ships to: KUVERT_SERVER_URL, else
-// server_url in config.json; "" when there is none.
-func URL(cfg *config.Config) string {
-	if u := strings.TrimSpace(os.Getenv("KUVERT_SERVER_URL")); u != "" {
-		return u
-	}
-	if cfg != nil {
-		return strings.TrimSpace(cfg.ServerURL)
-	}
-	return ""
-}
-
-// TokenSource reads the token from somewhere other than the environment
-// (the OS keyring: [client.KeyringService], [client.KeyringUser]). May
-// be nil.
-type TokenSource func() (string, error)
-
-// FromConfig makes the client for the configured server, or returns nil,
-// nil when no server is configured. The token is KUVERT_SERVER_TOKEN,
-// else what keyring returns.
-func FromConfig(cfg *config.Config, keyring TokenSource) (*client.Client, error) {
-	u := URL(cfg)
-	if u == "" {
+// FromSettings makes the client for the configured server, or returns
+// nil, nil when no server is configured.
+func FromSettings(s *settings.Settings) (*client.Client, error) {
+	if s.ServerURL.Value == "" {
 		return nil, nil
 	}
-	return Dial(u, keyring)
+	return Dial(s.ServerURL.Value, s)
 }
 
-// Dial makes a client for the server at rawURL with the configured
-// token (KUVERT_SERVER_TOKEN, else keyring).
-func Dial(rawURL string, keyring TokenSource) (*client.Client, error) {
+// Dial makes a client for the server at rawURL (a command's --server)
+// with the configured token.
+func Dial(rawURL string, s *settings.Settings) (*client.Client, error) {
 	if _, err := client.CheckURL(rawURL); err != nil {
 		return nil, err
 	}
-	tok := strings.TrimSpace(os.Getenv("KUVERT_SERVER_TOKEN"))
-	if tok == "" && keyring != nil {
-		tok, _ = keyring()
-	}
-	return client.New(rawURL, tok)
+	return client.New(rawURL, s.ServerToken.Reveal())
 }
