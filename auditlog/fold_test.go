@@ -61,7 +61,7 @@ func TestRelayedSMSIsOneText(t *testing.T) {
 	}
 
 	var buf bytes.Buffer
-	if err := ExportCSV(&buf, rows); err != nil {
+	if err := ExportCSV(&buf, rows, nil); err != nil {
 		t.Fatal(err)
 	}
 	cr := csv.NewReader(strings.NewReader(strings.TrimPrefix(buf.String(), "\ufeff")))
@@ -161,7 +161,7 @@ func TestDemoDeliveryIsNeverSent(t *testing.T) {
 	ExportCSV(&buf, View([]Entry{
 		{ID: "s", Action: ActionSeal, Delivery: &Delivery{Provider: "console", Ref: "R", Status: StatusPending}},
 		{ID: "m", Action: ActionSMS, Refers: "s", Delivery: &Delivery{Provider: "console", Ref: "R", MessageID: "demo-1", Status: StatusDemo}},
-	}))
+	}), nil)
 	if strings.Count(buf.String(), "demo (ej skickat)") != 2 || strings.Contains(strings.ReplaceAll(buf.String(), "ej skickat", ""), "skicka") {
 		t.Errorf("export of a demo:\n%s", buf.String())
 	}

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/kuvert-app/kuvert/auditlog"
+	"github.com/kuvert-app/kuvert/internal/catalog"
 	"github.com/kuvert-app/kuvert/opener"
 	"github.com/kuvert-app/kuvert/server/api"
 )
@@ -342,6 +343,14 @@ func (h *Handler) entries(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, err)
 		return
 	}
+	// The page shows "details" as it comes: an entry that holds its
+	// event in a code gets it in the catalog's words there (the entry's
+	// own line, and its hash, are untouched: this is the answer only).
+	for i := range res.Entries {
+		if e := &res.Entries[i].Entry; e.Event != nil && e.Details == "" {
+			e.Details = catalog.Details(e)
+		}
+	}
 	writeJSON(w, http.StatusOK, res)
 }
 
@@ -373,7 +382,7 @@ func (h *Handler) export(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", `attachment; filename="kuvert-logg-`+time.Now().In(Zone).Format("2006-01-02")+`.csv"`)
 	w.Header().Set("Cache-Control", "no-store")
-	auditlog.ExportCSV(w, res.Entries)
+	auditlog.ExportCSV(w, res.Entries, catalog.Details)
 }
 
 // verify runs the full check (it reads the whole log); a result for the
