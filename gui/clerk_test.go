@@ -201,6 +201,10 @@ func TestArchiveNamedByUser(t *testing.T) {
 		if !v.archiveInfo.Visible() || v.archiveInfo.Text != "⚠ "+want || !v.primary.Disabled() {
 			t.Errorf("%q: hint %q (shown %v), button disabled %v", typed, v.archiveInfo.Text, v.archiveInfo.Visible(), v.primary.Disabled())
 		}
+		// The hint sits under the field, not over it.
+		if v.archiveInfo.Position().Y < v.archive.Position().Y+v.archive.Size().Height || v.archiveInfo.Size().Height == 0 {
+			t.Errorf("%q: the hint at y=%.0f (h %.0f) overlaps the field (y=%.0f, h %.0f)", typed, v.archiveInfo.Position().Y, v.archiveInfo.Size().Height, v.archive.Position().Y, v.archive.Size().Height)
+		}
 	}
 	v.archive.SetText("")
 	test.Type(v.archive, "Lönelista maj.zip")

@@ -299,11 +299,20 @@ func (v *sealView) validate() {
 	}
 
 	v.showProposal(f)
-	if p, bad := problems[fieldArchive]; bad {
+	p, bad := problems[fieldArchive]
+	if bad {
 		v.archiveInfo.SetText("⚠ " + archiveNameProblem(p.Err, f.ArchiveName, f.format()))
-		v.archiveInfo.Show()
-	} else {
-		v.archiveInfo.Hide()
+	}
+	if bad != v.archiveInfo.Visible() {
+		if bad {
+			v.archiveInfo.Show()
+		} else {
+			v.archiveInfo.Hide()
+		}
+		// The hint takes or gives back a line: lay the form out again.
+		if v.content != nil {
+			v.content.Refresh()
+		}
 	}
 
 	switch p, bad := problems[fieldPhone]; {

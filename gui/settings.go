@@ -74,6 +74,7 @@ type settingsView struct {
 	// user, not policy or the environment, gives the token).
 	items                  []*widget.FormItem
 	twilioItems, tokenItem []*widget.FormItem
+	formBox                *fyne.Container // holds form; relayout puts a new one in
 }
 
 var (
@@ -197,7 +198,8 @@ func newSettingsView(u *UI) *settingsView {
 		widget.NewFormItem(lang.L("settings.applang"), v.appLang),
 	)
 	v.items = form.Items
-	v.content = container.NewVScroll(container.NewVBox(form, save, v.status))
+	v.formBox = container.NewStack(form)
+	v.content = container.NewVScroll(container.NewVBox(v.formBox, save, v.status))
 	v.lockByPolicy(form)
 	v.updatePreview()
 	v.refreshToken()
@@ -470,7 +472,7 @@ func (v *settingsView) sendTest() {
 // environment; the server token's row only when a server is set and
 // its token is not given by policy or the environment.
 func (v *settingsView) relayout() {
-	if v.form == nil || v.items == nil {
+	if v.formBox == nil || v.items == nil {
 		return
 	}
 	st, err := v.u.settingsFor(v.u.config())
@@ -500,6 +502,9 @@ func (v *settingsView) relayout() {
 		}
 		items = append(items, it)
 	}
-	v.form.Items = items
-	v.form.Refresh()
+	// A form lays out its rows once: a new form with the rows that
+	// apply (the same items, with their policy hints) takes its place.
+	v.form = widget.NewForm(items...)
+	v.formBox.Objects = []fyne.CanvasObject{v.form}
+	v.formBox.Refresh()
 }
