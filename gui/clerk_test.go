@@ -407,3 +407,18 @@ func TestOrganisationSavedLeavesNoBand(t *testing.T) {
 		t.Errorf("status %q", v.status.Text)
 	}
 }
+
+// A long problem under the SMS preview wraps: the Settings view does not
+// grow wider than the window.
+func TestSettingsPreviewProblemWraps(t *testing.T) {
+	h := newHarness(t, nil)
+	h.setenv("KUVERT_SERVER_URL", "https://kuvert.exempelby.se")
+	h.u.settings = newSettingsView(h.u) // no organisation: the preview says so
+	v := h.u.settings
+	if !strings.HasPrefix(v.segments.Text, "⚠") {
+		t.Fatalf("preview %q", v.segments.Text)
+	}
+	if w := v.segments.MinSize().Width; w > 100 {
+		t.Errorf("the problem needs %.0f px of width", w)
+	}
+}

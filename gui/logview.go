@@ -45,7 +45,7 @@ var logColumns = []struct {
 	width float32
 	cell  func(*auditlog.Row) string
 }{
-	{"log.col.time", 120, func(r *auditlog.Row) string { return r.When().Local().Format("2006-01-02 15:04") }},
+	{"log.col.time", 130, func(r *auditlog.Row) string { return r.When().Local().Format("2006-01-02 15:04") }},
 	{"log.col.action", 120, func(r *auditlog.Row) string { return lang.X("log.action."+string(r.Action), string(r.Action)) }},
 	{"log.col.ref", 80, func(r *auditlog.Row) string {
 		if r.Delivery != nil {
@@ -55,7 +55,7 @@ var logColumns = []struct {
 	}},
 	{"log.col.name", 140, func(r *auditlog.Row) string { return r.Note }},
 	{"log.col.case", 110, func(r *auditlog.Row) string { return r.Case }},
-	{"log.col.archive", 160, func(r *auditlog.Row) string {
+	{"log.col.archive", 150, func(r *auditlog.Row) string {
 		if r.Archive != nil {
 			return r.Archive.Name
 		}

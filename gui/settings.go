@@ -156,6 +156,8 @@ func newSettingsView(u *UI) *settingsView {
 	v.preview = widget.NewLabel("")
 	v.preview.Wrapping = fyne.TextWrapWord
 	v.segments = widget.NewLabel("")
+	// Wrapped: a long problem with the text must not widen the window.
+	v.segments.Wrapping = fyne.TextWrapWord
 	v.format = widget.NewSelect([]string{"zip", "age"}, nil)
 	v.format.SetSelected("zip")
 	if cfg.Format == "age" {
