@@ -220,6 +220,8 @@ func (v *batchView) update() {
 		v.summary.SetText(lang.L("batch.hint"))
 	case len(f.Problems()) > 0:
 		v.summary.SetText(lang.L("batch.problems", map[string]any{"Count": len(f.Problems()), "Rows": len(f.Manifest.Rows)}))
+	case f.Finished:
+		v.summary.SetText(lang.L("batch.finished", map[string]any{"Rows": len(f.Manifest.Rows), "Dir": f.OutDir}))
 	case f.Resumes:
 		v.summary.SetText(lang.L("batch.resumes", map[string]any{"Rows": len(f.Manifest.Rows), "Dir": f.OutDir}))
 	default:
@@ -239,7 +241,7 @@ func (v *batchView) update() {
 	} else {
 		v.demo.Hide()
 	}
-	if f.Resumes {
+	if f.Resumes && !f.Finished {
 		v.start.SetText(lang.L("batch.resume"))
 	} else {
 		v.start.SetText(lang.L("batch.start"))
@@ -348,6 +350,7 @@ func (v *batchView) finish(sum *batch.Summary, err error) {
 	// when rows are left.
 	v.mu.Lock()
 	v.form.Resumes = sum != nil && batch.Attempted(v.form.Manifest, v.form.OutDir)
+	v.form.Finished = sum != nil && batch.Finished(v.form.Manifest, v.form.OutDir)
 	v.mu.Unlock()
 	v.update()
 	switch {

@@ -221,6 +221,15 @@ func (u *UI) AddFiles(paths []string) { u.seal.addPaths(paths) }
 // SetPhone types a recipient number into the Seal view.
 func (u *UI) SetPhone(s string) { u.seal.phone.SetText(s) }
 
+// SetArchiveName types an archive name into the Seal view.
+func (u *UI) SetArchiveName(s string) { u.seal.archive.SetText(s) }
+
+// SearchLog types a search into the Log view.
+func (u *UI) SearchLog(q string) { u.logv.refresh(); u.logv.search.SetText(q) }
+
+// LoadManifest chooses a batch manifest in the Massutskick view.
+func (u *UI) LoadManifest(path string) { u.batch.LoadManifest(path) }
+
 // OnDropped takes files and folders dropped on the window: archives go to
 // the Open view when it is showing, everything else to the Seal list.
 func (u *UI) OnDropped(_ fyne.Position, uris []fyne.URI) {

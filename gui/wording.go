@@ -2,6 +2,8 @@ package gui
 
 import (
 	"errors"
+	"path/filepath"
+	"strings"
 	"syscall"
 
 	"fyne.io/fyne/v2/lang"
@@ -9,6 +11,8 @@ import (
 	"github.com/kuvert-app/kuvert/auditlog"
 	"github.com/kuvert-app/kuvert/crypt"
 	"github.com/kuvert-app/kuvert/envelope"
+	"github.com/kuvert-app/kuvert/naming"
+	"github.com/kuvert-app/kuvert/personnummer"
 	"github.com/kuvert-app/kuvert/scan"
 	"github.com/kuvert-app/kuvert/sms"
 )
@@ -73,4 +77,26 @@ func zipPasswordProblem(err error) string {
 		return lang.L("seal.strength.long", map[string]any{"Bytes": ze.Bytes, "Max": crypt.MaxZipPasswordBytes})
 	}
 	return lang.L("seal.strength.ascii")
+}
+
+// archiveNameProblem words why naming.Archive refused the archive name
+// the user typed (err; the decision is naming's): a path, the wrong
+// extension, a personnummer, or a character a file name cannot hold.
+func archiveNameProblem(err error, name string, f crypt.Format) string {
+	ext := ".zip"
+	if f == crypt.FormatAge {
+		ext = ".age"
+	}
+	name = naming.StripFormat(strings.TrimSpace(name))
+	switch {
+	case !errors.Is(err, naming.ErrName):
+		return err.Error()
+	case strings.ContainsAny(name, `/\`):
+		return lang.L("seal.archive.path")
+	case !strings.HasSuffix(strings.ToLower(name), ext):
+		return lang.L("seal.archive.ext", map[string]any{"Ext": ext, "Has": filepath.Ext(name)})
+	case len(personnummer.FindAll(name)) > 0:
+		return lang.L("seal.archive.pnr")
+	}
+	return lang.L("seal.archive.bad")
 }

@@ -66,12 +66,22 @@ func main() {
 			return rep
 		})
 	}
-	// For scripts/screenshot.sh: start on a given view, number typed in.
+	// For scripts/screenshot.sh: start on a given view, with a number, an
+	// archive name or a log search typed in, or a batch manifest chosen.
 	if tab := os.Getenv("KUVERT_GUI_TAB"); tab != "" {
 		u.SelectTab(tab)
 	}
 	if ph := os.Getenv("KUVERT_GUI_PHONE"); ph != "" {
 		u.SetPhone(ph)
+	}
+	if name := os.Getenv("KUVERT_GUI_ARCHIVE"); name != "" {
+		u.SetArchiveName(name)
+	}
+	if q := os.Getenv("KUVERT_GUI_SEARCH"); q != "" {
+		u.SearchLog(q)
+	}
+	if m := os.Getenv("KUVERT_GUI_MANIFEST"); m != "" {
+		u.LoadManifest(m)
 	}
 	w.ShowAndRun()
 }
