@@ -71,7 +71,7 @@ func newBatchView(u *UI) *batchView {
 		dialog.ShowFileOpen(func(r fyne.URIReadCloser, err error) {
 			if err == nil && r != nil {
 				r.Close()
-				v.LoadManifest(r.URI().Path())
+				v.LoadManifest(localPath(r.URI()))
 			}
 		}, u.win)
 	})

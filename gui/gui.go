@@ -207,7 +207,7 @@ func (u *UI) OnDropped(_ fyne.Position, uris []fyne.URI) {
 	var paths []string
 	for _, uri := range uris {
 		if uri != nil && uri.Scheme() == "file" {
-			paths = append(paths, uri.Path())
+			paths = append(paths, localPath(uri))
 		}
 	}
 	if len(paths) == 0 {

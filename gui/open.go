@@ -42,7 +42,7 @@ func newOpenView(u *UI) *openView {
 		dialog.ShowFileOpen(func(r fyne.URIReadCloser, err error) {
 			if err == nil && r != nil {
 				r.Close()
-				v.setArchive(r.URI().Path())
+				v.setArchive(localPath(r.URI()))
 			}
 		}, u.win)
 	})
@@ -53,7 +53,7 @@ func newOpenView(u *UI) *openView {
 		dialog.ShowFileOpen(func(r fyne.URIReadCloser, err error) {
 			if err == nil && r != nil {
 				r.Close()
-				v.identity.SetText(r.URI().Path())
+				v.identity.SetText(localPath(r.URI()))
 			}
 		}, u.win)
 	})

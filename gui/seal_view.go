@@ -378,7 +378,7 @@ func (v *sealView) chooseFile() {
 			return
 		}
 		r.Close()
-		v.addPaths([]string{r.URI().Path()})
+		v.addPaths([]string{localPath(r.URI())})
 	}, v.u.win)
 }
 
@@ -387,6 +387,6 @@ func (v *sealView) chooseFolder() {
 		if err != nil || l == nil {
 			return
 		}
-		v.addPaths([]string{l.Path()})
+		v.addPaths([]string{localPath(l)})
 	}, v.u.win)
 }

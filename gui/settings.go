@@ -134,7 +134,7 @@ func newSettingsView(u *UI) *settingsView {
 	chooseDir := widget.NewButtonWithIcon(lang.L("settings.chooseDir"), theme.FolderOpenIcon(), func() {
 		dialog.ShowFolderOpen(func(l fyne.ListableURI, err error) {
 			if err == nil && l != nil {
-				v.outdir.SetText(l.Path())
+				v.outdir.SetText(localPath(l))
 			}
 		}, u.win)
 	})
