@@ -104,6 +104,8 @@ type Deps struct {
 	OpenFolder func(dir string) error
 	// Clipboard, if set, replaces the app's (tests).
 	Clipboard fyne.Clipboard
+	// Picker shows the OS's file dialogs; nil uses fyne's (picker.go).
+	Picker Picker
 }
 
 // SystemDeps are the real ones: $KUVERT_HOME or the OS config folder, and
@@ -130,6 +132,8 @@ type UI struct {
 	// shipWork is the log's shipping to the kuvert server under way in
 	// the background (server_sync.go), for tests to wait on.
 	shipWork sync.WaitGroup
+	// pickWork is a native file dialog open (picker.go), for tests.
+	pickWork sync.WaitGroup
 }
 
 // New builds the window's content.

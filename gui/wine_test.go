@@ -37,6 +37,9 @@ var wineTests = []string{
 	"TestBatchViewRunsOutboxAndDrafts",
 	"TestFolderURL",
 	"TestLocalPathIsTheOSPath",
+	"TestAddFilesTakesEverySelectedFile",
+	"TestManifestPickerFilters",
+	"TestPickerFallsBackToFyneDialog",
 	"TestTranslationsComplete",
 }
 

@@ -24,7 +24,9 @@ func main() {
 	a := app.NewWithID("se.kuvert.desktop")
 	a.SetIcon(fyne.NewStaticResource("Icon.png", icon))
 	w := a.NewWindow("kuvert")
-	u, err := gui.New(a, w, gui.SystemDeps())
+	deps := gui.SystemDeps()
+	deps.Picker = zenityPicker{}
+	u, err := gui.New(a, w, deps)
 	if err != nil {
 		os.Stderr.WriteString("kuvert-gui: " + err.Error() + "\n")
 		os.Exit(1)
