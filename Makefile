@@ -127,14 +127,17 @@ windows: deps-windows
 #
 # Then the desktop app's tests, cross-built for Windows without cgo
 # (fyne's test driver), under Wine with a Swedish user locale
-# (TestGUIUnderWine in gui/wine_test.go; about 20 s warm to build,
-# 30 s to run).
+# (TestGUIUnderWine in gui/wine_test.go), and the real Windows file
+# dialog answered through xdotool on Xvfb (TestDialogUnderWine in
+# gui/osdialog); -p 1: one Wine session at a time. About 20 s warm to
+# build, 30 s and 40 s to run.
 test-windows: windows
 	KUVERT_WINDOWS_EXE=$(CURDIR)/$(BIN)/kuvert.exe KUVERT_WINDOWS_GUI=$(CURDIR)/$(BIN)/kuvert-gui.exe KUVERT_WINE=$(WINE) \
 		$(GO) test -count=1 -parallel 1 -run 'TestScriptsWindows|TestWindowsExe' ./cmd/kuvert/
 	CGO_ENABLED=0 GOOS=windows GOARCH=amd64 $(GO) test -c -o $(BIN)/gui.test.exe ./gui
-	KUVERT_WINDOWS_GUI_TEST=$(CURDIR)/$(BIN)/gui.test.exe KUVERT_WINE=$(WINE) \
-		$(GO) test -count=1 -run '^TestGUIUnderWine$$' ./gui/
+	CGO_ENABLED=0 GOOS=windows GOARCH=amd64 $(GO) test -c -o $(BIN)/osdialog.test.exe ./gui/osdialog
+	KUVERT_WINDOWS_GUI_TEST=$(CURDIR)/$(BIN)/gui.test.exe KUVERT_WINDOWS_OSDIALOG_TEST=$(CURDIR)/$(BIN)/osdialog.test.exe KUVERT_WINE=$(WINE) \
+		$(GO) test -count=1 -p 1 -run '^(TestGUIUnderWine|TestDialogUnderWine)$$' ./gui/ ./gui/osdialog/
 
 # screenshot-windows: the desktop app's views as kuvert-gui.exe shows them
 # under Wine in Swedish (docs/screenshots/windows).
@@ -148,6 +151,8 @@ deps-windows:
 	command -v x86_64-w64-mingw32-windres >/dev/null || missing="$$missing binutils-mingw-w64-x86-64"; \
 	command -v convert >/dev/null && convert -version 2>/dev/null | grep -q ImageMagick || missing="$$missing imagemagick"; \
 	command -v locale-gen >/dev/null || missing="$$missing locales"; \
+	command -v Xvfb >/dev/null || missing="$$missing xvfb"; \
+	command -v xdotool >/dev/null || missing="$$missing xdotool"; \
 	if [ -n "$$missing" ]; then \
 		echo "make deps-windows: installing$$missing"; \
 		$(SUDO) apt-get update -qq && \

@@ -15,6 +15,7 @@ import (
 	"fyne.io/fyne/v2/app"
 
 	"github.com/kuvert-app/kuvert/gui"
+	"github.com/kuvert-app/kuvert/gui/osdialog"
 )
 
 //go:embed Icon.png
@@ -25,7 +26,7 @@ func main() {
 	a.SetIcon(fyne.NewStaticResource("Icon.png", icon))
 	w := a.NewWindow("kuvert")
 	deps := gui.SystemDeps()
-	deps.Picker = zenityPicker{}
+	deps.Picker = osdialog.Picker{}
 	u, err := gui.New(a, w, deps)
 	if err != nil {
 		os.Stderr.WriteString("kuvert-gui: " + err.Error() + "\n")

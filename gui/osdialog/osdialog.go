@@ -1,4 +1,13 @@
-package main
+// Package osdialog is the operating system's own file dialog for the
+// desktop app (gui.Picker), through github.com/ncruces/zenity: on
+// Windows the common item dialog (IFileOpenDialog, falling back to
+// GetOpenFileName; pure Go, no cgo), which Windows draws in the user's
+// language with multi-select and the type list; on macOS NSOpenPanel
+// through osascript; on Linux the zenity (or qarma) program when it is
+// installed. Where there is none, the error sends the app to fyne's own
+// dialog. cmd/kuvert-gui hands it to the app; package gui never imports
+// it, so no headless test opens a real dialog.
+package osdialog
 
 import (
 	"errors"
@@ -8,17 +17,14 @@ import (
 	"github.com/kuvert-app/kuvert/gui"
 )
 
-// zenityPicker is the OS's own file dialog through github.com/ncruces/zenity:
-// on Windows the common item dialog (IFileOpenDialog; pure Go, no cgo),
-// which Windows draws in the user's language with multi-select and the
-// type list; on macOS NSOpenPanel through osascript; on Linux the zenity
-// (or qarma) program when it is installed. Where it is not, the error
-// sends the app to fyne's own dialog (gui.Picker).
-type zenityPicker struct{}
+// Picker is a gui.Picker.
+type Picker struct{}
+
+var _ gui.Picker = Picker{}
 
 var errNoDialog = errors.New("no native file dialog: the zenity program is not installed")
 
-func (zenityPicker) OpenFiles(title string, multiple bool, filters []gui.FileFilter) ([]string, error) {
+func (Picker) OpenFiles(title string, multiple bool, filters []gui.FileFilter) ([]string, error) {
 	if !zenity.IsAvailable() {
 		return nil, errNoDialog
 	}
@@ -40,7 +46,7 @@ func (zenityPicker) OpenFiles(title string, multiple bool, filters []gui.FileFil
 	return paths, err
 }
 
-func (zenityPicker) OpenFolder(title string) (string, error) {
+func (Picker) OpenFolder(title string) (string, error) {
 	if !zenity.IsAvailable() {
 		return "", errNoDialog
 	}
