@@ -13,6 +13,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/kuvert-app/kuvert/app"
 	"github.com/kuvert-app/kuvert/crypt"
 )
 
@@ -97,7 +98,7 @@ func (v *openView) start() {
 	v.work.Add(1)
 	go func() {
 		defer v.work.Done()
-		res, err := crypt.Extract(context.Background(), a, crypt.ExtractOptions{OpenOptions: crypt.OpenOptions{Credentials: cred}})
+		res, err := app.Open(context.Background(), a, crypt.ExtractOptions{OpenOptions: crypt.OpenOptions{Credentials: cred}})
 		fyne.Do(func() {
 			v.busy = false
 			v.update()

@@ -7,6 +7,7 @@ import (
 
 	"fyne.io/fyne/v2/lang"
 
+	"github.com/kuvert-app/kuvert/app"
 	"github.com/kuvert-app/kuvert/auditlog"
 	"github.com/kuvert-app/kuvert/config"
 	"github.com/kuvert-app/kuvert/server/client/clientenv"
@@ -37,7 +38,7 @@ func (u *UI) shipInBackground(l *auditlog.Log, cfg *config.Config) {
 		defer shipMu.Unlock()
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		(&shipping.Queue{Log: l, Client: c}).Ship(ctx)
+		app.Sync(ctx, l, c, 0)
 	}()
 }
 

@@ -22,6 +22,7 @@ import (
 var windowsScripts = []string{
 	"encrypt_decrypt", "interop_7zip", "age", "genpass",
 	"usage", "guard", "mistyped", "log", "batch", "batch_exit", "sms_console", "outbox",
+	"config",
 }
 
 // TestScriptsWindows runs the Windows sessions against the program named
@@ -59,15 +60,27 @@ func TestScriptsWindows(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(wrap, "kuvert"), []byte(script), 0o755); err != nil {
 		t.Fatal(err)
 	}
+	// And winreg: Windows' reg.exe in the prefix, for machine policy.
+	reg := "#!/bin/sh\nTMPDIR=\"$KUVERT_WINE_TMP\" exec \"$KUVERT_WINE_LOADER\" reg.exe \"$@\"\n"
+	if err := os.WriteFile(filepath.Join(wrap, "winreg"), []byte(reg), 0o755); err != nil {
+		t.Fatal(err)
+	}
 
 	wineTmp := t.TempDir()
 	me, err := user.Current()
 	if err != nil {
 		t.Fatal(err)
 	}
+	wintool, err := winetest.BuildTool(t.TempDir(), repo)
+	if err != nil {
+		t.Fatal(err)
+	}
 	underWine = true
 	t.Cleanup(func() { underWine = false })
 	p := scriptParams()
+	for k, v := range windowsCmds(wintool) {
+		p.Cmds[k] = v
+	}
 	for _, name := range windowsScripts {
 		p.Files = append(p.Files, filepath.Join("testdata", name+".txtar"))
 	}
@@ -86,6 +99,7 @@ func TestScriptsWindows(t *testing.T) {
 		env.Setenv("KUVERT_WINDOWS_EXE", exe)
 		env.Setenv("PATH", wrap+string(os.PathListSeparator)+env.Getenv("PATH"))
 		env.Setenv("KUVERT_WINE_TMP", wineTmp)
+		env.Values[locksKey{}] = map[string]func(){}
 		// %APPDATA% of the prefix's user, who is named after the Unix one.
 		env.Setenv("APPDATA_DIR", filepath.Join(pfx.Dir, "drive_c", "users", me.Username, "AppData", "Roaming"))
 		return nil

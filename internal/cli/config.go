@@ -14,22 +14,12 @@ import (
 	"github.com/kuvert-app/kuvert/settings"
 )
 
-// secretStore is the OS keyring `kuvert config secret` writes to.
-type secretStore interface {
-	settings.Keyring
-	Set(service, user, secret string) error
-	Delete(service, user string) error
-}
-
-// systemSecrets is the keyring the config commands use; tests replace it.
-var systemSecrets secretStore = osKeyring{}
-
-func newConfigCmd(s *IOStreams) *cobra.Command {
+func newConfigCmd(f *Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "config",
 		Short: "Show the settings and where each comes from; store secrets / Inställningar",
 	}
-	cmd.AddCommand(newConfigShowCmd(s), newConfigSecretCmd(s))
+	cmd.AddCommand(newConfigShowCmd(f), newConfigSecretCmd(f))
 	return cmd
 }
 
@@ -41,9 +31,11 @@ var sourceWords = map[settings.Source]string{
 	settings.FromFile:    "inställningsfil / settings file",
 	settings.FromKeyring: "nyckelring / keyring",
 	settings.FromOthers:  "härlett / inferred",
+	settings.FromServer:  "organisationens server / organisation's server",
 }
 
-func newConfigShowCmd(s *IOStreams) *cobra.Command {
+func newConfigShowCmd(f *Factory) *cobra.Command {
+	s := f.IOStreams
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "show",
@@ -57,14 +49,20 @@ som sparade eller inte.`,
 		Args:        cobra.NoArgs,
 		Annotations: map[string]string{noShip: "1"},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			st, err := loadSettings()
+			st, err := f.resolve()
 			if err != nil {
 				return err
 			}
 			if asJSON {
 				return writeJSON(s, settingsJSON(st))
 			}
-			return printSettings(s.Out, st)
+			if err := printSettings(s.Out, st); err != nil {
+				return err
+			}
+			for _, o := range st.Overrides {
+				fmt.Fprintf(s.ErrOut, "kuvert: %s styrs av din organisations policy; %s ändrar inget / %s\n", o.Key, o.By, termsafe.Escape(o.Error()))
+			}
+			return nil
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
@@ -135,7 +133,8 @@ func oneLine(s string) string {
 	return strings.NewReplacer("\r", `\r`, "\n", `\n`, "\t", `\t`).Replace(s)
 }
 
-func newConfigSecretCmd(s *IOStreams) *cobra.Command {
+func newConfigSecretCmd(f *Factory) *cobra.Command {
+	s := f.IOStreams
 	names := strings.Join(settings.SecretKeys, ", ")
 	cmd := &cobra.Command{
 		Use:   "secret",
@@ -161,7 +160,7 @@ standard in eller frågas efter i terminalen, aldrig från kommandoraden.`,
 			if err != nil {
 				return err
 			}
-			if err := systemSecrets.Set(settings.KeyringService, name, val); err != nil {
+			if err := f.Keyring.Set(settings.KeyringService, name, val); err != nil {
 				return keyringError(err)
 			}
 			fmt.Fprintf(s.ErrOut, "%s sparad i nyckelringen / stored in the OS keyring\n", name)
@@ -178,7 +177,7 @@ standard in eller frågas efter i terminalen, aldrig från kommandoraden.`,
 			if err != nil {
 				return err
 			}
-			if err := systemSecrets.Delete(settings.KeyringService, name); err != nil {
+			if err := f.Keyring.Delete(settings.KeyringService, name); err != nil {
 				return keyringError(err)
 			}
 			fmt.Fprintf(s.ErrOut, "%s borttagen ur nyckelringen / removed from the OS keyring\n", name)
@@ -226,6 +225,6 @@ func readSecretValue(s *IOStreams, name string) (string, error) {
 // keyringError says that the OS keyring could not be used, without the
 // secret.
 func keyringError(err error) error {
-	return withHint(fmt.Errorf("nyckelringen gick inte att använda / the OS keyring could not be used: %v", err),
+	return withHint(fmt.Errorf("%s gick inte att använda / %s could not be used: %v", keyringSV, keyringEN, err),
 		"on Windows the secret goes to Credential Manager; on Linux a Secret Service (GNOME Keyring, KWallet) must run; or set the environment variable instead (KUVERT_SERVER_TOKEN, KUVERT_SMTP_PASSWORD, TWILIO_AUTH_TOKEN)")
 }

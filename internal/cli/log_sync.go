@@ -9,9 +9,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/kuvert-app/kuvert/app"
 	"github.com/kuvert-app/kuvert/internal/termsafe"
 	"github.com/kuvert-app/kuvert/server/client"
-	"github.com/kuvert-app/kuvert/server/client/clientenv"
 	"github.com/kuvert-app/kuvert/server/client/shipping"
 	"github.com/kuvert-app/kuvert/settings"
 )
@@ -22,15 +22,23 @@ const noShip = "kuvert/no-ship"
 
 // serverFor makes the client for rawURL, or the configured server when
 // rawURL is empty (or the --server flag's "configured" value).
-func serverFor(cfg *settings.Settings, rawURL string) (*client.Client, error) {
-	if rawURL == "" || rawURL == serverConfigured {
-		rawURL = cfg.ServerURL.Value
-		if rawURL == "" {
-			return nil, withHint(usagef("no kuvert server is configured"),
-				`set KUVERT_SERVER_URL, or "server_url" in config.json, or give --server URL`)
-		}
+func (f *Factory) serverFor(rawURL string) (*client.Client, error) {
+	a, err := f.App(nil)
+	if err != nil {
+		return nil, err
 	}
-	c, err := clientenv.Dial(rawURL, cfg)
+	var locked *settings.LockedError
+	if rawURL != serverConfigured && errors.As(a.Settings.ServerURL.Check("--server", rawURL), &locked) {
+		return nil, lockedError(locked)
+	}
+	if rawURL == serverConfigured {
+		rawURL = ""
+	}
+	c, err := a.Server(rawURL)
+	if errors.Is(err, app.ErrNoServer) {
+		return nil, withHint(usagef("no kuvert server is configured"),
+			`set KUVERT_SERVER_URL, or "server_url" in config.json, or give --server URL`)
+	}
 	if errors.Is(err, client.ErrNoToken) {
 		return nil, withHint(usageError{err}, "set KUVERT_SERVER_TOKEN, or save the token in the desktop app's settings (it goes to the OS keyring)")
 	}
@@ -40,7 +48,8 @@ func serverFor(cfg *settings.Settings, rawURL string) (*client.Client, error) {
 	return c, nil
 }
 
-func newLogSyncCmd(s *IOStreams, g *globalOptions) *cobra.Command {
+func newLogSyncCmd(f *Factory, g *globalOptions) *cobra.Command {
+	s := f.IOStreams
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "sync",
@@ -57,16 +66,15 @@ Skicka de poster som väntar till kuvert-servern nu.`,
 		Annotations: map[string]string{noShip: "1"},
 		Args:        cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			l, cfg, err := openLog(g)
+			l, _, err := f.openLog(g)
 			if err != nil {
 				return err
 			}
-			c, err := serverFor(cfg, "")
+			c, err := f.serverFor("")
 			if err != nil {
 				return err
 			}
-			q := &shipping.Queue{Log: l, Client: c, Wait: 30 * time.Second}
-			res, err := q.Ship(cmd.Context())
+			res, err := app.Sync(cmd.Context(), l, c, 30*time.Second)
 			if errors.Is(err, shipping.ErrBusy) {
 				return withHint(err, "wait a minute and try again")
 			}
@@ -110,7 +118,8 @@ func syncHint(err error) string {
 	return "the entries wait in the local log and go when the server answers; sealing still works meanwhile"
 }
 
-func newLogStatusCmd(s *IOStreams, g *globalOptions) *cobra.Command {
+func newLogStatusCmd(f *Factory, g *globalOptions) *cobra.Command {
+	s := f.IOStreams
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:         "status",
@@ -118,14 +127,15 @@ func newLogStatusCmd(s *IOStreams, g *globalOptions) *cobra.Command {
 		Annotations: map[string]string{noShip: "1"},
 		Args:        cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			l, cfg, err := openLog(g)
+			l, cfg, err := f.openLog(g)
 			if err != nil {
 				return err
 			}
+			a, _ := f.App(g) // resolved by openLog above
 			q := &shipping.Queue{Log: l}
 			var cerr error
-			if u := cfg.ServerURL.Value; u != "" {
-				q.Client, cerr = clientenv.Dial(u, cfg)
+			if cfg.ServerURL.Value != "" {
+				q.Client, cerr = a.Server("")
 				if cerr != nil {
 					// Status still tells what waits; the address is shown
 					// as configured.
@@ -200,22 +210,23 @@ var passingTimeout = 5 * time.Second
 // configured. It never fails the command and says nothing unless entries
 // are left waiting because something is wrong: then one line on stderr.
 // It calls the server only when entries wait.
-func shipInPassing(ctx context.Context, s *IOStreams, logDir string) {
+func shipInPassing(ctx context.Context, f *Factory, logDir string) {
 	if ctx.Err() != nil {
 		return
 	}
-	cfg, err := loadSettings()
-	if err != nil || cfg.ServerURL.Value == "" {
+	s := f.IOStreams
+	a, err := f.App(&globalOptions{LogDir: logDir})
+	if err != nil || a.Settings.ServerURL.Value == "" {
 		return
 	}
 	note := func(msg string) {
 		fmt.Fprintf(s.ErrOut, "kuvert: note: %s\n", termsafe.Escape(msg))
 	}
-	l, _, err := openLog(&globalOptions{LogDir: logDir})
+	l, _, err := a.OpenLog()
 	if err != nil {
 		return
 	}
-	c, err := clientenv.Dial(cfg.ServerURL.Value, cfg)
+	c, err := a.Server("")
 	q := &shipping.Queue{Log: l, Client: c}
 	st, serr := q.Status()
 	if serr != nil || st.Waiting == 0 {
@@ -241,7 +252,7 @@ func shipInPassing(ctx context.Context, s *IOStreams, logDir string) {
 
 // afterCommand ships in passing after a command that ran (not after a
 // usage error, help, or the commands marked noShip).
-func afterCommand(ctx context.Context, s *IOStreams, cmd *cobra.Command, err error) {
+func afterCommand(ctx context.Context, f *Factory, cmd *cobra.Command, err error) {
 	if cmd == nil || !cmd.HasParent() || cmd.HasSubCommands() || cmd.Name() == "help" || cmd.Annotations[noShip] != "" || errors.As(err, new(usageError)) {
 		return
 	}
@@ -252,5 +263,5 @@ func afterCommand(ctx context.Context, s *IOStreams, cmd *cobra.Command, err err
 	if f := cmd.Flags().Lookup("log-dir"); f != nil {
 		dir = f.Value.String()
 	}
-	shipInPassing(ctx, s, dir)
+	shipInPassing(ctx, f, dir)
 }

@@ -5,13 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"path/filepath"
 	"unicode/utf8"
 
-	"github.com/zalando/go-keyring"
-
-	"github.com/kuvert-app/kuvert/auditlog"
 	"github.com/kuvert-app/kuvert/settings"
+	"github.com/zalando/go-keyring"
 )
 
 // globalOptions are flags every command accepts.
@@ -19,10 +16,10 @@ type globalOptions struct {
 	LogDir string
 }
 
-// loadSettings resolves every setting (package settings): config.json,
-// the environment and the OS keyring, each secret read when first used.
-func loadSettings() (*settings.Settings, error) {
-	return settings.Resolve(settings.System(osKeyring{}))
+// lockedError is a usage error: the organisation decides the setting.
+func lockedError(err *settings.LockedError) error {
+	return withHint(usageError{fmt.Errorf("%s styrs av din organisations policy / %w", err.Key, err)},
+		"ask your IT department; `kuvert config show` shows each setting and where it comes from")
 }
 
 // osKeyring is the OS keyring (Windows Credential Manager, macOS
@@ -36,25 +33,6 @@ func (osKeyring) Delete(service, user string) error {
 		return err
 	}
 	return nil
-}
-
-// openLog opens the compliance log: --log-dir, else $KUVERT_HOME/log. The
-// signing key always lives in $KUVERT_HOME/keys.
-func openLog(g *globalOptions) (*auditlog.Log, *settings.Settings, error) {
-	cfg, err := loadSettings()
-	if err != nil {
-		return nil, nil, err
-	}
-	home := cfg.Home.Value
-	dir := g.LogDir
-	if dir == "" {
-		dir = filepath.Join(home, "log")
-	}
-	l, err := auditlog.Open(auditlog.Options{Dir: dir, KeyDir: filepath.Join(home, "keys"), Tool: "kuvert " + Version})
-	if err != nil {
-		return nil, nil, err
-	}
-	return l, cfg, nil
 }
 
 // writeJSON writes v indented to the command's output, with the
