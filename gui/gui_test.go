@@ -460,10 +460,11 @@ func TestSealSendsPasswordByOutbox(t *testing.T) {
 		t.Errorf("a draft to a bad address was written (status %q)", v.status.Text)
 	}
 
-	// "Visa i mappen" asks the OS to show the archive's folder.
+	// "Visa i mappen" ("Visa i Utforskaren" on Windows) asks the OS to
+	// show the archive's folder.
 	var show *widget.Button
 	for _, o := range test.LaidOutObjects(v.result) {
-		if b, ok := o.(*widget.Button); ok && b.Text == lang.L("result.showFolder") {
+		if b, ok := o.(*widget.Button); ok && b.Text == showFileLabel() {
 			show = b
 		}
 	}
