@@ -69,12 +69,7 @@ const batchColumns = 5
 func newBatchView(u *UI) *batchView {
 	v := &batchView{u: u, status: map[int]string{}}
 	v.choose = widget.NewButtonWithIcon(lang.L("batch.choose"), theme.FolderOpenIcon(), func() {
-		dialog.ShowFileOpen(func(r fyne.URIReadCloser, err error) {
-			if err == nil && r != nil {
-				r.Close()
-				v.LoadManifest(r.URI().Path())
-			}
-		}, u.win)
+		u.pickFiles(lang.L("picker.manifest"), false, filtersManifest(), func(p []string) { v.LoadManifest(p[0]) })
 	})
 	v.path = widget.NewLabel(lang.L("batch.none"))
 	v.path.Wrapping = fyne.TextWrapBreak

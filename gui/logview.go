@@ -265,7 +265,7 @@ func (v *logView) export() {
 			return
 		}
 		defer w.Close()
-		v.exportTo(w, w.URI().Path())
+		v.exportTo(w, localPath(w.URI()))
 	}, v.u.win)
 	d.SetFileName("kuvert-logg.csv")
 	d.Show()

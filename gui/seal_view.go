@@ -12,7 +12,6 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -420,22 +419,11 @@ func (v *sealView) removeFile(i int) {
 }
 
 func (v *sealView) chooseFile() {
-	dialog.ShowFileOpen(func(r fyne.URIReadCloser, err error) {
-		if err != nil || r == nil {
-			return
-		}
-		r.Close()
-		v.addPaths([]string{r.URI().Path()})
-	}, v.u.win)
+	v.u.pickFiles(lang.L("picker.files"), true, filtersAll(), v.addPaths)
 }
 
 func (v *sealView) chooseFolder() {
-	dialog.ShowFolderOpen(func(l fyne.ListableURI, err error) {
-		if err != nil || l == nil {
-			return
-		}
-		v.addPaths([]string{l.Path()})
-	}, v.u.win)
+	v.u.pickFolder(lang.L("picker.folder"), func(dir string) { v.addPaths([]string{dir}) })
 }
 
 // showProposal puts the name kuvert proposes for the listed files and

@@ -8,7 +8,6 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -166,11 +165,7 @@ func newSettingsView(u *UI) *settingsView {
 	v.outdir = widget.NewEntry()
 	v.outdir.SetText(cfg.OutputDir)
 	chooseDir := widget.NewButtonWithIcon(lang.L("settings.chooseDir"), theme.FolderOpenIcon(), func() {
-		dialog.ShowFolderOpen(func(l fyne.ListableURI, err error) {
-			if err == nil && l != nil {
-				v.outdir.SetText(l.Path())
-			}
-		}, u.win)
+		u.pickFolder(lang.L("picker.outdir"), v.outdir.SetText)
 	})
 	save := widget.NewButtonWithIcon(lang.L("settings.save"), theme.DocumentSaveIcon(), v.save)
 	save.Importance = widget.HighImportance

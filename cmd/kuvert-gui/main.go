@@ -24,6 +24,7 @@ import (
 	"fyne.io/fyne/v2/app"
 
 	"github.com/kuvert-app/kuvert/gui"
+	"github.com/kuvert-app/kuvert/gui/osdialog"
 	"github.com/kuvert-app/kuvert/internal/desktop"
 	"github.com/kuvert-app/kuvert/internal/single"
 )
@@ -46,7 +47,9 @@ func main() {
 	a := app.NewWithID("se.kuvert.desktop")
 	a.SetIcon(fyne.NewStaticResource("Icon.png", icon))
 	w := a.NewWindow("kuvert")
-	u, err := gui.New(a, w, gui.SystemDeps())
+	deps := gui.SystemDeps()
+	deps.Picker = osdialog.Picker{}
+	u, err := gui.New(a, w, deps)
 	if err != nil {
 		os.Stderr.WriteString("kuvert-gui: " + err.Error() + "\n")
 		os.Exit(1)
