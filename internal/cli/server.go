@@ -21,6 +21,7 @@ import (
 	"github.com/kuvert-app/kuvert/config"
 	"github.com/kuvert-app/kuvert/internal/atomicfile"
 	"github.com/kuvert-app/kuvert/server"
+	"github.com/kuvert-app/kuvert/server/api"
 	"github.com/kuvert-app/kuvert/settings"
 	"github.com/kuvert-app/kuvert/sms"
 	"github.com/kuvert-app/kuvert/sms/providers"
@@ -55,7 +56,7 @@ func newServerCmd(s *IOStreams) *cobra.Command {
 		Short: "The organisation's central log, SMS relay and registrar's page / Organisationens server",
 		Long:  serverLong,
 	}
-	cmd.AddCommand(newServerRunCmd(s), newServerTokenCmd(s), newServerPruneCmd(s), newServerVerifyCmd(s), newServerKeyCmd(s))
+	cmd.AddCommand(newServerRunCmd(s), newServerTokenCmd(s), newServerPruneCmd(s), newServerVerifyCmd(s), newServerKeyCmd(s), newServerEnrollCodeCmd(s))
 	return cmd
 }
 
@@ -200,7 +201,7 @@ func serverSender(s *IOStreams) (sms.Sender, error) {
 // relayWords are the server's SMS settings: the organisation's words and
 // the countries it texts.
 type relayWords struct {
-	organisation, openerURL, lang, countries string
+	organisation, openerURL, lang, countries, template string
 }
 
 // relayFor builds the relay from its settings and checks them, so a
@@ -208,7 +209,7 @@ type relayWords struct {
 // template that does not fit one SMS, does not start.
 func relayFor(st *server.Store, sender sms.Sender, lim server.Limits, w relayWords, log *slog.Logger) (*server.Relay, error) {
 	r := &server.Relay{Store: st, Sender: sender, Limits: lim, Log: log,
-		Policy: &sms.Policy{Organisation: strings.TrimSpace(w.organisation), OpenerURL: strings.TrimSpace(w.openerURL), Lang: w.lang}}
+		Policy: &sms.Policy{Organisation: strings.TrimSpace(w.organisation), OpenerURL: strings.TrimSpace(w.openerURL), Lang: w.lang, Template: w.template}}
 	for _, c := range strings.Split(w.countries, ",") {
 		c = strings.ToUpper(strings.TrimSpace(c))
 		if c != "" && c != server.HomeRegion {
@@ -251,7 +252,10 @@ Stops cleanly on SIGTERM or SIGINT.`,
 				return err
 			}
 			logger := slog.New(slog.NewTextHandler(s.ErrOut, nil))
-			h := &server.Handler{Store: st, Log: logger}
+			// Desktops take these as their organisation's settings
+			// (GET /api/v1/settings); with a relay, its own policy.
+			h := &server.Handler{Store: st, Log: logger, Org: &api.OrgSettings{Organisation: strings.TrimSpace(words.organisation),
+				OpenerURL: strings.TrimSpace(words.openerURL), SMSTemplate: words.template, SMSLanguage: words.lang}}
 			if sender != nil {
 				if h.Relay, err = relayFor(st, sender, lim, words, logger); err != nil {
 					return err
@@ -302,6 +306,7 @@ Stops cleanly on SIGTERM or SIGINT.`,
 	f.StringVar(&words.organisation, "organisation", words.organisation, "the organisation's `NAME` every text shows (KUVERT_ORGANISATION)")
 	f.StringVar(&words.openerURL, "opener-url", words.openerURL, "the recipient page's public https `URL` the texts give (KUVERT_OPENER_URL; none: no link)")
 	f.StringVar(&words.lang, "sms-lang", words.lang, "the texts' language: sv or en")
+	f.StringVar(&words.template, "sms-template", words.template, "the texts' `TEMPLATE` with {org}, {ref}, {password} (and {url}); default the language's own")
 	return cmd
 }
 
@@ -358,13 +363,13 @@ keeps only its SHA-256.`,
 				return writeJSON(s, ts)
 			}
 			tw := tabwriter.NewWriter(s.Out, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "NAMN/NAME\tROLL/ROLE\tSKAPAD/CREATED\tÅTERKALLAD/REVOKED")
+			fmt.Fprintln(tw, "NAMN/NAME\tROLL/ROLE\tSKAPAD/CREATED\tÅTERKALLAD/REVOKED\tREGISTRERAD MED/ENROLLED WITH")
 			for _, t := range ts {
 				rev := "-"
 				if t.Revoked != nil {
 					rev = t.Revoked.Local().Format("2006-01-02 15:04")
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", t.Name, t.Role, t.Created.Local().Format("2006-01-02 15:04"), rev)
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", t.Name, t.Role, t.Created.Local().Format("2006-01-02 15:04"), rev, enrolledFrom(t))
 			}
 			return tw.Flush()
 		},
