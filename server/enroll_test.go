@@ -17,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/kuvert-app/kuvert/server/api"
+	"github.com/kuvert-app/kuvert/sms"
 )
 
 func postEnroll(t *testing.T, url, code, computer string) (int, api.EnrollResponse, api.Error) {
@@ -222,7 +223,9 @@ func TestEnrollHTTP(t *testing.T) {
 	var got api.OrgSettings
 	json.NewDecoder(resp.Body).Decode(&got)
 	resp.Body.Close()
-	if resp.StatusCode != 200 || got != *org {
+	want := *org
+	want.SMSTemplate = sms.LinkTemplates["sv"] // the default, named
+	if resp.StatusCode != 200 || got != want {
 		t.Fatalf("settings: %d %+v", resp.StatusCode, got)
 	}
 	if resp := get("/api/v1/log/entries", res.Token); resp.StatusCode != http.StatusForbidden {

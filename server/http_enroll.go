@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/kuvert-app/kuvert/server/api"
+	"github.com/kuvert-app/kuvert/sms"
 )
 
 // Failed enrollments allowed per source address and window. A code has
@@ -127,13 +128,26 @@ func (h *Handler) settings(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, h.orgSettings())
 }
 
+// orgSettings always names a template and a language, the defaults
+// included: a desktop's own config.json must not put its template in
+// the preview of a text the relay writes with the default one.
 func (h *Handler) orgSettings() api.OrgSettings {
-	if h.Relay != nil && h.Relay.Policy != nil {
+	var o api.OrgSettings
+	switch {
+	case h.Relay != nil && h.Relay.Policy != nil:
 		p := h.Relay.Policy
-		return api.OrgSettings{Organisation: p.Organisation, OpenerURL: p.OpenerURL, SMSTemplate: p.Template, SMSLanguage: p.Lang}
+		o = api.OrgSettings{Organisation: p.Organisation, OpenerURL: p.OpenerURL, SMSTemplate: p.Template, SMSLanguage: p.Lang}
+	case h.Org != nil:
+		o = *h.Org
 	}
-	if h.Org != nil {
-		return *h.Org
+	if o.SMSLanguage == "" {
+		o.SMSLanguage = "sv"
 	}
-	return api.OrgSettings{}
+	if o.SMSTemplate == "" {
+		o.SMSTemplate = sms.Templates[o.SMSLanguage]
+		if o.OpenerURL != "" {
+			o.SMSTemplate = sms.LinkTemplates[o.SMSLanguage]
+		}
+	}
+	return o
 }
