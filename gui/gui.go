@@ -99,6 +99,8 @@ type Deps struct {
 	// Getenv reads the environment (KUVERT_SERVER_URL, KUVERT_SMTP_URL,
 	// …; see package settings); nil is an empty environment.
 	Getenv func(string) string
+	// Policy reads machine policy (settings.MachinePolicy); nil is none.
+	Policy func() (settings.Layer, error)
 	// OpenFolder shows a folder in the OS file manager; nil uses the
 	// app's OpenURL.
 	OpenFolder func(dir string) error
@@ -111,7 +113,8 @@ type Deps struct {
 // Service on Linux).
 func SystemDeps() Deps {
 	home, _ := config.Home()
-	return Deps{Home: home, Keyring: osKeyring{}, Getenv: os.Getenv}
+	return Deps{Home: home, Keyring: osKeyring{}, Getenv: os.Getenv,
+		Policy: func() (settings.Layer, error) { return settings.MachinePolicy(os.Getenv) }}
 }
 
 // UI is the app's window content and state.
@@ -246,7 +249,21 @@ func (u *UI) loadConfig() (*config.Config, error) {
 // (the file as just read, or a form's unsaved values): the environment
 // and the keyring as the CLI reads them (package settings).
 func (u *UI) settingsFor(cfg *config.Config) (*settings.Settings, error) {
-	return settings.Resolve(settings.Sources{Getenv: u.deps.Getenv, Keyring: u.deps.Keyring, Home: u.deps.Home, File: cfg})
+	return u.resolveWith(cfg, u.deps.Keyring)
+}
+
+// resolveWith is settingsFor with another keyring (the settings form's
+// unsaved secrets).
+func (u *UI) resolveWith(cfg *config.Config, kr Keyring) (*settings.Settings, error) {
+	src := settings.Sources{Getenv: u.deps.Getenv, Keyring: kr, Home: u.deps.Home, File: cfg}
+	if u.deps.Policy != nil {
+		pol, err := u.deps.Policy()
+		if err != nil {
+			return nil, err
+		}
+		src.Policy = pol
+	}
+	return settings.Resolve(src)
 }
 
 // config is the settings for showing: the defaults when config.json

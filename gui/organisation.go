@@ -10,6 +10,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/kuvert-app/kuvert/config"
+	"github.com/kuvert-app/kuvert/settings"
 )
 
 // orgPrompt asks, on first use, which organisation the user sends for:
@@ -40,9 +41,13 @@ func newOrgPrompt(u *UI) *orgPrompt {
 	return p
 }
 
-// refresh shows the prompt while config.json names no organisation.
+// refresh shows the prompt while neither config.json nor the
+// organisation (machine policy, its server) names it; the older
+// sms.sender alone still asks, so that the name moves to its place.
 func (p *orgPrompt) refresh() {
-	if strings.TrimSpace(p.u.config().Organisation) != "" {
+	cfg := p.u.config()
+	st, err := p.u.settingsFor(cfg)
+	if strings.TrimSpace(cfg.Organisation) != "" || err == nil && (st.Organisation.Source == settings.FromPolicy || st.Organisation.Source == settings.FromServer) {
 		p.content.Hide()
 		return
 	}

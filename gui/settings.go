@@ -56,6 +56,11 @@ type settingsView struct {
 	testSend   *widget.Button
 	testResult *widget.Label
 	work       sync.WaitGroup // a test SMS on its way, for tests
+
+	// locked are the settings machine policy sets (by key): shown
+	// read-only, never saved.
+	locked map[string]bool
+	form   *widget.Form
 }
 
 var (
@@ -161,6 +166,7 @@ func newSettingsView(u *UI) *settingsView {
 		widget.NewFormItem(lang.L("settings.applang"), v.appLang),
 	)
 	v.content = container.NewVScroll(container.NewVBox(form, save, v.status))
+	v.lockByPolicy(form)
 	v.updatePreview()
 	v.refreshToken()
 	v.refreshServerToken()
@@ -254,10 +260,20 @@ func (v *settingsView) save() {
 // apply puts the form's choices into cfg; the settings the form does
 // not show (template, operator, retention) stay as they were.
 func (v *settingsView) apply(cfg *config.Config) {
-	cfg.Organisation = strings.TrimSpace(v.organisation.Text)
-	cfg.OpenerURL = strings.TrimSpace(v.openerURL.Text)
-	cfg.ServerURL = strings.TrimSpace(v.serverURL.Text)
-	cfg.SMS.Provider = providerKeys[v.provider.SelectedIndex()]
+	// What machine policy sets is not the user's to save: the file keeps
+	// its own value, and the policy's shows in the field.
+	if !v.locked["organisation"] {
+		cfg.Organisation = strings.TrimSpace(v.organisation.Text)
+	}
+	if !v.locked["opener_url"] {
+		cfg.OpenerURL = strings.TrimSpace(v.openerURL.Text)
+	}
+	if !v.locked["server_url"] {
+		cfg.ServerURL = strings.TrimSpace(v.serverURL.Text)
+	}
+	if !v.locked["sms.providers"] {
+		cfg.SMS.Provider = providerKeys[v.provider.SelectedIndex()]
+	}
 	cfg.SMS.From = strings.TrimSpace(v.from.Text)
 	cfg.SMS.Language = langKeys[v.smsLang.SelectedIndex()]
 	cfg.Format = v.format.Selected

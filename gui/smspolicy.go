@@ -4,7 +4,6 @@ import (
 	"io"
 
 	"github.com/kuvert-app/kuvert/config"
-	"github.com/kuvert-app/kuvert/settings"
 	"github.com/kuvert-app/kuvert/sms"
 	"github.com/kuvert-app/kuvert/sms/providers"
 )
@@ -26,7 +25,7 @@ func (u *UI) resolveSMS(cfg *config.Config, kr Keyring) (smsSetup, error) {
 	if kr == nil {
 		kr = u.deps.Keyring
 	}
-	s, err := settings.Resolve(settings.Sources{Getenv: u.deps.Getenv, Keyring: kr, Home: u.deps.Home, File: cfg})
+	s, err := u.resolveWith(cfg, kr)
 	if err != nil {
 		return smsSetup{}, err
 	}

@@ -44,6 +44,9 @@ const (
 	FromEnv     Source = "env"
 	FromFile    Source = "file"
 	FromKeyring Source = "keyring"
+	// FromServer is the organisation's settings document from its kuvert
+	// server (cached for offline use).
+	FromServer Source = "server"
 	// FromOthers marks a value kuvert chose from other settings (the
 	// SMS provider when none is named).
 	FromOthers Source = "inferred"
@@ -92,8 +95,11 @@ type Sources struct {
 	// UserConfigDir is the OS user configuration folder; nil uses
 	// os.UserConfigDir.
 	UserConfigDir func() (string, error)
-	// Policy is machine policy; nil is none.
+	// Policy is machine policy ([MachinePolicy]); nil is none.
 	Policy Layer
+	// Server is the organisation's settings from its kuvert server,
+	// below policy and above the environment; nil is none.
+	Server Layer
 	// File, if set, stands for config.json (a settings form's unsaved
 	// values); nil reads the file.
 	File *config.Config
@@ -183,6 +189,13 @@ type Settings struct {
 
 	ServerURL   Value
 	ServerToken *Secret
+	// EnrollmentCode buys this computer its device token once
+	// (`kuvert enroll`); policy or KUVERT_ENROLLMENT_CODE.
+	EnrollmentCode Value
+
+	// SMSProviders is the policy's list of allowed SMS providers
+	// (comma-separated; empty: any); see [Settings.Allows].
+	SMSProviders Value
 
 	SMSProvider            Value
 	SMSFrom                Value
@@ -196,6 +209,11 @@ type Settings struct {
 
 	SMTPURL      Value
 	SMTPPassword *Secret
+
+	// Overrides are environment variables that tried to change a value
+	// machine policy sets; the policy won. The CLI refuses to run with
+	// one (say why), the desktop app shows the field as locked.
+	Overrides []*LockedError
 }
 
 // Timeout is KUVERT_SMS_TIMEOUT as a duration (0 when unset or not a
@@ -209,7 +227,7 @@ func (s *Settings) Timeout() time.Duration {
 // them; the secrets follow in [Settings.Secrets].
 func (s *Settings) Values() []Value {
 	return []Value{s.Home, s.Operator, s.Organisation, s.OpenerURL, s.Format, s.Retention, s.OutputDir, s.AppLanguage,
-		s.ServerURL, s.SMSProvider, s.SMSFrom, s.SMSMessagingServiceSID, s.SMSLanguage, s.SMSTemplate, s.SMSTimeout,
+		s.ServerURL, s.EnrollmentCode, s.SMSProvider, s.SMSProviders, s.SMSFrom, s.SMSMessagingServiceSID, s.SMSLanguage, s.SMSTemplate, s.SMSTimeout,
 		s.TwilioAPIURL, s.SMTPURL, s.MailFrom}
 }
 
@@ -258,6 +276,8 @@ func Resolve(src Sources) (*Settings, error) {
 
 	s.ServerURL = r.value("server_url", "KUVERT_SERVER_URL", cfg.ServerURL, "")
 	s.ServerToken = r.secret(ServerTokenKey, "KUVERT_SERVER_TOKEN")
+	s.EnrollmentCode = r.value("enrollment_code", "KUVERT_ENROLLMENT_CODE", "", "")
+	s.SMSProviders = r.value("sms.providers", "", "", "")
 
 	s.SMSFrom = r.value("sms.from", "KUVERT_SMS_FROM", cfg.SMS.From, "")
 	s.SMSMessagingServiceSID = r.value("sms.messaging_service_sid", "TWILIO_MESSAGING_SERVICE_SID", cfg.SMS.MessagingServiceSID, "")
@@ -268,15 +288,24 @@ func Resolve(src Sources) (*Settings, error) {
 	s.TwilioAccountSID = r.secret(TwilioAccountSIDKey, "TWILIO_ACCOUNT_SID")
 	s.TwilioAuthToken = r.secret(TwilioAuthTokenKey, "TWILIO_AUTH_TOKEN")
 	s.SMSProvider = r.provider(cfg, s.ServerURL)
+	if !s.Allows(s.SMSProvider.Value) && s.SMSProvider.Source == FromEnv {
+		r.overrides = append(r.overrides, &LockedError{Key: s.SMSProviders.Key, By: "KUVERT_SMS_PROVIDER", Where: s.SMSProviders.Where})
+	} else if !s.Allows(s.SMSProvider.Value) {
+		// The user's file or kuvert's choice gives way to the policy;
+		// a variable set for this run is refused by the CLI instead.
+		s.SMSProvider = Value{Key: s.SMSProvider.Key, Value: s.AllowedProviders()[0], Source: FromPolicy, Where: s.SMSProviders.Where}
+	}
 
 	s.SMTPURL = r.value("smtp_url", "KUVERT_SMTP_URL", cfg.SMTPURL, "")
 	s.SMTPPassword = r.secret(SMTPPasswordKey, "KUVERT_SMTP_PASSWORD")
+	s.Overrides = r.overrides
 	return s, nil
 }
 
 type resolver struct {
-	src  Sources
-	file string
+	src       Sources
+	file      string
+	overrides []*LockedError
 }
 
 func (r *resolver) env(name string) string {
@@ -287,20 +316,35 @@ func (r *resolver) env(name string) string {
 }
 
 func (r *resolver) policy(key string) (Value, bool) {
-	if r.src.Policy == nil {
+	return lookup(r.src.Policy, key, FromPolicy)
+}
+
+func lookup(l Layer, key string, src Source) (Value, bool) {
+	if l == nil {
 		return Value{}, false
 	}
-	v, ok := r.src.Policy.Lookup(key)
+	v, ok := l.Lookup(key)
 	v = strings.TrimSpace(v)
 	if !ok || v == "" {
 		return Value{}, false
 	}
-	return Value{Key: key, Value: v, Source: FromPolicy, Where: r.src.Policy.Where()}, true
+	where := l.Where()
+	if w, ok := l.(interface{ WhereOf(string) string }); ok {
+		where = w.WhereOf(key)
+	}
+	return Value{Key: key, Value: v, Source: src, Where: where}, true
 }
 
-// value resolves one plain setting: policy, environment, file, default.
+// value resolves one plain setting: policy, the organisation's server,
+// environment, file, default.
 func (r *resolver) value(key, env, file, def string) Value {
 	if v, ok := r.policy(key); ok {
+		if e := r.env(env); e != "" && e != v.Value {
+			r.overrides = append(r.overrides, &LockedError{Key: key, By: env, Where: v.Where})
+		}
+		return v
+	}
+	if v, ok := lookup(r.src.Server, key, FromServer); ok {
 		return v
 	}
 	if v := r.env(env); v != "" {

@@ -64,6 +64,9 @@ func scriptParams() testscript.Params {
 			env.Setenv("KUVERT_SMS_PROVIDER", "console")
 			env.Setenv("KUVERT_SMS_TIMEOUT", "1s")
 			env.Setenv("KUVERT_HOME", env.WorkDir+"/.kuvert")
+			// Machine policy (Linux, macOS): $WORK/root/etc/kuvert/policy.json,
+			// never the computer's own /etc.
+			env.Setenv("KUVERT_POLICY_ROOT", env.WorkDir+"/root")
 			env.Setenv("TZ", "Europe/Stockholm")
 			env.Setenv("LC_ALL", "C.UTF-8") // bsdtar and 7zz need a UTF-8 locale for å ä ö
 			return nil

@@ -22,6 +22,7 @@ import (
 var windowsScripts = []string{
 	"encrypt_decrypt", "interop_7zip", "age", "genpass",
 	"usage", "guard", "mistyped", "log", "batch", "batch_exit", "sms_console", "outbox",
+	"config",
 }
 
 // TestScriptsWindows runs the Windows sessions against the program named
@@ -57,6 +58,11 @@ func TestScriptsWindows(t *testing.T) {
 	// the sessions list and scan folders.
 	script := "#!/bin/sh\nTMPDIR=\"$KUVERT_WINE_TMP\" exec \"$KUVERT_WINE_LOADER\" \"$KUVERT_WINDOWS_EXE\" \"$@\"\n"
 	if err := os.WriteFile(filepath.Join(wrap, "kuvert"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// And winreg: Windows' reg.exe in the prefix, for machine policy.
+	reg := "#!/bin/sh\nTMPDIR=\"$KUVERT_WINE_TMP\" exec \"$KUVERT_WINE_LOADER\" reg.exe \"$@\"\n"
+	if err := os.WriteFile(filepath.Join(wrap, "winreg"), []byte(reg), 0o755); err != nil {
 		t.Fatal(err)
 	}
 

@@ -41,6 +41,7 @@ var sourceWords = map[settings.Source]string{
 	settings.FromFile:    "inställningsfil / settings file",
 	settings.FromKeyring: "nyckelring / keyring",
 	settings.FromOthers:  "härlett / inferred",
+	settings.FromServer:  "organisationens server / organisation's server",
 }
 
 func newConfigShowCmd(s *IOStreams) *cobra.Command {
@@ -57,14 +58,20 @@ som sparade eller inte.`,
 		Args:        cobra.NoArgs,
 		Annotations: map[string]string{noShip: "1"},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			st, err := loadSettings()
+			st, err := resolveSettings()
 			if err != nil {
 				return err
 			}
 			if asJSON {
 				return writeJSON(s, settingsJSON(st))
 			}
-			return printSettings(s.Out, st)
+			if err := printSettings(s.Out, st); err != nil {
+				return err
+			}
+			for _, o := range st.Overrides {
+				fmt.Fprintf(s.ErrOut, "kuvert: %s styrs av din organisations policy; %s ändrar inget / %s\n", o.Key, o.By, termsafe.Escape(o.Error()))
+			}
+			return nil
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")

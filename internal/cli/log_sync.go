@@ -23,6 +23,10 @@ const noShip = "kuvert/no-ship"
 // serverFor makes the client for rawURL, or the configured server when
 // rawURL is empty (or the --server flag's "configured" value).
 func serverFor(cfg *settings.Settings, rawURL string) (*client.Client, error) {
+	var locked *settings.LockedError
+	if rawURL != serverConfigured && errors.As(cfg.ServerURL.Check("--server", rawURL), &locked) {
+		return nil, lockedError(locked)
+	}
 	if rawURL == "" || rawURL == serverConfigured {
 		rawURL = cfg.ServerURL.Value
 		if rawURL == "" {

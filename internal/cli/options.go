@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"unicode/utf8"
 
@@ -19,10 +20,37 @@ type globalOptions struct {
 	LogDir string
 }
 
-// loadSettings resolves every setting (package settings): config.json,
-// the environment and the OS keyring, each secret read when first used.
+// resolveSettings resolves every setting (package settings): machine
+// policy, config.json, the environment and the OS keyring, each secret
+// read when first used.
+func resolveSettings() (*settings.Settings, error) {
+	src := settings.System(osKeyring{})
+	pol, err := settings.MachinePolicy(os.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	src.Policy = pol
+	return settings.Resolve(src)
+}
+
+// loadSettings is resolveSettings for commands that act: an environment
+// variable that tries to change what machine policy sets is refused, so
+// nobody believes it took effect.
 func loadSettings() (*settings.Settings, error) {
-	return settings.Resolve(settings.System(osKeyring{}))
+	st, err := resolveSettings()
+	if err != nil {
+		return nil, err
+	}
+	if len(st.Overrides) > 0 {
+		return nil, lockedError(st.Overrides[0])
+	}
+	return st, nil
+}
+
+// lockedError is a usage error: the organisation decides the setting.
+func lockedError(err *settings.LockedError) error {
+	return withHint(usageError{fmt.Errorf("%s styrs av din organisations policy / %w", err.Key, err)},
+		"ask your IT department; `kuvert config show` shows each setting and where it comes from")
 }
 
 // osKeyring is the OS keyring (Windows Credential Manager, macOS

@@ -28,6 +28,13 @@ func smsPolicy(s *IOStreams, cfg *settings.Settings, org, lang string) (*sms.Pol
 // stderr goes to cron mail.
 func smsPolicyTo(console io.Writer, cfg *settings.Settings, org, lang string) (*sms.Policy, error) {
 	pol, err := providers.Build(cfg, providers.Options{Organisation: org, Lang: lang, Console: console})
+	var locked *settings.LockedError
+	if errors.As(err, &locked) {
+		if locked.Key == cfg.Organisation.Key {
+			locked.By = "--sender"
+		}
+		return nil, lockedError(locked)
+	}
 	if errors.Is(err, sms.ErrNoOrganisation) {
 		return nil, withHint(usageError{fmt.Errorf("%w; kuvert does not text a password from an unnamed sender", err)},
 			`name your organisation once in config.json ("organisation": "Sundsvalls kommun", at most 32 characters), or give --sender NAME`)

@@ -54,6 +54,9 @@ func Build(s *settings.Settings, o Options) (*sms.Policy, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := s.CheckProvider(name); err != nil {
+		return nil, err
+	}
 	if p.Sender, err = selectByName(name, s, o); err != nil {
 		return nil, err
 	}
@@ -113,6 +116,9 @@ func resolve(s *settings.Settings, o Options) (*sms.Policy, string, error) {
 		}
 	}
 	org := strings.TrimSpace(o.Organisation)
+	if err := s.Organisation.Check("the sender name given", org); err != nil {
+		return nil, "", err
+	}
 	if org == "" {
 		org = s.Organisation.Value
 	}
