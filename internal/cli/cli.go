@@ -98,6 +98,7 @@ func withHint(err error, hint string) error { return hintError{err, hint} }
 
 // Run executes one command line.
 func Run(ctx context.Context, args []string, s *IOStreams) int {
+	newServerSession()
 	root := newRootCmd(s)
 	root.SetArgs(args)
 	root.SetOut(s.Out)
@@ -232,6 +233,7 @@ func newRootCmd(s *IOStreams) *cobra.Command {
 		newOpenerCmd(s, nil),
 		newServerCmd(s),
 		newConfigCmd(s),
+		newEnrollCmd(s),
 	)
 	root.CompletionOptions.DisableDefaultCmd = true
 	structureUsage(root)

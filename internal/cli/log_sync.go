@@ -34,7 +34,21 @@ func serverFor(cfg *settings.Settings, rawURL string) (*client.Client, error) {
 				`set KUVERT_SERVER_URL, or "server_url" in config.json, or give --server URL`)
 		}
 	}
-	c, err := clientenv.Dial(rawURL, cfg)
+	var c *client.Client
+	var err error
+	if rawURL == cfg.ServerURL.Value {
+		// The configured server: enroll first if a code is configured.
+		_, c, err = ensureServer(context.Background())
+		if errors.Is(err, clientenv.ErrNoEnrollment) {
+			err = client.ErrNoToken
+		}
+		var ee *client.EnrollError
+		if errors.As(err, &ee) {
+			return nil, err
+		}
+	} else {
+		c, err = clientenv.Dial(rawURL, cfg)
+	}
 	if errors.Is(err, client.ErrNoToken) {
 		return nil, withHint(usageError{err}, "set KUVERT_SERVER_TOKEN, or save the token in the desktop app's settings (it goes to the OS keyring)")
 	}
@@ -219,12 +233,17 @@ func shipInPassing(ctx context.Context, s *IOStreams, logDir string) {
 	if err != nil {
 		return
 	}
-	c, err := clientenv.Dial(cfg.ServerURL.Value, cfg)
-	q := &shipping.Queue{Log: l, Client: c}
+	q := &shipping.Queue{Log: l}
 	st, serr := q.Status()
 	if serr != nil || st.Waiting == 0 {
 		return
 	}
+	// Entries wait: now the server is needed (enrolling first, once).
+	_, c, err := ensureServer(ctx)
+	if errors.Is(err, clientenv.ErrNoEnrollment) {
+		err = client.ErrNoToken
+	}
+	q.Client = c
 	if err != nil {
 		note(fmt.Sprintf("%d %s väntar på att skickas till servern / %d %s for the server: %v", st.Waiting, plural(st.Waiting, "post", "poster"), st.Waiting, plural(st.Waiting, "entry waits", "entries wait"), err))
 		return

@@ -23,14 +23,27 @@ type globalOptions struct {
 // resolveSettings resolves every setting (package settings): machine
 // policy, config.json, the environment and the OS keyring, each secret
 // read when first used.
+//
+// The organisation's settings last cached from its server are included
+// (no network: [ensureServer] fetches them).
 func resolveSettings() (*settings.Settings, error) {
-	src := settings.System(osKeyring{})
-	pol, err := settings.MachinePolicy(os.Getenv)
+	env, err := serverEnv()
 	if err != nil {
 		return nil, err
 	}
+	return env.Resolve()
+}
+
+// settingsSources are the process's environment, machine policy and the
+// one keyring the CLI reads and writes (systemSecrets).
+func settingsSources() (settings.Sources, error) {
+	src := settings.System(systemSecrets)
+	pol, err := settings.MachinePolicy(os.Getenv)
+	if err != nil {
+		return src, err
+	}
 	src.Policy = pol
-	return settings.Resolve(src)
+	return src, nil
 }
 
 // loadSettings is resolveSettings for commands that act: an environment

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -13,6 +14,7 @@ import (
 	"github.com/kuvert-app/kuvert/settings"
 	"github.com/kuvert-app/kuvert/sms"
 	"github.com/kuvert-app/kuvert/sms/providers"
+	"github.com/kuvert-app/kuvert/sms/relay"
 )
 
 // smsPolicy builds the SMS policy from config.json, the environment and
@@ -27,6 +29,13 @@ func smsPolicy(s *IOStreams, cfg *settings.Settings, org, lang string) (*sms.Pol
 // gives io.Discard, because a demo box shows the password and a batch's
 // stderr goes to cron mail.
 func smsPolicyTo(console io.Writer, cfg *settings.Settings, org, lang string) (*sms.Policy, error) {
+	// The organisation's words come from its server when one is
+	// configured, so the text previewed here is the text its relay
+	// sends; texting through the relay needs the device enrolled.
+	cfg, serr := withServerSettings(context.Background(), cfg, cfg.SMSProvider.Value == relay.ProviderName)
+	if serr != nil {
+		return nil, serr
+	}
 	pol, err := providers.Build(cfg, providers.Options{Organisation: org, Lang: lang, Console: console})
 	var locked *settings.LockedError
 	if errors.As(err, &locked) {

@@ -1,0 +1,173 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/zalando/go-keyring"
+
+	"github.com/kuvert-app/kuvert/server"
+	"github.com/kuvert-app/kuvert/server/pgtest"
+	"github.com/kuvert-app/kuvert/server/serverproc"
+	"github.com/kuvert-app/kuvert/settings"
+)
+
+// runIn is run with stdin.
+func runIn(t *testing.T, stdin string, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code := Run(context.Background(), args, &IOStreams{In: strings.NewReader(stdin), Out: &out, ErrOut: &errOut})
+	return code, out.String(), errOut.String()
+}
+
+func setenvAll(t *testing.T, kv ...string) {
+	for _, s := range kv {
+		k, v, _ := strings.Cut(s, "=")
+		t.Setenv(k, v)
+	}
+}
+
+// asDesktop makes this test process a never-configured desktop: its own
+// kuvert folder, an empty OS keyring (go-keyring's in-memory mock), the
+// server's address and nothing else.
+func asDesktop(t *testing.T, serverURL string, extra ...string) string {
+	t.Helper()
+	keyring.MockInit()
+	home := filepath.Join(t.TempDir(), "desktop")
+	setenvAll(t, "KUVERT_HOME="+home, "KUVERT_SERVER_URL="+serverURL, "KUVERT_SERVER_TOKEN=", "KUVERT_ENROLLMENT_CODE=",
+		"KUVERT_SMS_PROVIDER=", "TWILIO_ACCOUNT_SID=", "TWILIO_AUTH_TOKEN=", "KUVERT_DATABASE_URL=", "KUVERT_ORGANISATION=")
+	setenvAll(t, extra...)
+	return home
+}
+
+// The administrator's steps and a desktop's, against a real `kuvert
+// server run` process on PostgreSQL: enrollment by hand (kuvert enroll,
+// the code on standard input) and by itself (an enrollment code in the
+// environment as a policy would give it), sealing with an SMS through the
+// relay whose text names the organisation set only on the server, and
+// the entry in the central log.
+func TestEnrollAgainstServerProcess(t *testing.T) {
+	db := pgtest.DB(t, cluster)
+	shome := t.TempDir()
+	outbox := filepath.Join(t.TempDir(), "sms.jsonl")
+	senv := []string{"KUVERT_DATABASE_URL=" + db, "KUVERT_HOME=" + shome, "KUVERT_SERVER_SIGNING_KEY=" + filepath.Join(shome, "server-signing.key"),
+		"KUVERT_SMS_PROVIDER=outbox:" + outbox, "TWILIO_ACCOUNT_SID=", "TWILIO_AUTH_TOKEN=", "KUVERT_SERVER_SECRETS=", "KUVERT_ORGANISATION="}
+	proc := serverproc.Start(t, senv, "--organisation", "Servkommun")
+
+	admin := func(args ...string) string {
+		t.Helper()
+		setenvAll(t, senv...)
+		code, out, errOut := run(t, append([]string{"server"}, args...)...)
+		if code != 0 {
+			t.Fatalf("server %v: %d %s", args, code, errOut)
+		}
+		return out
+	}
+	lastLine := func(s string) string {
+		lines := strings.Split(strings.TrimSpace(s), "\n")
+		return lines[len(lines)-1]
+	}
+	code1 := lastLine(admin("enroll-code", "add", "--name-prefix", "ekonomi-", "--uses", "1", "--expires", "14d"))
+	if !strings.HasPrefix(code1, "kve-") || strings.Contains(code1, " ") {
+		t.Fatalf("the last line is not the code alone: %q", code1)
+	}
+	if out := admin("enroll-code", "list"); !strings.Contains(out, "ekonomi-") || !strings.Contains(out, "1/1") || strings.Contains(out, code1) {
+		t.Fatalf("enroll-code list: %q", out)
+	}
+	host, _ := os.Hostname()
+	device := "ekonomi-" + server.SanitizeComputerName(host)
+
+	// By hand: the code on standard input.
+	asDesktop(t, proc.URL)
+	code, out, errOut := runIn(t, code1+"\n", "enroll")
+	if code != 0 || !strings.Contains(out, device) {
+		t.Fatalf("enroll: %d %q %q", code, out, errOut)
+	}
+	tok, err := keyring.Get(settings.KeyringService, settings.ServerTokenKey)
+	if err != nil || !strings.HasPrefix(tok, "kvt_") || strings.Contains(out+errOut, tok) {
+		t.Fatalf("the keyring holds %v, or the token was shown", err)
+	}
+	// The organisation's name came from the server.
+	if code, out, _ := run(t, "config", "show"); code != 0 || !regexpLine(out, `^organisation +Servkommun +organisationens server`) {
+		t.Fatalf("config show:\n%s", out)
+	}
+	// The code is used up now: a second desktop is told so, Swedish first.
+	asDesktop(t, proc.URL)
+	if code, _, errOut := runIn(t, code1+"\n", "enroll"); code != ExitFailure || !strings.Contains(errOut, "registreringskoden är förbrukad") || strings.Contains(errOut, code1) {
+		t.Fatalf("used-up code: %d %q", code, errOut)
+	}
+	// Revoked: likewise.
+	code2 := lastLine(admin("enroll-code", "add", "--name-prefix", "lon-", "--uses", "5"))
+	admin("enroll-code", "revoke", "lon-")
+	asDesktop(t, proc.URL, "KUVERT_ENROLLMENT_CODE="+code2)
+	if code, _, errOut := run(t, "enroll"); code != ExitFailure || !strings.Contains(errOut, "återkallad") {
+		t.Fatalf("revoked code: %d %q", code, errOut)
+	}
+
+	// By itself: the first command that needs the server enrolls.
+	code3 := lastLine(admin("enroll-code", "add", "--name-prefix", "hr-", "--uses", "2"))
+	home := asDesktop(t, proc.URL, "KUVERT_ENROLLMENT_CODE="+code3)
+	dir := t.TempDir()
+	in := filepath.Join(dir, "lista.csv")
+	os.WriteFile(in, []byte("x\n"), 0o600)
+	code, out, errOut = run(t, "encrypt", "--case", "KS 2026/7", "--sms", "070-123 45 67", "-o", filepath.Join(dir, "lista.zip"), in)
+	if code != 0 {
+		t.Fatalf("encrypt on a never-configured desktop: %d %q %q", code, out, errOut)
+	}
+	if _, err := keyring.Get(settings.KeyringService, settings.ServerTokenKey); err != nil {
+		t.Fatalf("no token after automatic enrollment: %v", err)
+	}
+	sent, _ := os.ReadFile(outbox)
+	if !strings.Contains(string(sent), "Servkommun") {
+		t.Fatalf("the relay's text does not name the server's organisation: %s", sent)
+	}
+	if strings.Contains(out+errOut, code3) {
+		t.Fatal("the enrollment code was shown")
+	}
+	if _, err := os.Stat(filepath.Join(home, "server-settings.json")); err != nil {
+		t.Fatalf("no cache of the server's settings: %v", err)
+	}
+	// The sealing reached the central log, from the enrolled device.
+	skey, _ := os.ReadFile(filepath.Join(shome, "server-signing.key"))
+	st, err := server.OpenStore(context.Background(), db, strings.TrimSpace(string(skey)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	res, err := st.Search(context.Background(), server.Search{Case: "KS 2026/7", Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hrDevice := "hr-" + server.SanitizeComputerName(host)
+	found := false
+	for _, e := range res.Entries {
+		found = found || e.Device == hrDevice
+	}
+	if !found {
+		t.Fatalf("no central entry from %s: %+v", hrDevice, res.Entries)
+	}
+	// token list names the devices and the codes they came from.
+	if out := admin("token", "list"); !strings.Contains(out, device) || !strings.Contains(out, hrDevice) || !regexpLine(out, `^`+hrDevice+` .* hr- \(\d+\)$`) {
+		t.Fatalf("token list:\n%s", out)
+	}
+}
+
+// regexpLine reports whether some line of s matches re.
+func regexpLine(s, re string) bool {
+	return regexp.MustCompile(`(?m)` + re).MatchString(s)
+}
+
+func TestConfigShowHidesTheEnrollmentCode(t *testing.T) {
+	asDesktop(t, "https://kuvert.example.se", "KUVERT_ENROLLMENT_CODE=kve-abcd-efgh-jkmn")
+	for _, args := range [][]string{{"config", "show"}, {"config", "show", "--json"}} {
+		code, out, errOut := run(t, args...)
+		if code != 0 || strings.Contains(out+errOut, "abcd") || !strings.Contains(out, "(satt / set)") {
+			t.Fatalf("%v: %d\n%s%s", args, code, out, errOut)
+		}
+	}
+}
