@@ -108,13 +108,13 @@ const MaxEnrollUses = 100000
 func (s *Store) AddEnrollCode(ctx context.Context, prefix string, uses int, expires time.Time) (string, EnrollCode, error) {
 	prefix = strings.TrimSpace(prefix)
 	if len(prefix) > 40 || strings.ContainsFunc(prefix, func(r rune) bool { return !nameRune(r) }) {
-		return "", EnrollCode{}, fmt.Errorf("%w: the name prefix is at most 40 letters, digits, '-', '_' or '.'", errBadRequest)
+		return "", EnrollCode{}, fmt.Errorf("%w: namnprefixet får vara högst 40 bokstäver (a–z), siffror, '-', '_' eller '.' / the name prefix is at most 40 letters (a–z), digits, '-', '_' or '.'", errBadRequest)
 	}
 	if uses < 1 || uses > MaxEnrollUses {
-		return "", EnrollCode{}, fmt.Errorf("%w: uses must be 1 to %d", errBadRequest, MaxEnrollUses)
+		return "", EnrollCode{}, fmt.Errorf("%w: antalet användningar måste vara 1 till %d / uses must be 1 to %d", errBadRequest, MaxEnrollUses, MaxEnrollUses)
 	}
 	if !expires.After(s.now()) {
-		return "", EnrollCode{}, fmt.Errorf("%w: the expiry must be in the future", errBadRequest)
+		return "", EnrollCode{}, fmt.Errorf("%w: koden måste gå ut i framtiden / the expiry must be in the future", errBadRequest)
 	}
 	code := newEnrollCode()
 	ec := EnrollCode{Prefix: prefix, UsesTotal: uses, UsesLeft: uses, Expires: expires}
@@ -153,7 +153,7 @@ func (s *Store) RevokeEnrollCode(ctx context.Context, idOrPrefix string) (int64,
 		return 0, dbErr(err)
 	}
 	if tag.RowsAffected() == 0 {
-		return 0, fmt.Errorf("%w: no active enrollment code has the ID or name prefix %q", errNotFound, idOrPrefix)
+		return 0, fmt.Errorf("%w: ingen aktiv registreringskod har id eller prefix %q / no active enrollment code has the ID or name prefix %[2]q", errNotFound, idOrPrefix)
 	}
 	return tag.RowsAffected(), nil
 }

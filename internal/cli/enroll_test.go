@@ -171,3 +171,42 @@ func TestConfigShowHidesTheEnrollmentCode(t *testing.T) {
 		}
 	}
 }
+
+// Bad input to enroll-code add is refused, Swedish first, and makes no
+// code; kuvert enroll without a server or a code says what to do.
+func TestEnrollCodeAndEnrollBadInput(t *testing.T) {
+	shome := t.TempDir()
+	setenvAll(t, "KUVERT_DATABASE_URL="+pgtest.DB(t, cluster), "KUVERT_HOME="+shome, "KUVERT_SERVER_SIGNING_KEY="+filepath.Join(shome, "server-signing.key"))
+	if code, _, errOut := run(t, "server", "key"); code != 0 {
+		t.Fatal(errOut)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--uses", "0"}, "--uses måste vara 1 till"},
+		{[]string{"--expires", "snart"}, "is not a period"},
+		{[]string{"--expires", "0d"}, "--expires måste vara en tid längre än noll"},
+		{[]string{"--name-prefix", "ekonomi avd-"}, "namnprefixet får vara högst 40"},
+	} {
+		code, out, errOut := run(t, append([]string{"server", "enroll-code", "add"}, tc.args...)...)
+		if code != ExitUsage || !strings.Contains(errOut, tc.want) || strings.Contains(out, "kve-") {
+			t.Errorf("%v: %d %q %q", tc.args, code, out, errOut)
+		}
+	}
+	if code, out, _ := run(t, "server", "enroll-code", "list", "--json"); code != 0 || strings.TrimSpace(out) != "[]" {
+		t.Fatalf("refused codes were made: %q", out)
+	}
+	if code, _, errOut := run(t, "server", "enroll-code", "revoke", "ingen-"); code != ExitFailure || !strings.Contains(errOut, "ingen aktiv registreringskod") {
+		t.Fatalf("revoke unknown: %d %q", code, errOut)
+	}
+
+	asDesktop(t, "")
+	if code, _, errOut := runIn(t, "kve-x\n", "enroll"); code != ExitUsage || !strings.Contains(errOut, "ingen kuvert-server är inställd") {
+		t.Fatalf("no server: %d %q", code, errOut)
+	}
+	asDesktop(t, "https://kuvert.example.se")
+	if code, _, errOut := runIn(t, "", "enroll"); code != ExitUsage || !strings.Contains(errOut, "ingen registreringskod") {
+		t.Fatalf("no code: %d %q", code, errOut)
+	}
+}

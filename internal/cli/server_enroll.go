@@ -39,10 +39,10 @@ SHA-256.`,
 				return err
 			}
 			if d <= 0 {
-				return usagef("--expires must be a period longer than zero (e.g. 14d)")
+				return usagef("--expires måste vara en tid längre än noll / must be a period longer than zero (e.g. 14d)")
 			}
 			if uses < 1 || uses > server.MaxEnrollUses {
-				return usagef("--uses must be 1 to %d", server.MaxEnrollUses)
+				return usagef("--uses måste vara 1 till %d / must be 1 to %d", server.MaxEnrollUses, server.MaxEnrollUses)
 			}
 			st, err := openServerStore(cmd.Context(), s, false)
 			if err != nil {

@@ -254,3 +254,32 @@ func TestEnsureRefusals(t *testing.T) {
 		}
 	}
 }
+
+// Two kuvert processes on one computer enrolling at once (the desktop
+// app and a command) spend one use and keep one token.
+func TestEnrollTwiceAtOnceSpendsOneUse(t *testing.T) {
+	srv := servertest.Start(t, cluster, servertest.Options{})
+	ctx := context.Background()
+	code, _, _ := srv.Store.AddEnrollCode(ctx, "p-", 5, time.Now().Add(time.Hour))
+	kr := &memKeyring{}
+	e := desktop(t, srv.URL, code, kr)
+	var wg sync.WaitGroup
+	errs := make([]error, 4)
+	for i := range errs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, errs[i] = clientenv.Enroll(ctx, e, e.Sources.Home, srv.URL, code)
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	codes, _ := srv.Store.EnrollCodes(ctx)
+	if codes[0].UsesLeft != 4 || kr.sets != 1 {
+		t.Fatalf("%d uses left (want 4), %d keyring writes (want 1)", codes[0].UsesLeft, kr.sets)
+	}
+}
