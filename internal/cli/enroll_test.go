@@ -40,7 +40,8 @@ func asDesktop(t *testing.T, serverURL string, extra ...string) string {
 	keyring.MockInit()
 	home := filepath.Join(t.TempDir(), "desktop")
 	setenvAll(t, "KUVERT_HOME="+home, "KUVERT_SERVER_URL="+serverURL, "KUVERT_SERVER_TOKEN=", "KUVERT_ENROLLMENT_CODE=",
-		"KUVERT_SMS_PROVIDER=", "TWILIO_ACCOUNT_SID=", "TWILIO_AUTH_TOKEN=", "KUVERT_DATABASE_URL=", "KUVERT_ORGANISATION=")
+		"KUVERT_SMS_PROVIDER=", "TWILIO_ACCOUNT_SID=", "TWILIO_AUTH_TOKEN=", "KUVERT_DATABASE_URL=", "KUVERT_ORGANISATION=",
+		"KUVERT_POLICY_ROOT="+t.TempDir()) // no machine policy but the test's own
 	setenvAll(t, extra...)
 	return home
 }
@@ -151,8 +152,24 @@ func TestEnrollAgainstServerProcess(t *testing.T) {
 	if !found {
 		t.Fatalf("no central entry from %s: %+v", hrDevice, res.Entries)
 	}
+	// With machine policy alone (/etc/kuvert/policy.json under a root of
+	// the test's own): log sync enrolls and ships.
+	code4 := lastLine(admin("enroll-code", "add", "--name-prefix", "pol-", "--uses", "1"))
+	root := t.TempDir()
+	os.MkdirAll(filepath.Join(root, "etc", "kuvert"), 0o755)
+	os.WriteFile(filepath.Join(root, "etc", "kuvert", "policy.json"), []byte(`{"ServerURL": "`+proc.URL+`", "EnrollmentCode": "`+code4+`"}`), 0o644)
+	asDesktop(t, "", "KUVERT_POLICY_ROOT="+root)
+	if code, _, errOut := sealFile(t, "protokoll.txt"); code != 0 {
+		t.Fatalf("seal: %s", errOut)
+	}
+	if code, out, errOut := run(t, "log", "sync"); code != 0 || strings.Contains(out+errOut, code4) {
+		t.Fatalf("log sync with policy: %d %q %q", code, out, errOut)
+	}
+	if _, err := keyring.Get(settings.KeyringService, settings.ServerTokenKey); err != nil {
+		t.Fatalf("no token after enrolling by policy: %v", err)
+	}
 	// token list names the devices and the codes they came from.
-	if out := admin("token", "list"); !strings.Contains(out, device) || !strings.Contains(out, hrDevice) || !regexpLine(out, `^`+hrDevice+` .* hr- \(\d+\)$`) {
+	if out := admin("token", "list"); !strings.Contains(out, device) || !strings.Contains(out, hrDevice) || !regexpLine(out, `^`+hrDevice+` .* hr- \(\d+\)$`) || !strings.Contains(out, "pol-") {
 		t.Fatalf("token list:\n%s", out)
 	}
 }
