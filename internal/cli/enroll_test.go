@@ -116,12 +116,21 @@ func TestEnrollAgainstServerProcess(t *testing.T) {
 	dir := t.TempDir()
 	in := filepath.Join(dir, "lista.csv")
 	os.WriteFile(in, []byte("x\n"), 0o600)
+	fetches := func() int { return strings.Count(proc.Output(), "path=/api/v1/settings ") }
+	before := fetches()
+	if code, _, errOut := run(t, "genpass"); code != 0 || fetches() != before {
+		t.Fatalf("a command that needs no server fetched its settings: %d %q", code, errOut)
+	}
 	code, out, errOut = run(t, "encrypt", "--case", "KS 2026/7", "--sms", "070-123 45 67", "-o", filepath.Join(dir, "lista.zip"), in)
 	if code != 0 {
 		t.Fatalf("encrypt on a never-configured desktop: %d %q %q", code, out, errOut)
 	}
 	if _, err := keyring.Get(settings.KeyringService, settings.ServerTokenKey); err != nil {
 		t.Fatalf("no token after automatic enrollment: %v", err)
+	}
+	// Texting through the relay and shipping in passing: one fetch.
+	if n := fetches() - before; n != 1 {
+		t.Fatalf("the settings were fetched %d times in one command", n)
 	}
 	sent, _ := os.ReadFile(outbox)
 	if !strings.Contains(string(sent), "Servkommun") {
@@ -167,6 +176,12 @@ func TestEnrollAgainstServerProcess(t *testing.T) {
 	}
 	if _, err := keyring.Get(settings.KeyringService, settings.ServerTokenKey); err != nil {
 		t.Fatalf("no token after enrolling by policy: %v", err)
+	}
+	// The server's own log names devices, never a code or a token.
+	for _, secret := range []string{code1, code2, code3, code4, tok} {
+		if strings.Contains(proc.Output(), secret) || strings.Contains(proc.Output(), server.NormalizeEnrollCode(secret)) {
+			t.Fatal("a secret in the server's log")
+		}
 	}
 	// token list names the devices and the codes they came from.
 	if out := admin("token", "list"); !strings.Contains(out, device) || !strings.Contains(out, hrDevice) || !regexpLine(out, `^`+hrDevice+` .* hr- \(\d+\)$`) || !strings.Contains(out, "pol-") {
