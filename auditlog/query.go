@@ -6,12 +6,13 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 )
 
 // Query selects entries. Zero fields match everything.
 type Query struct {
 	Since, Until time.Time // Since ≤ time < Until
-	Case         string    // diarienummer, case-insensitive
+	Case         string    // diarienummer: a part of it, see [CaseMatches]
 	Ref          string    // the SMS/e-mail reference code
 	Batch        string    // batch run id
 	Actions      []Action  // only these actions
@@ -24,7 +25,7 @@ func (q Query) Match(e *Entry) bool {
 	case e.Pruned:
 	case !q.Since.IsZero() && w.Before(q.Since):
 	case !q.Until.IsZero() && !w.Before(q.Until):
-	case q.Case != "" && !strings.EqualFold(e.Case, q.Case):
+	case q.Case != "" && !CaseMatches(e.Case, q.Case):
 	case q.Ref != "" && (e.Delivery == nil || !strings.EqualFold(e.Delivery.Ref, q.Ref)):
 	case q.Batch != "" && e.Batch != q.Batch:
 	case len(q.Actions) > 0 && !slices.Contains(q.Actions, e.Action):
@@ -32,6 +33,27 @@ func (q Query) Match(e *Entry) bool {
 		return true
 	}
 	return false
+}
+
+// CaseKey is a case number as it is compared: letters and digits only,
+// lower-cased, so "SN 2026/118", "sn2026-118" and "SN2026/118" are one.
+func CaseKey(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			b.WriteRune(unicode.ToLower(r))
+		}
+	}
+	return b.String()
+}
+
+// CaseMatches says whether the case number has what was asked for in it:
+// "2026/118" and "SN2026/118" find "SN 2026/118" (a prefix or any other
+// part, spaces, dashes, slashes and case aside). A query without a letter
+// or digit matches nothing.
+func CaseMatches(caseNo, query string) bool {
+	q := CaseKey(query)
+	return q != "" && strings.Contains(CaseKey(caseNo), q)
 }
 
 // Entries returns all entries in log order (pruned ones as stubs).

@@ -98,6 +98,9 @@ var ErrEncoding = errors.New("the manifest's character encoding cannot be told")
 // with its row number, before anything is done.
 func Load(path string, o LoadOptions) (*Manifest, error) {
 	raw, err := os.ReadFile(path)
+	if le := crypt.LockedFile(err); le != nil {
+		return nil, le // Excel has the list open
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%w: cannot read the manifest %s", crypt.ErrInput, path)
 	}
@@ -279,7 +282,7 @@ func defaultName(r Row) string {
 // the output folder: state.json and report.csv, anything named after them
 // (report.csv.bak, state.json.old) and names starting with a dot (the
 // temporary files of atomic writes and of sealing). No archive may take
-// such a name (issue 13, item 7: an archive named state.json was sealed,
+// such a name (an archive named state.json would be sealed,
 // texted, then overwritten by the run's state).
 func OwnFile(name string) bool {
 	n := strings.ToLower(name)
@@ -377,6 +380,8 @@ func (m *Manifest) input(root *os.Root, f string) (abs, rel string, err error) {
 		return "", "", fmt.Errorf("file %s: missing", f)
 	case err != nil && strings.Contains(err.Error(), "escapes"):
 		return "", "", fmt.Errorf("file %s: outside the manifest's folder (through a link); files must lie in its folder or below", f)
+	case crypt.LockedFile(err) != nil:
+		return "", "", lockedRowFile(f)
 	case err != nil:
 		return "", "", fmt.Errorf("file %s: missing or unreadable", f)
 	case fi.Mode()&fs.ModeSymlink != 0:
@@ -385,6 +390,9 @@ func (m *Manifest) input(root *os.Root, f string) (abs, rel string, err error) {
 		return "", "", fmt.Errorf("file %s: not a regular file (a folder, a named pipe or a device)", f)
 	}
 	fh, err := root.OpenFile(rel, os.O_RDONLY|openNonblock, 0)
+	if crypt.LockedFile(err) != nil {
+		return "", "", lockedRowFile(f)
+	}
 	if err != nil {
 		return "", "", fmt.Errorf("file %s: unreadable", f)
 	}
@@ -400,6 +408,12 @@ func (m *Manifest) input(root *os.Root, f string) (abs, rel string, err error) {
 		}
 	}
 	return abs, rel, nil
+}
+
+// lockedRowFile: Excel (or another program) holds a row's file open
+// with no sharing, on Windows. Swedish first: the clerk reads it.
+func lockedRowFile(f string) error {
+	return fmt.Errorf("file %s: öppen i ett annat program (t.ex. Excel), stäng den och försök igen / open in another program (e.g. Excel): close it and try again", f)
 }
 
 // within reports whether the file at path, with every link resolved, lies

@@ -67,3 +67,32 @@ func readState(dir string) (*state, error) {
 	}
 	return &st, nil
 }
+
+// Folder is what an output folder's state.json says about the run that
+// wrote it: the batch and the manifest it came from. Other packages read
+// a folder through [ReadFolder]; the file's layout stays this package's.
+type Folder struct {
+	BatchID  string
+	Manifest string // the manifest's path as the run was given it
+}
+
+// ReadFolder reads dir's state.json: nil, nil when dir holds none, an
+// error when it holds something else under that name.
+func ReadFolder(dir string) (*Folder, error) {
+	st, err := readState(dir)
+	if err != nil || st == nil {
+		return nil, err
+	}
+	return &Folder{BatchID: st.BatchID, Manifest: st.Manifest}, nil
+}
+
+// Row returns the manifest's row numbered n (the report's numbering), or
+// nil.
+func (m *Manifest) Row(n int) *Row {
+	for i := range m.Rows {
+		if m.Rows[i].Num == n {
+			return &m.Rows[i]
+		}
+	}
+	return nil
+}

@@ -44,7 +44,7 @@ func CollectInputs(paths []string) (inputs []Input, skipped []string, err error)
 	for _, p := range paths {
 		fi, err := os.Stat(p)
 		if err != nil {
-			return nil, nil, fmt.Errorf("%w: %s", ErrInput, describeFSError(err))
+			return nil, nil, inputFSError(err)
 		}
 		switch {
 		case fi.Mode().IsRegular():
@@ -63,7 +63,7 @@ func CollectInputs(paths []string) (inputs []Input, skipped []string, err error)
 			var dirInputs []Input
 			err := filepath.WalkDir(p, func(fp string, d fs.DirEntry, err error) error {
 				if err != nil {
-					return fmt.Errorf("%w: %s", ErrInput, describeFSError(err))
+					return inputFSError(err)
 				}
 				if d.IsDir() {
 					return nil
@@ -74,7 +74,7 @@ func CollectInputs(paths []string) (inputs []Input, skipped []string, err error)
 				}
 				info, err := d.Info()
 				if err != nil {
-					return fmt.Errorf("%w: %s", ErrInput, describeFSError(err))
+					return inputFSError(err)
 				}
 				rel, err := filepath.Rel(p, fp)
 				if err != nil {

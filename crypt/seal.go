@@ -300,7 +300,7 @@ func writeEntries(ctx context.Context, ew entryWriter, o SealOptions) (_ []FileR
 func copyInput(ctx context.Context, w io.Writer, in Input, progress func(int64)) (FileResult, error) {
 	f, err := os.Open(in.Path)
 	if err != nil {
-		return FileResult{}, fmt.Errorf("%w: %s", ErrInput, describeFSError(err))
+		return FileResult{}, inputFSError(err)
 	}
 	defer f.Close()
 	// Large inputs are hashed on their own goroutine, beside the sealing;

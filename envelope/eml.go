@@ -252,6 +252,7 @@ func draftBody(name, lang string, d Draft) string {
 			b.WriteString(
 				"- Windows: installera 7-Zip (gratis, https://7-zip.org). Högerklicka på filen, välj 7-Zip > Extrahera filer och skriv lösenordet exakt som i sms:et, med bindestrecken.\n" +
 					"- Mac: använd The Unarchiver eller Keka.\n" +
+					"- Telefon: Android med ZArchiver, iPhone med iZip eller Documents by Readdle; skriv lösenordet när appen frågar.\n" +
 					"- Windows Utforskare och macOS Arkivverktyg kan inte öppna filen.\n" +
 					"- Innehåller arkivet bara filen bilagor.zip, öppna den också: där finns filerna.\n\n")
 		}
@@ -278,6 +279,7 @@ func draftBody(name, lang string, d Draft) string {
 			b.WriteString(
 				"- Windows: install 7-Zip (free, https://7-zip.org). Right-click the file, choose 7-Zip > Extract files and type the password exactly as in the SMS, including the dashes.\n" +
 					"- Mac: use The Unarchiver or Keka.\n" +
+					"- Phone: ZArchiver on Android, iZip or Documents by Readdle on iPhone; type the password when the app asks.\n" +
 					"- Windows Explorer and macOS Archive Utility cannot open it.\n" +
 					"- If the archive holds only bilagor.zip, open that too: the files are inside.\n\n")
 		}

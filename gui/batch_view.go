@@ -14,6 +14,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/kuvert-app/kuvert/app"
 	"github.com/kuvert-app/kuvert/batch"
 	"github.com/kuvert-app/kuvert/config"
 	"github.com/kuvert-app/kuvert/crypt"
@@ -316,7 +317,7 @@ func (v *batchView) Start() {
 	v.work.Add(1)
 	go func() {
 		defer v.work.Done()
-		sum, err := batch.Run(ctx, f.Manifest, opts)
+		sum, err := app.RunBatch(ctx, f.Manifest, opts)
 		v.u.shipInBackground(opts.Log, cfg)
 		fyne.Do(func() { v.finish(sum, err) })
 	}()

@@ -1,7 +1,8 @@
 // Package gui is kuvert's desktop app: fyne views over the same core,
 // envelope, SMS and log code as the CLI. It holds no business logic: it
-// gathers what the user chose and calls envelope.Seal, crypt.Extract and
-// the log, and shows the outcome in plain Swedish (English when the OS
+// gathers what the user chose and calls envelope.Seal, crypt.Extract, the
+// log and the application layer (package app: resend, the central log's
+// check), and shows the outcome in plain Swedish (English when the OS
 // locale is English or the user chose English in Settings).
 //
 // It must not import fyne.io/fyne/v2/app, so that its tests run headless
@@ -28,6 +29,7 @@ import (
 
 	"github.com/kuvert-app/kuvert/auditlog"
 	"github.com/kuvert-app/kuvert/config"
+	"github.com/kuvert-app/kuvert/internal/desktop"
 	"github.com/kuvert-app/kuvert/server/client/clientenv"
 	"github.com/kuvert-app/kuvert/settings"
 )
@@ -105,6 +107,14 @@ type Deps struct {
 	// OpenFolder shows a folder in the OS file manager; nil uses the
 	// app's OpenURL.
 	OpenFolder func(dir string) error
+	// OpenFile opens a file with its type's default program (the e-mail
+	// draft with the mail program); an error matching
+	// desktop.ErrNoAssociation means no program takes the type. nil uses
+	// the app's OpenURL.
+	OpenFile func(path string) error
+	// ShowFile shows a file selected in the file manager (Explorer on
+	// Windows); nil shows its folder through OpenFolder.
+	ShowFile func(path string) error
 	// Clipboard, if set, replaces the app's (tests).
 	Clipboard fyne.Clipboard
 }
@@ -115,7 +125,8 @@ type Deps struct {
 func SystemDeps() Deps {
 	home, _ := config.Home()
 	return Deps{Home: home, Keyring: osKeyring{}, Getenv: os.Getenv,
-		Policy: func() (settings.Layer, error) { return settings.MachinePolicy(os.Getenv) }}
+		Policy:   func() (settings.Layer, error) { return settings.MachinePolicy(os.Getenv) },
+		OpenFile: desktop.Open, ShowFile: desktop.Reveal}
 }
 
 // UI is the app's window content and state.
@@ -151,6 +162,12 @@ func New(a fyne.App, w fyne.Window, d Deps) (*UI, error) {
 	applyLanguage(u.config().AppLanguage)
 	if u.deps.OpenFolder == nil {
 		u.deps.OpenFolder = func(dir string) error { return a.OpenURL(folderURL(dir)) }
+	}
+	if u.deps.OpenFile == nil {
+		u.deps.OpenFile = func(p string) error { return a.OpenURL(folderURL(p)) }
+	}
+	if u.deps.ShowFile == nil {
+		u.deps.ShowFile = func(p string) error { return u.deps.OpenFolder(filepath.Dir(p)) }
 	}
 	w.SetTitle(lang.L("app.title"))
 	u.seal = newSealView(u)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -24,6 +25,12 @@ type logView struct {
 	table   *widget.Table
 	status  *widget.Label
 	server  *widget.Label // what waits for the kuvert server, when one is set
+	// verifyServerBtn checks the central log; shown when a server is set.
+	verifyServerBtn *widget.Button
+	details         *details // the selected row, and its resend
+	// work is what runs in the background (a resend, a server check),
+	// for tests to wait on.
+	work sync.WaitGroup
 }
 
 // logColumns: time, event, archive, files, recipient (masked), SMS
@@ -71,7 +78,15 @@ func newLogView(u *UI) *logView {
 	v.server = widget.NewLabel("")
 	v.server.Wrapping = fyne.TextWrapWord
 	v.server.Hide()
-	v.content = container.NewBorder(container.NewVBox(container.NewHBox(refresh, verify, export), v.status, v.server), nil, nil, nil, v.table)
+	v.verifyServerBtn = widget.NewButtonWithIcon(lang.L("log.server.verify"), theme.ConfirmIcon(), v.verifyServer)
+	v.verifyServerBtn.Hide()
+	v.details = newDetails(v)
+	v.table.OnSelected = func(id widget.TableCellID) {
+		if id.Row >= 0 && id.Row < len(v.entries) {
+			v.details.show(&v.entries[id.Row])
+		}
+	}
+	v.content = container.NewBorder(container.NewVBox(container.NewHBox(refresh, verify, v.verifyServerBtn, export), v.status, v.server), v.details.box, nil, nil, v.table)
 	return v
 }
 
@@ -141,9 +156,13 @@ func (v *logView) refresh() {
 	if line := v.u.serverLine(l); line != "" {
 		v.server.SetText(line)
 		v.server.Show()
+		v.verifyServerBtn.Show()
 	} else {
 		v.server.Hide()
+		v.verifyServerBtn.Hide()
 	}
+	v.table.UnselectAll()
+	v.details.show(nil)
 	if len(rows) == 0 {
 		v.status.SetText(lang.L("log.empty"))
 	} else if v.status.Text == lang.L("log.empty") {

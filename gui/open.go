@@ -14,6 +14,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/kuvert-app/kuvert/app"
 	"github.com/kuvert-app/kuvert/crypt"
 )
 
@@ -108,7 +109,7 @@ func (v *openView) start() {
 	v.work.Add(1)
 	go func() {
 		defer v.work.Done()
-		res, err := crypt.Extract(context.Background(), a, crypt.ExtractOptions{OpenOptions: crypt.OpenOptions{Credentials: cred}})
+		res, err := app.Open(context.Background(), a, crypt.ExtractOptions{OpenOptions: crypt.OpenOptions{Credentials: cred}})
 		fyne.Do(func() {
 			v.busy = false
 			v.update()

@@ -1,7 +1,6 @@
 package gui
 
 import (
-	"path/filepath"
 	"strings"
 
 	"fyne.io/fyne/v2"
@@ -24,9 +23,8 @@ func (v *sealView) showResult(res *envelope.Result, pw crypt.Password, sent *sen
 	add := func(o fyne.CanvasObject) { v.result.Add(o) }
 	wrap := func(s string) *widget.Label { l := widget.NewLabel(s); l.Wrapping = fyne.TextWrapWord; return l }
 	add(wrap(lang.L("result.archive", map[string]any{"Path": res.Archive})))
-	dir := filepath.Dir(res.Archive)
 	add(container.NewHBox(
-		widget.NewButtonWithIcon(lang.L("result.showFolder"), theme.FolderOpenIcon(), func() { v.u.deps.OpenFolder(dir) }),
+		widget.NewButtonWithIcon(showFileLabel(), theme.FolderOpenIcon(), func() { v.showArchive(res.Archive) }),
 		widget.NewButtonWithIcon(lang.L("result.draft"), theme.MailComposeIcon(), v.askDraft),
 	))
 	showPassword := pw.Origin == "generated"
@@ -86,23 +84,30 @@ func (v *sealView) askDraft() {
 	to.SetPlaceHolder("namn@example.se")
 	dialog.ShowForm(lang.L("result.draft"), "OK", lang.L("seal.cancel"), []*widget.FormItem{widget.NewFormItem(lang.L("result.draft.to"), to)}, func(ok bool) {
 		if ok {
-			v.writeDraft(to.Text)
+			if path := v.writeDraft(to.Text); path != "" {
+				v.openDraft(path)
+			}
 		}
 	}, v.u.win)
 }
 
 // writeDraft writes ARCHIVE.eml beside the last archive: attached, a
-// neutral subject, the reference, never the password.
-func (v *sealView) writeDraft(to string) {
+// neutral subject, the reference, never the password. It returns the
+// draft's path, "" when none was written.
+func (v *sealView) writeDraft(to string) string {
 	cfg := v.u.config()
-	d := envelope.Draft{To: strings.TrimSpace(to), Lang: cfg.SMS.Language, ByAge: strings.HasPrefix(v.last.Format, "age"), OpenerURL: cfg.OpenerURL}
+	// Force: the draft beside an archive is this window's own (archive
+	// names are never reused), and asking again, say after closing the
+	// mail program, writes it anew rather than failing.
+	d := envelope.Draft{To: strings.TrimSpace(to), Lang: cfg.SMS.Language, ByAge: strings.HasPrefix(v.last.Format, "age"), OpenerURL: cfg.OpenerURL, Force: true}
 	if v.last.Delivery != nil {
 		d.Ref = v.last.Delivery.Ref
 	}
 	path, err := envelope.WriteDraft(v.last.Archive, d)
 	if err != nil {
 		v.showError(err)
-		return
+		return ""
 	}
 	v.status.SetText(lang.L("result.draft.done", map[string]any{"Path": path}))
+	return path
 }

@@ -9,6 +9,7 @@ import (
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/lang"
 
+	"github.com/kuvert-app/kuvert/app"
 	"github.com/kuvert-app/kuvert/envelope"
 	"github.com/kuvert-app/kuvert/sms"
 )
@@ -76,7 +77,7 @@ func (v *sealView) start() {
 	v.work.Add(1)
 	go func() {
 		defer v.work.Done()
-		res, err := envelope.Seal(ctx, log, req)
+		res, err := app.Seal(ctx, log, req)
 		v.u.shipInBackground(log, cfg)
 		fyne.Do(func() {
 			v.busy = false

@@ -7,6 +7,7 @@ import (
 
 	"fyne.io/fyne/v2/lang"
 
+	"github.com/kuvert-app/kuvert/app"
 	"github.com/kuvert-app/kuvert/auditlog"
 	"github.com/kuvert-app/kuvert/config"
 	"github.com/kuvert-app/kuvert/server/client/clientenv"
@@ -48,7 +49,7 @@ func (u *UI) shipInBackground(l *auditlog.Log, cfg *config.Config) {
 		if err != nil || c == nil {
 			return
 		}
-		(&shipping.Queue{Log: l, Client: c}).Ship(ctx)
+		app.Sync(ctx, l, c, 0)
 	}()
 }
 

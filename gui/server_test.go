@@ -14,7 +14,6 @@ import (
 	"github.com/kuvert-app/kuvert/server/pgtest"
 	"github.com/kuvert-app/kuvert/server/servertest"
 	"github.com/kuvert-app/kuvert/settings"
-	"github.com/kuvert-app/kuvert/sms/twilio"
 	"github.com/kuvert-app/kuvert/sms/twilio/twiliotest"
 )
 
@@ -62,23 +61,9 @@ func TestSettingsServerAddressAndToken(t *testing.T) {
 // Sealing in the app texts through the server's relay (no Twilio token
 // on this computer) and ships the log in the background.
 func TestSealShipsAndTextsThroughServer(t *testing.T) {
-	fake := twiliotest.NewServer()
-	defer fake.Close()
-	tw, err := twilio.New(twilio.Config{AccountSID: twiliotest.AccountSID, AuthToken: twiliotest.AuthToken, From: twiliotest.From, BaseURL: fake.URL})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := servertest.Start(t, cluster, servertest.Options{Sender: tw})
-	h := newHarness(t, &config.Config{Organisation: "Sundsvalls kommun", ServerURL: srv.URL})
-	h.keys.Set(keyringService, settings.ServerTokenKey, srv.Device)
-	v := h.u.seal
-	h.drop(h.file("lista.csv", "a;b\n"))
-	test.Type(v.phone, "0701234567")
-	test.Tap(v.primary)
-	v.work.Wait()
-	h.u.shipWork.Wait()
+	h, srv, fake := sealThroughRelay(t, "a;b\n")
 	if fake.Posts() != 1 {
-		t.Fatalf("twilio got %d; status %q", fake.Posts(), v.status.Text)
+		t.Fatalf("twilio got %d; status %q", fake.Posts(), h.u.seal.status.Text)
 	}
 	res, err := srv.Store.Search(context.Background(), server.Search{Limit: 100})
 	if err != nil {
@@ -121,6 +106,24 @@ func TestLogViewShowsWhatWaitsForServer(t *testing.T) {
 	if lv.server.Text != "Allt är skickat till kuvert-servern." {
 		t.Fatalf("server back: %q", lv.server.Text)
 	}
+}
+
+// sealThroughRelay is the app over a home that uses a server whose
+// relay texts through fake, with a device token in the keyring, after it
+// sealed lista.csv (content) with an SMS to 0701234567 and shipped its
+// log.
+func sealThroughRelay(t *testing.T, content string) (*harness, *servertest.Server, *twiliotest.Server) {
+	t.Helper()
+	srv, fake := servertest.StartRelay(t, cluster)
+	h := newHarness(t, &config.Config{Organisation: "Sundsvalls kommun", ServerURL: srv.URL})
+	h.keys.Set(keyringService, settings.ServerTokenKey, srv.Device)
+	v := h.u.seal
+	h.drop(h.file("lista.csv", content))
+	test.Type(v.phone, "0701234567")
+	test.Tap(v.primary)
+	v.work.Wait()
+	h.u.shipWork.Wait()
+	return h, srv, fake
 }
 
 func mustLog(t *testing.T, h *harness) *auditlog.Log {

@@ -23,6 +23,10 @@ func TestPrefilterNeverLeavesOutAMatch(t *testing.T) {
 		{Search{Case: "KS 2026/1"}, auditlog.Entry{Case: "\u212AS 2026/1"}}, // Kelvin sign folds to k
 		{Search{Case: "ös 2026/1"}, auditlog.Entry{Case: "ÖS 2026/1"}},
 		{Search{Case: "100%_klart"}, auditlog.Entry{Case: "100%_KLART"}},
+		{Search{Case: "2026/118"}, auditlog.Entry{Case: "SN 2026/118"}},
+		{Search{Case: "SN2026/118"}, auditlog.Entry{Case: "SN 2026/118"}},
+		{Search{Case: "sn 2026-11"}, auditlog.Entry{Case: "SN 2026/118"}},
+		{Search{Case: "ÖS2026"}, auditlog.Entry{Case: "Ös 2026/3"}},
 		{Search{Ref: "6H7MSE"}, auditlog.Entry{Delivery: &auditlog.Delivery{Ref: "6h7mse"}}},
 		{Search{Sender: "ANNA"}, auditlog.Entry{Operator: "anna.berg"}},
 		{Search{Sender: "isa"}, auditlog.Entry{Operator: "İsa Öberg"}},
@@ -44,6 +48,11 @@ func TestPrefilterNeverLeavesOutAMatch(t *testing.T) {
 				t.Errorf("%+v: the pre-filter asks for %q, which the body %s lacks", c.q, w, b)
 			}
 		}
+		for _, w := range pre.like {
+			if !likeMatch(w, body) {
+				t.Errorf("%+v: the pre-filter's pattern %q does not match the body %s", c.q, w, b)
+			}
+		}
 		if len(pre.any) > 0 {
 			found := false
 			for _, w := range pre.any {
@@ -55,7 +64,52 @@ func TestPrefilterNeverLeavesOutAMatch(t *testing.T) {
 		}
 	}
 	// And it narrows: a case search asks for more than nothing.
-	if _, pre, _ := (Search{Case: "KS 2026/8001"}).matcher(); len(pre.all) == 0 || pre.all[0] != " 2026/8001" {
-		t.Errorf("pre-filter for a case number: %q", pre.all)
+	if _, pre, _ := (Search{Case: "KS 2026/8001"}).matcher(); len(pre.like) != 1 || pre.like[0] != `%"case":"%2%0%2%6%8%0%0%1%` {
+		t.Errorf("pre-filter for a case number: %q", pre.like)
+	}
+	if _, _, err := (Search{Case: " / - "}).matcher(); err == nil {
+		t.Error("a case search with nothing to find was accepted")
+	}
+}
+
+// likeMatch is ILIKE on lower-cased text for patterns of literal text and
+// %, as caseInOrder writes them.
+func likeMatch(pattern, s string) bool {
+	parts := strings.Split(strings.ToLower(pattern), "%")
+	if !strings.HasPrefix(s, parts[0]) {
+		return false
+	}
+	s = s[len(parts[0]):]
+	for _, p := range parts[1:] {
+		i := strings.Index(s, p)
+		if i < 0 {
+			return false
+		}
+		s = s[i+len(p):]
+	}
+	return true
+}
+
+// Case numbers are found by a part, spaces, dashes, slashes and letter
+// case aside; what is not in the number is not found.
+func TestCaseSearchMatches(t *testing.T) {
+	for _, c := range []struct {
+		caseNo, q string
+		want      bool
+	}{
+		{"SN 2026/118", "2026/118", true},
+		{"SN 2026/118", "SN2026/118", true},
+		{"SN 2026/118", "sn-2026", true},
+		{"SN 2026/118", "2026/119", false},
+		{"SN 2026/118", "KS 2026/118", false},
+		{"", "2026", false},
+	} {
+		match, _, err := (Search{Case: c.q}).matcher()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := match(&auditlog.Entry{Case: c.caseNo}); got != c.want {
+			t.Errorf("%q in %q: %v", c.q, c.caseNo, got)
+		}
 	}
 }

@@ -125,7 +125,7 @@ func (s *Store) Search(ctx context.Context, q Search) (*api.EntriesResponse, err
 	for len(matched) <= limit {
 		args := []any{before, chunk}
 		sql := "SELECT seq, device, body, leaf FROM entries WHERE body IS NOT NULL AND seq < $1"
-		if len(pre.all) > 0 || len(pre.any) > 0 {
+		if len(pre.all) > 0 || len(pre.any) > 0 || len(pre.like) > 0 {
 			// A NUL (\u0000 in the body) is dropped before comparing,
 			// and could split a run: such bodies always pass.
 			args = append(args, []byte(`\u0000`))
@@ -133,6 +133,10 @@ func (s *Store) Search(ctx context.Context, q Search) (*api.EntriesResponse, err
 			var has []string
 			for _, w := range pre.all {
 				args = append(args, "%"+likeEscape(w)+"%")
+				has = append(has, "convert_from(body, 'UTF8') ILIKE $"+strconv.Itoa(len(args)))
+			}
+			for _, w := range pre.like {
+				args = append(args, w)
 				has = append(has, "convert_from(body, 'UTF8') ILIKE $"+strconv.Itoa(len(args)))
 			}
 			if len(pre.any) > 0 {
@@ -261,6 +265,8 @@ func (s *Store) bodies(ctx context.Context, sql string, args ...any) ([]auditlog
 type prefilter struct {
 	all []string
 	any []string
+	// like are whole ILIKE patterns the body matches.
+	like []string
 }
 
 func (q Search) matcher() (func(*auditlog.Entry) bool, prefilter, error) {
@@ -275,8 +281,11 @@ func (q Search) matcher() (func(*auditlog.Entry) bool, prefilter, error) {
 		pre.any = dayPrefixes(from, to)
 	}
 	if q.Case != "" {
-		tests = append(tests, func(e *auditlog.Entry) bool { return strings.EqualFold(noNUL(e.Case), q.Case) })
-		pre.all = append(pre.all, literalRuns(q.Case)...)
+		if auditlog.CaseKey(q.Case) == "" {
+			return nil, pre, fmt.Errorf("%w: case: give letters or digits of the case number", errBadRequest)
+		}
+		tests = append(tests, func(e *auditlog.Entry) bool { return auditlog.CaseMatches(noNUL(e.Case), q.Case) })
+		pre.like = append(pre.like, caseInOrder(q.Case))
 	}
 	if q.Ref != "" {
 		tests = append(tests, func(e *auditlog.Entry) bool {
@@ -336,6 +345,25 @@ func literalRuns(s string) []string {
 		}
 	}
 	return runs
+}
+
+// caseInOrder is an ILIKE pattern every body whose case number has q in
+// it (auditlog.CaseMatches) matches: the case field's name, then the
+// ASCII letters and digits of q in order with anything between. Other
+// letters (which the body may write escaped) and those Unicode folds from
+// other characters (k, s, i; see [literalRuns]) are left out, which only
+// widens it.
+func caseInOrder(q string) string {
+	var b strings.Builder
+	b.WriteString(`%"case":"`)
+	for _, r := range auditlog.CaseKey(q) {
+		if r < 0x80 && r != 'k' && r != 's' && r != 'i' {
+			b.WriteString("%")
+			b.WriteRune(r)
+		}
+	}
+	b.WriteString("%")
+	return b.String()
 }
 
 // dayPrefixes are the beginnings of the "time" fields an entry from the

@@ -451,6 +451,14 @@ func TestRegistrarPage(t *testing.T) {
 				t.Errorf("the search for KS 2026/123 shows %q", c)
 			}
 		}
+		// The number as people write it: without the prefix, run
+		// together, with a dash: the same sealing, nothing else.
+		for _, q := range []string{"2026/123", "ks2026-123"} {
+			st := tb.search(q)
+			if len(st.Sealings) != 1 || !strings.Contains(st.Sealings[0], "KS 2026/123") || strings.Contains(st.Results, "KS 2026/7") {
+				t.Errorf("search %q: %q", q, st.Sealings)
+			}
+		}
 		tb.checkContrast("results, light")
 		// The recipient page is a link away, and the server serves it.
 		if ok, _ := chromedp.Run(tb.ctx, chromedp.Evaluate[bool](`!!document.querySelector('a[href="/`+opener.FileName+`"]')`)); !ok {

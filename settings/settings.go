@@ -276,6 +276,11 @@ func Resolve(src Sources) (*Settings, error) {
 
 	s.ServerURL = r.value("server_url", "KUVERT_SERVER_URL", cfg.ServerURL, "")
 	s.ServerToken = r.secret(ServerTokenKey, "KUVERT_SERVER_TOKEN")
+	if s.OpenerURL.Value == "" && strings.HasPrefix(s.ServerURL.Value, "https://") {
+		// The organisation's server serves the recipient page: texts and
+		// mails point there unless the organisation names its own.
+		s.OpenerURL = Value{Key: s.OpenerURL.Key, Value: strings.TrimRight(s.ServerURL.Value, "/") + "/oppna.html", Source: FromOthers, Where: "server_url"}
+	}
 	s.EnrollmentCode = r.value("enrollment_code", "KUVERT_ENROLLMENT_CODE", "", "")
 	s.SMSProviders = r.value("sms.providers", "", "", "")
 

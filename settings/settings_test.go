@@ -199,3 +199,19 @@ func TestOlderSenderField(t *testing.T) {
 }
 
 func writeFile(p, s string) error { return os.WriteFile(p, []byte(s), 0o600) }
+
+// With a server and no opener address of its own, recipients are sent to
+// the server's copy of the page.
+func TestOpenerDefaultsToServer(t *testing.T) {
+	s := resolve(t, Sources{Home: t.TempDir(), File: &config.Config{ServerURL: "https://kuvert.exempelby.se/"}})
+	if s.OpenerURL.Value != "https://kuvert.exempelby.se/oppna.html" || s.OpenerURL.Source != FromOthers {
+		t.Fatalf("%+v", s.OpenerURL)
+	}
+	s = resolve(t, Sources{Home: t.TempDir(), File: &config.Config{ServerURL: "https://kuvert.exempelby.se", OpenerURL: "https://exempelby.se/oppna"}})
+	if s.OpenerURL.Value != "https://exempelby.se/oppna" || s.OpenerURL.Source != FromFile {
+		t.Fatalf("%+v", s.OpenerURL)
+	}
+	if s := resolve(t, Sources{Home: t.TempDir()}); s.OpenerURL.Value != "" {
+		t.Fatalf("no server, no page: %+v", s.OpenerURL)
+	}
+}

@@ -71,9 +71,16 @@ func TestScriptsWindows(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	wintool, err := winetest.BuildTool(t.TempDir(), repo)
+	if err != nil {
+		t.Fatal(err)
+	}
 	underWine = true
 	t.Cleanup(func() { underWine = false })
 	p := scriptParams()
+	for k, v := range windowsCmds(wintool) {
+		p.Cmds[k] = v
+	}
 	for _, name := range windowsScripts {
 		p.Files = append(p.Files, filepath.Join("testdata", name+".txtar"))
 	}
@@ -92,6 +99,7 @@ func TestScriptsWindows(t *testing.T) {
 		env.Setenv("KUVERT_WINDOWS_EXE", exe)
 		env.Setenv("PATH", wrap+string(os.PathListSeparator)+env.Getenv("PATH"))
 		env.Setenv("KUVERT_WINE_TMP", wineTmp)
+		env.Values[locksKey{}] = map[string]func(){}
 		// %APPDATA% of the prefix's user, who is named after the Unix one.
 		env.Setenv("APPDATA_DIR", filepath.Join(pfx.Dir, "drive_c", "users", me.Username, "AppData", "Roaming"))
 		return nil

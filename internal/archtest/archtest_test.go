@@ -39,6 +39,19 @@ func TestLayers(t *testing.T) {
 		{"sms", []string{"github.com/spf13/cobra", "fyne.io/fyne", "github.com/twilio", mod + "crypt", mod + "auditlog"}},
 		{"envelope", []string{"github.com/spf13/cobra", "fyne.io/fyne", mod + "internal/cli", mod + "gui"}},
 		{"batch", []string{"github.com/spf13/cobra", "fyne.io/fyne", mod + "internal/cli", mod + "gui"}},
+		// The application layer sits between the shells and the core: no
+		// shell's toolkit, no SMS provider's SDK nor the code that picks
+		// one (the shells hand in the SMS policy), no database driver, no
+		// shell.
+		{"app", []string{"github.com/spf13/cobra", "fyne.io/fyne", "github.com/twilio", "github.com/jackc", mod + "sms/providers", mod + "sms/twilio", mod + "internal/cli", mod + "gui", mod + "cmd"}},
+		// Nothing below the application layer calls up into it.
+		{"envelope", []string{mod + "app"}},
+		{"batch", []string{mod + "app"}},
+		{"auditlog", []string{mod + "app"}},
+		{"server/client", []string{mod + "app"}},
+		{"server/client/heads", []string{mod + "app"}},
+		{"server/client/shipping", []string{mod + "app"}},
+		{"settings", []string{mod + "app"}},
 		// The desktop app's views test headless: the GL driver stays in
 		// cmd/kuvert-gui.
 		{"gui", []string{"fyne.io/fyne/v2/app", "github.com/go-gl", "github.com/spf13/cobra", mod + "internal/cli"}},

@@ -6,13 +6,12 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/schollz/progressbar/v3"
-	"github.com/spf13/cobra"
-
+	"github.com/kuvert-app/kuvert/app"
 	"github.com/kuvert-app/kuvert/batch"
-	"github.com/kuvert-app/kuvert/config"
 	"github.com/kuvert-app/kuvert/crypt"
 	"github.com/kuvert-app/kuvert/settings"
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
 )
 
 // BatchOptions are the flags of `kuvert batch`.
@@ -35,7 +34,7 @@ type BatchOptions struct {
 	NewRun      bool
 }
 
-func newBatchCmd(s *IOStreams, g *globalOptions) *cobra.Command {
+func newBatchCmd(f *Factory, g *globalOptions) *cobra.Command {
 	o := &BatchOptions{}
 	cmd := &cobra.Command{
 		Use:   "batch [flags] MANIFEST.csv",
@@ -72,29 +71,30 @@ and none was delivered; exit 2 for an invalid manifest.`,
 			if !cmd.Flags().Changed("sms-rate") {
 				o.SMSRate = -1
 			}
-			return runBatch(cmd, s, g, o)
+			return runBatch(cmd, f, g, o)
 		},
 	}
-	f := cmd.Flags()
-	f.StringVar(&o.OutDir, "out-dir", "", "write archives and report.csv to `DIR` (default: a dated folder beside the manifest)")
-	f.StringVarP(&o.Format, "format", "f", "zip", "zip or age (per row: the format column)")
-	f.IntVarP(&o.Jobs, "jobs", "j", 0, "rows sealed in parallel (default: 16 when rows are mailed or texted, which mostly waits; one per core otherwise and for age passphrases)")
-	f.BoolVar(&o.DryRun, "dry-run", false, "check the manifest and show what would happen; seal and send nothing")
-	f.BoolVar(&o.NoSMS, "no-sms", false, "send no SMS; requires --password-out")
-	f.StringVar(&o.PasswordOut, "password-out", "", "write the passwords to `FILE` (a 0600 CSV) instead of texting them")
-	f.BoolVar(&o.SkipInvalid, "skip-invalid", false, "process the valid rows and list the others")
-	f.Float64Var(&o.SMSRate, "sms-rate", 1, "SMS per second (default: 1 for Twilio, what a long code allows; no limit for console and outbox)")
-	f.BoolVar(&o.JSON, "json", false, "print one JSON line per row")
-	f.BoolVarP(&o.Quiet, "quiet", "q", false, "print only errors")
-	f.StringVar(&o.From, "sender", "", "the organisation `NAME` each SMS shows, as recipients know it (default: organisation in config.json)")
-	f.StringVar(&o.Lang, "sms-lang", "", "sv or en")
-	f.StringVar(&o.Run, "run", "", "name the run `NAME` (e.g. lon-2026-11); the same name continues it")
-	f.BoolVar(&o.NewRun, "new-run", false, "start a fresh run of the manifest on purpose: every row is sealed and delivered again")
-	f.StringVar(&o.Mail, "mail", "", "the e-mail step for rows with an address: draft (one .eml per row in OUT/utkast; the default with an e-mail column), send (through KUVERT_SMTP_URL) or none")
+	fl := cmd.Flags()
+	fl.StringVar(&o.OutDir, "out-dir", "", "write archives and report.csv to `DIR` (default: a dated folder beside the manifest)")
+	fl.StringVarP(&o.Format, "format", "f", "zip", "zip or age (per row: the format column)")
+	fl.IntVarP(&o.Jobs, "jobs", "j", 0, "rows sealed in parallel (default: 16 when rows are mailed or texted, which mostly waits; one per core otherwise and for age passphrases)")
+	fl.BoolVar(&o.DryRun, "dry-run", false, "check the manifest and show what would happen; seal and send nothing")
+	fl.BoolVar(&o.NoSMS, "no-sms", false, "send no SMS; requires --password-out")
+	fl.StringVar(&o.PasswordOut, "password-out", "", "write the passwords to `FILE` (a 0600 CSV) instead of texting them")
+	fl.BoolVar(&o.SkipInvalid, "skip-invalid", false, "process the valid rows and list the others")
+	fl.Float64Var(&o.SMSRate, "sms-rate", 1, "SMS per second (default: 1 for Twilio, what a long code allows; no limit for console and outbox)")
+	fl.BoolVar(&o.JSON, "json", false, "print one JSON line per row")
+	fl.BoolVarP(&o.Quiet, "quiet", "q", false, "print only errors")
+	fl.StringVar(&o.From, "sender", "", "the organisation `NAME` each SMS shows, as recipients know it (default: organisation in config.json)")
+	fl.StringVar(&o.Lang, "sms-lang", "", "sv or en")
+	fl.StringVar(&o.Run, "run", "", "name the run `NAME` (e.g. lon-2026-11); the same name continues it")
+	fl.BoolVar(&o.NewRun, "new-run", false, "start a fresh run of the manifest on purpose: every row is sealed and delivered again")
+	fl.StringVar(&o.Mail, "mail", "", "the e-mail step for rows with an address: draft (one .eml per row in OUT/utkast; the default with an e-mail column), send (through KUVERT_SMTP_URL) or none")
 	return cmd
 }
 
-func runBatch(cmd *cobra.Command, s *IOStreams, g *globalOptions, o *BatchOptions) error {
+func runBatch(cmd *cobra.Command, f *Factory, g *globalOptions, o *BatchOptions) error {
+	s := f.IOStreams
 	format, err := crypt.ParseFormat(o.Format)
 	if err != nil {
 		return usageError{err}
@@ -103,11 +103,11 @@ func runBatch(cmd *cobra.Command, s *IOStreams, g *globalOptions, o *BatchOption
 		return usagef("--no-sms and --password-out go together: the passwords must reach the recipients some way")
 	}
 	// No input may come from kuvert's own folder (the log's signing key).
-	home, err := config.Home()
+	a, err := f.App(g)
 	if err != nil {
 		return err
 	}
-	m, err := batch.Load(o.Manifest, batch.LoadOptions{NoSMS: o.NoSMS, Format: format, Home: home})
+	m, err := batch.Load(o.Manifest, batch.LoadOptions{NoSMS: o.NoSMS, Format: format, Home: a.Home()})
 	if err != nil {
 		return err
 	}
@@ -120,7 +120,7 @@ func runBatch(cmd *cobra.Command, s *IOStreams, g *globalOptions, o *BatchOption
 		}
 		fmt.Fprintf(s.ErrOut, "kuvert: skipping %d invalid %s, processing %d\n", len(m.Problems), plural(len(m.Problems), "row", "rows"), len(m.Rows))
 	}
-	l, cfg, err := openLog(g)
+	l, cfg, err := a.OpenLog()
 	if err != nil {
 		return err
 	}
@@ -139,7 +139,7 @@ func runBatch(cmd *cobra.Command, s *IOStreams, g *globalOptions, o *BatchOption
 		// The demo provider's box would show each password on stderr,
 		// which a scheduled run mails to whoever reads cron mail: batch
 		// shows none (the summary says DEMO; nothing was sent).
-		pol, err := smsPolicyTo(io.Discard, cfg, o.From, o.Lang)
+		pol, err := f.smsPolicyTo(io.Discard, cfg, o.From, o.Lang)
 		if err != nil {
 			return err
 		}
@@ -178,7 +178,7 @@ func runBatch(cmd *cobra.Command, s *IOStreams, g *globalOptions, o *BatchOption
 			bar.Add(1)
 		}
 	}
-	sum, err := batch.Run(cmd.Context(), m, opts)
+	sum, err := app.RunBatch(cmd.Context(), m, opts)
 	if bar != nil {
 		bar.Finish()
 	}

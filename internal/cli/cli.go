@@ -74,7 +74,9 @@ func systemStreams() *IOStreams {
 func Main() int {
 	ctx, stop := withSignals(context.Background())
 	defer stop()
-	return Run(ctx, os.Args[1:], systemStreams())
+	f := systemFactory()
+	interruptible(ctx, f.IOStreams)
+	return Run(ctx, os.Args[1:], f)
 }
 
 // usageError marks errors in how kuvert was called (exit 2).
@@ -96,15 +98,15 @@ func (e hintError) Unwrap() error { return e.err }
 
 func withHint(err error, hint string) error { return hintError{err, hint} }
 
-// Run executes one command line.
-func Run(ctx context.Context, args []string, s *IOStreams) int {
-	newServerSession()
-	root := newRootCmd(s)
+// Run executes one command line with the dependencies f hands in.
+func Run(ctx context.Context, args []string, f *Factory) int {
+	s := f.IOStreams
+	root := newRootCmd(f)
 	root.SetArgs(args)
 	root.SetOut(s.Out)
 	root.SetErr(s.ErrOut)
 	cmd, err := root.ExecuteContextC(ctx)
-	afterCommand(ctx, s, cmd, err)
+	afterCommand(ctx, f, cmd, err)
 	if err == nil {
 		return ExitOK
 	}
@@ -117,6 +119,7 @@ func Run(ctx context.Context, args []string, s *IOStreams) int {
 			err = in
 		}
 	}
+	err = explainHeld(err)
 	// Messages may name entries, files and arguments that came from
 	// outside; each is one line with nothing a terminal acts on.
 	msg := termsafe.Escape(err.Error())
@@ -208,7 +211,7 @@ Exit codes / Slutkoder:
   8  batch: not every row delivered / inte alla rader levererade
   129, 130, 143  stopped by SIGHUP, SIGINT, SIGTERM / avbruten`
 
-func newRootCmd(s *IOStreams) *cobra.Command {
+func newRootCmd(f *Factory) *cobra.Command {
 	root := &cobra.Command{
 		Use:           "kuvert",
 		Short:         "Seal attachments with a password / Försegla bilagor med lösenord",
@@ -221,19 +224,19 @@ func newRootCmd(s *IOStreams) *cobra.Command {
 	g := &globalOptions{}
 	root.PersistentFlags().StringVar(&g.LogDir, "log-dir", "", "compliance log folder for this command (default $KUVERT_HOME/log)")
 	root.AddCommand(
-		newEncryptCmd(s, g, nil),
-		newLogCmd(s, g),
-		newSMSCmd(s, g),
-		newScanCmd(s),
-		newBatchCmd(s, g),
-		newResendCmd(s, g),
-		newDecryptCmd(s, nil),
-		newVerifyCmd(s, nil),
-		newGenpassCmd(s, nil),
-		newOpenerCmd(s, nil),
-		newServerCmd(s),
-		newConfigCmd(s),
-		newEnrollCmd(s),
+		newEncryptCmd(f, g, nil),
+		newLogCmd(f, g),
+		newSMSCmd(f, g),
+		newScanCmd(f),
+		newBatchCmd(f, g),
+		newResendCmd(f, g),
+		newDecryptCmd(f, nil),
+		newVerifyCmd(f, nil),
+		newGenpassCmd(f, nil),
+		newOpenerCmd(f, nil),
+		newServerCmd(f),
+		newConfigCmd(f),
+		newEnrollCmd(f),
 	)
 	root.CompletionOptions.DisableDefaultCmd = true
 	structureUsage(root)

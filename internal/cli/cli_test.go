@@ -9,19 +9,75 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/kuvert-app/kuvert/settings"
 	"github.com/spf13/cobra"
 	yzip "github.com/yeka/zip"
+	"github.com/zalando/go-keyring"
 )
+
+// testEnv is what a test's command lines get from the machine: a home
+// folder of their own, an environment that is a map (nothing of the
+// process's) and a keyring that is one, so tests need no t.Setenv and
+// may run in parallel.
+type testEnv struct {
+	home    string
+	env     map[string]string
+	keyring mapKeyring
+	// policy is machine policy; nil is none.
+	policy func() (settings.Layer, error)
+}
+
+func newTestEnv(t *testing.T) *testEnv {
+	home := filepath.Join(t.TempDir(), "home")
+	return &testEnv{home: home, env: map[string]string{"KUVERT_HOME": home}, keyring: mapKeyring{}}
+}
+
+// factory is the Factory of one command line over the streams s.
+func (e *testEnv) factory(s *IOStreams) *Factory {
+	return &Factory{IOStreams: s, Getenv: e.getenv, Keyring: e.keyring, Policy: e.policy, Now: time.Now}
+}
+
+func (e *testEnv) getenv(k string) string { return e.env[k] }
+
+// run runs one kuvert command line with nothing on standard input.
+func (e *testEnv) run(args ...string) (int, string, string) { return e.runIn("", args...) }
+
+// runIn runs one kuvert command line with in on standard input and
+// returns the exit code, stdout and stderr.
+func (e *testEnv) runIn(in string, args ...string) (int, string, string) {
+	var out, errOut bytes.Buffer
+	code := Run(context.Background(), args, e.factory(&IOStreams{In: strings.NewReader(in), Out: &out, ErrOut: &errOut}))
+	return code, out.String(), errOut.String()
+}
+
+// mapKeyring is a keyring in memory: service + "/" + user → secret. It
+// says not-found as go-keyring does.
+type mapKeyring map[string]string
+
+func (k mapKeyring) Get(service, user string) (string, error) {
+	if s, ok := k[service+"/"+user]; ok {
+		return s, nil
+	}
+	return "", keyring.ErrNotFound
+}
+
+func (k mapKeyring) Set(service, user, secret string) error {
+	k[service+"/"+user] = secret
+	return nil
+}
+
+func (k mapKeyring) Delete(service, user string) error {
+	delete(k, service+"/"+user)
+	return nil
+}
 
 // runCLI runs one kuvert command line with buffers for its streams and a
 // home folder of its own, and returns the exit code, stdout and stderr.
 func runCLI(t *testing.T, in string, args ...string) (int, string, string) {
 	t.Helper()
-	t.Setenv("KUVERT_HOME", filepath.Join(t.TempDir(), "home"))
-	var out, errOut bytes.Buffer
-	code := Run(context.Background(), args, &IOStreams{In: strings.NewReader(in), Out: &out, ErrOut: &errOut})
-	return code, out.String(), errOut.String()
+	return newTestEnv(t).runIn(in, args...)
 }
 
 // parents returns the path of every command that has subcommands.
@@ -40,7 +96,8 @@ func parents(c *cobra.Command, path []string) [][]string {
 // cron job meaning to verify the log "passed". A mistyped subcommand is a
 // usage error (2) at every level, with cobra's suggestion when it has one.
 func TestUnknownSubcommandIsUsageError(t *testing.T) {
-	tree := parents(newRootCmd(&IOStreams{}), nil)
+	t.Parallel()
+	tree := parents(newRootCmd(newTestEnv(t).factory(&IOStreams{})), nil)
 	if len(tree) < 3 {
 		t.Fatalf("expected root, log and sms to have subcommands: %v", tree)
 	}
@@ -81,6 +138,7 @@ func TestUnknownSubcommandIsUsageError(t *testing.T) {
 // Every way of calling kuvert wrongly that cobra itself detects is exit 2,
 // recognised by its type, not by the words of cobra's messages.
 func TestCobraUsageErrorsAreUsage(t *testing.T) {
+	t.Parallel()
 	for _, args := range [][]string{
 		{"--bogus"},
 		{"encrypt", "--bogus", "a.txt"},
@@ -106,6 +164,7 @@ func TestCobraUsageErrorsAreUsage(t *testing.T) {
 // A usage error is recognised structurally: a cobra message that happens
 // to contain "invalid argument" from deep inside a command is not usage.
 func TestExitCodeIsStructural(t *testing.T) {
+	t.Parallel()
 	if code := exitCode(errString("zip: invalid argument to flate")); code != ExitFailure {
 		t.Fatalf("exit %d for a plain error that mentions an invalid argument", code)
 	}
@@ -119,6 +178,7 @@ func (e errString) Error() string { return string(e) }
 // docs/exit-codes.md calls a bad password of one's own a usage error (2).
 // It is refused with a clear message that never shows the password.
 func TestPasswordWithLineBreakIsUsageError(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	in := filepath.Join(dir, "a.txt")
 	os.WriteFile(in, []byte("hemligt"), 0o600)
@@ -131,10 +191,12 @@ func TestPasswordWithLineBreakIsUsageError(t *testing.T) {
 		"env":   {"encrypt", "--password-env", "-o", filepath.Join(dir, "a.zip"), in},
 	} {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			e := newTestEnv(t)
 			if name == "env" {
-				t.Setenv("KUVERT_PASSWORD", secret)
+				e.env["KUVERT_PASSWORD"] = secret
 			}
-			code, out, errOut := runCLI(t, secret+"\n", args...)
+			code, out, errOut := e.runIn(secret+"\n", args...)
 			if code != ExitUsage {
 				t.Fatalf("exit %d, want %d: %s", code, ExitUsage, errOut)
 			}
@@ -196,6 +258,7 @@ func assertNoRaw(t *testing.T, what, s string) {
 // right-to-left overrides were printed raw. Every listing and message
 // escapes them the same way (termsafe.Escape).
 func TestHostileNamesEscaped(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	arch := filepath.Join(dir, "x.zip")
 	names := []string{"röd\x1b[31m.txt", "lön_\u202efdp.exe", "två\nOK: 0 filer.txt", "titel\x1b]0;x\x07.txt"}
@@ -215,9 +278,10 @@ func TestHostileNamesEscaped(t *testing.T) {
 		t.Errorf("list printed %d lines for %d entries:\n%s", n, len(names), out)
 	}
 
-	t.Setenv("KUVERT_PASSWORD", "pw")
+	pwEnv := newTestEnv(t)
+	pwEnv.env["KUVERT_PASSWORD"] = "pw"
 	dest := filepath.Join(dir, "ut\x1b[2J")
-	code, out, errOut = runCLI(t, "", "decrypt", "-o", dest, arch)
+	code, out, errOut = pwEnv.run("decrypt", "-o", dest, arch)
 	if code != ExitOK {
 		t.Fatalf("decrypt: exit %d %s", code, errOut)
 	}
@@ -227,14 +291,14 @@ func TestHostileNamesEscaped(t *testing.T) {
 	}
 
 	// An error naming an entry, and one naming an existing output file.
-	code, _, errOut = runCLI(t, "", "decrypt", "-o", dest, arch)
+	code, _, errOut = pwEnv.run("decrypt", "-o", dest, arch)
 	if code == ExitOK {
 		t.Fatal("second decrypt into the same folder succeeded")
 	}
 	assertNoRaw(t, "exists error", errOut)
 	dup := filepath.Join(dir, "dup.zip")
 	hostileZip(t, dup, "a\u202e.txt", "A\u202e.txt")
-	code, _, errOut = runCLI(t, "", "decrypt", "-o", filepath.Join(dir, "dup"), dup)
+	code, _, errOut = pwEnv.run("decrypt", "-o", filepath.Join(dir, "dup"), dup)
 	if code != ExitDamaged || !strings.Contains(errOut, `\u202e`) {
 		t.Fatalf("duplicate: exit %d %q", code, errOut)
 	}
@@ -243,6 +307,7 @@ func TestHostileNamesEscaped(t *testing.T) {
 
 // kuvert scan prints the paths it reports through the same escaping.
 func TestScanEscapesNames(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	p := filepath.Join(dir, "lista\x1b[8m.csv")
 	if err := os.WriteFile(p, []byte("namn;personnummer\nÅsa;811218-9876\n"), 0o600); err != nil {
@@ -261,8 +326,9 @@ func TestScanEscapesNames(t *testing.T) {
 // The runF hook lets a test see what the flags parsed into without
 // running anything (GitHub CLI's pattern, docs in CONVENTIONS.md).
 func TestDecryptFlagsParse(t *testing.T) {
+	t.Parallel()
 	var got *DecryptOptions
-	cmd := newDecryptCmd(&IOStreams{}, func(_ context.Context, o *DecryptOptions) error { got = o; return nil })
+	cmd := newDecryptCmd(newTestEnv(t).factory(&IOStreams{}), func(_ context.Context, o *DecryptOptions) error { got = o; return nil })
 	cmd.SetArgs([]string{"-o", "ut", "--force", "-l", "-i", "a.key", "-i", "b.key", "--password-file", "-", "--json", "-q", "x.zip"})
 	if err := cmd.Execute(); err != nil {
 		t.Fatal(err)
@@ -276,7 +342,7 @@ func TestDecryptFlagsParse(t *testing.T) {
 	}
 
 	var vgot *DecryptOptions
-	v := newVerifyCmd(&IOStreams{}, func(_ context.Context, o *DecryptOptions) error { vgot = o; return nil })
+	v := newVerifyCmd(newTestEnv(t).factory(&IOStreams{}), func(_ context.Context, o *DecryptOptions) error { vgot = o; return nil })
 	v.SetArgs([]string{"--quiet", "y.age"})
 	if err := v.Execute(); err != nil || vgot == nil || vgot.Archive != "y.age" || !vgot.Quiet {
 		t.Fatalf("verify: %+v %v", vgot, err)
@@ -284,8 +350,9 @@ func TestDecryptFlagsParse(t *testing.T) {
 }
 
 func TestGenpassFlagsParse(t *testing.T) {
+	t.Parallel()
 	var got *GenpassOptions
-	cmd := newGenpassCmd(&IOStreams{}, func(_ context.Context, o *GenpassOptions) error { got = o; return nil })
+	cmd := newGenpassCmd(newTestEnv(t).factory(&IOStreams{}), func(_ context.Context, o *GenpassOptions) error { got = o; return nil })
 	cmd.SetArgs([]string{"--words", "7", "-n", "3", "--json"})
 	if err := cmd.Execute(); err != nil {
 		t.Fatal(err)

@@ -14,22 +14,12 @@ import (
 	"github.com/kuvert-app/kuvert/settings"
 )
 
-// secretStore is the OS keyring `kuvert config secret` writes to.
-type secretStore interface {
-	settings.Keyring
-	Set(service, user, secret string) error
-	Delete(service, user string) error
-}
-
-// systemSecrets is the keyring the config commands use; tests replace it.
-var systemSecrets secretStore = osKeyring{}
-
-func newConfigCmd(s *IOStreams) *cobra.Command {
+func newConfigCmd(f *Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "config",
 		Short: "Show the settings and where each comes from; store secrets / Inställningar",
 	}
-	cmd.AddCommand(newConfigShowCmd(s), newConfigSecretCmd(s))
+	cmd.AddCommand(newConfigShowCmd(f), newConfigSecretCmd(f))
 	return cmd
 }
 
@@ -44,7 +34,8 @@ var sourceWords = map[settings.Source]string{
 	settings.FromServer:  "organisationens server / organisation's server",
 }
 
-func newConfigShowCmd(s *IOStreams) *cobra.Command {
+func newConfigShowCmd(f *Factory) *cobra.Command {
+	s := f.IOStreams
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "show",
@@ -58,7 +49,7 @@ som sparade eller inte.`,
 		Args:        cobra.NoArgs,
 		Annotations: map[string]string{noShip: "1"},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			st, err := resolveSettings()
+			st, err := f.resolve()
 			if err != nil {
 				return err
 			}
@@ -151,7 +142,8 @@ func oneLine(s string) string {
 	return strings.NewReplacer("\r", `\r`, "\n", `\n`, "\t", `\t`).Replace(s)
 }
 
-func newConfigSecretCmd(s *IOStreams) *cobra.Command {
+func newConfigSecretCmd(f *Factory) *cobra.Command {
+	s := f.IOStreams
 	names := strings.Join(settings.SecretKeys, ", ")
 	cmd := &cobra.Command{
 		Use:   "secret",
@@ -177,7 +169,7 @@ standard in eller frågas efter i terminalen, aldrig från kommandoraden.`,
 			if err != nil {
 				return err
 			}
-			if err := systemSecrets.Set(settings.KeyringService, name, val); err != nil {
+			if err := f.Keyring.Set(settings.KeyringService, name, val); err != nil {
 				return keyringError(err)
 			}
 			fmt.Fprintf(s.ErrOut, "%s sparad i nyckelringen / stored in the OS keyring\n", name)
@@ -194,7 +186,7 @@ standard in eller frågas efter i terminalen, aldrig från kommandoraden.`,
 			if err != nil {
 				return err
 			}
-			if err := systemSecrets.Delete(settings.KeyringService, name); err != nil {
+			if err := f.Keyring.Delete(settings.KeyringService, name); err != nil {
 				return keyringError(err)
 			}
 			fmt.Fprintf(s.ErrOut, "%s borttagen ur nyckelringen / removed from the OS keyring\n", name)
@@ -242,6 +234,6 @@ func readSecretValue(s *IOStreams, name string) (string, error) {
 // keyringError says that the OS keyring could not be used, without the
 // secret.
 func keyringError(err error) error {
-	return withHint(fmt.Errorf("nyckelringen gick inte att använda / the OS keyring could not be used: %v", err),
+	return withHint(fmt.Errorf("%s gick inte att använda / %s could not be used: %v", keyringSV, keyringEN, err),
 		"on Windows the secret goes to Credential Manager; on Linux a Secret Service (GNOME Keyring, KWallet) must run; or set the environment variable instead (KUVERT_SERVER_TOKEN, KUVERT_SMTP_PASSWORD, TWILIO_AUTH_TOKEN)")
 }

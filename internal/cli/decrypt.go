@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/kuvert-app/kuvert/app"
 	"github.com/kuvert-app/kuvert/crypt"
 	"github.com/kuvert-app/kuvert/internal/bytesize"
 	"github.com/kuvert-app/kuvert/internal/termsafe"
@@ -23,7 +24,7 @@ type DecryptOptions struct {
 	Quiet        bool
 }
 
-func newDecryptCmd(s *IOStreams, runF func(context.Context, *DecryptOptions) error) *cobra.Command {
+func newDecryptCmd(f *Factory, runF func(context.Context, *DecryptOptions) error) *cobra.Command {
 	o := &DecryptOptions{}
 	cmd := &cobra.Command{
 		Use:   "decrypt [flags] ARCHIVE",
@@ -45,28 +46,29 @@ Inget sparas från ett arkiv som inte klarar kontrollen.`,
 			if runF != nil {
 				return runF(cmd.Context(), o)
 			}
-			return runDecrypt(cmd.Context(), s, o)
+			return runDecrypt(cmd.Context(), f, o)
 		},
 	}
 	addOpenFlags(cmd, o)
-	f := cmd.Flags()
-	f.StringVarP(&o.Output, "output", "o", "", "extract into `DIR` (default: a new folder beside the archive)")
-	f.BoolVar(&o.Force, "force", false, "replace files that already exist in the output folder")
-	f.BoolVarP(&o.List, "list", "l", false, "list the entries without extracting")
+	fl := cmd.Flags()
+	fl.StringVarP(&o.Output, "output", "o", "", "extract into `DIR` (default: a new folder beside the archive)")
+	fl.BoolVar(&o.Force, "force", false, "replace files that already exist in the output folder")
+	fl.BoolVarP(&o.List, "list", "l", false, "list the entries without extracting")
 	return cmd
 }
 
 func addOpenFlags(cmd *cobra.Command, o *DecryptOptions) {
-	f := cmd.Flags()
-	f.StringArrayVarP(&o.Identities, "identity", "i", nil, "age identity `FILE` (secret key or SSH private key)")
-	f.StringVar(&o.PasswordFile, "password-file", "", "read the password from `FILE` (- for standard input)")
-	f.BoolVar(&o.JSON, "json", false, "print the result as JSON")
-	f.BoolVarP(&o.Quiet, "quiet", "q", false, "print nothing but errors")
+	fl := cmd.Flags()
+	fl.StringArrayVarP(&o.Identities, "identity", "i", nil, "age identity `FILE` (secret key or SSH private key)")
+	fl.StringVar(&o.PasswordFile, "password-file", "", "read the password from `FILE` (- for standard input)")
+	fl.BoolVar(&o.JSON, "json", false, "print the result as JSON")
+	fl.BoolVarP(&o.Quiet, "quiet", "q", false, "print nothing but errors")
 }
 
 // credentials gathers identities and the password, asking on the terminal
 // only when the archive needs a password and none was given otherwise.
-func credentials(s *IOStreams, o *DecryptOptions, needPassword bool) (crypt.Credentials, error) {
+func credentials(f *Factory, o *DecryptOptions, needPassword bool) (crypt.Credentials, error) {
+	s := f.IOStreams
 	var c crypt.Credentials
 	for _, path := range o.Identities {
 		ids, err := crypt.ReadIdentitiesFile(path)
@@ -75,7 +77,7 @@ func credentials(s *IOStreams, o *DecryptOptions, needPassword bool) (crypt.Cred
 		}
 		c.Identities = append(c.Identities, ids...)
 	}
-	pw, err := readSecret(s, o.PasswordFile)
+	pw, err := readSecret(f, o.PasswordFile)
 	if err != nil {
 		return c, err
 	}
@@ -95,20 +97,21 @@ func credentials(s *IOStreams, o *DecryptOptions, needPassword bool) (crypt.Cred
 	return c, nil
 }
 
-func runDecrypt(ctx context.Context, s *IOStreams, o *DecryptOptions) error {
+func runDecrypt(ctx context.Context, f *Factory, o *DecryptOptions) error {
+	s := f.IOStreams
 	info, err := crypt.Inspect(o.Archive)
 	if err != nil {
 		return err
 	}
 	if o.List {
-		return runList(ctx, s, o, info)
+		return runList(ctx, f, o, info)
 	}
-	cred, err := credentials(s, o, info.Passphrase)
+	cred, err := credentials(f, o, info.Passphrase)
 	if err != nil {
 		return err
 	}
 	prog := newProgress(s, o.Quiet || o.JSON, archiveSize(o.Archive), "Öppnar / Opening")
-	res, err := crypt.Extract(ctx, o.Archive, crypt.ExtractOptions{
+	res, err := app.Open(ctx, o.Archive, crypt.ExtractOptions{
 		OpenOptions: crypt.OpenOptions{Credentials: cred, Progress: prog.add},
 		Dest:        o.Output, Force: o.Force,
 	})
@@ -128,11 +131,12 @@ func runDecrypt(ctx context.Context, s *IOStreams, o *DecryptOptions) error {
 	return nil
 }
 
-func runList(ctx context.Context, s *IOStreams, o *DecryptOptions, info crypt.Info) error {
+func runList(ctx context.Context, f *Factory, o *DecryptOptions, info crypt.Info) error {
+	s := f.IOStreams
 	var cred crypt.Credentials
 	if info.Kind != crypt.KindZip { // a zip's directory is readable without the password
 		var err error
-		if cred, err = credentials(s, o, info.Passphrase); err != nil {
+		if cred, err = credentials(f, o, info.Passphrase); err != nil {
 			return err
 		}
 	}

@@ -4,11 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
 
 	"filippo.io/age"
 	"github.com/spf13/cobra"
 
+	"github.com/kuvert-app/kuvert/app"
 	"github.com/kuvert-app/kuvert/auditlog"
 	"github.com/kuvert-app/kuvert/crypt"
 	"github.com/kuvert-app/kuvert/envelope"
@@ -75,7 +75,7 @@ type smsResult struct {
 	Demo bool `json:"demo,omitempty"`
 }
 
-func newEncryptCmd(s *IOStreams, g *globalOptions, runF func(context.Context, *EncryptOptions) error) *cobra.Command {
+func newEncryptCmd(f *Factory, g *globalOptions, runF func(context.Context, *EncryptOptions) error) *cobra.Command {
 	o := &EncryptOptions{}
 	cmd := &cobra.Command{
 		Use:   "encrypt [flags] FILE...",
@@ -99,36 +99,37 @@ lösenordet på annat sätt, till exempel med sms.`,
 			if runF != nil {
 				return runF(cmd.Context(), o)
 			}
-			return runEncrypt(cmd.Context(), s, g, o)
+			return runEncrypt(cmd.Context(), f, g, o)
 		},
 	}
-	f := cmd.Flags()
-	f.StringVarP(&o.Output, "output", "o", "", "write the archive to `PATH`")
-	f.StringVarP(&o.Format, "format", "f", "zip", "archive format: zip (AES-256) or age")
-	f.StringArrayVarP(&o.Recipients, "recipient", "r", nil, "age public key (age1…, age1pq1…, ssh-…); implies --format age")
-	f.StringArrayVarP(&o.RecipientsFiles, "recipients-file", "R", nil, "file of age recipients, one a line")
-	f.BoolVarP(&o.Armor, "armor", "a", false, "age: write ASCII text instead of binary")
-	f.BoolVar(&o.Force, "force", false, "replace an existing output file")
-	f.StringVar(&o.PasswordFile, "password-file", "", "read the password from `FILE` (- for standard input) instead of generating one")
-	f.BoolVar(&o.PasswordEnv, "password-env", false, "read the password from the environment variable KUVERT_PASSWORD instead of generating one")
-	f.BoolVar(&o.WeakOK, "weak-password-ok", false, "accept a user password below 64 bits of estimated strength")
-	f.IntVar(&o.Words, "words", 0, "generate a passphrase of `N` words instead of characters")
-	f.BoolVar(&o.JSON, "json", false, "print the result as one JSON object")
-	f.BoolVarP(&o.Quiet, "quiet", "q", false, "print nothing but errors and the password")
-	f.StringVar(&o.Case, "case", "", "case number (diarienummer) for the compliance log")
-	f.StringVar(&o.Note, "note", "", "a note for the compliance log (never the password)")
-	f.StringVar(&o.SMS, "sms", "", "text the password to this mobile `NUMBER` (then it is shown nowhere else)")
-	f.StringVar(&o.SMSFrom, "sender", "", "your organisation's name as the SMS shows it (default: organisation in config.json)")
-	f.StringVar(&o.SMSLang, "sms-lang", "", "language of the SMS text and e-mail draft: sv (default) or en")
-	f.BoolVar(&o.HideNames, "hide-names", false, "keep file names out of the zip's clear directory (automatic when a name holds a personnummer)")
-	f.BoolVar(&o.Fast, "fast", false, "zip: compress about five times faster for a somewhat larger archive (about 1.2× 7-Zip's size)")
-	f.BoolVar(&o.NoScan, "no-scan", false, "do not scan the contents for personnummer (for huge inputs)")
-	f.StringVar(&o.EML, "eml", "", "also write a ready e-mail draft to `ADDRESS` beside the archive (ARCHIVE.eml)")
-	f.StringVar(&o.Subject, "subject", "", "subject of the e-mail draft (default: neutral; a personnummer is refused)")
+	fl := cmd.Flags()
+	fl.StringVarP(&o.Output, "output", "o", "", "write the archive to `PATH`")
+	fl.StringVarP(&o.Format, "format", "f", "zip", "archive format: zip (AES-256) or age")
+	fl.StringArrayVarP(&o.Recipients, "recipient", "r", nil, "age public key (age1…, age1pq1…, ssh-…); implies --format age")
+	fl.StringArrayVarP(&o.RecipientsFiles, "recipients-file", "R", nil, "file of age recipients, one a line")
+	fl.BoolVarP(&o.Armor, "armor", "a", false, "age: write ASCII text instead of binary")
+	fl.BoolVar(&o.Force, "force", false, "replace an existing output file")
+	fl.StringVar(&o.PasswordFile, "password-file", "", "read the password from `FILE` (- for standard input) instead of generating one")
+	fl.BoolVar(&o.PasswordEnv, "password-env", false, "read the password from the environment variable KUVERT_PASSWORD instead of generating one")
+	fl.BoolVar(&o.WeakOK, "weak-password-ok", false, "accept a user password below 64 bits of estimated strength")
+	fl.IntVar(&o.Words, "words", 0, "generate a passphrase of `N` words instead of characters")
+	fl.BoolVar(&o.JSON, "json", false, "print the result as one JSON object")
+	fl.BoolVarP(&o.Quiet, "quiet", "q", false, "print nothing but errors and the password")
+	fl.StringVar(&o.Case, "case", "", "case number (diarienummer) for the compliance log")
+	fl.StringVar(&o.Note, "note", "", "a note for the compliance log (never the password)")
+	fl.StringVar(&o.SMS, "sms", "", "text the password to this mobile `NUMBER` (then it is shown nowhere else)")
+	fl.StringVar(&o.SMSFrom, "sender", "", "your organisation's name as the SMS shows it (default: organisation in config.json)")
+	fl.StringVar(&o.SMSLang, "sms-lang", "", "language of the SMS text and e-mail draft: sv (default) or en")
+	fl.BoolVar(&o.HideNames, "hide-names", false, "keep file names out of the zip's clear directory (automatic when a name holds a personnummer)")
+	fl.BoolVar(&o.Fast, "fast", false, "zip: compress about five times faster for a somewhat larger archive (about 1.2× 7-Zip's size)")
+	fl.BoolVar(&o.NoScan, "no-scan", false, "do not scan the contents for personnummer (for huge inputs)")
+	fl.StringVar(&o.EML, "eml", "", "also write a ready e-mail draft to `ADDRESS` beside the archive (ARCHIVE.eml)")
+	fl.StringVar(&o.Subject, "subject", "", "subject of the e-mail draft (default: neutral; a personnummer is refused)")
 	return cmd
 }
 
-func runEncrypt(ctx context.Context, s *IOStreams, g *globalOptions, o *EncryptOptions) error {
+func runEncrypt(ctx context.Context, f *Factory, g *globalOptions, o *EncryptOptions) error {
+	s := f.IOStreams
 	format, err := crypt.ParseFormat(o.Format)
 	if err != nil {
 		return usageError{err}
@@ -188,17 +189,17 @@ func runEncrypt(ctx context.Context, s *IOStreams, g *globalOptions, o *EncryptO
 	secret := ""
 	switch {
 	case o.PasswordEnv:
-		if secret = os.Getenv("KUVERT_PASSWORD"); secret == "" {
+		if secret = f.Getenv("KUVERT_PASSWORD"); secret == "" {
 			return usagef("--password-env reads KUVERT_PASSWORD, which is not set or empty")
 		}
 		if secret, err = checkSecret(secret); err != nil {
 			return err
 		}
 	case o.PasswordFile != "":
-		if secret, err = readSecret(s, o.PasswordFile); err != nil {
+		if secret, err = readSecret(f, o.PasswordFile); err != nil {
 			return err
 		}
-	case os.Getenv("KUVERT_PASSWORD") != "" && len(recips) == 0 && o.Words == 0:
+	case f.Getenv("KUVERT_PASSWORD") != "" && len(recips) == 0 && o.Words == 0:
 		fmt.Fprintf(s.ErrOut, "kuvert: obs: KUVERT_PASSWORD används inte, ett nytt lösenord skapas (--password-env läser den)\nkuvert: note: KUVERT_PASSWORD is not used, a new password is generated (--password-env reads it)\n")
 	}
 	switch {
@@ -235,7 +236,11 @@ func runEncrypt(ctx context.Context, s *IOStreams, g *globalOptions, o *EncryptO
 	if out == "" {
 		out = naming.Beside(inputs, format, o.Inputs)
 	}
-	log, cfg, err := openLog(g)
+	a, err := f.App(g)
+	if err != nil {
+		return err
+	}
+	log, cfg, err := a.OpenLog()
 	if err != nil {
 		return err // before sealing: nothing is sealed without a record
 	}
@@ -247,7 +252,7 @@ func runEncrypt(ctx context.Context, s *IOStreams, g *globalOptions, o *EncryptO
 		Case: o.Case, Note: o.Note, Operator: cfg.Operator.Value, NoScan: o.NoScan,
 	}
 	if o.SMS != "" {
-		pol, err := smsPolicy(s, cfg, o.SMSFrom, o.SMSLang)
+		pol, err := f.smsPolicy(cfg, o.SMSFrom, o.SMSLang)
 		if err != nil {
 			return err
 		}
@@ -259,7 +264,7 @@ func runEncrypt(ctx context.Context, s *IOStreams, g *globalOptions, o *EncryptO
 	}
 	prog := newProgress(s, o.Quiet || o.JSON, totalSize(inputs), "Krypterar / Sealing")
 	req.Seal.Progress = prog.add
-	sealed, err := envelope.Seal(ctx, log, req)
+	sealed, err := app.Seal(ctx, log, req)
 	prog.done()
 	if err != nil {
 		return err
@@ -285,6 +290,9 @@ func runEncrypt(ctx context.Context, s *IOStreams, g *globalOptions, o *EncryptO
 	}
 	if !o.Quiet {
 		fmt.Fprintf(s.ErrOut, "Krypterat / Sealed: %s (%s, %d %s, %s)\n", res.Archive, formatName(res.Format), len(res.Files), plural(len(res.Files), "fil/file", "filer/files"), bytesize.Human(res.Size))
+	}
+	if !o.Quiet {
+		fmt.Fprint(s.ErrOut, archivePathNote(res.Archive))
 	}
 	if !o.Quiet {
 		sc := sealed.Scan

@@ -13,7 +13,7 @@ import (
 	"github.com/kuvert-app/kuvert/server/client/clientenv"
 )
 
-func newEnrollCmd(s *IOStreams) *cobra.Command {
+func newEnrollCmd(f *Factory) *cobra.Command {
 	return &cobra.Command{
 		Use:   "enroll [CODE]",
 		Short: "Register this computer with the organisation's kuvert server / Registrera datorn",
@@ -34,17 +34,18 @@ kuvert-servern. Token sparas i nyckelringen och visas aldrig.`,
 		Args:        cobra.MaximumNArgs(1),
 		Annotations: map[string]string{noShip: "1"},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runEnroll(cmd.Context(), s, args)
+			return f.runEnroll(cmd.Context(), args)
 		},
 	}
 }
 
-func runEnroll(ctx context.Context, s *IOStreams, args []string) error {
-	env, err := serverEnv()
+func (f *Factory) runEnroll(ctx context.Context, args []string) error {
+	s := f.IOStreams
+	env, err := f.serverEnv()
 	if err != nil {
 		return err
 	}
-	st, err := env.Resolve()
+	st, err := f.Settings()
 	if err != nil {
 		return err
 	}
@@ -84,7 +85,7 @@ func runEnroll(ctx context.Context, s *IOStreams, args []string) error {
 	}
 	// The organisation's settings, fetched now, so the next command
 	// (and `kuvert config show`) has them even offline.
-	if _, _, err := ensureServer(ctx); err != nil {
+	if _, _, err := f.ensureServer(ctx); err != nil {
 		fmt.Fprintf(s.ErrOut, "kuvert: note: %s\n", termsafe.Escape(err.Error()))
 	}
 	if name == "" {

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"os"
 	"path/filepath"
@@ -9,41 +8,33 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/zalando/go-keyring"
-
 	"github.com/kuvert-app/kuvert/server"
 	"github.com/kuvert-app/kuvert/server/pgtest"
 	"github.com/kuvert-app/kuvert/server/serverproc"
 	"github.com/kuvert-app/kuvert/settings"
 )
 
-// runIn is run with stdin.
-func runIn(t *testing.T, stdin string, args ...string) (int, string, string) {
+// asDesktop is a never-configured desktop: a kuvert folder of its own,
+// an empty keyring, the server's address (none when "") and the extra
+// environment, and no machine policy unless policyRoot holds one.
+func asDesktop(t *testing.T, serverURL string, extra ...string) *testEnv {
 	t.Helper()
-	var out, errOut bytes.Buffer
-	code := Run(context.Background(), args, &IOStreams{In: strings.NewReader(stdin), Out: &out, ErrOut: &errOut})
-	return code, out.String(), errOut.String()
-}
-
-func setenvAll(t *testing.T, kv ...string) {
-	for _, s := range kv {
-		k, v, _ := strings.Cut(s, "=")
-		t.Setenv(k, v)
+	e := newTestEnv(t)
+	if serverURL != "" {
+		e.env["KUVERT_SERVER_URL"] = serverURL
 	}
+	e.env["KUVERT_POLICY_ROOT"] = t.TempDir()
+	for _, kv := range extra {
+		k, v, _ := strings.Cut(kv, "=")
+		e.env[k] = v
+	}
+	e.policy = func() (settings.Layer, error) { return settings.MachinePolicy(e.getenv) }
+	return e
 }
 
-// asDesktop makes this test process a never-configured desktop: its own
-// kuvert folder, an empty OS keyring (go-keyring's in-memory mock), the
-// server's address and nothing else.
-func asDesktop(t *testing.T, serverURL string, extra ...string) string {
-	t.Helper()
-	keyring.MockInit()
-	home := filepath.Join(t.TempDir(), "desktop")
-	setenvAll(t, "KUVERT_HOME="+home, "KUVERT_SERVER_URL="+serverURL, "KUVERT_SERVER_TOKEN=", "KUVERT_ENROLLMENT_CODE=",
-		"KUVERT_SMS_PROVIDER=", "TWILIO_ACCOUNT_SID=", "TWILIO_AUTH_TOKEN=", "KUVERT_DATABASE_URL=", "KUVERT_ORGANISATION=",
-		"KUVERT_POLICY_ROOT="+t.TempDir()) // no machine policy but the test's own
-	setenvAll(t, extra...)
-	return home
+// token is the device token in e's keyring, or "".
+func (e *testEnv) token() string {
+	return e.keyring[settings.KeyringService+"/"+settings.ServerTokenKey]
 }
 
 // The administrator's steps and a desktop's, against a real `kuvert
@@ -53,6 +44,7 @@ func asDesktop(t *testing.T, serverURL string, extra ...string) string {
 // relay whose text names the organisation set only on the server, and
 // the entry in the central log.
 func TestEnrollAgainstServerProcess(t *testing.T) {
+	t.Parallel()
 	db := pgtest.DB(t, cluster)
 	shome := t.TempDir()
 	outbox := filepath.Join(t.TempDir(), "sms.jsonl")
@@ -60,10 +52,14 @@ func TestEnrollAgainstServerProcess(t *testing.T) {
 		"KUVERT_SMS_PROVIDER=outbox:" + outbox, "TWILIO_ACCOUNT_SID=", "TWILIO_AUTH_TOKEN=", "KUVERT_SERVER_SECRETS=", "KUVERT_ORGANISATION="}
 	proc := serverproc.Start(t, senv, "--organisation", "Servkommun")
 
+	srvEnv := newTestEnv(t)
+	for _, kv := range senv {
+		k, v, _ := strings.Cut(kv, "=")
+		srvEnv.env[k] = v
+	}
 	admin := func(args ...string) string {
 		t.Helper()
-		setenvAll(t, senv...)
-		code, out, errOut := run(t, append([]string{"server"}, args...)...)
+		code, out, errOut := srvEnv.run(append([]string{"server"}, args...)...)
 		if code != 0 {
 			t.Fatalf("server %v: %d %s", args, code, errOut)
 		}
@@ -84,49 +80,47 @@ func TestEnrollAgainstServerProcess(t *testing.T) {
 	device := "ekonomi-" + server.SanitizeComputerName(host)
 
 	// By hand: the code on standard input.
-	asDesktop(t, proc.URL)
-	code, out, errOut := runIn(t, code1+"\n", "enroll")
+	d1 := asDesktop(t, proc.URL)
+	code, out, errOut := d1.runIn(code1+"\n", "enroll")
 	if code != 0 || !strings.Contains(out, device) {
 		t.Fatalf("enroll: %d %q %q", code, out, errOut)
 	}
-	tok, err := keyring.Get(settings.KeyringService, settings.ServerTokenKey)
-	if err != nil || !strings.HasPrefix(tok, "kvt_") || strings.Contains(out+errOut, tok) {
-		t.Fatalf("the keyring holds %v, or the token was shown", err)
+	tok := d1.token()
+	if !strings.HasPrefix(tok, "kvt_") || strings.Contains(out+errOut, tok) {
+		t.Fatal("the keyring holds no device token, or the token was shown")
 	}
 	// The organisation's name came from the server.
-	if code, out, _ := run(t, "config", "show"); code != 0 || !regexpLine(out, `^organisation +Servkommun +organisationens server`) {
+	if code, out, _ := d1.run("config", "show"); code != 0 || !regexpLine(out, `^organisation +Servkommun +organisationens server`) {
 		t.Fatalf("config show:\n%s", out)
 	}
 	// The code is used up now: a second desktop is told so, Swedish first.
-	asDesktop(t, proc.URL)
-	if code, _, errOut := runIn(t, code1+"\n", "enroll"); code != ExitFailure || !strings.Contains(errOut, "registreringskoden är förbrukad") || strings.Contains(errOut, code1) {
+	if code, _, errOut := asDesktop(t, proc.URL).runIn(code1+"\n", "enroll"); code != ExitFailure || !strings.Contains(errOut, "registreringskoden är förbrukad") || strings.Contains(errOut, code1) {
 		t.Fatalf("used-up code: %d %q", code, errOut)
 	}
 	// Revoked: likewise.
 	code2 := lastLine(admin("enroll-code", "add", "--name-prefix", "lon-", "--uses", "5"))
 	admin("enroll-code", "revoke", "lon-")
-	asDesktop(t, proc.URL, "KUVERT_ENROLLMENT_CODE="+code2)
-	if code, _, errOut := run(t, "enroll"); code != ExitFailure || !strings.Contains(errOut, "återkallad") {
+	if code, _, errOut := asDesktop(t, proc.URL, "KUVERT_ENROLLMENT_CODE="+code2).run("enroll"); code != ExitFailure || !strings.Contains(errOut, "återkallad") {
 		t.Fatalf("revoked code: %d %q", code, errOut)
 	}
 
 	// By itself: the first command that needs the server enrolls.
 	code3 := lastLine(admin("enroll-code", "add", "--name-prefix", "hr-", "--uses", "2"))
-	home := asDesktop(t, proc.URL, "KUVERT_ENROLLMENT_CODE="+code3)
+	d3 := asDesktop(t, proc.URL, "KUVERT_ENROLLMENT_CODE="+code3)
 	dir := t.TempDir()
 	in := filepath.Join(dir, "lista.csv")
 	os.WriteFile(in, []byte("x\n"), 0o600)
 	fetches := func() int { return strings.Count(proc.Output(), "path=/api/v1/settings ") }
 	before := fetches()
-	if code, _, errOut := run(t, "genpass"); code != 0 || fetches() != before {
+	if code, _, errOut := d3.run("genpass"); code != 0 || fetches() != before {
 		t.Fatalf("a command that needs no server fetched its settings: %d %q", code, errOut)
 	}
-	code, out, errOut = run(t, "encrypt", "--case", "KS 2026/7", "--sms", "070-123 45 67", "-o", filepath.Join(dir, "lista.zip"), in)
+	code, out, errOut = d3.run("encrypt", "--case", "KS 2026/7", "--sms", "070-123 45 67", "-o", filepath.Join(dir, "lista.zip"), in)
 	if code != 0 {
 		t.Fatalf("encrypt on a never-configured desktop: %d %q %q", code, out, errOut)
 	}
-	if _, err := keyring.Get(settings.KeyringService, settings.ServerTokenKey); err != nil {
-		t.Fatalf("no token after automatic enrollment: %v", err)
+	if d3.token() == "" {
+		t.Fatal("no token after automatic enrollment")
 	}
 	// Texting through the relay and shipping in passing: one fetch.
 	if n := fetches() - before; n != 1 {
@@ -139,7 +133,7 @@ func TestEnrollAgainstServerProcess(t *testing.T) {
 	if strings.Contains(out+errOut, code3) {
 		t.Fatal("the enrollment code was shown")
 	}
-	if _, err := os.Stat(filepath.Join(home, "server-settings.json")); err != nil {
+	if _, err := os.Stat(filepath.Join(d3.home, "server-settings.json")); err != nil {
 		t.Fatalf("no cache of the server's settings: %v", err)
 	}
 	// The sealing reached the central log, from the enrolled device.
@@ -167,15 +161,15 @@ func TestEnrollAgainstServerProcess(t *testing.T) {
 	root := t.TempDir()
 	os.MkdirAll(filepath.Join(root, "etc", "kuvert"), 0o755)
 	os.WriteFile(filepath.Join(root, "etc", "kuvert", "policy.json"), []byte(`{"ServerURL": "`+proc.URL+`", "EnrollmentCode": "`+code4+`"}`), 0o644)
-	asDesktop(t, "", "KUVERT_POLICY_ROOT="+root)
-	if code, _, errOut := sealFile(t, "protokoll.txt"); code != 0 {
+	d4 := asDesktop(t, "", "KUVERT_POLICY_ROOT="+root)
+	if code, _, errOut := d4.sealFile(t, "protokoll.txt"); code != 0 {
 		t.Fatalf("seal: %s", errOut)
 	}
-	if code, out, errOut := run(t, "log", "sync"); code != 0 || strings.Contains(out+errOut, code4) {
+	if code, out, errOut := d4.run("log", "sync"); code != 0 || strings.Contains(out+errOut, code4) {
 		t.Fatalf("log sync with policy: %d %q %q", code, out, errOut)
 	}
-	if _, err := keyring.Get(settings.KeyringService, settings.ServerTokenKey); err != nil {
-		t.Fatalf("no token after enrolling by policy: %v", err)
+	if d4.token() == "" {
+		t.Fatal("no token after enrolling by policy")
 	}
 	// The server's own log names devices, never a code or a token.
 	for _, secret := range []string{code1, code2, code3, code4, tok} {
@@ -195,9 +189,10 @@ func regexpLine(s, re string) bool {
 }
 
 func TestConfigShowHidesTheEnrollmentCode(t *testing.T) {
-	asDesktop(t, "https://kuvert.example.se", "KUVERT_ENROLLMENT_CODE=kve-abcd-efgh-jkmn")
+	t.Parallel()
+	d := asDesktop(t, "https://kuvert.example.se", "KUVERT_ENROLLMENT_CODE=kve-abcd-efgh-jkmn")
 	for _, args := range [][]string{{"config", "show"}, {"config", "show", "--json"}} {
-		code, out, errOut := run(t, args...)
+		code, out, errOut := d.run(args...)
 		if code != 0 || strings.Contains(out+errOut, "abcd") || !strings.Contains(out, "(satt / set)") {
 			t.Fatalf("%v: %d\n%s%s", args, code, out, errOut)
 		}
@@ -207,8 +202,11 @@ func TestConfigShowHidesTheEnrollmentCode(t *testing.T) {
 // Bad input to enroll-code add is refused, Swedish first, and makes no
 // code; kuvert enroll without a server or a code says what to do.
 func TestEnrollCodeAndEnrollBadInput(t *testing.T) {
-	shome := t.TempDir()
-	setenvAll(t, "KUVERT_DATABASE_URL="+pgtest.DB(t, cluster), "KUVERT_HOME="+shome, "KUVERT_SERVER_SIGNING_KEY="+filepath.Join(shome, "server-signing.key"))
+	t.Parallel()
+	a := newTestEnv(t)
+	a.env["KUVERT_DATABASE_URL"] = pgtest.DB(t, cluster)
+	a.env["KUVERT_SERVER_SIGNING_KEY"] = filepath.Join(a.home, "server-signing.key")
+	run := func(_ *testing.T, args ...string) (int, string, string) { return a.run(args...) }
 	if code, _, errOut := run(t, "server", "key"); code != 0 {
 		t.Fatal(errOut)
 	}
@@ -233,12 +231,10 @@ func TestEnrollCodeAndEnrollBadInput(t *testing.T) {
 		t.Fatalf("revoke unknown: %d %q", code, errOut)
 	}
 
-	asDesktop(t, "")
-	if code, _, errOut := runIn(t, "kve-x\n", "enroll"); code != ExitUsage || !strings.Contains(errOut, "ingen kuvert-server är inställd") {
+	if code, _, errOut := asDesktop(t, "").runIn("kve-x\n", "enroll"); code != ExitUsage || !strings.Contains(errOut, "ingen kuvert-server är inställd") {
 		t.Fatalf("no server: %d %q", code, errOut)
 	}
-	asDesktop(t, "https://kuvert.example.se")
-	if code, _, errOut := runIn(t, "", "enroll"); code != ExitUsage || !strings.Contains(errOut, "ingen registreringskod") {
+	if code, _, errOut := asDesktop(t, "https://kuvert.example.se").runIn("", "enroll"); code != ExitUsage || !strings.Contains(errOut, "ingen registreringskod") {
 		t.Fatalf("no code: %d %q", code, errOut)
 	}
 }

@@ -17,7 +17,8 @@ type GenpassOptions struct {
 	JSON   bool
 }
 
-func newGenpassCmd(s *IOStreams, runF func(context.Context, *GenpassOptions) error) *cobra.Command {
+func newGenpassCmd(f *Factory, runF func(context.Context, *GenpassOptions) error) *cobra.Command {
+	s := f.IOStreams
 	o := &GenpassOptions{}
 	cmd := &cobra.Command{
 		Use:   "genpass",
@@ -41,11 +42,11 @@ mer än 99 byte, och det tar inte 7-Zip för en zip.`,
 			return runGenpass(s, o)
 		},
 	}
-	f := cmd.Flags()
-	f.IntVar(&o.Length, "length", crypt.DefaultLength, "number of characters (without the dashes)")
-	f.IntVar(&o.Words, "words", 0, "a passphrase of `N` words instead (at most 10, so that it fits a zip)")
-	f.IntVarP(&o.Count, "count", "n", 1, "how many passwords")
-	f.BoolVar(&o.JSON, "json", false, "print JSON: {\"password\", \"bits\"}, an array when --count > 1")
+	fl := cmd.Flags()
+	fl.IntVar(&o.Length, "length", crypt.DefaultLength, "number of characters (without the dashes)")
+	fl.IntVar(&o.Words, "words", 0, "a passphrase of `N` words instead (at most 10, so that it fits a zip)")
+	fl.IntVarP(&o.Count, "count", "n", 1, "how many passwords")
+	fl.BoolVar(&o.JSON, "json", false, "print JSON: {\"password\", \"bits\"}, an array when --count > 1")
 	return cmd
 }
 

@@ -10,7 +10,7 @@ import (
 	"github.com/kuvert-app/kuvert/auditlog"
 )
 
-func newLogCmd(s *IOStreams, g *globalOptions) *cobra.Command {
+func newLogCmd(f *Factory, g *globalOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "log",
 		Short: "The compliance log: list, show, export, verify, prune / Krypteringsloggen",
@@ -24,9 +24,9 @@ verify read the central log with --server.
 
 Varje arkiv som kuvert förseglar registreras i en manipuleringssäker logg.`,
 	}
-	cmd.AddCommand(newLogListCmd(s, g), newLogShowCmd(s, g), newLogExportCmd(s, g),
-		newLogVerifyCmd(s, g), newLogCheckpointCmd(s, g), newLogPruneCmd(s, g), newLogKeyCmd(s, g),
-		newLogSyncCmd(s, g), newLogStatusCmd(s, g))
+	cmd.AddCommand(newLogListCmd(f, g), newLogShowCmd(f, g), newLogExportCmd(f, g),
+		newLogVerifyCmd(f, g), newLogCheckpointCmd(f, g), newLogPruneCmd(f, g), newLogKeyCmd(f, g),
+		newLogSyncCmd(f, g), newLogStatusCmd(f, g))
 	return cmd
 }
 

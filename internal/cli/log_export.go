@@ -11,8 +11,9 @@ import (
 	"github.com/kuvert-app/kuvert/auditlog"
 )
 
-func newLogExportCmd(s *IOStreams, g *globalOptions) *cobra.Command {
-	var f logFilter
+func newLogExportCmd(f *Factory, g *globalOptions) *cobra.Command {
+	s := f.IOStreams
+	var lf logFilter
 	var srv serverOpts
 	var format, out string
 	var force bool
@@ -37,7 +38,7 @@ apostrophe.`,
 				if file != nil {
 					defer file.Close()
 				}
-				if err := exportServer(cmd, w, &f, &srv, format); err != nil {
+				if err := exportServer(cmd, f, w, &lf, &srv, format); err != nil {
 					if file != nil {
 						file.Close()
 						os.Remove(out)
@@ -52,11 +53,11 @@ apostrophe.`,
 			if err := srv.checkLocal(cmd); err != nil {
 				return err
 			}
-			l, _, err := openLog(g)
+			l, _, err := f.openLog(g)
 			if err != nil {
 				return err
 			}
-			es, err := f.entries(l)
+			es, err := lf.entries(l)
 			if err != nil {
 				return err
 			}
@@ -96,7 +97,7 @@ apostrophe.`,
 			return nil
 		},
 	}
-	f.add(cmd)
+	lf.add(cmd)
 	srv.add(cmd, true)
 	cmd.Flags().StringVar(&format, "format", "csv", "csv or json")
 	cmd.Flags().StringVarP(&out, "output", "o", "", "write to `FILE` instead of standard output")

@@ -17,6 +17,7 @@ import (
 // signed head) neither moves the queue on nor passes `log verify
 // --server --key` afterwards.
 func TestLogVerifyServerCatchesSwallowedUpload(t *testing.T) {
+	t.Parallel()
 	srv := servertest.Start(t, cluster, servertest.Options{})
 	real, _ := url.Parse(srv.URL)
 	proxy := httputil.NewSingleHostReverseProxy(real)
@@ -35,14 +36,14 @@ func TestLogVerifyServerCatchesSwallowedUpload(t *testing.T) {
 		json.NewEncoder(w).Encode(res)
 	}))
 	defer hostile.Close()
-	serverHome(t, srv, srv.Device)
-	t.Setenv("KUVERT_SERVER_URL", hostile.URL)
-	if code, _, errOut := sealFile(t, "lista.csv"); code != 0 {
+	e := serverHome(t, srv, srv.Device)
+	e.env["KUVERT_SERVER_URL"] = hostile.URL
+	if code, _, errOut := e.sealFile(t, "lista.csv"); code != 0 {
 		t.Fatal(errOut)
 	}
-	run(t, "log", "sync")
-	t.Setenv("KUVERT_SERVER_TOKEN", srv.Registrar)
-	code, out, errOut := run(t, "log", "verify", "--server", hostile.URL, "--key", srv.VKey)
+	e.run("log", "sync")
+	e.env["KUVERT_SERVER_TOKEN"] = srv.Registrar
+	code, out, errOut := e.run("log", "verify", "--server", hostile.URL, "--key", srv.VKey)
 	if code != ExitLogInvalid || !strings.Contains(errOut, "did not prove") {
 		t.Fatalf("verify after a swallowed upload: %d %q %q", code, out, errOut)
 	}

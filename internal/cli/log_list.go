@@ -11,8 +11,9 @@ import (
 	"github.com/kuvert-app/kuvert/internal/termsafe"
 )
 
-func newLogListCmd(s *IOStreams, g *globalOptions) *cobra.Command {
-	var f logFilter
+func newLogListCmd(f *Factory, g *globalOptions) *cobra.Command {
+	s := f.IOStreams
+	var lf logFilter
 	var srv serverOpts
 	var asJSON bool
 	cmd := &cobra.Command{
@@ -20,23 +21,23 @@ func newLogListCmd(s *IOStreams, g *globalOptions) *cobra.Command {
 		Short: "List entries, newest first; each sealing with its SMS's current state",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if srv.on() {
-				return listServer(cmd, s, &f, &srv, asJSON)
+				return listServer(cmd, f, &lf, &srv, asJSON)
 			}
 			if err := srv.checkLocal(cmd); err != nil {
 				return err
 			}
-			l, _, err := openLog(g)
+			l, _, err := f.openLog(g)
 			if err != nil {
 				return err
 			}
-			rows, err := f.entries(l)
+			rows, err := lf.entries(l)
 			if err != nil {
 				return err
 			}
 			return printRows(s, rows, asJSON)
 		},
 	}
-	f.add(cmd)
+	lf.add(cmd)
 	srv.add(cmd, true)
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print a JSON array")
 	return cmd

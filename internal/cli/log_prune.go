@@ -7,7 +7,8 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func newLogPruneCmd(s *IOStreams, g *globalOptions) *cobra.Command {
+func newLogPruneCmd(f *Factory, g *globalOptions) *cobra.Command {
+	s := f.IOStreams
 	var older string
 	cmd := &cobra.Command{
 		Use:   "prune",
@@ -19,7 +20,7 @@ entries it may prune and the limit; a pruned entry no such record covers
 is tampering.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			l, cfg, err := openLog(g)
+			l, cfg, err := f.openLog(g)
 			if err != nil {
 				return err
 			}
@@ -45,13 +46,14 @@ is tampering.`,
 	return cmd
 }
 
-func newLogKeyCmd(s *IOStreams, g *globalOptions) *cobra.Command {
+func newLogKeyCmd(f *Factory, g *globalOptions) *cobra.Command {
+	s := f.IOStreams
 	return &cobra.Command{
 		Use:   "key",
 		Short: "Print the verifier key an auditor keeps to check the log",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			l, _, err := openLog(g)
+			l, _, err := f.openLog(g)
 			if err != nil {
 				return err
 			}

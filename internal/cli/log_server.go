@@ -11,12 +11,11 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/mod/sumdb/note"
 
+	"github.com/kuvert-app/kuvert/app"
 	"github.com/kuvert-app/kuvert/auditlog"
 	"github.com/kuvert-app/kuvert/internal/termsafe"
-	"github.com/kuvert-app/kuvert/server/api"
 	"github.com/kuvert-app/kuvert/server/client"
 	"github.com/kuvert-app/kuvert/server/client/heads"
-	"github.com/kuvert-app/kuvert/server/client/shipping"
 )
 
 // serverConfigured is --server's value when given without one: the
@@ -94,14 +93,9 @@ func (o *serverOpts) query(f *logFilter) (client.Query, error) {
 }
 
 // dial reads the settings and makes the client of the server --server
-// names (or the configured one); home is the state folder.
-func (o *serverOpts) dial() (home string, c *client.Client, err error) {
-	cfg, err := loadSettings()
-	if err != nil {
-		return "", nil, err
-	}
-	c, err = serverFor(cfg, o.URL)
-	return cfg.Home.Value, c, err
+// names (or the configured one).
+func (o *serverOpts) dial(f *Factory) (*client.Client, error) {
+	return f.serverFor(o.URL)
 }
 
 func serverReadHint(err error) error {
@@ -117,12 +111,12 @@ func serverReadHint(err error) error {
 }
 
 // listServer is `kuvert log list --server`.
-func listServer(cmd *cobra.Command, s *IOStreams, f *logFilter, o *serverOpts, asJSON bool) error {
-	q, err := o.query(f)
+func listServer(cmd *cobra.Command, f *Factory, lf *logFilter, o *serverOpts, asJSON bool) error {
+	q, err := o.query(lf)
 	if err != nil {
 		return err
 	}
-	_, c, err := o.dial()
+	c, err := o.dial(f)
 	if err != nil {
 		return err
 	}
@@ -130,6 +124,7 @@ func listServer(cmd *cobra.Command, s *IOStreams, f *logFilter, o *serverOpts, a
 	if err != nil {
 		return serverReadHint(err)
 	}
+	s := f.IOStreams
 	// The server's answer is the log's fold already (each sealing in its
 	// current state, one row per SMS): print it as the local list does.
 	if res.Truncated {
@@ -140,12 +135,12 @@ func listServer(cmd *cobra.Command, s *IOStreams, f *logFilter, o *serverOpts, a
 
 // exportServer is `kuvert log export --server`: the server's own CSV
 // export (the same columns as the local one), or its entries as JSON.
-func exportServer(cmd *cobra.Command, w io.Writer, f *logFilter, o *serverOpts, format string) error {
-	q, err := o.query(f)
+func exportServer(cmd *cobra.Command, f *Factory, w io.Writer, lf *logFilter, o *serverOpts, format string) error {
+	q, err := o.query(lf)
 	if err != nil {
 		return err
 	}
-	_, c, err := o.dial()
+	c, err := o.dial(f)
 	if err != nil {
 		return err
 	}
@@ -165,58 +160,24 @@ func exportServer(cmd *cobra.Command, w io.Writer, f *logFilter, o *serverOpts, 
 // verifyServer is `kuvert log verify --server [--key VERIFIER]`: the
 // server's signed head checked with the key and proved consistent with
 // every head this computer saw before, then the server's own full check
-// of its log (with a registrar token).
-func verifyServer(cmd *cobra.Command, s *IOStreams, g *globalOptions, o *serverOpts, key string, asJSON bool) error {
-	home, c, err := o.dial()
+// of its log (with a registrar token). The checks, and the rule for a
+// server that swapped its key, are [app.App.VerifyServer]'s; this prints.
+func verifyServer(cmd *cobra.Command, f *Factory, g *globalOptions, o *serverOpts, key string, asJSON bool) error {
+	s := f.IOStreams
+	c, err := o.dial(f)
 	if err != nil {
 		return err
 	}
-	ctx := cmd.Context()
-	var warnings []string
 	if err := checkVerifierKey(key); err != nil {
 		return err
 	}
-	fromServer := key == ""
-	if fromServer {
-		key, err = c.Key(ctx)
-		if err != nil {
-			return serverReadHint(err)
-		}
-		warnings = append(warnings, "kontrollerat med nyckeln servern själv uppger / checked with the key the server itself reports; give --key with the verifier key published by its administrator for an independent check")
+	a, err := f.App(g)
+	if err != nil {
+		return err
 	}
-	// A damaged file of seen heads is reported (below, once the result
-	// can carry it), not taken for "none seen": the key-swap rule needs
-	// to know every key seen.
-	store := heads.Store{Dir: home}
-	seen, seenErr := store.Read()
-	var others []string
-	if seenErr == nil {
-		others = seen.OtherKeys(c.URL(), strings.TrimSpace(key))
-	}
-	if len(others) > 0 {
-		warnings = append(warnings, "servern har tidigare signerat med en annan nyckel / this server signed with another key before ("+strings.Join(others, ", ")+"): a new key means a new log")
-	}
-	// The head the shipping queue last received from this server, if
-	// this computer ships to it.
-	var shipped *shipping.Cursor
-	var refused *shipping.Stuck // the queue caught this server not proving what it took
-	if l, _, err := openLog(g); err == nil {
-		if cur, err := shipping.ReadCursor(l.Dir()); err == nil && cur.Server == c.URL() {
-			if cur.Head != nil {
-				shipped = cur
-			}
-			if cur.Stuck != nil && cur.Stuck.Code == shipping.StuckTampered {
-				refused = cur.Stuck
-			}
-		}
-	}
-	var sh = shippedHead(shipped)
-	shippedOther := false
-	if sh != nil {
-		if _, _, err := client.OpenHead(*sh, key); err != nil {
-			shippedOther = true
-			warnings = append(warnings, "huvudet som kön fick är inte signerat med denna nyckel / the head this computer's queue received when it shipped is not signed by this key: that what it shipped is still in the log was not checked")
-		}
+	v, err := a.VerifyServer(cmd.Context(), c, key)
+	if v == nil {
+		return serverReadHint(err)
 	}
 	type result struct {
 		OK       bool             `json:"ok"`
@@ -225,8 +186,11 @@ func verifyServer(cmd *cobra.Command, s *IOStreams, g *globalOptions, o *serverO
 		Problem  string           `json:"problem,omitempty"`
 		Warnings []string         `json:"warnings,omitempty"`
 	}
-	out := result{Warnings: warnings}
-	fail := func(err error) error {
+	out := result{OK: err == nil, Head: v.Head, Warnings: serverWarnings(v)}
+	if v.Server != nil {
+		out.Server = v.Server
+	}
+	if err != nil {
 		out.Problem = err.Error()
 		if asJSON {
 			if jerr := writeJSON(s, out); jerr != nil {
@@ -238,44 +202,10 @@ func verifyServer(cmd *cobra.Command, s *IOStreams, g *globalOptions, o *serverO
 		}
 		return serverReadHint(err)
 	}
-	if seenErr != nil {
-		return fail(seenErr)
-	}
-	if fromServer && (len(others) > 0 || shippedOther) {
-		// Only the server vouches for its new key, and the heads this
-		// computer holds are signed by another: a server that rewrote
-		// its history under a key of its own would pass otherwise.
-		return fail(fmt.Errorf("%w: the server now reports key %s, but the heads this computer saw from it are signed by another key; only the server itself vouches for the new one, so its history may have been rewritten (if its administrator changed the key, check with --key and the newly published verifier key)", client.ErrTampered, key))
-	}
-	if refused != nil {
-		// Whatever the server's head says now, it answered this
-		// computer's upload without proving it kept the entries.
-		return fail(fmt.Errorf("%w: when this computer shipped entry %d (%s) the server's answer did not prove it holds it; the entry still waits to be shipped (%s)", client.ErrTampered, refused.Seq, refused.ID, refused.Message))
-	}
-	hc, err := heads.Check(ctx, c, store, key, sh)
-	out.Head = hc
-	if err != nil {
-		return fail(err)
-	}
-	vr, verr := c.Verify(ctx)
-	switch {
-	case verr == nil:
-		out.Server = vr
-		if !vr.OK {
-			return fail(fmt.Errorf("%w: the server's own check failed at entry %d: %s", client.ErrTampered, vr.FirstBad, vr.Problem))
-		}
-		if strings.TrimSpace(vr.Key) != strings.TrimSpace(key) {
-			return fail(fmt.Errorf("%w: the server reports key %s, not the one given", client.ErrTampered, vr.Key))
-		}
-	case errors.Is(verr, client.ErrForbidden):
-		out.Warnings = append(out.Warnings, "hela loggen kontrollerades inte / the whole log was not checked: that needs a registrar token; the signed head was")
-	default:
-		return fail(verr)
-	}
-	out.OK = true
 	if asJSON {
 		return writeJSON(s, out)
 	}
+	hc, vr := v.Head, v.Server
 	fmt.Fprintf(s.Out, "OK: centrala loggen / central log %s: %d poster / entries, signerad / signed %s\n", termsafe.Escape(c.URL()), hc.Head.Size, localTime(hc.Head.Time))
 	if hc.Previous != nil {
 		fmt.Fprintf(s.Out, "OK: stämmer med förra kontrollen / consistent with the last check (%d poster / entries)\n", *hc.Previous)
@@ -294,11 +224,23 @@ func verifyServer(cmd *cobra.Command, s *IOStreams, g *globalOptions, o *serverO
 	return nil
 }
 
-func shippedHead(c *shipping.Cursor) *api.Head {
-	if c == nil {
-		return nil
+// serverWarnings puts a server check's warnings into words, Swedish
+// first.
+func serverWarnings(v *app.ServerCheck) []string {
+	var out []string
+	for _, w := range v.Warnings {
+		switch w {
+		case app.KeyFromServer:
+			out = append(out, "kontrollerat med nyckeln servern själv uppger / checked with the key the server itself reports; give --key with the verifier key published by its administrator for an independent check")
+		case app.OtherKeys:
+			out = append(out, "servern har tidigare signerat med en annan nyckel / this server signed with another key before ("+strings.Join(v.OtherKeys, ", ")+"): a new key means a new log")
+		case app.ShippedOtherKey:
+			out = append(out, "huvudet som kön fick är inte signerat med denna nyckel / the head this computer's queue received when it shipped is not signed by this key: that what it shipped is still in the log was not checked")
+		case app.NotFullCheck:
+			out = append(out, "hela loggen kontrollerades inte / the whole log was not checked: that needs a registrar token; the signed head was")
+		}
 	}
-	return c.Head
+	return out
 }
 
 // openOutput opens -o FILE (or standard output) for an export.

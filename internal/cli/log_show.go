@@ -13,7 +13,8 @@ import (
 	"github.com/kuvert-app/kuvert/internal/termsafe"
 )
 
-func newLogShowCmd(s *IOStreams, g *globalOptions) *cobra.Command {
+func newLogShowCmd(f *Factory, g *globalOptions) *cobra.Command {
+	s := f.IOStreams
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "show ID",
@@ -23,7 +24,7 @@ shows what became of its SMS since (the current state). --json prints the
 entry exactly as the log holds it.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			l, _, err := openLog(g)
+			l, _, err := f.openLog(g)
 			if err != nil {
 				return err
 			}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/kuvert-app/kuvert/app"
 	"github.com/kuvert-app/kuvert/internal/termsafe"
 	"github.com/kuvert-app/kuvert/server/client"
 	"github.com/kuvert-app/kuvert/server/client/clientenv"
@@ -22,23 +23,22 @@ const noShip = "kuvert/no-ship"
 
 // serverFor makes the client for rawURL, or the configured server when
 // rawURL is empty (or the --server flag's "configured" value).
-func serverFor(cfg *settings.Settings, rawURL string) (*client.Client, error) {
+func (f *Factory) serverFor(rawURL string) (*client.Client, error) {
+	a, err := f.App(nil)
+	if err != nil {
+		return nil, err
+	}
 	var locked *settings.LockedError
-	if rawURL != serverConfigured && errors.As(cfg.ServerURL.Check("--server", rawURL), &locked) {
+	if rawURL != serverConfigured && errors.As(a.Settings.ServerURL.Check("--server", rawURL), &locked) {
 		return nil, lockedError(locked)
 	}
-	if rawURL == "" || rawURL == serverConfigured {
-		rawURL = cfg.ServerURL.Value
-		if rawURL == "" {
-			return nil, withHint(usagef("no kuvert server is configured"),
-				`set KUVERT_SERVER_URL, or "server_url" in config.json, or give --server URL`)
-		}
+	if rawURL == serverConfigured || rawURL == a.Settings.ServerURL.Value {
+		rawURL = ""
 	}
 	var c *client.Client
-	var err error
-	if rawURL == cfg.ServerURL.Value {
+	if rawURL == "" && a.Settings.ServerURL.Value != "" {
 		// The configured server: enroll first if a code is configured.
-		_, c, err = ensureServer(context.Background())
+		_, c, err = f.ensureServer(context.Background())
 		if errors.Is(err, clientenv.ErrNoEnrollment) {
 			err = client.ErrNoToken
 		}
@@ -47,7 +47,11 @@ func serverFor(cfg *settings.Settings, rawURL string) (*client.Client, error) {
 			return nil, err
 		}
 	} else {
-		c, err = clientenv.Dial(rawURL, cfg)
+		c, err = a.Server(rawURL)
+	}
+	if errors.Is(err, app.ErrNoServer) {
+		return nil, withHint(usagef("no kuvert server is configured"),
+			`set KUVERT_SERVER_URL, or "server_url" in config.json, or give --server URL`)
 	}
 	if errors.Is(err, client.ErrNoToken) {
 		return nil, withHint(usageError{err}, "set KUVERT_SERVER_TOKEN, or save the token in the desktop app's settings (it goes to the OS keyring)")
@@ -58,7 +62,8 @@ func serverFor(cfg *settings.Settings, rawURL string) (*client.Client, error) {
 	return c, nil
 }
 
-func newLogSyncCmd(s *IOStreams, g *globalOptions) *cobra.Command {
+func newLogSyncCmd(f *Factory, g *globalOptions) *cobra.Command {
+	s := f.IOStreams
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "sync",
@@ -75,16 +80,15 @@ Skicka de poster som väntar till kuvert-servern nu.`,
 		Annotations: map[string]string{noShip: "1"},
 		Args:        cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			l, cfg, err := openLog(g)
+			l, _, err := f.openLog(g)
 			if err != nil {
 				return err
 			}
-			c, err := serverFor(cfg, "")
+			c, err := f.serverFor("")
 			if err != nil {
 				return err
 			}
-			q := &shipping.Queue{Log: l, Client: c, Wait: 30 * time.Second}
-			res, err := q.Ship(cmd.Context())
+			res, err := app.Sync(cmd.Context(), l, c, 30*time.Second)
 			if errors.Is(err, shipping.ErrBusy) {
 				return withHint(err, "wait a minute and try again")
 			}
@@ -128,7 +132,8 @@ func syncHint(err error) string {
 	return "the entries wait in the local log and go when the server answers; sealing still works meanwhile"
 }
 
-func newLogStatusCmd(s *IOStreams, g *globalOptions) *cobra.Command {
+func newLogStatusCmd(f *Factory, g *globalOptions) *cobra.Command {
+	s := f.IOStreams
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:         "status",
@@ -136,14 +141,15 @@ func newLogStatusCmd(s *IOStreams, g *globalOptions) *cobra.Command {
 		Annotations: map[string]string{noShip: "1"},
 		Args:        cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			l, cfg, err := openLog(g)
+			l, cfg, err := f.openLog(g)
 			if err != nil {
 				return err
 			}
+			a, _ := f.App(g) // resolved by openLog above
 			q := &shipping.Queue{Log: l}
 			var cerr error
-			if u := cfg.ServerURL.Value; u != "" {
-				q.Client, cerr = clientenv.Dial(u, cfg)
+			if cfg.ServerURL.Value != "" {
+				q.Client, cerr = a.Server("")
 				if cerr != nil {
 					// Status still tells what waits; the address is shown
 					// as configured.
@@ -218,18 +224,19 @@ var passingTimeout = 5 * time.Second
 // configured. It never fails the command and says nothing unless entries
 // are left waiting because something is wrong: then one line on stderr.
 // It calls the server only when entries wait.
-func shipInPassing(ctx context.Context, s *IOStreams, logDir string) {
+func shipInPassing(ctx context.Context, f *Factory, logDir string) {
 	if ctx.Err() != nil {
 		return
 	}
-	cfg, err := loadSettings()
-	if err != nil || cfg.ServerURL.Value == "" {
+	s := f.IOStreams
+	a, err := f.App(&globalOptions{LogDir: logDir})
+	if err != nil || a.Settings.ServerURL.Value == "" {
 		return
 	}
 	note := func(msg string) {
 		fmt.Fprintf(s.ErrOut, "kuvert: note: %s\n", termsafe.Escape(msg))
 	}
-	l, _, err := openLog(&globalOptions{LogDir: logDir})
+	l, _, err := a.OpenLog()
 	if err != nil {
 		return
 	}
@@ -239,7 +246,7 @@ func shipInPassing(ctx context.Context, s *IOStreams, logDir string) {
 		return
 	}
 	// Entries wait: now the server is needed (enrolling first, once).
-	_, c, err := ensureServer(ctx)
+	_, c, err := f.ensureServer(ctx)
 	if errors.Is(err, clientenv.ErrNoEnrollment) {
 		err = client.ErrNoToken
 	}
@@ -264,7 +271,7 @@ func shipInPassing(ctx context.Context, s *IOStreams, logDir string) {
 
 // afterCommand ships in passing after a command that ran (not after a
 // usage error, help, or the commands marked noShip).
-func afterCommand(ctx context.Context, s *IOStreams, cmd *cobra.Command, err error) {
+func afterCommand(ctx context.Context, f *Factory, cmd *cobra.Command, err error) {
 	if cmd == nil || !cmd.HasParent() || cmd.HasSubCommands() || cmd.Name() == "help" || cmd.Annotations[noShip] != "" || errors.As(err, new(usageError)) {
 		return
 	}
@@ -275,5 +282,5 @@ func afterCommand(ctx context.Context, s *IOStreams, cmd *cobra.Command, err err
 	if f := cmd.Flags().Lookup("log-dir"); f != nil {
 		dir = f.Value.String()
 	}
-	shipInPassing(ctx, s, dir)
+	shipInPassing(ctx, f, dir)
 }

@@ -11,7 +11,8 @@ import (
 	"github.com/kuvert-app/kuvert/auditlog"
 )
 
-func newLogVerifyCmd(s *IOStreams, g *globalOptions) *cobra.Command {
+func newLogVerifyCmd(f *Factory, g *globalOptions) *cobra.Command {
+	s := f.IOStreams
 	var key string
 	var kept []string
 	var asJSON bool
@@ -50,7 +51,7 @@ exit code 6.`,
 				if len(kept) > 0 {
 					return usagef("--since-checkpoint checks the local log; with --server, kuvert checks against the heads it kept itself")
 				}
-				return verifyServer(cmd, s, g, &srv, key, asJSON)
+				return verifyServer(cmd, f, g, &srv, key, asJSON)
 			}
 			var notes [][]byte
 			for _, p := range kept {
@@ -60,11 +61,11 @@ exit code 6.`,
 				}
 				notes = append(notes, b)
 			}
-			l, _, err := openLog(g)
+			a, err := f.App(g)
 			if err != nil {
 				return err
 			}
-			res, err := l.VerifyWith(auditlog.VerifyOptions{Key: key, Kept: notes})
+			res, err := a.VerifyLog(auditlog.VerifyOptions{Key: key, Kept: notes})
 			if asJSON && res != nil {
 				r := struct {
 					OK bool `json:"ok"`
@@ -106,7 +107,8 @@ func tamperHint(res *auditlog.VerifyResult) string {
 	return "keep the log files as they are and tell whoever is responsible for information security"
 }
 
-func newLogCheckpointCmd(s *IOStreams, g *globalOptions) *cobra.Command {
+func newLogCheckpointCmd(f *Factory, g *globalOptions) *cobra.Command {
+	s := f.IOStreams
 	var out string
 	var force bool
 	cmd := &cobra.Command{
@@ -121,7 +123,7 @@ cut back or rewritten since then no longer verifies.
 Skriv ut loggens signerade checkpoint att spara någon annanstans.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			l, _, err := openLog(g)
+			l, _, err := f.openLog(g)
 			if err != nil {
 				return err
 			}

@@ -21,7 +21,8 @@ type OpenerOptions struct {
 	JSON   bool
 }
 
-func newOpenerCmd(s *IOStreams, runF func(context.Context, *OpenerOptions) error) *cobra.Command {
+func newOpenerCmd(f *Factory, runF func(context.Context, *OpenerOptions) error) *cobra.Command {
+	s := f.IOStreams
 	o := &OpenerOptions{}
 	cmd := &cobra.Command{
 		Use:   "opener -o FILE",
@@ -43,11 +44,11 @@ i webbläsaren med bara lösenordet. Publicera den med kontrollsumman (SHA-256).
 			return runOpener(s, o)
 		},
 	}
-	f := cmd.Flags()
-	f.StringVarP(&o.Output, "output", "o", "", "write the page to `FILE` (e.g. "+opener.FileName+"); without it, to standard output when that is not a terminal")
-	f.BoolVar(&o.Force, "force", false, "replace an existing output file")
-	f.BoolVar(&o.SHA256, "sha256", false, "print only the page's SHA-256 and write nothing")
-	f.BoolVar(&o.JSON, "json", false, "print JSON: {\"file\", \"size\", \"sha256\"}")
+	fl := cmd.Flags()
+	fl.StringVarP(&o.Output, "output", "o", "", "write the page to `FILE` (e.g. "+opener.FileName+"); without it, to standard output when that is not a terminal")
+	fl.BoolVar(&o.Force, "force", false, "replace an existing output file")
+	fl.BoolVar(&o.SHA256, "sha256", false, "print only the page's SHA-256 and write nothing")
+	fl.BoolVar(&o.JSON, "json", false, "print JSON: {\"file\", \"size\", \"sha256\"}")
 	return cmd
 }
 

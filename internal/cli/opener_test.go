@@ -17,6 +17,7 @@ import (
 // The SHA-256 printed is the SHA-256 of the bytes written: what the
 // organisation publishes is what it serves.
 func TestOpenerPrintsTheWrittenPagesSHA256(t *testing.T) {
+	t.Parallel()
 	var out, errOut bytes.Buffer
 	s := &IOStreams{Out: &out, ErrOut: &errOut}
 	path := filepath.Join(t.TempDir(), opener.FileName)

@@ -5,59 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"unicode/utf8"
 
-	"github.com/zalando/go-keyring"
-
-	"github.com/kuvert-app/kuvert/auditlog"
 	"github.com/kuvert-app/kuvert/settings"
+	"github.com/zalando/go-keyring"
 )
 
 // globalOptions are flags every command accepts.
 type globalOptions struct {
 	LogDir string
-}
-
-// resolveSettings resolves every setting (package settings): machine
-// policy, config.json, the environment and the OS keyring, each secret
-// read when first used.
-//
-// The organisation's settings last cached from its server are included
-// (no network: [ensureServer] fetches them).
-func resolveSettings() (*settings.Settings, error) {
-	env, err := serverEnv()
-	if err != nil {
-		return nil, err
-	}
-	return env.Resolve()
-}
-
-// settingsSources are the process's environment, machine policy and the
-// one keyring the CLI reads and writes (systemSecrets).
-func settingsSources() (settings.Sources, error) {
-	src := settings.System(systemSecrets)
-	pol, err := settings.MachinePolicy(os.Getenv)
-	if err != nil {
-		return src, err
-	}
-	src.Policy = pol
-	return src, nil
-}
-
-// loadSettings is resolveSettings for commands that act: an environment
-// variable that tries to change what machine policy sets is refused, so
-// nobody believes it took effect.
-func loadSettings() (*settings.Settings, error) {
-	st, err := resolveSettings()
-	if err != nil {
-		return nil, err
-	}
-	if len(st.Overrides) > 0 {
-		return nil, lockedError(st.Overrides[0])
-	}
-	return st, nil
 }
 
 // lockedError is a usage error: the organisation decides the setting.
@@ -77,25 +33,6 @@ func (osKeyring) Delete(service, user string) error {
 		return err
 	}
 	return nil
-}
-
-// openLog opens the compliance log: --log-dir, else $KUVERT_HOME/log. The
-// signing key always lives in $KUVERT_HOME/keys.
-func openLog(g *globalOptions) (*auditlog.Log, *settings.Settings, error) {
-	cfg, err := loadSettings()
-	if err != nil {
-		return nil, nil, err
-	}
-	home := cfg.Home.Value
-	dir := g.LogDir
-	if dir == "" {
-		dir = filepath.Join(home, "log")
-	}
-	l, err := auditlog.Open(auditlog.Options{Dir: dir, KeyDir: filepath.Join(home, "keys"), Tool: "kuvert " + Version})
-	if err != nil {
-		return nil, nil, err
-	}
-	return l, cfg, nil
 }
 
 // writeJSON writes v indented to the command's output, with the

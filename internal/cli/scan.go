@@ -3,13 +3,15 @@ package cli
 import (
 	"fmt"
 
+	"github.com/kuvert-app/kuvert/app"
 	"github.com/kuvert-app/kuvert/crypt"
 	"github.com/kuvert-app/kuvert/internal/termsafe"
 	"github.com/kuvert-app/kuvert/scan"
 	"github.com/spf13/cobra"
 )
 
-func newScanCmd(s *IOStreams) *cobra.Command {
+func newScanCmd(f *Factory) *cobra.Command {
+	s := f.IOStreams
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "scan [flags] FILE...",
@@ -32,7 +34,7 @@ Exit code 7 when anything is found, 0 when nothing is.`,
 				if err := cmd.Context().Err(); err != nil {
 					return err
 				}
-				r, err := scan.File(in.Path)
+				r, err := app.Scan(in.Path)
 				if err != nil {
 					return fmt.Errorf("%w: %v", crypt.ErrInput, err)
 				}

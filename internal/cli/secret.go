@@ -12,7 +12,8 @@ import (
 // standard input) or from KUVERT_PASSWORD, in that order; "" if neither is
 // given. A password is never taken as a command-line argument: other users
 // can read those in the process list.
-func readSecret(s *IOStreams, file string) (string, error) {
+func readSecret(f *Factory, file string) (string, error) {
+	s := f.IOStreams
 	if file != "" {
 		var r io.Reader
 		if file == "-" {
@@ -27,7 +28,7 @@ func readSecret(s *IOStreams, file string) (string, error) {
 		}
 		line, err := bufio.NewReader(io.LimitReader(r, 4096)).ReadString('\n')
 		if err != nil && err != io.EOF {
-			return "", fmt.Errorf("cannot read the password: %v", err)
+			return "", fmt.Errorf("cannot read the password: %w", err)
 		}
 		pw := strings.TrimRight(line, "\r\n")
 		if pw == "" {
@@ -35,7 +36,7 @@ func readSecret(s *IOStreams, file string) (string, error) {
 		}
 		return checkSecret(pw)
 	}
-	return checkSecret(os.Getenv("KUVERT_PASSWORD"))
+	return checkSecret(f.Getenv("KUVERT_PASSWORD"))
 }
 
 // checkSecret refuses a password with a line break inside (a CR left by

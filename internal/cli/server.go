@@ -50,19 +50,19 @@ Environment / Miljö:
 
 See docs/server.md.`
 
-func newServerCmd(s *IOStreams) *cobra.Command {
+func newServerCmd(f *Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "server",
 		Short: "The organisation's central log, SMS relay and registrar's page / Organisationens server",
 		Long:  serverLong,
 	}
-	cmd.AddCommand(newServerRunCmd(s), newServerTokenCmd(s), newServerPruneCmd(s), newServerVerifyCmd(s), newServerKeyCmd(s), newServerEnrollCodeCmd(s))
+	cmd.AddCommand(newServerRunCmd(f), newServerTokenCmd(f), newServerPruneCmd(f), newServerVerifyCmd(f), newServerKeyCmd(f), newServerEnrollCodeCmd(f))
 	return cmd
 }
 
 // databaseURL reads KUVERT_DATABASE_URL.
-func databaseURL() (string, error) {
-	u := strings.TrimSpace(os.Getenv("KUVERT_DATABASE_URL"))
+func (f *Factory) databaseURL() (string, error) {
+	u := strings.TrimSpace(f.Getenv("KUVERT_DATABASE_URL"))
 	if u == "" {
 		return "", usagef("KUVERT_DATABASE_URL is not set (the PostgreSQL database, e.g. postgres://kuvert@db.example/kuvert)")
 	}
@@ -70,21 +70,22 @@ func databaseURL() (string, error) {
 }
 
 // signingKeyPath is KUVERT_SERVER_SIGNING_KEY or the default file.
-func signingKeyPath() (string, error) {
-	if p := os.Getenv("KUVERT_SERVER_SIGNING_KEY"); p != "" {
+func (f *Factory) signingKeyPath() (string, error) {
+	if p := f.Getenv("KUVERT_SERVER_SIGNING_KEY"); p != "" {
 		return p, nil
 	}
-	home, err := config.Home()
+	st, err := f.Settings()
 	if err != nil {
 		return "", err
 	}
-	return filepath.Join(home, "server-signing.key"), nil
+	return filepath.Join(st.Home.Value, "server-signing.key"), nil
 }
 
 // loadSigningKey reads the server's signing key; with create, a missing
 // key is made (mode 0600) and announced.
-func loadSigningKey(s *IOStreams, create bool) (string, error) {
-	p, err := signingKeyPath()
+func (f *Factory) loadSigningKey(create bool) (string, error) {
+	s := f.IOStreams
+	p, err := f.signingKeyPath()
 	if err != nil {
 		return "", err
 	}
@@ -113,16 +114,16 @@ func loadSigningKey(s *IOStreams, create bool) (string, error) {
 	return strings.TrimSpace(string(b)), nil
 }
 
-func openServerStore(ctx context.Context, s *IOStreams, create bool) (*server.Store, error) {
-	url, err := databaseURL()
+func (f *Factory) openServerStore(ctx context.Context, create bool) (*server.Store, error) {
+	url, err := f.databaseURL()
 	if err != nil {
 		return nil, err
 	}
-	key, err := loadSigningKey(s, create)
+	key, err := f.loadSigningKey(create)
 	if err != nil {
 		return nil, err
 	}
-	kp, err := signingKeyPath()
+	kp, err := f.signingKeyPath()
 	if err != nil {
 		return nil, err
 	}
@@ -169,17 +170,17 @@ func readSecrets(path string) (map[string]string, error) {
 // serverSender is the SMS provider the server texts with: Twilio (or an
 // outbox file in tests), never the console demo, which would print
 // passwords into the server's log. Nil when none is configured.
-func serverSender(s *IOStreams) (sms.Sender, error) {
+func (f *Factory) serverSender() (sms.Sender, error) {
 	// The secrets file stands beside the environment for the Twilio
 	// account; the environment comes first. A server reads no keyring.
-	getenv := os.Getenv
-	if p := os.Getenv("KUVERT_SERVER_SECRETS"); p != "" {
+	getenv := f.Getenv
+	if p := f.Getenv("KUVERT_SERVER_SECRETS"); p != "" {
 		sec, err := readSecrets(p)
 		if err != nil {
 			return nil, err
 		}
 		getenv = func(k string) string {
-			if v := os.Getenv(k); v != "" {
+			if v := f.Getenv(k); v != "" {
 				return v
 			}
 			if k == "TWILIO_ACCOUNT_SID" || k == "TWILIO_AUTH_TOKEN" {
@@ -225,10 +226,11 @@ func relayFor(st *server.Store, sender sms.Sender, lim server.Limits, w relayWor
 	return r, nil
 }
 
-func newServerRunCmd(s *IOStreams) *cobra.Command {
+func newServerRunCmd(f *Factory) *cobra.Command {
+	s := f.IOStreams
 	var listen, cert, key string
 	lim := server.DefaultLimits
-	words := relayWords{organisation: os.Getenv("KUVERT_ORGANISATION"), openerURL: os.Getenv("KUVERT_OPENER_URL"), lang: "sv", countries: server.HomeRegion}
+	words := relayWords{organisation: f.Getenv("KUVERT_ORGANISATION"), openerURL: f.Getenv("KUVERT_OPENER_URL"), lang: "sv", countries: server.HomeRegion}
 	cmd := &cobra.Command{
 		Use:   "run",
 		Short: "Serve the API, the registrar's page and the opener page",
@@ -242,12 +244,12 @@ Stops cleanly on SIGTERM or SIGINT.`,
 				return usagef("--tls-cert and --tls-key go together")
 			}
 			ctx := cmd.Context()
-			st, err := openServerStore(ctx, s, true)
+			st, err := f.openServerStore(ctx, true)
 			if err != nil {
 				return err
 			}
 			defer st.Close()
-			sender, err := serverSender(s)
+			sender, err := f.serverSender()
 			if err != nil {
 				return err
 			}
@@ -295,22 +297,23 @@ Stops cleanly on SIGTERM or SIGINT.`,
 			}
 		},
 	}
-	f := cmd.Flags()
-	f.StringVar(&listen, "listen", "127.0.0.1:8443", "`ADDR`ess to listen on")
-	f.StringVar(&cert, "tls-cert", "", "TLS certificate `FILE` (PEM)")
-	f.StringVar(&key, "tls-key", "", "TLS private key `FILE` (PEM)")
-	f.IntVar(&lim.PerDevice, "sms-per-device", lim.PerDevice, "texts one device may send per hour (0: no limit)")
-	f.IntVar(&lim.PerAccount, "sms-per-account", lim.PerAccount, "texts all devices together may send per hour (0: no limit)")
-	f.IntVar(&lim.PerForeign, "sms-per-foreign", lim.PerForeign, "texts to numbers outside Sweden all devices together may send per hour (0: no limit)")
-	f.StringVar(&words.countries, "sms-countries", words.countries, "`LIST` of countries whose mobiles the server texts, e.g. SE,NO,DK,FI (Sweden always)")
-	f.StringVar(&words.organisation, "organisation", words.organisation, "the organisation's `NAME` every text shows (KUVERT_ORGANISATION)")
-	f.StringVar(&words.openerURL, "opener-url", words.openerURL, "the recipient page's public https `URL` the texts give (KUVERT_OPENER_URL; none: no link)")
-	f.StringVar(&words.lang, "sms-lang", words.lang, "the texts' language: sv or en")
-	f.StringVar(&words.template, "sms-template", words.template, "the texts' `TEMPLATE` with {org}, {ref}, {password} (and {url}); default the language's own")
+	fl := cmd.Flags()
+	fl.StringVar(&listen, "listen", "127.0.0.1:8443", "`ADDR`ess to listen on")
+	fl.StringVar(&cert, "tls-cert", "", "TLS certificate `FILE` (PEM)")
+	fl.StringVar(&key, "tls-key", "", "TLS private key `FILE` (PEM)")
+	fl.IntVar(&lim.PerDevice, "sms-per-device", lim.PerDevice, "texts one device may send per hour (0: no limit)")
+	fl.IntVar(&lim.PerAccount, "sms-per-account", lim.PerAccount, "texts all devices together may send per hour (0: no limit)")
+	fl.IntVar(&lim.PerForeign, "sms-per-foreign", lim.PerForeign, "texts to numbers outside Sweden all devices together may send per hour (0: no limit)")
+	fl.StringVar(&words.countries, "sms-countries", words.countries, "`LIST` of countries whose mobiles the server texts, e.g. SE,NO,DK,FI (Sweden always)")
+	fl.StringVar(&words.organisation, "organisation", words.organisation, "the organisation's `NAME` every text shows (KUVERT_ORGANISATION)")
+	fl.StringVar(&words.openerURL, "opener-url", words.openerURL, "the recipient page's public https `URL` the texts give (KUVERT_OPENER_URL; none: no link)")
+	fl.StringVar(&words.lang, "sms-lang", words.lang, "the texts' language: sv or en")
+	fl.StringVar(&words.template, "sms-template", words.template, "the texts' `TEMPLATE` with {org}, {ref}, {password} (and {url}); default the language's own")
 	return cmd
 }
 
-func newServerTokenCmd(s *IOStreams) *cobra.Command {
+func newServerTokenCmd(f *Factory) *cobra.Command {
+	s := f.IOStreams
 	cmd := &cobra.Command{
 		Use:   "token",
 		Short: "Add, list and revoke the tokens of devices and people",
@@ -329,7 +332,7 @@ keeps only its SHA-256.`,
 			if !server.ValidRole(role) {
 				return usagef("--role must be device, registrar or admin")
 			}
-			st, err := openServerStore(cmd.Context(), s, false)
+			st, err := f.openServerStore(cmd.Context(), false)
 			if err != nil {
 				return err
 			}
@@ -350,7 +353,7 @@ keeps only its SHA-256.`,
 		Short: "List tokens (names, roles, dates; never the tokens)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			st, err := openServerStore(cmd.Context(), s, false)
+			st, err := f.openServerStore(cmd.Context(), false)
 			if err != nil {
 				return err
 			}
@@ -380,7 +383,7 @@ keeps only its SHA-256.`,
 		Short: "Revoke NAME's token; every server refuses it from the next request",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			st, err := openServerStore(cmd.Context(), s, false)
+			st, err := f.openServerStore(cmd.Context(), false)
 			if err != nil {
 				return err
 			}
@@ -396,7 +399,8 @@ keeps only its SHA-256.`,
 	return cmd
 }
 
-func newServerPruneCmd(s *IOStreams) *cobra.Command {
+func newServerPruneCmd(f *Factory) *cobra.Command {
+	s := f.IOStreams
 	older := "90d"
 	cmd := &cobra.Command{
 		Use:   "prune",
@@ -411,7 +415,7 @@ repair records are kept.`,
 			if err != nil {
 				return err
 			}
-			st, err := openServerStore(cmd.Context(), s, false)
+			st, err := f.openServerStore(cmd.Context(), false)
 			if err != nil {
 				return err
 			}
@@ -433,7 +437,8 @@ repair records are kept.`,
 	return cmd
 }
 
-func newServerVerifyCmd(s *IOStreams) *cobra.Command {
+func newServerVerifyCmd(f *Factory) *cobra.Command {
+	s := f.IOStreams
 	var asJSON bool
 	var key string
 	cmd := &cobra.Command{
@@ -449,7 +454,7 @@ record. Exit code 6 when it does not verify.`,
 			if err := checkVerifierKey(key); err != nil {
 				return err
 			}
-			st, err := openServerStore(cmd.Context(), s, false)
+			st, err := f.openServerStore(cmd.Context(), false)
 			if err != nil {
 				return err
 			}
@@ -486,7 +491,8 @@ func keyLabel(vkey string) string {
 	return vkey
 }
 
-func newServerKeyCmd(s *IOStreams) *cobra.Command {
+func newServerKeyCmd(f *Factory) *cobra.Command {
+	s := f.IOStreams
 	return &cobra.Command{
 		Use:   "key",
 		Short: "Print the verifier key of the server's signing key (creating the key if there is none)",
@@ -496,7 +502,7 @@ The signing key is created at KUVERT_SERVER_SIGNING_KEY (default
 $KUVERT_HOME/server-signing.key, mode 0600) if it does not exist.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			skey, err := loadSigningKey(s, true)
+			skey, err := f.loadSigningKey(true)
 			if err != nil {
 				return err
 			}

@@ -14,7 +14,8 @@ import (
 // newServerEnrollCodeCmd is `kuvert server enroll-code add|list|revoke`:
 // codes a desktop trades, once each, for a device token of its own
 // (`kuvert enroll`), instead of a token made by hand per computer.
-func newServerEnrollCodeCmd(s *IOStreams) *cobra.Command {
+func newServerEnrollCodeCmd(f *Factory) *cobra.Command {
+	s := f.IOStreams
 	cmd := &cobra.Command{
 		Use:   "enroll-code",
 		Short: "Codes desktops trade for device tokens of their own / Registreringskoder",
@@ -44,7 +45,7 @@ SHA-256.`,
 			if uses < 1 || uses > server.MaxEnrollUses {
 				return usagef("--uses måste vara 1 till %d / must be 1 to %d", server.MaxEnrollUses, server.MaxEnrollUses)
 			}
-			st, err := openServerStore(cmd.Context(), s, false)
+			st, err := f.openServerStore(cmd.Context(), false)
 			if err != nil {
 				return err
 			}
@@ -67,7 +68,7 @@ SHA-256.`,
 		Short: "List codes (prefix, uses left, expiry; never the codes)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			st, err := openServerStore(cmd.Context(), s, false)
+			st, err := f.openServerStore(cmd.Context(), false)
 			if err != nil {
 				return err
 			}
@@ -104,7 +105,7 @@ SHA-256.`,
 		Short: "Revoke a code (by ID) or every active code with a name prefix; tokens already bought stay valid",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			st, err := openServerStore(cmd.Context(), s, false)
+			st, err := f.openServerStore(cmd.Context(), false)
 			if err != nil {
 				return err
 			}

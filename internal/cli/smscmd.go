@@ -7,32 +7,31 @@ import (
 	"io"
 	"time"
 
-	"github.com/spf13/cobra"
-
 	"github.com/kuvert-app/kuvert/auditlog"
 	"github.com/kuvert-app/kuvert/envelope"
 	"github.com/kuvert-app/kuvert/settings"
 	"github.com/kuvert-app/kuvert/sms"
 	"github.com/kuvert-app/kuvert/sms/providers"
 	"github.com/kuvert-app/kuvert/sms/relay"
+	"github.com/spf13/cobra"
 )
 
 // smsPolicy builds the SMS policy from config.json, the environment and
 // the command's --sender and --sms-lang: the one place where the CLI picks
 // a provider and the words (providers.Build). The console demo prints to
 // standard error.
-func smsPolicy(s *IOStreams, cfg *settings.Settings, org, lang string) (*sms.Policy, error) {
-	return smsPolicyTo(s.ErrOut, cfg, org, lang)
+func (f *Factory) smsPolicy(cfg *settings.Settings, org, lang string) (*sms.Policy, error) {
+	return f.smsPolicyTo(f.IOStreams.ErrOut, cfg, org, lang)
 }
 
 // smsPolicyTo is smsPolicy with the demo provider's screen given: batch
 // gives io.Discard, because a demo box shows the password and a batch's
 // stderr goes to cron mail.
-func smsPolicyTo(console io.Writer, cfg *settings.Settings, org, lang string) (*sms.Policy, error) {
+func (f *Factory) smsPolicyTo(console io.Writer, cfg *settings.Settings, org, lang string) (*sms.Policy, error) {
 	// The organisation's words come from its server when one is
 	// configured, so the text previewed here is the text its relay
 	// sends; texting through the relay needs the device enrolled.
-	cfg, serr := withServerSettings(context.Background(), cfg, cfg.SMSProvider.Value == relay.ProviderName)
+	cfg, serr := f.withServerSettings(context.Background(), cfg, cfg.SMSProvider.Value == relay.ProviderName)
 	if serr != nil {
 		return nil, serr
 	}
@@ -59,12 +58,12 @@ const demoNote = "DEMO: inget sms skickades, mottagaren har inte fått något / 
 	"  Ställ in en sms-leverantör (docs/sms.md) eller ge lösenordet på annat sätt.\n" +
 	"  Set up an SMS provider (docs/sms.md) or give the password another way.\n"
 
-func newSMSCmd(s *IOStreams, g *globalOptions) *cobra.Command {
+func newSMSCmd(f *Factory, g *globalOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "sms",
 		Short: "Send a password again, check delivery, test the SMS set-up / Sms",
 	}
-	cmd.AddCommand(newSMSSendCmd(s, g), newSMSStatusCmd(s, g), newSMSTestCmd(s, g))
+	cmd.AddCommand(newSMSSendCmd(f, g), newSMSStatusCmd(f, g), newSMSTestCmd(f, g))
 	return cmd
 }
 
@@ -80,7 +79,8 @@ func smsHint(err error) string {
 	return "see docs/sms.md"
 }
 
-func newSMSSendCmd(s *IOStreams, g *globalOptions) *cobra.Command {
+func newSMSSendCmd(f *Factory, g *globalOptions) *cobra.Command {
+	s := f.IOStreams
 	var to, pwFile, from, lang, caseID string
 	cmd := &cobra.Command{
 		Use:   "send --to NUMBER --password-file FILE",
@@ -90,15 +90,15 @@ func newSMSSendCmd(s *IOStreams, g *globalOptions) *cobra.Command {
 			if pwFile == "" {
 				return usagef("--password-file is required (a password is never a command-line argument)")
 			}
-			pw, err := readSecret(s, pwFile)
+			pw, err := readSecret(f, pwFile)
 			if err != nil {
 				return err
 			}
-			l, cfg, err := openLog(g)
+			l, cfg, err := f.openLog(g)
 			if err != nil {
 				return err
 			}
-			pol, err := smsPolicy(s, cfg, from, lang)
+			pol, err := f.smsPolicy(cfg, from, lang)
 			if err != nil {
 				return err
 			}
@@ -124,14 +124,15 @@ func newSMSSendCmd(s *IOStreams, g *globalOptions) *cobra.Command {
 	return cmd
 }
 
-func newSMSStatusCmd(s *IOStreams, g *globalOptions) *cobra.Command {
+func newSMSStatusCmd(f *Factory, g *globalOptions) *cobra.Command {
+	s := f.IOStreams
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "status ID",
 		Short: "Fetch a message's delivery status and record it in the log",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			l, cfg, err := openLog(g)
+			l, cfg, err := f.openLog(g)
 			if err != nil {
 				return err
 			}
@@ -160,7 +161,8 @@ func newSMSStatusCmd(s *IOStreams, g *globalOptions) *cobra.Command {
 	return cmd
 }
 
-func newSMSTestCmd(s *IOStreams, g *globalOptions) *cobra.Command {
+func newSMSTestCmd(f *Factory, g *globalOptions) *cobra.Command {
+	s := f.IOStreams
 	var to, from, lang string
 	cmd := &cobra.Command{
 		Use:   "test --to NUMBER",
@@ -175,11 +177,11 @@ visar meddelandet bevisar att numret fungerar. Utan sms-leverantör
 (demo) skickas inget: slutkod 5.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, err := loadSettings()
+			cfg, err := f.Settings()
 			if err != nil {
 				return err
 			}
-			pol, err := smsPolicy(s, cfg, from, lang)
+			pol, err := f.smsPolicy(cfg, from, lang)
 			if err != nil {
 				return err
 			}

@@ -9,7 +9,7 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func newVerifyCmd(s *IOStreams, runF func(context.Context, *DecryptOptions) error) *cobra.Command {
+func newVerifyCmd(f *Factory, runF func(context.Context, *DecryptOptions) error) *cobra.Command {
 	o := &DecryptOptions{}
 	cmd := &cobra.Command{
 		Use:   "verify [flags] ARCHIVE",
@@ -25,19 +25,20 @@ utan att skriva något okrypterat till disken.`,
 			if runF != nil {
 				return runF(cmd.Context(), o)
 			}
-			return runVerify(cmd.Context(), s, o)
+			return runVerify(cmd.Context(), f, o)
 		},
 	}
 	addOpenFlags(cmd, o)
 	return cmd
 }
 
-func runVerify(ctx context.Context, s *IOStreams, o *DecryptOptions) error {
+func runVerify(ctx context.Context, f *Factory, o *DecryptOptions) error {
+	s := f.IOStreams
 	info, err := crypt.Inspect(o.Archive)
 	if err != nil {
 		return err
 	}
-	cred, err := credentials(s, o, info.Passphrase)
+	cred, err := credentials(f, o, info.Passphrase)
 	if err != nil {
 		return err
 	}

@@ -1,14 +1,11 @@
 package cli
 
 import (
-	"context"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/kuvert-app/kuvert/auditlog"
-	"github.com/kuvert-app/kuvert/server"
-	"github.com/kuvert-app/kuvert/server/pgtest"
 	"github.com/kuvert-app/kuvert/server/servertest"
 )
 
@@ -18,41 +15,28 @@ import (
 // saw (and the head its queue received) are signed by the old key, and
 // only the server vouches for the new one.
 func TestVerifyServerKeySwapWithoutKeyIsTampering(t *testing.T) {
+	t.Parallel()
 	srv := servertest.Start(t, cluster, servertest.Options{})
-	serverHome(t, srv, srv.Device)
-	if code, _, errOut := sealFile(t, "lista.csv"); code != 0 {
+	e := serverHome(t, srv, srv.Device)
+	if code, _, errOut := e.sealFile(t, "lista.csv"); code != 0 {
 		t.Fatal(errOut)
 	}
-	t.Setenv("KUVERT_SERVER_TOKEN", srv.Registrar)
-	if code, out, errOut := run(t, "log", "verify", "--server"); code != 0 {
+	e.env["KUVERT_SERVER_TOKEN"] = srv.Registrar
+	if code, out, errOut := e.run("log", "verify", "--server"); code != 0 {
 		t.Fatalf("first verify: %d %q %q", code, out, errOut)
 	}
 
-	newKey, _, err := server.GenerateKey("kuvert-server")
-	if err != nil {
-		t.Fatal(err)
-	}
-	forged, err := server.OpenStore(context.Background(), pgtest.DB(t, cluster), newKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(forged.Close)
-	if _, _, err := forged.Append(context.Background(), "pc1", []auditlog.Entry{
-		{ID: "f-1", Action: auditlog.ActionSeal, Time: time.Now().Format(time.RFC3339)},
-		{ID: "f-2", Action: auditlog.ActionSeal, Time: time.Now().Format(time.RFC3339)},
-	}); err != nil {
-		t.Fatal(err)
-	}
-	tok, _ := forged.AddToken(context.Background(), "registrator", "registrar")
-	srv.Swap(forged)
-	t.Setenv("KUVERT_SERVER_TOKEN", tok)
-	code, out, errOut := run(t, "log", "verify", "--server")
+	tok, forgedKey := srv.Rewrite(t, cluster,
+		auditlog.Entry{ID: "f-1", Action: auditlog.ActionSeal, Time: time.Now().Format(time.RFC3339)},
+		auditlog.Entry{ID: "f-2", Action: auditlog.ActionSeal, Time: time.Now().Format(time.RFC3339)})
+	e.env["KUVERT_SERVER_TOKEN"] = tok
+	code, out, errOut := e.run("log", "verify", "--server")
 	if code != ExitLogInvalid {
 		t.Fatalf("a server that swapped its key and its history: %d %q %q, want exit %d", code, out, errOut, ExitLogInvalid)
 	}
 	// With the new key given explicitly (an administrator published it),
 	// the change is the user's call, but it is said aloud.
-	code, out, errOut = run(t, "log", "verify", "--server", "--key", forged.VerifierKey())
+	code, out, errOut = e.run("log", "verify", "--server", "--key", forgedKey)
 	if code != 0 || !strings.Contains(errOut, "another key") || !strings.Contains(errOut, "shipped") {
 		t.Fatalf("explicit new key: %d %q %q", code, out, errOut)
 	}

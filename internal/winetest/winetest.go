@@ -163,3 +163,17 @@ func (p *Prefix) Stop() {
 	cmd.Env = p.Env(nil)
 	_ = cmd.Run()
 }
+
+// BuildTool builds wintool.exe (testdata/wintool: holds a file open as
+// Excel does) from source into dir and returns its path. repo is the
+// repository's root.
+func BuildTool(dir, repo string) (string, error) {
+	exe := filepath.Join(dir, "wintool.exe")
+	cmd := exec.Command("go", "build", "-o", exe, "./internal/winetest/testdata/wintool")
+	cmd.Dir = repo
+	cmd.Env = append(os.Environ(), "GOOS=windows", "GOARCH=amd64", "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("building wintool.exe: %v\n%s", err, out)
+	}
+	return exe, nil
+}

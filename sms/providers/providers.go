@@ -105,6 +105,12 @@ func resolve(s *settings.Settings, o Options) (*sms.Policy, string, error) {
 	if o.OpenerURL != "" {
 		opener = o.OpenerURL
 	}
+	// The server's page is only kuvert's suggestion (no opener_url of
+	// the organisation's): an address too long for a text is left out.
+	suggested := o.OpenerURL == "" && s.OpenerURL.Source == settings.FromOthers
+	if _, err := sms.CheckOpenerURL(opener); suggested && err != nil {
+		opener = ""
+	}
 	tmpl := o.Template
 	if tmpl == "" && lang == cfgLang {
 		tmpl = s.SMSTemplate.Value
@@ -127,7 +133,13 @@ func resolve(s *settings.Settings, o Options) (*sms.Policy, string, error) {
 			return nil, "", err
 		}
 	}
-	return &sms.Policy{Template: tmpl, Lang: lang, Organisation: org, OpenerURL: opener}, name, nil
+	p := &sms.Policy{Template: tmpl, Lang: lang, Organisation: org, OpenerURL: opener}
+	if suggested && opener != "" && o.Template == "" && s.SMSTemplate.Value == "" && p.Check(sms.GeneratedLength) != nil {
+		// A text that does not fit one SMS with the suggested link goes
+		// without it.
+		p.Template, p.OpenerURL = sms.Templates[lang], ""
+	}
+	return p, name, nil
 }
 
 // Select returns the provider alone, chosen as in [Options.Provider]; the

@@ -148,3 +148,24 @@ func TestBuildRefusesBadWords(t *testing.T) {
 		}
 	}
 }
+
+// With a server, the texts point to its copy of the recipient page; a
+// server address too long for one SMS leaves the link out rather than
+// stopping every sealing.
+func TestOpenerFromServer(t *testing.T) {
+	p, err := Build(resolved(t, &config.Config{Organisation: "Kommunen", ServerURL: "https://kuvert.exempelby.se"}, env{"KUVERT_SMS_PROVIDER": "console"}), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if txt, err := p.Text("abc234", "k7pq2-x3mhb-9rtw4-ndc8f"); err != nil || !strings.Contains(txt, "https://kuvert.exempelby.se/oppna.html") {
+		t.Fatalf("%q %v", txt, err)
+	}
+	long := "https://" + strings.Repeat("k", 90) + ".example"
+	p, err = Build(resolved(t, &config.Config{Organisation: "Kommunen", ServerURL: long}, env{"KUVERT_SMS_PROVIDER": "console"}), Options{})
+	if err != nil {
+		t.Fatalf("a long server address stopped the sealing: %v", err)
+	}
+	if txt, _ := p.Text("abc234", "k7pq2-x3mhb-9rtw4-ndc8f"); strings.Contains(txt, long) {
+		t.Fatalf("a text that does not fit: %q", txt)
+	}
+}

@@ -4,6 +4,7 @@
 // the moment of opening and is never logged, stored or put in a URL.
 
 import { openArchive, OpenError } from "./open.js";
+import { pasteCandidates } from "./paste.js";
 import { TEXTS, fill, humanSize } from "./i18n.js";
 
 const $ = (id) => document.getElementById(id);
@@ -184,8 +185,19 @@ form.addEventListener("submit", async (e) => {
   };
   try {
     const identities = await readIdentities();
-    const password = pw.value;
-    const res = await openArchive(file, { password, identities, name: file.name }, progress);
+    // A password pasted from the SMS: as typed first, then the generated
+    // password it holds (paste.js).
+    let res;
+    for (const password of pasteCandidates(pw.value)) {
+      try {
+        res = await openArchive(file, { password, identities, name: file.name }, progress);
+        break;
+      } catch (e) {
+        if (!(e instanceof OpenError) || e.kind !== "password") throw e;
+        res = e;
+      }
+    }
+    if (res instanceof OpenError) throw res;
     opened = res.files;
     for (const f of opened) f.pdf = await isPDF(f);
     done = { n: opened.length };
