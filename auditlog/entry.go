@@ -10,6 +10,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/kuvert-app/kuvert/fault"
 	"github.com/kuvert-app/kuvert/personnummer"
 )
 
@@ -181,6 +182,56 @@ func (d *Delivery) Words() (sv, en string) {
 	return d.Status.words()
 }
 
+// Event is what an entry says beyond its fields, in a code and values
+// rather than words: each shell words the code through its catalog
+// (the CLI and the server in Swedish and English, the desktop app in its
+// language). Entries written before it hold prose in Details instead,
+// shown as it is. Its values are masked and bounded like every text.
+type Event struct {
+	Code   fault.Code        `json:"code"`
+	Fields map[string]string `json:"fields,omitempty"` // JSON writes the names sorted: the line stays reproducible
+}
+
+// String is the event's machine text, "code{name=value …}", for a
+// reader that has no words for its code.
+func (ev *Event) String() string {
+	var kv []string
+	for n, v := range ev.Fields {
+		kv = append(kv, n, v)
+	}
+	return fault.New(ev.Code, kv...).Error()
+}
+
+// Codes of the events entries record.
+const (
+	// A pruning (gallring) of count entries older than before (a date),
+	// the retention being retention; their hashes remain.
+	CodePruned fault.Code = "log.pruned"
+	// A sealing that supersedes the sealing entry (`kuvert resend`).
+	CodeSupersedes fault.Code = "log.supersedes"
+	// A sealing superseded by the sealing entry.
+	CodeSupersededBy fault.Code = "log.superseded-by"
+	// A password texted on its own, not with a sealing (`kuvert sms send`).
+	CodeSMSResent fault.Code = "log.sms-sent-again"
+	// A text the central log relayed for the device device.
+	CodeRelayed fault.Code = "log.relayed"
+	// An SMS that failed: the archive kept (the sender chose the
+	// password), kept (it was already delivered), or removed (its
+	// generated password reached nobody).
+	CodeSMSFailedKeptOwn       fault.Code = "log.sms-failed-kept-own"
+	CodeSMSFailedKeptDelivered fault.Code = "log.sms-failed-kept-delivered"
+	CodeSMSFailedRemoved       fault.Code = "log.sms-failed-removed"
+	// An archive removed because its generated password reached nobody:
+	// its e-mail draft could not be written, or it could not be delivered.
+	CodeDraftFailedRemoved    fault.Code = "log.draft-failed-removed"
+	CodeDeliveryFailedRemoved fault.Code = "log.delivery-failed-removed"
+)
+
+// NewEvent is an event of code with fields given as name, value pairs.
+func NewEvent(code fault.Code, kv ...string) *Event {
+	return &Event{Code: code, Fields: fault.New(code, kv...).Fields}
+}
+
 // FileRef describes a file by name, size and SHA-256.
 type FileRef struct {
 	Name   string `json:"name"`
@@ -320,7 +371,8 @@ type Entry struct {
 	Delivery     *Delivery    `json:"delivery,omitempty"`
 	Batch        string       `json:"batch,omitempty"`
 	Row          int          `json:"row,omitempty"`
-	Details      string       `json:"details,omitempty"`
+	Details      string       `json:"details,omitempty"` // prose, in entries written before Event
+	Event        *Event       `json:"event,omitempty"`
 	Refers       string       `json:"refers,omitempty"` // the entry this one follows up
 	Prune        *PruneRef    `json:"prune,omitempty"`
 	Repair       *RepairRef   `json:"repair,omitempty"`
@@ -408,6 +460,16 @@ func (e *Entry) normalize() {
 	e.Case = bound(personnummer.Mask(e.Case), MaxTextLen)
 	e.Note = bound(personnummer.Mask(e.Note), MaxTextLen)
 	e.Details = bound(personnummer.Mask(e.Details), MaxTextLen)
+	if e.Event != nil {
+		ev := Event{Code: fault.Code(bound(personnummer.Mask(string(e.Event.Code)), MaxNameLen))}
+		if len(e.Event.Fields) > 0 {
+			ev.Fields = make(map[string]string, len(e.Event.Fields))
+			for n, v := range e.Event.Fields {
+				ev.Fields[bound(personnummer.Mask(n), MaxNameLen)] = bound(personnummer.Mask(v), MaxTextLen)
+			}
+		}
+		e.Event = &ev
+	}
 	e.OperatorName = bound(personnummer.Mask(e.OperatorName), MaxNameLen)
 	if e.Delivery != nil {
 		d := *e.Delivery

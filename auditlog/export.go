@@ -28,7 +28,14 @@ var csvColumn = func() map[string]int {
 // log's one fold ([View]): each sealing with its delivery's current
 // state, one row per SMS, "samma_sms" naming the other entries that
 // record the same text (the relaying server's, status checks).
-func ExportCSV(w io.Writer, rows []Row) error {
+//
+// details words what an entry says beyond its fields (its [Event]) for
+// the "detaljer" column: the shell's catalog; nil writes an older
+// entry's Details and an event's machine text.
+func ExportCSV(w io.Writer, rows []Row, details func(*Entry) string) error {
+	if details == nil {
+		details = machineDetails
+	}
 	cw := excelcsv.New(w)
 	cw.Write(csvHeader...)
 	for _, r := range rows {
@@ -61,7 +68,7 @@ func ExportCSV(w io.Writer, rows []Row) error {
 			set("rad", strconv.Itoa(e.Row))
 		}
 		set("avser", e.Refers)
-		set("detaljer", e.Details)
+		set("detaljer", details(e))
 		set("enhet", e.Device) // the device that shipped it to the central log (kuvert server); empty locally
 		set("samma_sms", strings.Join(r.Folded, " | "))
 		if a := e.Archive; a != nil {
@@ -87,4 +94,12 @@ func ExportCSV(w io.Writer, rows []Row) error {
 		cw.Write(row...)
 	}
 	return cw.Flush()
+}
+
+// machineDetails is an entry's Details, or its event as code and values.
+func machineDetails(e *Entry) string {
+	if e.Event == nil {
+		return e.Details
+	}
+	return e.Event.String()
 }

@@ -61,7 +61,7 @@ func TestRelayedSMSIsOneText(t *testing.T) {
 	}
 
 	var buf bytes.Buffer
-	if err := ExportCSV(&buf, rows); err != nil {
+	if err := ExportCSV(&buf, rows, nil); err != nil {
 		t.Fatal(err)
 	}
 	cr := csv.NewReader(strings.NewReader(strings.TrimPrefix(buf.String(), "\ufeff")))
@@ -75,6 +75,11 @@ func TestRelayedSMSIsOneText(t *testing.T) {
 	}
 	col := func(name string) int { return slices.Index(recs[0], name) }
 	if recs[2][col("id")] != "own" || recs[2][col("samma_sms")] != "relay | status" || recs[2][col("sms_status")] != "levererad" {
+		t.Errorf("the SMS row: %q", recs[2])
+	}
+	// The number as Excel shows it, with no apostrophe in front: a string
+	// constant (internal/excelcsv).
+	if recs[1][col("mottagare")] != `="+46 70-*** ** 67"` || recs[2][col("mottagare")] != `="+46 70-*** ** 67"` {
 		t.Errorf("the SMS row: %q", recs[2])
 	}
 }
@@ -161,7 +166,7 @@ func TestDemoDeliveryIsNeverSent(t *testing.T) {
 	ExportCSV(&buf, View([]Entry{
 		{ID: "s", Action: ActionSeal, Delivery: &Delivery{Provider: "console", Ref: "R", Status: StatusPending}},
 		{ID: "m", Action: ActionSMS, Refers: "s", Delivery: &Delivery{Provider: "console", Ref: "R", MessageID: "demo-1", Status: StatusDemo}},
-	}))
+	}), nil)
 	if strings.Count(buf.String(), "demo (ej skickat)") != 2 || strings.Contains(strings.ReplaceAll(buf.String(), "ej skickat", ""), "skicka") {
 		t.Errorf("export of a demo:\n%s", buf.String())
 	}

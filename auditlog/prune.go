@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"time"
 
 	"golang.org/x/mod/sumdb/tlog"
@@ -46,7 +47,7 @@ func (l *Log) Prune(before time.Time, retention string) (int, error) {
 		}
 		count := len(seqs)
 		rec := Entry{Action: ActionPrune, Prune: &PruneRef{Through: through, Before: before.UTC().Format(time.RFC3339), Count: count, Seqs: formatRanges(seqs)},
-			Details: fmt.Sprintf("removed the bodies of %d entries older than %s (retention %s); their hashes remain", count, before.Format("2006-01-02"), retention)}
+			Event: NewEvent(CodePruned, "count", strconv.Itoa(count), "before", before.Format("2006-01-02"), "retention", retention)}
 		written, err := l.write(st, []Entry{rec})
 		if err != nil || count == 0 {
 			return written, err

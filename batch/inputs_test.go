@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/kuvert-app/kuvert/crypt"
+	"github.com/kuvert-app/kuvert/fault"
 )
 
 // A manifest reaches only regular files in its own folder or below:
@@ -38,20 +39,24 @@ func TestInputsConfinedToManifestFolder(t *testing.T) {
 	if err := syscall.Mkfifo(filepath.Join(dir, "rör.pdf"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	rows := []struct{ file, want string }{
+	// The CLI's words for each code: TestCatalogKeepsBatchWords.
+	rows := []struct {
+		file string
+		want fault.Code
+	}{
 		{"spec/a.pdf", ""},
 		{"b.pdf|spec/a.pdf", ""},
-		{"../hemlig.txt", "outside the manifest's folder"},
-		{"spec/../../hemlig.txt", "outside the manifest's folder"},
-		{filepath.Join(top, "hemlig.txt"), "absolute path"},
-		{"länk.pdf", "symbolic link"},
-		{"inne.pdf", "symbolic link"},
-		{"upp/hemlig.txt", "outside the manifest's folder"},
-		{"rör.pdf", "not a regular file"},
-		{"mapp", "not a regular file"},
-		{"kuverthem/keys/log.key", "KUVERT_HOME"},
-		{"nycklar/log.key", "KUVERT_HOME"},
-		{"saknas.pdf", "missing"},
+		{"../hemlig.txt", CodeFileOutside},
+		{"spec/../../hemlig.txt", CodeFileOutside},
+		{filepath.Join(top, "hemlig.txt"), CodeFileAbsolute},
+		{"länk.pdf", CodeFileSymlink},
+		{"inne.pdf", CodeFileSymlink},
+		{"upp/hemlig.txt", CodeFileViaLink},
+		{"rör.pdf", CodeFileNotRegular},
+		{"mapp", CodeFileNotRegular},
+		{"kuverthem/keys/log.key", CodeFileInHome},
+		{"nycklar/log.key", CodeFileInHome},
+		{"saknas.pdf", CodeFileMissing},
 	}
 	var b strings.Builder
 	b.WriteString("fil;mobil\n")
@@ -79,13 +84,17 @@ func TestInputsConfinedToManifestFolder(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("Load hangs (on the named pipe)")
 	}
-	probs := map[int]string{}
+	probs := map[int]fault.Code{}
 	for _, pr := range m.Problems {
-		probs[pr.Row] += pr.Msg
+		f, ok := fault.As(pr.Err)
+		if !ok || probs[pr.Row] != "" {
+			t.Errorf("row %d: problem %v", pr.Row, pr.Err)
+			continue
+		}
+		probs[pr.Row] = f.Code
 	}
 	for i, r := range rows {
-		got := probs[i+2]
-		if r.want == "" && got != "" || r.want != "" && !strings.Contains(got, r.want) {
+		if got := probs[i+2]; got != r.want {
 			t.Errorf("row %d (%s): problem %q, want %q", i+2, r.file, got, r.want)
 		}
 	}
@@ -117,10 +126,16 @@ func TestInputsCheckedAgainBeforeSealing(t *testing.T) {
 	os.Remove(first)
 	os.Symlink(filepath.Join(e.dir, "..", "annan.txt"), first)
 	sum, err := e.run(t, m)
-	if err == nil || sum.Rows[0].Result != ResultFailed || !strings.Contains(sum.Rows[0].Error, "symbolic link") || sum.Rows[1].Result != ResultSent {
+	if err == nil || sum.Rows[0].Result != ResultFailed || !isFault(sum.Rows[0].Err, CodeFileSymlink) || sum.Rows[1].Result != ResultSent {
 		t.Fatalf("%v %+v", err, sum.Rows)
 	}
 	if n := len(e.fake.Messages()); n != 1 {
 		t.Fatalf("%d SMS", n)
 	}
+}
+
+// isFault reports whether err holds a fault of code.
+func isFault(err error, code fault.Code) bool {
+	f, ok := fault.As(err)
+	return ok && f.Code == code
 }

@@ -292,7 +292,7 @@ func TestMailAddressChecked(t *testing.T) {
 	p := filepath.Join(dir, "m.csv")
 	os.WriteFile(p, []byte("fil;mobil;epost\na.pdf;070-123 45 67;inte en adress\na.pdf;070-123 45 68;Åsa <a@b.se>\na.pdf;070-123 45 69;\n"), 0o644)
 	m, _ := Load(p, LoadOptions{Format: crypt.FormatZip})
-	if len(m.Problems) != 2 || m.Problems[0].Row != 2 || m.Problems[1].Row != 3 || !strings.Contains(m.Problems[0].Msg, "not an address") || len(m.Rows) != 1 {
+	if len(m.Problems) != 2 || m.Problems[0].Row != 2 || m.Problems[1].Row != 3 || !strings.Contains(m.Problems[0].Err.Error(), "not an address") || len(m.Rows) != 1 {
 		t.Fatalf("%v", m.Problems)
 	}
 }

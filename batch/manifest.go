@@ -19,6 +19,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/kuvert-app/kuvert/crypt"
+	"github.com/kuvert-app/kuvert/fault"
 	"github.com/kuvert-app/kuvert/mailrelay"
 	"github.com/kuvert-app/kuvert/naming"
 	"github.com/kuvert-app/kuvert/personnummer"
@@ -41,16 +42,11 @@ type Row struct {
 }
 
 // Problem is something wrong with one row (0: the header or the file).
+// Err is a [fault.Error] where batch has a code for it; the shells word
+// it.
 type Problem struct {
-	Row int    `json:"row"`
-	Msg string `json:"problem"`
-}
-
-func (p Problem) String() string {
-	if p.Row == 0 {
-		return p.Msg
-	}
-	return fmt.Sprintf("row %d: %s", p.Row, p.Msg)
+	Row int
+	Err error
 }
 
 // Manifest is a parsed and validated manifest.
@@ -137,19 +133,19 @@ func Load(path string, o LoadOptions) (*Manifest, error) {
 		switch {
 		case key == "":
 		case !ok:
-			m.Problems = append(m.Problems, Problem{1, fmt.Sprintf("unknown column %q (known: file/fil, phone/mobil, name/namn, email/epost, case/diarienummer, output, format, recipient)", h)})
+			m.Problems = append(m.Problems, Problem{1, fmt.Errorf("unknown column %q (known: file/fil, phone/mobil, name/namn, email/epost, case/diarienummer, output, format, recipient)", h)})
 		default:
 			if _, dup := idx[f]; dup {
-				m.Problems = append(m.Problems, Problem{1, fmt.Sprintf("column %q appears twice", h)})
+				m.Problems = append(m.Problems, Problem{1, fmt.Errorf("column %q appears twice", h)})
 			}
 			idx[f] = i
 		}
 	}
 	if _, ok := idx["file"]; !ok {
-		m.Problems = append(m.Problems, Problem{1, "no file column (file or fil)"})
+		m.Problems = append(m.Problems, Problem{1, errors.New("no file column (file or fil)")})
 	}
 	if _, ok := idx["phone"]; !ok && !o.NoSMS {
-		m.Problems = append(m.Problems, Problem{1, "no phone column (phone or mobil)"})
+		m.Problems = append(m.Problems, Problem{1, errors.New("no phone column (phone or mobil)")})
 	}
 	_, m.HasEmail = idx["email"]
 	if len(m.Problems) > 0 {
@@ -173,7 +169,7 @@ func Load(path string, o LoadOptions) (*Manifest, error) {
 		}
 		num++
 		if err != nil {
-			m.Problems = append(m.Problems, Problem{num, "not valid CSV: " + err.Error()})
+			m.Problems = append(m.Problems, Problem{num, fmt.Errorf("not valid CSV: %w", err)})
 			continue
 		}
 		get := func(f string) string {
@@ -186,7 +182,7 @@ func Load(path string, o LoadOptions) (*Manifest, error) {
 			continue // an empty line, as Excel leaves at the end
 		}
 		row := Row{Num: num, Name: get("name"), Email: get("email"), Case: get("case"), Recipient: get("recipient")}
-		var probs []string
+		var probs []error
 		for _, f := range strings.Split(get("file"), "|") {
 			f = strings.TrimSpace(f)
 			if f == "" {
@@ -194,33 +190,33 @@ func Load(path string, o LoadOptions) (*Manifest, error) {
 			}
 			p, rel, err := m.input(root, f)
 			if err != nil {
-				probs = append(probs, err.Error())
+				probs = append(probs, err)
 				continue
 			}
 			row.Files = append(row.Files, p)
 			row.Inputs = append(row.Inputs, rel)
 		}
 		if len(row.Files) == 0 && len(probs) == 0 {
-			probs = append(probs, "no file")
+			probs = append(probs, fault.New(CodeRowNoFile))
 		}
 		row.Format = o.Format
 		if f := get("format"); f != "" {
 			if row.Format, err = crypt.ParseFormat(f); err != nil {
-				probs = append(probs, err.Error())
+				probs = append(probs, err)
 			}
 		}
 		if row.Recipient != "" {
 			if _, err := crypt.ParseRecipient(row.Recipient); err != nil {
-				probs = append(probs, "recipient: not an age public key")
+				probs = append(probs, errors.New("recipient: not an age public key"))
 			}
 			row.Format = crypt.FormatAge
 		}
 		if ph := get("phone"); ph != "" && row.Recipient == "" {
 			if row.Phone, err = sms.ParseMobile(ph); err != nil {
-				probs = append(probs, err.Error())
+				probs = append(probs, err)
 			}
 		} else if !o.NoSMS && row.Recipient == "" {
-			probs = append(probs, "no mobile number")
+			probs = append(probs, fault.New(CodeRowNoMobile))
 		}
 		row.Output = get("output")
 		if row.Output == "" && len(row.Files) > 0 {
@@ -228,21 +224,21 @@ func Load(path string, o LoadOptions) (*Manifest, error) {
 		}
 		if row.Output != "" {
 			if out, err := naming.Archive(row.Output, row.Format); err != nil {
-				probs = append(probs, "output: "+err.Error())
+				probs = append(probs, fmt.Errorf("output: %w", err))
 			} else if row.Output = out; OwnFile(row.Output) {
-				probs = append(probs, fmt.Sprintf("output %s: the name is kept for the run's own files (state.json, report.csv, their backups, names starting with a dot); choose another name", row.Output))
+				probs = append(probs, fmt.Errorf("output %s: the name is kept for the run's own files (state.json, report.csv, their backups, names starting with a dot); choose another name", row.Output))
 			}
 			key := strings.ToLower(row.Output)
 			if prev, dup := outputs[key]; dup {
-				probs = append(probs, fmt.Sprintf("output %s is also row %d's", row.Output, prev))
+				probs = append(probs, fmt.Errorf("output %s is also row %d's", row.Output, prev))
 			}
 			outputs[key] = num
 		}
 		if row.Email != "" {
 			if len(personnummer.FindAll(row.Email)) > 0 {
-				probs = append(probs, "e-mail address holds a personnummer")
+				probs = append(probs, errors.New("e-mail address holds a personnummer"))
 			} else if ascii, err := mailrelay.Address(row.Email); err != nil {
-				probs = append(probs, fmt.Sprintf("e-mail %q: %v", row.Email, err))
+				probs = append(probs, fmt.Errorf("e-mail %q: %w", row.Email, err))
 			} else {
 				// The form that goes on the wire and into the report: an
 				// internationalised domain in punycode shows what it is.
@@ -258,7 +254,7 @@ func Load(path string, o LoadOptions) (*Manifest, error) {
 		m.Rows = append(m.Rows, row)
 	}
 	if len(m.Rows) == 0 && len(m.Problems) == 0 {
-		m.Problems = append(m.Problems, Problem{0, "the manifest has no rows"})
+		m.Problems = append(m.Problems, Problem{0, errors.New("the manifest has no rows")})
 	}
 	return m, nil
 }
@@ -368,52 +364,46 @@ func firstImprobable(text []byte, cp1252 bool) (line int, c rune) {
 // hang the check.
 func (m *Manifest) input(root *os.Root, f string) (abs, rel string, err error) {
 	if filepath.IsAbs(f) || filepath.VolumeName(f) != "" || strings.HasPrefix(f, `\`) || strings.HasPrefix(f, "/") {
-		return "", "", fmt.Errorf("file %s: an absolute path; name files relative to the manifest, in its folder or below", f)
+		return "", "", fault.New(CodeFileAbsolute, "file", f)
 	}
 	rel = filepath.Clean(filepath.FromSlash(f))
 	if !filepath.IsLocal(rel) {
-		return "", "", fmt.Errorf("file %s: outside the manifest's folder; files must lie in its folder or below", f)
+		return "", "", fault.New(CodeFileOutside, "file", f)
 	}
 	fi, err := root.Lstat(rel)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return "", "", fmt.Errorf("file %s: missing", f)
+		return "", "", fault.New(CodeFileMissing, "file", f)
 	case err != nil && strings.Contains(err.Error(), "escapes"):
-		return "", "", fmt.Errorf("file %s: outside the manifest's folder (through a link); files must lie in its folder or below", f)
+		return "", "", fault.New(CodeFileViaLink, "file", f)
 	case crypt.LockedFile(err) != nil:
-		return "", "", lockedRowFile(f)
+		return "", "", fault.New(CodeFileHeld, "file", f)
 	case err != nil:
-		return "", "", fmt.Errorf("file %s: missing or unreadable", f)
+		return "", "", fault.New(CodeFileNotFound, "file", f)
 	case fi.Mode()&fs.ModeSymlink != 0:
-		return "", "", fmt.Errorf("file %s: a symbolic link; name the file itself", f)
+		return "", "", fault.New(CodeFileSymlink, "file", f)
 	case !fi.Mode().IsRegular():
-		return "", "", fmt.Errorf("file %s: not a regular file (a folder, a named pipe or a device)", f)
+		return "", "", fault.New(CodeFileNotRegular, "file", f)
 	}
 	fh, err := root.OpenFile(rel, os.O_RDONLY|openNonblock, 0)
 	if crypt.LockedFile(err) != nil {
-		return "", "", lockedRowFile(f)
+		return "", "", fault.New(CodeFileHeld, "file", f)
 	}
 	if err != nil {
-		return "", "", fmt.Errorf("file %s: unreadable", f)
+		return "", "", fault.New(CodeFileUnreadable, "file", f)
 	}
 	st, err := fh.Stat()
 	fh.Close()
 	if err != nil || !st.Mode().IsRegular() || !os.SameFile(fi, st) {
-		return "", "", fmt.Errorf("file %s: changed while it was checked; run again", f)
+		return "", "", fault.New(CodeFileChanging, "file", f)
 	}
 	abs = filepath.Join(m.dir, rel)
 	if m.home != "" {
 		if inside, err := within(abs, m.home); err != nil || inside {
-			return "", "", fmt.Errorf("file %s: in kuvert's own folder (KUVERT_HOME, with the log and its signing key); kuvert seals nothing from there", f)
+			return "", "", fault.New(CodeFileInHome, "file", f)
 		}
 	}
 	return abs, rel, nil
-}
-
-// lockedRowFile: Excel (or another program) holds a row's file open
-// with no sharing, on Windows. Swedish first: the clerk reads it.
-func lockedRowFile(f string) error {
-	return fmt.Errorf("file %s: öppen i ett annat program (t.ex. Excel), stäng den och försök igen / open in another program (e.g. Excel): close it and try again", f)
 }
 
 // within reports whether the file at path, with every link resolved, lies
@@ -458,7 +448,7 @@ func (m *Manifest) Recheck(r Row) error {
 			return fmt.Errorf("%w: %w", crypt.ErrInput, err)
 		}
 		if abs != r.Files[i] {
-			return fmt.Errorf("%w: file %s: not the file that was checked", crypt.ErrInput, f)
+			return fmt.Errorf("%w: %w", crypt.ErrInput, fault.New(CodeFileSwapped, "file", f))
 		}
 	}
 	return nil

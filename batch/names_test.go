@@ -35,7 +35,7 @@ func TestManifestNamesAndAddresses(t *testing.T) {
 	}
 	probs := map[int]string{}
 	for _, pr := range m.Problems {
-		probs[pr.Row] += pr.Msg
+		probs[pr.Row] += pr.Err.Error()
 	}
 	for row, want := range map[int]string{3: "control character", 5: "must end in .zip", 6: "mixes alphabets", 7: "invisible", 8: "IP address"} {
 		if !strings.Contains(probs[row], want) {
@@ -64,7 +64,7 @@ func TestIDNAddressMailedAsPunycode(t *testing.T) {
 	p := filepath.Join(e.dir, "m.csv")
 	os.WriteFile(p, []byte("fil;mobil;namn;epost\na.pdf;070-123 45 67;Åsa;åsa.berg@växjö.se\na.pdf;070-123 45 68;Bo;bo@växjö.se\n"), 0o600)
 	m, err := Load(p, LoadOptions{Format: crypt.FormatZip})
-	if err != nil || len(m.Problems) != 1 || !strings.Contains(m.Problems[0].Msg, "not plain ASCII") || len(m.Rows) != 1 {
+	if err != nil || len(m.Problems) != 1 || !strings.Contains(m.Problems[0].Err.Error(), "not plain ASCII") || len(m.Rows) != 1 {
 		t.Fatalf("%v %v", err, m.Problems)
 	}
 	sum, err := e.runMail(m, r)

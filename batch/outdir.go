@@ -14,6 +14,7 @@ import (
 
 	"github.com/kuvert-app/kuvert/auditlog"
 	"github.com/kuvert-app/kuvert/crypt"
+	"github.com/kuvert-app/kuvert/fault"
 )
 
 // ErrUnsafeOutDir: the output folder is a link, or (on Unix) another
@@ -34,10 +35,10 @@ func checkOutFolder(dir string) error {
 		return fmt.Errorf("%w: %s: %v", ErrUnsafeOutDir, dir, err)
 	}
 	if fi.Mode()&fs.ModeSymlink != 0 || fi.Mode()&fs.ModeIrregular != 0 {
-		return fmt.Errorf("%w: utmappen %s är en länk / the output folder %s is a symbolic link; name the folder itself", ErrUnsafeOutDir, dir, dir)
+		return fmt.Errorf("%w: %w", ErrUnsafeOutDir, fault.New(CodeOutDirLink, "dir", dir))
 	}
 	if !fi.IsDir() {
-		return fmt.Errorf("%w: utmappen %s är ingen mapp / the output folder %s is not a folder", ErrUnsafeOutDir, dir, dir)
+		return fmt.Errorf("%w: %w", ErrUnsafeOutDir, fault.New(CodeOutDirNotFolder, "dir", dir))
 	}
 	return checkFolderOwner(dir, fi)
 }
@@ -64,12 +65,12 @@ func checkOutDir(m *Manifest, o Options, h *history) (time.Time, error) {
 		return now, fmt.Errorf("%w: %w: %s: %v; choose another --out-dir", crypt.ErrInput, ErrNotOurs, filepath.Join(o.OutDir, "state.json"), err)
 	}
 	if st != nil && st.BatchID != m.ID {
-		return now, fmt.Errorf("%w: %w: %s belongs to another batch (%s); choose another --out-dir", crypt.ErrInput, ErrNotOurs, o.OutDir, st.BatchID)
+		return now, fmt.Errorf("%w: %w: %w", crypt.ErrInput, ErrNotOurs, fault.New(CodeOutDirOtherBatch, "dir", o.OutDir, "batch", st.BatchID))
 	}
 	if st == nil {
 		for _, own := range []string{"report.csv"} {
 			if _, err := os.Lstat(filepath.Join(o.OutDir, own)); err == nil {
-				return now, fmt.Errorf("%w: %w: %s exists and was not written by this batch; choose another --out-dir", crypt.ErrInput, ErrNotOurs, filepath.Join(o.OutDir, own))
+				return now, fmt.Errorf("%w: %w: %w", crypt.ErrInput, ErrNotOurs, fault.New(CodeOutDirNotWritten, "path", filepath.Join(o.OutDir, own)))
 			}
 		}
 	}

@@ -6,7 +6,10 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"strconv"
 	"syscall"
+
+	"github.com/kuvert-app/kuvert/fault"
 )
 
 // checkFolderOwner refuses a folder another account owns or may write
@@ -14,12 +17,10 @@ import (
 // mail, or plant a link where an archive is about to be written.
 func checkFolderOwner(dir string, fi fs.FileInfo) error {
 	if st, ok := fi.Sys().(*syscall.Stat_t); ok && int(st.Uid) != os.Getuid() {
-		return fmt.Errorf("%w: utmappen %s ägs av ett annat konto (uid %d) / the output folder %s is owned by another account (uid %d); choose a folder of your own",
-			ErrUnsafeOutDir, dir, st.Uid, dir, st.Uid)
+		return fmt.Errorf("%w: %w", ErrUnsafeOutDir, fault.New(CodeOutDirOtherOwner, "dir", dir, "uid", strconv.FormatUint(uint64(st.Uid), 10)))
 	}
 	if perm := fi.Mode().Perm(); perm&0o022 != 0 {
-		return fmt.Errorf("%w: utmappen %s kan skrivas av andra (%v) / the output folder %s can be written by others (%v); run chmod go-w on it, or choose a folder only you can write to",
-			ErrUnsafeOutDir, dir, perm, dir, perm)
+		return fmt.Errorf("%w: %w", ErrUnsafeOutDir, fault.New(CodeOutDirShared, "dir", dir, "mode", perm.String()))
 	}
 	return nil
 }

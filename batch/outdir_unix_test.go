@@ -7,10 +7,10 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/kuvert-app/kuvert/crypt"
+	"github.com/kuvert-app/kuvert/fault"
 )
 
 // An output folder another account could change under the run is
@@ -52,6 +52,9 @@ func TestUnsafeOutDirRefused(t *testing.T) {
 			*outp = "/usr"
 		},
 	}
+	// The words for each code ("utmappen … / the output folder …"):
+	// internal/catalog.
+	want := map[string]fault.Code{"symlink": CodeOutDirLink, "writable by others": CodeOutDirShared, "writable by group": CodeOutDirShared, "owned by another account": CodeOutDirOtherOwner}
 	for name, setup := range cases {
 		t.Run(name, func(t *testing.T) {
 			e := newEnv(t)
@@ -63,7 +66,7 @@ func TestUnsafeOutDirRefused(t *testing.T) {
 			setup(t, out, &out)
 			for _, dry := range []bool{true, false} {
 				_, err := Run(context.Background(), m, Options{OutDir: out, Sender: e.tw, Log: e.log, From: "Lön", DryRun: dry})
-				if !errors.Is(err, ErrUnsafeOutDir) || !errors.Is(err, crypt.ErrInput) || !strings.Contains(err.Error(), "utmappen") {
+				if !errors.Is(err, ErrUnsafeOutDir) || !errors.Is(err, crypt.ErrInput) || !isFault(err, want[name]) {
 					t.Fatalf("dry-run %v: %v", dry, err)
 				}
 			}

@@ -45,7 +45,7 @@ func TestOwnFileNamesRefused(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(m.Problems) != 1 || m.Problems[0].Row != 3 || !strings.Contains(m.Problems[0].Msg, "kept for the run's own files") {
+		if len(m.Problems) != 1 || m.Problems[0].Row != 3 || !strings.Contains(m.Problems[0].Err.Error(), "kept for the run's own files") {
 			t.Errorf("%s: problems %v", name, m.Problems)
 		}
 		if len(m.Rows) != 1 {

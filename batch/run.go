@@ -37,6 +37,10 @@ type Options struct {
 	OpenerURL string // the recipient page, explained in the mail
 	// OnRow is called (from one goroutine at a time) as each row ends.
 	OnRow func(RowResult)
+	// Words turns a row's error into the text of RowResult.Error and
+	// report.csv: the shell's catalog (batch has no words of its own);
+	// nil keeps the error's machine text.
+	Words func(error) string
 }
 
 // isLogError reports whether err means the compliance log could not be
@@ -231,7 +235,7 @@ feed:
 	}
 	// Invalid rows left out with --skip-invalid are part of the run's
 	// result: in the report and --json, with why.
-	for _, r := range skippedRows(m) {
+	for _, r := range skippedRows(m, &o) {
 		sum.Rows = append(sum.Rows, r)
 		sum.Skipped++
 		if o.OnRow != nil {

@@ -12,6 +12,7 @@ import (
 	"github.com/kuvert-app/kuvert/auditlog"
 	"github.com/kuvert-app/kuvert/crypt"
 	"github.com/kuvert-app/kuvert/envelope"
+	"github.com/kuvert-app/kuvert/fault"
 	"github.com/kuvert-app/kuvert/sms"
 )
 
@@ -80,7 +81,7 @@ func (x *rowRun) step(st rowState) (RowResult, error) {
 	case stateInterrupted:
 		return x.restart()
 	case stateStaleChanged, stateMailedChanged, stateInterruptedChanged:
-		return x.fail(fmt.Errorf(changedRefusals[st], x.r.Output))
+		return x.fail(fault.New(changedRefusals[st], "archive", x.r.Output))
 	}
 	panic("batch: no step for row state " + st.String())
 }
@@ -88,16 +89,16 @@ func (x *rowRun) step(st rowState) (RowResult, error) {
 // changedRefusals say why a row whose archive was changed since it was
 // sealed and logged fails: kuvert replaces nothing it did not write, and
 // texts no password for an archive that is not the one sealed.
-var changedRefusals = map[rowState]string{
-	stateStaleChanged:       "its files changed since it was sealed, and its archive %s was changed too; kuvert does not replace it (move it away and run again)",
-	stateMailedChanged:      "its e-mail went out in an earlier run, but its archive %s was changed since; the SMS is not sent",
-	stateInterruptedChanged: "interrupted in an earlier run, and its archive %s was changed since; kuvert does not replace it (move it away and run again)",
+var changedRefusals = map[rowState]fault.Code{
+	stateStaleChanged:       CodeStaleChanged,
+	stateMailedChanged:      CodeMailedChanged,
+	stateInterruptedChanged: CodeInterruptedChanged,
 }
 
 // fail ends the row as failed; an error of the compliance log is also
 // returned, for it stops the run.
 func (x *rowRun) fail(err error) (RowResult, error) {
-	x.res.Result, x.res.Error = ResultFailed, err.Error()
+	x.res.Result, x.res.Err, x.res.Error = ResultFailed, err, x.o.words(err)
 	if isLogError(err) {
 		return x.res, err
 	}

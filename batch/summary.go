@@ -36,7 +36,11 @@ type RowResult struct {
 	Mail      string   `json:"mail,omitempty"`  // draft, sent, or failed
 	Note      string   `json:"note,omitempty"`  // why a row was sealed anew
 	Result    string   `json:"result"`
-	Error     string   `json:"error,omitempty"`
+	Error     string   `json:"error,omitempty"` // Err in the shell's words ([Options.Words])
+	// Err is why the row failed or was skipped, typed ([fault.Error]
+	// where batch has a code for it), for a shell to word in its
+	// language.
+	Err error `json:"-"`
 }
 
 // Summary is a whole run.
@@ -94,7 +98,7 @@ func outcome(sum *Summary, report string) error {
 
 // skippedRows lists the manifest's invalid rows (left out with
 // --skip-invalid), one result per row with every problem it has.
-func skippedRows(m *Manifest) []RowResult {
+func skippedRows(m *Manifest, o *Options) []RowResult {
 	var out []RowResult
 	at := map[int]int{}
 	for _, p := range m.Problems {
@@ -102,11 +106,12 @@ func skippedRows(m *Manifest) []RowResult {
 			continue
 		}
 		if i, ok := at[p.Row]; ok {
-			out[i].Error += "; " + p.Msg
+			out[i].Err = errors.Join(out[i].Err, p.Err)
+			out[i].Error += "; " + o.words(p.Err)
 			continue
 		}
 		at[p.Row] = len(out)
-		out = append(out, RowResult{Row: p.Row, Result: ResultSkipped, Error: p.Msg})
+		out = append(out, RowResult{Row: p.Row, Result: ResultSkipped, Err: p.Err, Error: o.words(p.Err)})
 	}
 	return out
 }

@@ -28,6 +28,7 @@ import (
 
 	"github.com/kuvert-app/kuvert/auditlog"
 	"github.com/kuvert-app/kuvert/crypt"
+	"github.com/kuvert-app/kuvert/fault"
 	"github.com/kuvert-app/kuvert/personnummer"
 	"github.com/kuvert-app/kuvert/scan"
 	"github.com/kuvert-app/kuvert/sms"
@@ -188,7 +189,8 @@ type PasswordSMS struct {
 	Refers   string // the seal entry's id, if known
 	Batch    string
 	Row      int
-	Details  string // a note for the log, never the password
+	Details  string          // a note for the log, never the password
+	Event    *auditlog.Event // what the log says of it, in a code
 }
 
 // SendPassword texts a password with the policy and records the attempt
@@ -208,14 +210,14 @@ func SendPassword(ctx context.Context, log *auditlog.Log, pol *sms.Policy, m Pas
 		return nil, err
 	}
 	rc, del, sendErr := p.send(ctx, m.Refers, m.Case)
-	e, lerr := log.Append(auditlog.Entry{Action: auditlog.ActionSMS, Refers: m.Refers, Delivery: del, Case: m.Case, Batch: m.Batch, Row: m.Row, Details: m.Details})
+	e, lerr := log.Append(auditlog.Entry{Action: auditlog.ActionSMS, Refers: m.Refers, Delivery: del, Case: m.Case, Batch: m.Batch, Row: m.Row, Details: m.Details, Event: m.Event})
 	switch {
 	case sendErr != nil && lerr != nil:
 		return nil, fmt.Errorf("%w: %w (and the log could not record it: %w)", ErrSMS, sendErr, lerr)
 	case sendErr != nil:
 		return nil, fmt.Errorf("%w: %w", ErrSMS, sendErr)
 	case lerr != nil:
-		return nil, fmt.Errorf("the SMS was sent (id %s) but the compliance log could not record it: %w", rc.ID, lerr)
+		return nil, fault.New(CodeSentNotLogged, "id", rc.ID).Wrap(lerr)
 	}
 	return p.delivered(rc, e), nil
 }
@@ -231,7 +233,7 @@ func Seal(ctx context.Context, log *auditlog.Log, r Request) (*Result, error) {
 	var p *prepared
 	if r.SMS != nil {
 		if r.Seal.Password.Value == "" {
-			return nil, fmt.Errorf("%w: SMS delivery needs a password, not age recipients", crypt.ErrInput)
+			return nil, fmt.Errorf("%w: %w", crypt.ErrInput, fault.New(CodeSMSNeedsPassword))
 		}
 		var err error
 		if p, err = prepare(r.SMS.Policy, r.SMS.To, r.SMS.Ref, r.Seal.Password.Value); p != nil {
@@ -258,7 +260,7 @@ func Seal(ctx context.Context, log *auditlog.Log, r Request) (*Result, error) {
 		}
 	}
 	if m := personnummer.FindAll(filepath.Base(r.Seal.Output)); len(m) > 0 {
-		return nil, fmt.Errorf("%w: the archive name %s holds a personnummer (%s), and it travels in the clear", scan.ErrSensitive, personnummer.MaskWith(filepath.Base(r.Seal.Output), "xxxx"), m[0].Masked)
+		return nil, fmt.Errorf("%w: %w", scan.ErrSensitive, fault.New(CodeNameHasPersonnummer, "name", personnummer.MaskWith(filepath.Base(r.Seal.Output), "xxxx"), "masked", m[0].Masked))
 	}
 	sc, err := scanInputs(ctx, r.Seal.Inputs, r.NoScan)
 	if err != nil {
@@ -284,7 +286,7 @@ func Seal(ctx context.Context, log *auditlog.Log, r Request) (*Result, error) {
 	}
 	if r.Supersedes != "" {
 		entry.Refers = r.Supersedes
-		entry.Details = "ersätter / supersedes " + r.Supersedes + " (nytt lösenord / new password)"
+		entry.Event = auditlog.NewEvent(auditlog.CodeSupersedes, "entry", r.Supersedes)
 	}
 	for _, f := range res.Files {
 		entry.Files = append(entry.Files, auditlog.FileRef{Name: f.Name, Size: f.Size, SHA256: f.SHA256})
@@ -313,7 +315,7 @@ func Seal(ctx context.Context, log *auditlog.Log, r Request) (*Result, error) {
 		if errors.As(err, &se) {
 			return nil, err
 		}
-		return nil, fmt.Errorf("%w; the archive was removed, because nothing may be sealed without a record", err)
+		return nil, fault.New(CodeNotRecordedRemoved).Wrap(err)
 	}
 	out := &Result{SealResult: res, Entry: e, Scan: sc}
 	generated := auditlog.Origin(r.Seal.Password.Origin) == auditlog.OriginGenerated
@@ -324,10 +326,10 @@ func Seal(ctx context.Context, log *auditlog.Log, r Request) (*Result, error) {
 			// Checked above, so this is the disk or a race. A generated
 			// password has reached nobody yet: the archive goes.
 			if !generated {
-				return nil, fmt.Errorf("the archive %s is sealed and kept, but the e-mail draft could not be written: %w", res.Archive, err)
+				return nil, fault.New(CodeDraftFailedKept, "archive", res.Archive).Wrap(err)
 			}
-			return nil, unseal(log, e, entry, r, res.Archive, "e-postutkastet kunde inte skrivas; arkivet togs bort eftersom lösenordet inte nådde någon / the e-mail draft could not be written; the archive was removed because its generated password reached nobody",
-				fmt.Errorf("the e-mail draft could not be written: %w; the archive was removed, because its password reached nobody", err))
+			return nil, unseal(log, e, entry, r, res.Archive, auditlog.NewEvent(auditlog.CodeDraftFailedRemoved),
+				fault.New(CodeDraftFailedRemoved).Wrap(err))
 		}
 		out.Draft = path
 	}
@@ -341,10 +343,10 @@ func Seal(ctx context.Context, log *auditlog.Log, r Request) (*Result, error) {
 			case errors.Is(err, auditlog.ErrUnavailable), errors.Is(err, auditlog.ErrTampered):
 				return nil, err
 			case !generated:
-				return nil, fmt.Errorf("the archive %s is sealed and kept, but it could not be delivered: %w", res.Archive, err)
+				return nil, fault.New(CodeDeliveryFailedKept, "archive", res.Archive).Wrap(err)
 			}
-			return nil, unseal(log, e, entry, r, res.Archive, "arkivet kunde inte levereras; det togs bort eftersom lösenordet inte nådde någon / the archive could not be delivered; it was removed because its generated password reached nobody",
-				fmt.Errorf("%w; the archive was removed, because its password reached nobody", err))
+			return nil, unseal(log, e, entry, r, res.Archive, auditlog.NewEvent(auditlog.CodeDeliveryFailedRemoved),
+				fault.New(CodeDeliveryFailedRemoved).Wrap(err))
 		}
 	}
 	if p == nil {
@@ -353,19 +355,19 @@ func Seal(ctx context.Context, log *auditlog.Log, r Request) (*Result, error) {
 
 	rc, del, sendErr := p.send(ctx, e.ID, r.Case)
 	if sendErr != nil {
-		action, details := auditlog.ActionSMS, "sms:et misslyckades; arkivet behölls (avsändaren valde lösenordet) / SMS failed; the archive was kept (the sender chose the password)"
+		action, event := auditlog.ActionSMS, auditlog.CodeSMSFailedKeptOwn
 		if r.Deliver != nil {
 			// The archive already went out (Deliver): removing it here
 			// would not take it back. It stays; the caller retries the SMS.
-			details = "sms:et misslyckades; arkivet behölls eftersom det redan var levererat / SMS failed; the archive was kept, because it was already delivered"
+			event = auditlog.CodeSMSFailedKeptDelivered
 		} else if generated {
 			os.Remove(res.Archive)
 			if out.Draft != "" {
 				os.Remove(out.Draft)
 			}
-			action, details = auditlog.ActionSealFailed, "sms:et misslyckades; arkivet togs bort eftersom lösenordet inte nådde någon / SMS failed; the archive was removed because its generated password reached nobody"
+			action, event = auditlog.ActionSealFailed, auditlog.CodeSMSFailedRemoved
 		}
-		_, lerr := log.Append(auditlog.Entry{Action: action, Refers: e.ID, Delivery: del, Details: details, Batch: r.Batch, Row: r.Row,
+		_, lerr := log.Append(auditlog.Entry{Action: action, Refers: e.ID, Delivery: del, Event: auditlog.NewEvent(event), Batch: r.Batch, Row: r.Row,
 			Archive: entry.Archive, Case: r.Case})
 		se := &SMSError{Err: sendErr}
 		if !generated || r.Deliver != nil {
@@ -381,7 +383,7 @@ func Seal(ctx context.Context, log *auditlog.Log, r Request) (*Result, error) {
 	if err != nil {
 		// The password went out but is not on record: the archive stays,
 		// and the caller learns the log is broken.
-		return nil, fmt.Errorf("the SMS was sent (id %s) but the compliance log could not record it: %w", rc.ID, err)
+		return nil, fault.New(CodeSentNotLogged, "id", rc.ID).Wrap(err)
 	}
 	out.Delivery = p.delivered(rc, se)
 	return out, nil
@@ -409,7 +411,7 @@ func (e *SupersededError) Error() string {
 func recordSupersede(log *auditlog.Log, entry auditlog.Entry, r Request) (*auditlog.Entry, error) {
 	entry.ID = log.NewID()
 	marker := auditlog.Entry{Action: auditlog.ActionSuperseded, Refers: r.Supersedes, Batch: r.Batch, Row: r.Row, Case: r.Case,
-		Details: "ersatt av / superseded by " + entry.ID}
+		Event: auditlog.NewEvent(auditlog.CodeSupersededBy, "entry", entry.ID)}
 	written, err := log.AppendIf(func(all []auditlog.Entry) error {
 		for _, s := range auditlog.Sealings(all) {
 			if s.Entry.ID == r.Supersedes && s.SupersededBy != "" {
@@ -426,9 +428,9 @@ func recordSupersede(log *auditlog.Log, entry auditlog.Entry, r Request) (*audit
 
 // unseal removes an archive whose generated password reached nobody and
 // records that (ActionSealFailed), returning err with any log failure.
-func unseal(log *auditlog.Log, e *auditlog.Entry, entry auditlog.Entry, r Request, archive, details string, err error) error {
+func unseal(log *auditlog.Log, e *auditlog.Entry, entry auditlog.Entry, r Request, archive string, why *auditlog.Event, err error) error {
 	os.Remove(archive)
-	if _, lerr := log.Append(auditlog.Entry{Action: auditlog.ActionSealFailed, Refers: e.ID, Details: details, Batch: r.Batch, Row: r.Row,
+	if _, lerr := log.Append(auditlog.Entry{Action: auditlog.ActionSealFailed, Refers: e.ID, Event: why, Batch: r.Batch, Row: r.Row,
 		Archive: entry.Archive, Case: r.Case}); lerr != nil {
 		return fmt.Errorf("%w (and the log could not record it: %w)", err, lerr)
 	}

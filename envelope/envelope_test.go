@@ -10,6 +10,7 @@ import (
 
 	"github.com/kuvert-app/kuvert/auditlog"
 	"github.com/kuvert-app/kuvert/crypt"
+	"github.com/kuvert-app/kuvert/fault"
 	"github.com/kuvert-app/kuvert/sms"
 )
 
@@ -122,7 +123,8 @@ func TestNoLogNoArchive(t *testing.T) {
 	os.RemoveAll(filepath.Join(dir, "log", "entries.jsonl"))
 	os.MkdirAll(filepath.Join(dir, "log", "entries.jsonl"), 0o700)
 	_, err := Seal(context.Background(), l, Request{Seal: so})
-	if err == nil || !strings.Contains(err.Error(), "archive was removed") {
+	// The words ("the archive was removed, …"): internal/catalog.
+	if f, ok := fault.As(err); !ok || f.Code != CodeNotRecordedRemoved || !errors.Is(err, auditlog.ErrUnavailable) {
 		t.Fatalf("err = %v", err)
 	}
 	if _, err := os.Stat(so.Output); !os.IsNotExist(err) {

@@ -115,11 +115,11 @@ func (f *batchForm) Lines() []batchLine {
 	}
 	for _, p := range f.Manifest.Problems {
 		if i, ok := at[p.Row]; ok && p.Row > 1 {
-			out[i].Problem += "; " + p.Msg
+			out[i].Problem += "; " + describe(p.Err)
 			continue
 		}
 		at[p.Row] = len(out)
-		out = append(out, batchLine{Row: p.Row, Problem: p.Msg})
+		out = append(out, batchLine{Row: p.Row, Problem: describe(p.Err)})
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Row < out[j].Row })
 	return out
@@ -144,7 +144,7 @@ func (f *batchForm) Options(env batchEnv) (batch.Options, error) {
 		return batch.Options{}, &batch.SetupError{Err: errNotStartable(f)}
 	}
 	// Jobs 0: batch's own default, as the CLI's (batch.DefaultJobs).
-	o := batch.Options{OutDir: f.OutDir, Jobs: f.Jobs, Log: env.Log}
+	o := batch.Options{OutDir: f.OutDir, Jobs: f.Jobs, Log: env.Log, Words: describe}
 	if env.Config != nil {
 		o.Operator, o.OpenerURL = env.Config.Operator, env.Config.OpenerURL
 	}

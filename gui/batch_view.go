@@ -400,8 +400,8 @@ func (v *batchView) showError(err error) {
 	v.state.SetText(msg)
 }
 
-// rowResultText is a row's result in the window's language; a failure
-// keeps batch's own reason (as report.csv has it).
+// rowResultText is a row's result in the window's language, a failure's
+// reason too where batch gave it a code.
 func rowResultText(r batch.RowResult) string {
 	key := map[string]string{
 		batch.ResultSent: "batch.result.sent", batch.ResultResumed: "batch.result.resumed", batch.ResultSealed: "batch.result.sealed",
@@ -419,7 +419,10 @@ func rowResultText(r batch.RowResult) string {
 		}
 		s += " · " + lang.L("batch.result.mail", map[string]any{"State": state})
 	}
-	if r.Error != "" {
+	switch {
+	case r.Err != nil:
+		s += ": " + describe(r.Err)
+	case r.Error != "":
 		s += ": " + r.Error
 	}
 	return s

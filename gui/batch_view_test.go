@@ -88,8 +88,8 @@ func TestBatchViewShowsEveryProblem(t *testing.T) {
 	}
 	table := batchTable(v)
 	for _, pr := range m.Problems {
-		if !strings.Contains(table, pr.Msg) {
-			t.Errorf("the table lacks %q:\n%s", pr.Msg, table)
+		if msg := describe(pr.Err); !strings.Contains(table, msg) {
+			t.Errorf("the table lacks %q:\n%s", msg, table)
 		}
 	}
 	if !strings.Contains(table, "Anna") || !strings.Contains(table, "anna.pdf") {

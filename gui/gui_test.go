@@ -383,6 +383,13 @@ func TestSealSendsPasswordByOutbox(t *testing.T) {
 		t.Errorf("SMS text %q", rec.Body)
 	}
 
+	// The result names the delivery's state in the window's words, never
+	// the provider's raw status ("(outbox)", "(queued)").
+	result := resultTexts(v)
+	if !strings.Contains(result, "("+deliveryWords(&auditlog.Delivery{Provider: "outbox", Status: auditlog.StatusOutbox})+")") || strings.Contains(result, "(outbox)") {
+		t.Errorf("the result:\n%s", result)
+	}
+
 	es := h.entries()
 	if len(es) != 2 || es[0].Action != auditlog.ActionSeal || es[1].Action != auditlog.ActionSMS {
 		t.Fatalf("log entries: %+v", es)

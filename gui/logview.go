@@ -209,7 +209,7 @@ func (v *logView) exportTo(w interface{ Write([]byte) (int, error) }, path strin
 	// The same selection and delivery state as `kuvert log export`.
 	es, err := l.Query(auditlog.Query{})
 	if err == nil {
-		err = auditlog.ExportCSV(w, es)
+		err = auditlog.ExportCSV(w, es, entryDetails)
 	}
 	if err != nil {
 		v.status.SetText(friendly(err))

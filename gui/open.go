@@ -132,7 +132,7 @@ func (v *openView) fail(err error) {
 	case errors.Is(err, crypt.ErrDamaged):
 		msg = lang.L("open.damaged")
 	case errors.Is(err, crypt.ErrUnsafe), errors.Is(err, crypt.ErrUnsupported):
-		msg = lang.L("open.unsafe") + "\n" + err.Error()
+		msg = lang.L("open.unsafe") + "\n" + describe(err)
 	}
 	v.status.SetText(msg)
 }

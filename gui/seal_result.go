@@ -10,6 +10,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/kuvert-app/kuvert/auditlog"
 	"github.com/kuvert-app/kuvert/crypt"
 	"github.com/kuvert-app/kuvert/envelope"
 	"github.com/kuvert-app/kuvert/sms"
@@ -39,7 +40,10 @@ func (v *sealView) showResult(res *envelope.Result, pw crypt.Password, sent *sen
 			add(msg)
 			add(wrap(lang.L("result.demo.hint")))
 		} else {
-			add(wrap(lang.L("result.sms", map[string]any{"To": d.To, "Status": string(d.Status)})))
+			// The state in the window's language ("köad hos
+			// leverantören"), never the provider's word ("queued").
+			state := &auditlog.Delivery{Provider: d.Provider, Status: auditlog.Status(d.Status)}
+			add(wrap(lang.L("result.sms", map[string]any{"To": d.To, "Status": deliveryWords(state)})))
 			showPassword = false
 		}
 		ref := widget.NewLabelWithStyle(lang.L("result.ref", map[string]any{"Ref": d.Ref}), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})

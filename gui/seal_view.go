@@ -220,7 +220,7 @@ func (v *sealView) snapshot() sealForm {
 func (v *sealView) newPassword() {
 	p, err := crypt.Generate(crypt.GenOptions{})
 	if err != nil {
-		v.status.SetText(err.Error())
+		v.status.SetText(describe(err))
 		return
 	}
 	v.form.Generated = p

@@ -196,7 +196,7 @@ func (v *settingsView) updatePreview() {
 	body, n, err := providers.Preview(st, providers.Options{Provider: cfg.SMS.Provider})
 	if err != nil {
 		v.preview.SetText("")
-		v.segments.SetText("⚠ " + err.Error())
+		v.segments.SetText("⚠ " + describe(err))
 		return
 	}
 	v.preview.SetText(body)
@@ -385,12 +385,12 @@ func (v *settingsView) sendTest() {
 	}
 	setup, err := v.u.resolveSMS(cfg, v.formKeyring())
 	if err != nil {
-		v.testResult.SetText(lang.L("settings.test.failed") + "\n" + err.Error())
+		v.testResult.SetText(lang.L("settings.test.failed") + "\n" + describe(err))
 		return
 	}
 	body, err := setup.testBody()
 	if err != nil {
-		v.testResult.SetText(lang.L("settings.test.failed") + "\n" + err.Error())
+		v.testResult.SetText(lang.L("settings.test.failed") + "\n" + describe(err))
 		return
 	}
 	masked := sms.MaskNumber(to)

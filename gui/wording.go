@@ -28,7 +28,7 @@ func smsFailure(err error, what string) string {
 
 // friendly explains a failure in plain words with what to do next.
 func friendly(err error) string {
-	detail := err.Error()
+	detail := describe(err)
 	var ce *configError
 	switch {
 	case errors.As(err, &ce):
@@ -52,7 +52,7 @@ func friendly(err error) string {
 func numberProblem(err error) string {
 	var ne *sms.NumberError
 	if !errors.As(err, &ne) {
-		return err.Error()
+		return describe(err)
 	}
 	switch ne.Problem {
 	case sms.NumberUnreadable:

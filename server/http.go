@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/kuvert-app/kuvert/auditlog"
+	"github.com/kuvert-app/kuvert/internal/catalog"
 	"github.com/kuvert-app/kuvert/opener"
 	"github.com/kuvert-app/kuvert/server/api"
 )
@@ -33,6 +34,9 @@ type Handler struct {
 	Org *api.OrgSettings
 
 	enrollFails failLimiter
+	// Opener is the recipient page served at /oppna.html, with the
+	// organisation's name (opener.Branded); nil: the page as built.
+	Opener []byte
 
 	mux      *http.ServeMux
 	once     sync.Once
@@ -69,7 +73,11 @@ func (h *Handler) init() {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		w.Header().Set("X-Content-Type-Options", "nosniff")
 		w.Header().Set("Referrer-Policy", "no-referrer")
-		w.Write(opener.Page())
+		if h.Opener != nil {
+			w.Write(h.Opener)
+		} else {
+			w.Write(opener.Page())
+		}
 	})
 	sub, _ := fs.Sub(webFS, "web")
 	files := http.FileServerFS(sub)
@@ -349,6 +357,14 @@ func (h *Handler) entries(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, err)
 		return
 	}
+	// The page shows "details" as it comes: an entry that holds its
+	// event in a code gets it in the catalog's words there (the entry's
+	// own line, and its hash, are untouched: this is the answer only).
+	for i := range res.Entries {
+		if e := &res.Entries[i].Entry; e.Event != nil && e.Details == "" {
+			e.Details = catalog.Details(e)
+		}
+	}
 	writeJSON(w, http.StatusOK, res)
 }
 
@@ -380,7 +396,7 @@ func (h *Handler) export(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", `attachment; filename="kuvert-logg-`+time.Now().In(Zone).Format("2006-01-02")+`.csv"`)
 	w.Header().Set("Cache-Control", "no-store")
-	auditlog.ExportCSV(w, res.Entries)
+	auditlog.ExportCSV(w, res.Entries, catalog.Details)
 }
 
 // verify runs the full check (it reads the whole log); a result for the

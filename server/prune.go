@@ -3,8 +3,8 @@ package server
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -44,9 +44,9 @@ func (s *Store) Prune(ctx context.Context, before time.Time, retention string) (
 			return nil
 		}
 		rec := s.ownEntry(auditlog.Entry{
-			Action:  auditlog.ActionPrune,
-			Details: fmt.Sprintf("gallring: %d poster äldre än %s (%s) / pruned %d entries older than %s", len(seqs), before.Format("2006-01-02"), retention, len(seqs), before.Format("2006-01-02")),
-			Prune:   &auditlog.PruneRef{Through: size, Before: before.UTC().Format(time.RFC3339), Count: len(seqs), Seqs: auditlog.FormatSeqs(seqs)},
+			Action: auditlog.ActionPrune,
+			Event:  auditlog.NewEvent(auditlog.CodePruned, "count", strconv.Itoa(len(seqs)), "before", before.Format("2006-01-02"), "retention", retention),
+			Prune:  &auditlog.PruneRef{Through: size, Before: before.UTC().Format(time.RFC3339), Count: len(seqs), Seqs: auditlog.FormatSeqs(seqs)},
 		})
 		ce, line := canonical(rec, size+1, ServerDevice, s.now())
 		if err := s.extend(ctx, tx, size, [][]byte{line}, func(int) []any { return entryRow(&ce, line, nil) }); err != nil {

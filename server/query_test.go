@@ -27,7 +27,7 @@ func relayedSealings(t testing.TB, s *Store, n int) []auditlog.Entry {
 		ref, id := fmt.Sprintf("R%03d", i), fmt.Sprintf("SM%03d", i)
 		seal.Delivery = &auditlog.Delivery{Provider: "kuvert-server", To: "+46 70-*** ** 67", Ref: ref, Status: auditlog.StatusPending}
 		relayed := s.ownEntry(auditlog.Entry{Action: auditlog.ActionSMS, Refers: seal.ID, Case: seal.Case, Operator: "pc1",
-			Details:  "förmedlat av kuvert server för pc1 / relayed by kuvert server for pc1",
+			Event:    auditlog.NewEvent(auditlog.CodeRelayed, "device", "pc1"),
 			Delivery: &auditlog.Delivery{Provider: "twilio", To: "+46 70-*** ** 67", Ref: ref, MessageID: id, Status: auditlog.StatusQueued}})
 		if _, _, err := s.Append(ctx, ServerDevice, []auditlog.Entry{relayed}); err != nil {
 			t.Fatal(err)
@@ -115,8 +115,56 @@ func TestDemoRelayIsNeverSent(t *testing.T) {
 		t.Errorf("sealings: %+v", res.Sealings)
 	}
 	var b strings.Builder
-	auditlog.ExportCSV(&b, res.Entries)
+	auditlog.ExportCSV(&b, res.Entries, nil)
 	if strings.Contains(strings.ReplaceAll(b.String(), "ej skickat", ""), "skicka") || strings.Count(b.String(), "demo (ej skickat)") != 2 {
 		t.Errorf("export:\n%s", b.String())
+	}
+}
+
+// The log holds events as codes; the registrar's page and the export
+// show them in the catalog's two languages, and an older entry's prose
+// as it is.
+func TestEventsWordedForTheRegistrar(t *testing.T) {
+	s, _, _ := newStore(t)
+	ctx := context.Background()
+	coded := entry(auditlog.ActionSuperseded, "KS 2026/902")
+	coded.Refers = "20260101-0000000000000001"
+	coded.Event = auditlog.NewEvent(auditlog.CodeSupersededBy, "entry", "20260101-0000000000000002")
+	old := entry(auditlog.ActionSuperseded, "KS 2026/902")
+	old.Refers = "20260101-0000000000000003"
+	old.Details = "ersatt av / superseded by 20260101-0000000000000004"
+	if _, _, err := s.Append(ctx, "pc1", []auditlog.Entry{coded, old}); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(&Handler{Store: s})
+	defer srv.Close()
+	tok, err := s.AddToken(ctx, "reg", api.RoleRegistrar)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &fixture{ts: srv, tokens: map[string]string{"reg": tok}}
+	want := []string{"ersatt av / superseded by 20260101-0000000000000002", "ersatt av / superseded by 20260101-0000000000000004"}
+	code, body := f.do(t, "GET", "/api/v1/log/entries?case=KS+2026%2F902", "reg", nil)
+	var res api.EntriesResponse
+	if err := json.Unmarshal(body, &res); code != 200 || err != nil {
+		t.Fatalf("search: %d %v %s", code, err, body)
+	}
+	var got []string
+	for _, r := range res.Entries {
+		got = append(got, r.Details)
+	}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("the page's details %q, want %q", got, want)
+	}
+	code, body = f.do(t, "GET", "/api/v1/log/export.csv?case=KS+2026%2F902", "reg", nil)
+	for _, w := range want {
+		if code != 200 || !strings.Contains(string(body), w) {
+			t.Errorf("export (%d) lacks %q:\n%s", code, w, body)
+		}
+	}
+	// What the log holds is the code, never the words.
+	all, err := s.Search(ctx, Search{Case: "KS 2026/902"})
+	if err != nil || len(all.Entries) != 2 || all.Entries[0].Details != "" || all.Entries[0].Event == nil || all.Entries[0].Event.Code != auditlog.CodeSupersededBy {
+		t.Errorf("stored: %v %+v", err, all.Entries)
 	}
 }

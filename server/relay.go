@@ -135,7 +135,7 @@ func (r *Relay) Send(ctx context.Context, device string, m api.SMSRequest) (api.
 		Action: auditlog.ActionSMS, Refers: m.Refers, Case: m.Case, Operator: device,
 		Delivery: &auditlog.Delivery{Provider: r.Sender.Name(), To: sms.MaskNumber(num), Ref: m.Ref, Status: auditlog.StatusFailed,
 			Error: "the server lost the provider's answer; the SMS may have gone out"},
-		Details: "förmedlat av kuvert server för " + device + " / relayed by kuvert server for " + device,
+		Event: auditlog.NewEvent(auditlog.CodeRelayed, "device", device),
 	})
 	c, err := r.claim(ctx, device, m, region, e)
 	if c.pending != nil {

@@ -91,3 +91,25 @@ func TestLayers(t *testing.T) {
 		})
 	}
 }
+
+// fault is under every core package that returns a typed error, so it
+// imports no kuvert package (and holds no words: see its doc).
+func TestFaultIsALeaf(t *testing.T) {
+	for _, d := range deps(t, "fault") {
+		if strings.HasPrefix(d, mod) && d != mod+"fault" {
+			t.Errorf("fault imports %s", d)
+		}
+	}
+}
+
+// Words belong to the shells: no core package reaches the two-language
+// catalog (the CLI's and the server's) or the desktop app's.
+func TestCoreHasNoCatalog(t *testing.T) {
+	for _, pkg := range []string{"auditlog", "batch", "envelope", "crypt", "sms", "scan", "fault", "mailrelay", "app", "settings"} {
+		for _, d := range deps(t, pkg) {
+			if d == mod+"internal/catalog" || d == mod+"gui" || d == mod+"internal/cli" || d == mod+"server" {
+				t.Errorf("%s imports %s", pkg, d)
+			}
+		}
+	}
+}

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -113,7 +112,7 @@ func runBatch(cmd *cobra.Command, f *Factory, g *globalOptions, o *BatchOptions)
 	}
 	if len(m.Problems) > 0 {
 		for _, p := range m.Problems {
-			fmt.Fprintf(s.ErrOut, "kuvert: %s: %s\n", o.Manifest, p)
+			fmt.Fprintf(s.ErrOut, "kuvert: %s: %s\n", o.Manifest, problemText(p))
 		}
 		if !o.SkipInvalid || len(m.Rows) == 0 {
 			return withHint(usagef("the manifest has %d %s; nothing was sealed or sent", len(m.Problems), plural(len(m.Problems), "problem", "problems")), "fix the rows above, or add --skip-invalid to process the valid rows")
@@ -128,7 +127,7 @@ func runBatch(cmd *cobra.Command, f *Factory, g *globalOptions, o *BatchOptions)
 		return err
 	}
 	opts := batch.Options{OutDir: o.OutDir, Jobs: o.Jobs, DryRun: o.DryRun, NoSMS: o.NoSMS, PasswordOut: o.PasswordOut, Log: l, Operator: cfg.Operator.Value,
-		OpenerURL: cfg.OpenerURL.Value, Lang: o.Lang}
+		OpenerURL: cfg.OpenerURL.Value, Lang: o.Lang, Words: describe}
 	if err := batchMail(&opts, o.Mail, m, cfg); err != nil {
 		return err
 	}
@@ -151,12 +150,11 @@ func runBatch(cmd *cobra.Command, f *Factory, g *globalOptions, o *BatchOptions)
 			progressbar.OptionSetDescription("Rader / rows"), progressbar.OptionShowCount(), progressbar.OptionSetPredictTime(true),
 			progressbar.OptionClearOnFinish())
 	}
-	enc := json.NewEncoder(s.Out)
 	failed := 0
 	opts.OnRow = func(r batch.RowResult) {
 		switch {
 		case o.JSON:
-			enc.Encode(r)
+			writeJSONLine(s, r)
 		case o.DryRun:
 			mail := ""
 			if r.Mail != "" {
@@ -200,16 +198,7 @@ func runBatch(cmd *cobra.Command, f *Factory, g *globalOptions, o *BatchOptions)
 		}
 	}
 	if err != nil {
-		if errors.Is(err, batch.ErrNotOurs) {
-			return withHint(err, "kuvert batch ersätter aldrig en fil den inte själv skrivit: välj en ny --out-dir eller flytta filerna / kuvert batch never replaces a file it did not write: choose a new --out-dir or move those files away")
-		}
-		if errors.Is(err, batch.ErrRowsFailed) {
-			return codeError{err, ExitSMS}
-		}
-		if errors.Is(err, batch.ErrPartial) {
-			return codeError{err, ExitPartial}
-		}
-		return err
+		return err // exitTable gives its code and hint
 	}
 	if sum.Interrupted {
 		return errors.New("interrupted")

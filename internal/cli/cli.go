@@ -16,6 +16,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/kuvert-app/kuvert/auditlog"
+	"github.com/kuvert-app/kuvert/batch"
 	"github.com/kuvert-app/kuvert/crypt"
 	"github.com/kuvert-app/kuvert/envelope"
 	"github.com/kuvert-app/kuvert/internal/termsafe"
@@ -122,7 +123,7 @@ func Run(ctx context.Context, args []string, f *Factory) int {
 	err = explainHeld(err)
 	// Messages may name entries, files and arguments that came from
 	// outside; each is one line with nothing a terminal acts on.
-	msg := termsafe.Escape(err.Error())
+	msg := termsafe.Escape(describe(err))
 	fmt.Fprintf(s.ErrOut, "kuvert: %s\n", strings.TrimSuffix(msg, "."))
 	for _, h := range hints(err) {
 		fmt.Fprintf(s.ErrOut, "kuvert: hint: %s\n", termsafe.Escape(h))
@@ -138,18 +139,11 @@ func exitCode(err error) int {
 		return ce.code
 	case errors.As(err, &ue):
 		return ExitUsage
-	case errors.Is(err, crypt.ErrWrongPassword):
-		return ExitWrongSecret
-	case errors.Is(err, crypt.ErrDamaged), errors.Is(err, crypt.ErrUnsafe), errors.Is(err, crypt.ErrUnsupported):
-		return ExitDamaged
-	case errors.Is(err, crypt.ErrInput), errors.Is(err, crypt.ErrWeakPassword), errors.Is(err, crypt.ErrNeedPassword):
-		return ExitUsage
-	case errors.Is(err, auditlog.ErrTampered):
-		return ExitLogInvalid
-	case errors.Is(err, scan.ErrSensitive):
-		return ExitSensitive
-	case errors.Is(err, envelope.ErrSMS), errors.Is(err, sms.ErrNotDelivered):
-		return ExitSMS
+	}
+	for _, r := range exitTable {
+		if r.code != 0 && errors.Is(err, r.err) {
+			return r.code
+		}
 	}
 	return ExitFailure
 }
@@ -163,31 +157,63 @@ type codeError struct {
 func (e codeError) Error() string { return e.err.Error() }
 func (e codeError) Unwrap() error { return e.err }
 
+// exitRule is what the CLI does with an error the core returns: the
+// exit code of docs/exit-codes.md and the hint printed under it.
+type exitRule struct {
+	err  error // a sentinel, matched with errors.Is
+	code int   // 0: none of its own (ExitFailure unless another rule matches)
+	hint string
+	// hintFor gives the hint from the error itself (the SMS provider's
+	// own advice); it overrides hint.
+	hintFor func(error) string
+	// coded: a command that forced the exit code (codeError) has already
+	// said what to do, so the default hint is left out.
+	coded bool
+}
+
+// exitTable is the one map from the core's errors to exit codes and
+// default hints (restic's and gh's habit: one place, documented in
+// docs/exit-codes.md; TestExitTableMatchesDoc keeps the two together).
+// The first rule that matches and has a code gives the exit code; the
+// first that matches and has a hint gives the hint.
+var exitTable = []exitRule{
+	{err: batch.ErrRowsFailed, code: ExitSMS},
+	{err: batch.ErrPartial, code: ExitPartial},
+	{err: batch.ErrNotOurs, hint: "kuvert batch ersätter aldrig en fil den inte själv skrivit: välj en ny --out-dir eller flytta filerna / kuvert batch never replaces a file it did not write: choose a new --out-dir or move those files away"},
+	{err: crypt.ErrWrongPassword, code: ExitWrongSecret, hint: "check the password: it is case-sensitive, and the dashes between groups belong to it"},
+	{err: crypt.ErrDamaged, code: ExitDamaged, hint: "the file was changed or cut off on its way; ask the sender to send it again"},
+	{err: crypt.ErrUnsafe, code: ExitDamaged, hint: "kuvert refused to open it to protect this computer; nothing was written"},
+	{err: crypt.ErrUnsupported, code: ExitDamaged},
+	{err: crypt.ErrExists, hint: "use --force to replace it, or -o to choose another name"},
+	{err: crypt.ErrInput, code: ExitUsage},
+	{err: crypt.ErrWeakPassword, code: ExitUsage, hint: "leave out --password-file and --password-env to get a generated password, or add --weak-password-ok if you must"},
+	{err: crypt.ErrNeedPassword, code: ExitUsage, hint: "give the password with --password-file FILE or KUVERT_PASSWORD (encrypt reads it with --password-env), or run kuvert in a terminal to be asked"},
+	// An SMS whose failure the log could not record is both ErrSMS and
+	// the log's error: the tampered log's exit code wins, the SMS hint
+	// comes first (so ErrTampered has two rules).
+	{err: auditlog.ErrTampered, code: ExitLogInvalid},
+	{err: scan.ErrSensitive, code: ExitSensitive},
+	{err: envelope.ErrSMS, code: ExitSMS, hintFor: smsHint, coded: true},
+	{err: sms.ErrNotDelivered, code: ExitSMS},
+	{err: auditlog.ErrUnavailable, hint: "check that the log folder exists, is writable and the disk is not full (--log-dir or KUVERT_HOME)"},
+	{err: auditlog.ErrTampered, hint: "run 'kuvert log verify' and tell whoever is responsible for information security", coded: true},
+}
+
 func hints(err error) []string {
 	var out []string
 	var he hintError
 	if errors.As(err, &he) && he.hint != "" {
 		out = append(out, he.hint)
 	}
-	switch {
-	case errors.Is(err, crypt.ErrWrongPassword):
-		out = append(out, "check the password: it is case-sensitive, and the dashes between groups belong to it")
-	case errors.Is(err, crypt.ErrDamaged):
-		out = append(out, "the file was changed or cut off on its way; ask the sender to send it again")
-	case errors.Is(err, crypt.ErrUnsafe):
-		out = append(out, "kuvert refused to open it to protect this computer; nothing was written")
-	case errors.Is(err, crypt.ErrExists):
-		out = append(out, "use --force to replace it, or -o to choose another name")
-	case errors.Is(err, crypt.ErrWeakPassword):
-		out = append(out, "leave out --password-file and --password-env to get a generated password, or add --weak-password-ok if you must")
-	case errors.Is(err, crypt.ErrNeedPassword):
-		out = append(out, "give the password with --password-file FILE or KUVERT_PASSWORD (encrypt reads it with --password-env), or run kuvert in a terminal to be asked")
-	case errors.Is(err, envelope.ErrSMS) && !errors.As(err, new(codeError)):
-		out = append(out, smsHint(err))
-	case errors.Is(err, auditlog.ErrUnavailable):
-		out = append(out, "check that the log folder exists, is writable and the disk is not full (--log-dir or KUVERT_HOME)")
-	case errors.Is(err, auditlog.ErrTampered) && !errors.As(err, new(codeError)):
-		out = append(out, "run 'kuvert log verify' and tell whoever is responsible for information security")
+	coded := errors.As(err, new(codeError))
+	for _, r := range exitTable {
+		if r.hint == "" && r.hintFor == nil || r.coded && coded || !errors.Is(err, r.err) {
+			continue
+		}
+		if r.hintFor != nil {
+			return append(out, r.hintFor(err))
+		}
+		return append(out, r.hint)
 	}
 	return out
 }

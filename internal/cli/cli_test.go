@@ -361,3 +361,38 @@ func TestGenpassFlagsParse(t *testing.T) {
 		t.Fatalf("got %+v", got)
 	}
 }
+
+// `kuvert encrypt --json` and `kuvert batch --json` wrote their results
+// with json.Encoder, which leaves U+202E raw: a file name holding it
+// read backwards on the registrar's screen. Every --json goes through
+// one writer that escapes it.
+func TestJSONEscapesBidiInEveryCommand(t *testing.T) {
+	dir := t.TempDir()
+	name := "lön_\u202efdp.exe"
+	if err := os.WriteFile(filepath.Join(dir, name), []byte("x"), 0o600); err != nil {
+		t.Skip("this file system refuses the name")
+	}
+	t.Setenv("KUVERT_SMS_PROVIDER", "")
+	manifest := filepath.Join(dir, "run.csv")
+	if err := os.WriteFile(manifest, []byte("fil;mobil\n"+name+";0701234510\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		what string
+		args []string
+	}{
+		{"encrypt", []string{"encrypt", "--json", "-o", filepath.Join(dir, "ut\u202e.zip"), filepath.Join(dir, name)}},
+		{"batch", []string{"batch", "--json", "--dry-run", "--out-dir", filepath.Join(dir, "ut"), manifest}},
+	} {
+		t.Run(tc.what, func(t *testing.T) {
+			code, out, errOut := runCLI(t, "", tc.args...)
+			if code != ExitOK {
+				t.Fatalf("exit %d: %s", code, errOut)
+			}
+			assertNoRaw(t, tc.what+" --json", out)
+			if !strings.Contains(out, `\u202e`) {
+				t.Errorf("%s --json does not name the file escaped:\n%s", tc.what, out)
+			}
+		})
+	}
+}

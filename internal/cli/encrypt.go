@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 
 	"filippo.io/age"
@@ -284,9 +283,7 @@ func runEncrypt(ctx context.Context, f *Factory, g *globalOptions, o *EncryptOpt
 		r.Draft = draft
 		sc := sealed.Scan
 		r.Scan = &scanResult{Personnummer: sc.Personnummer, Files: sc.Files, NotScanned: sc.NotScanned, NamesHidden: sc.NamesHidden, Skipped: sc.Skipped}
-		enc := json.NewEncoder(s.Out)
-		enc.SetIndent("", "  ")
-		return enc.Encode(r)
+		return writeJSON(s, r)
 	}
 	if !o.Quiet {
 		fmt.Fprintf(s.ErrOut, "Krypterat / Sealed: %s (%s, %d %s, %s)\n", res.Archive, formatName(res.Format), len(res.Files), plural(len(res.Files), "fil/file", "filer/files"), bytesize.Human(res.Size))

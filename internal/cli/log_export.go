@@ -81,7 +81,7 @@ apostrophe.`,
 				w = file
 			}
 			if format == "csv" {
-				err = auditlog.ExportCSV(w, es)
+				err = auditlog.ExportCSV(w, es, details)
 			} else {
 				if es == nil {
 					es = []auditlog.Row{}

@@ -86,8 +86,8 @@ func summary(r *auditlog.Row) string {
 	if e.Batch != "" {
 		parts = append(parts, fmt.Sprintf("utskick/batch %s rad/row %d", termsafe.Escape(e.Batch), e.Row))
 	}
-	if e.Details != "" {
-		parts = append(parts, termsafe.Escape(e.Details))
+	if d := details(e); d != "" {
+		parts = append(parts, termsafe.Escape(d))
 	}
 	if len(r.Folded) > 0 {
 		parts = append(parts, termsafe.Escape("samma sms som / same SMS as "+strings.Join(r.Folded, ", ")))

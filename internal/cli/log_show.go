@@ -117,8 +117,8 @@ func showEntry(s *IOStreams, e *auditlog.Entry, now *auditlog.Sealing) error {
 	if e.Refers != "" {
 		line("Avser / refers to", "%s", e.Refers)
 	}
-	if e.Details != "" {
-		line("Detaljer / details", "%s", termsafe.Escape(e.Details))
+	if d := details(e); d != "" {
+		line("Detaljer / details", "%s", termsafe.Escape(d))
 	}
 	return w.Flush()
 }

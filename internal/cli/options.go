@@ -37,13 +37,32 @@ func (osKeyring) Delete(service, user string) error {
 
 // writeJSON writes v indented to the command's output, with the
 // characters that reorder or hide text on a terminal escaped (see
-// [jsonText]).
+// [jsonText]). Every --json goes through it or [writeJSONLine].
 func writeJSON(s *IOStreams, v any) error {
 	return encodeJSON(s.Out, v)
 }
 
+// writeJSONLine writes v as one line (JSON Lines, as `kuvert batch
+// --json` streams its rows), escaped as [writeJSON] does.
+func writeJSONLine(s *IOStreams, v any) error {
+	return writeJSONText(s.Out, v, "")
+}
+
 func encodeJSON(w io.Writer, v any) error {
-	b, err := json.MarshalIndent(v, "", "  ")
+	return writeJSONText(w, v, "  ")
+}
+
+// writeJSONText is the one JSON writer: encoding/json (which escapes
+// control characters and <, >, &), then [jsonText], then a newline —
+// the bytes json.Encoder would write, but with nothing that reorders text.
+func writeJSONText(w io.Writer, v any, indent string) error {
+	var b []byte
+	var err error
+	if indent == "" {
+		b, err = json.Marshal(v)
+	} else {
+		b, err = json.MarshalIndent(v, "", indent)
+	}
 	if err != nil {
 		return err
 	}

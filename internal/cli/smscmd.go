@@ -102,7 +102,7 @@ func newSMSSendCmd(f *Factory, g *globalOptions) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			d, err := envelope.SendPassword(cmd.Context(), l, pol, envelope.PasswordSMS{To: to, Password: pw, Case: caseID, Details: "lösenord skickat med kuvert sms send / password sent with kuvert sms send"})
+			d, err := envelope.SendPassword(cmd.Context(), l, pol, envelope.PasswordSMS{To: to, Password: pw, Case: caseID, Event: auditlog.NewEvent(auditlog.CodeSMSResent)})
 			if err != nil {
 				return err
 			}

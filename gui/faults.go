@@ -1,0 +1,41 @@
+package gui
+
+import (
+	"fyne.io/fyne/v2/lang"
+
+	"github.com/kuvert-app/kuvert/auditlog"
+	"github.com/kuvert-app/kuvert/fault"
+)
+
+// describe is err in the window's language: each fault the core returned
+// in the app's catalog (translations/*.json, key "fault.<code>", fields
+// as {{.name}}, the wrapped cause as {{.cause}}), the rest as the error
+// reads. Swedish only in Swedish, English only in English — the CLI's
+// two-language lines are the CLI's.
+func describe(err error) string { return fault.Text(err, faultWords) }
+
+func faultWords(e *fault.Error, cause string) (string, bool) {
+	key := "fault." + string(e.Code)
+	data := map[string]any{"cause": cause}
+	for n, v := range e.Fields {
+		data[n] = v
+	}
+	s := lang.L(key, data)
+	if s == key {
+		return "", false
+	}
+	return s, true
+}
+
+// entryDetails is what a log entry says beyond its fields, in the window's
+// language: its event through the catalog, or an older entry's prose as
+// it is.
+func entryDetails(e *auditlog.Entry) string {
+	if e.Event == nil {
+		return e.Details
+	}
+	if s, ok := faultWords(&fault.Error{Code: e.Event.Code, Fields: e.Event.Fields}, ""); ok {
+		return s
+	}
+	return e.Event.String()
+}

@@ -1,0 +1,125 @@
+// Package catalog is the words of the two-language shells — the CLI and
+// the server's registrar page and CSV — for the core's codes: each
+// [fault.Code] a domain error or a log event carries, as one line
+// "svenska / English" (English alone where kuvert's line always was).
+// The desktop app has its own catalog, in one language at a time
+// (gui/translations). The core never imports this package.
+package catalog
+
+import (
+	"sort"
+	"strings"
+
+	"github.com/kuvert-app/kuvert/auditlog"
+	"github.com/kuvert-app/kuvert/batch"
+	"github.com/kuvert-app/kuvert/envelope"
+	"github.com/kuvert-app/kuvert/fault"
+)
+
+// lines are the words, with {name} for a field and {cause} for the
+// wrapped cause in these words. Each is the line kuvert printed or
+// logged before the core returned codes; TestKeepsWords holds them to it.
+var lines = map[fault.Code]string{
+	batch.CodeFileAbsolute:   "file {file}: an absolute path; name files relative to the manifest, in its folder or below",
+	batch.CodeFileOutside:    "file {file}: outside the manifest's folder; files must lie in its folder or below",
+	batch.CodeFileViaLink:    "file {file}: outside the manifest's folder (through a link); files must lie in its folder or below",
+	batch.CodeFileMissing:    "file {file}: missing",
+	batch.CodeFileNotFound:   "file {file}: missing or unreadable",
+	batch.CodeFileSymlink:    "file {file}: a symbolic link; name the file itself",
+	batch.CodeFileNotRegular: "file {file}: not a regular file (a folder, a named pipe or a device)",
+	batch.CodeFileUnreadable: "file {file}: unreadable",
+	batch.CodeFileChanging:   "file {file}: changed while it was checked; run again",
+	batch.CodeFileInHome:     "file {file}: in kuvert's own folder (KUVERT_HOME, with the log and its signing key); kuvert seals nothing from there",
+	batch.CodeFileSwapped:    "file {file}: not the file that was checked",
+	batch.CodeFileHeld:       "file {file}: öppen i ett annat program (t.ex. Excel), stäng den och försök igen / open in another program (e.g. Excel): close it and try again",
+	batch.CodeRowNoFile:      "no file",
+	batch.CodeRowNoMobile:    "no mobile number",
+
+	batch.CodeStaleChanged:       "its files changed since it was sealed, and its archive {archive} was changed too; kuvert does not replace it (move it away and run again)",
+	batch.CodeMailedChanged:      "its e-mail went out in an earlier run, but its archive {archive} was changed since; the SMS is not sent",
+	batch.CodeInterruptedChanged: "interrupted in an earlier run, and its archive {archive} was changed since; kuvert does not replace it (move it away and run again)",
+
+	batch.CodeOutDirLink:       "utmappen {dir} är en länk / the output folder {dir} is a symbolic link; name the folder itself",
+	batch.CodeOutDirNotFolder:  "utmappen {dir} är ingen mapp / the output folder {dir} is not a folder",
+	batch.CodeOutDirOtherOwner: "utmappen {dir} ägs av ett annat konto (uid {uid}) / the output folder {dir} is owned by another account (uid {uid}); choose a folder of your own",
+	batch.CodeOutDirShared:     "utmappen {dir} kan skrivas av andra ({mode}) / the output folder {dir} can be written by others ({mode}); run chmod go-w on it, or choose a folder only you can write to",
+	batch.CodeOutDirOtherBatch: "{dir} belongs to another batch ({batch}); choose another --out-dir",
+	batch.CodeOutDirNotWritten: "{path} exists and was not written by this batch; choose another --out-dir",
+
+	auditlog.CodePruned:       "gallring: {count} poster äldre än {before} ({retention}) / pruned {count} entries older than {before} (retention {retention}); their hashes remain",
+	auditlog.CodeSupersedes:   "ersätter / supersedes {entry} (nytt lösenord / new password)",
+	auditlog.CodeSupersededBy: "ersatt av / superseded by {entry}",
+	auditlog.CodeSMSResent:    "lösenord skickat med kuvert sms send / password sent with kuvert sms send",
+	auditlog.CodeRelayed:      "förmedlat av kuvert server för {device} / relayed by kuvert server for {device}",
+
+	auditlog.CodeSMSFailedKeptOwn:       "sms:et misslyckades; arkivet behölls (avsändaren valde lösenordet) / SMS failed; the archive was kept (the sender chose the password)",
+	auditlog.CodeSMSFailedKeptDelivered: "sms:et misslyckades; arkivet behölls eftersom det redan var levererat / SMS failed; the archive was kept, because it was already delivered",
+	auditlog.CodeSMSFailedRemoved:       "sms:et misslyckades; arkivet togs bort eftersom lösenordet inte nådde någon / SMS failed; the archive was removed because its generated password reached nobody",
+	auditlog.CodeDraftFailedRemoved:     "e-postutkastet kunde inte skrivas; arkivet togs bort eftersom lösenordet inte nådde någon / the e-mail draft could not be written; the archive was removed because its generated password reached nobody",
+	auditlog.CodeDeliveryFailedRemoved:  "arkivet kunde inte levereras; det togs bort eftersom lösenordet inte nådde någon / the archive could not be delivered; it was removed because its generated password reached nobody",
+
+	envelope.CodeSMSNeedsPassword:      "SMS delivery needs a password, not age recipients",
+	envelope.CodeNameHasPersonnummer:   "the archive name {name} holds a personnummer ({masked}), and it travels in the clear",
+	envelope.CodeNotRecordedRemoved:    "{cause}; the archive was removed, because nothing may be sealed without a record",
+	envelope.CodeDraftFailedKept:       "the archive {archive} is sealed and kept, but the e-mail draft could not be written: {cause}",
+	envelope.CodeDraftFailedRemoved:    "the e-mail draft could not be written: {cause}; the archive was removed, because its password reached nobody",
+	envelope.CodeDeliveryFailedKept:    "the archive {archive} is sealed and kept, but it could not be delivered: {cause}",
+	envelope.CodeDeliveryFailedRemoved: "{cause}; the archive was removed, because its password reached nobody",
+	envelope.CodeSentNotLogged:         "the SMS was sent (id {id}) but the compliance log could not record it: {cause}",
+}
+
+// Text is err in these words: each fault in it worded, the rest as the
+// error reads.
+func Text(err error) string { return fault.Text(err, words) }
+
+func words(e *fault.Error, cause string) (string, bool) {
+	line, ok := lines[e.Code]
+	if !ok {
+		return "", false
+	}
+	return fill(line, e.Fields, cause), true
+}
+
+// Details is what an entry says beyond its fields: its event in these
+// words, or the prose an older entry holds in Details, as it is. An
+// event whose code this version does not know (a newer kuvert wrote it)
+// shows its code and values.
+func Details(e *auditlog.Entry) string {
+	if e.Event == nil {
+		return e.Details
+	}
+	if line, ok := lines[e.Event.Code]; ok {
+		return fill(line, e.Event.Fields, "")
+	}
+	return e.Event.String()
+}
+
+// Known reports whether code has words here.
+func Known(code fault.Code) bool { _, ok := lines[code]; return ok }
+
+// Codes lists the codes that have words here.
+func Codes() []fault.Code {
+	out := make([]fault.Code, 0, len(lines))
+	for c := range lines {
+		out = append(out, c)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
+	return out
+}
+
+// fill puts the fields and the rendered cause into line's {name}
+// places, in one pass (a value holding "{x}" stays as it is).
+func fill(line string, fields map[string]string, cause string) string {
+	if !strings.Contains(line, "{") {
+		return line
+	}
+	return strings.NewReplacer(append([]string{"{cause}", cause}, braced(fields)...)...).Replace(line)
+}
+
+func braced(fields map[string]string) []string {
+	var out []string
+	for n, v := range fields {
+		out = append(out, "{"+n+"}", v)
+	}
+	return out
+}
