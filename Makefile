@@ -134,7 +134,7 @@ windows: deps-windows
 # as a downgrade and uninstalled by Wine's msiexec; between install and
 # upgrade the installed kuvert.exe, given only a server address and an
 # enrollment code by HKLM policy, enrolls with a real kuvert server on
-# PostgreSQL, texts through its relay and ships (about 3 minutes).
+# PostgreSQL, texts through its relay and ships (1 to 3 minutes).
 test-windows: windows build
 	KUVERT_WINDOWS_EXE=$(CURDIR)/$(BIN)/kuvert.exe KUVERT_WINDOWS_GUI=$(CURDIR)/$(BIN)/kuvert-gui.exe KUVERT_WINE=$(WINE) \
 		$(GO) test -count=1 -parallel 1 -timeout 30m -run 'TestScriptsWindows|TestWindowsExe|TestWindowsGUI' ./cmd/kuvert/
