@@ -30,6 +30,7 @@ import (
 	"github.com/kuvert-app/kuvert/auditlog"
 	"github.com/kuvert-app/kuvert/config"
 	"github.com/kuvert-app/kuvert/internal/desktop"
+	"github.com/kuvert-app/kuvert/server/client/clientenv"
 	"github.com/kuvert-app/kuvert/settings"
 )
 
@@ -293,7 +294,8 @@ func (u *UI) resolveWith(cfg *config.Config, kr Keyring) (*settings.Settings, er
 		}
 		src.Policy = pol
 	}
-	return settings.Resolve(src)
+	// With the organisation's settings last cached from its server.
+	return clientenv.Env{Sources: src}.Resolve()
 }
 
 // config is the settings for showing: the defaults when config.json

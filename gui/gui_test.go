@@ -6,7 +6,6 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
-	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -24,6 +23,8 @@ import (
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
+
+	"github.com/zalando/go-keyring"
 
 	"github.com/kuvert-app/kuvert/auditlog"
 	"github.com/kuvert-app/kuvert/config"
@@ -46,7 +47,7 @@ func (k *memKeyring) Get(s, u string) (string, error) {
 	defer k.mu.Unlock()
 	v, ok := k.m[s+"/"+u]
 	if !ok {
-		return "", errors.New("secret not found in keyring")
+		return "", keyring.ErrNotFound // as go-keyring says it
 	}
 	return v, nil
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/kuvert-app/kuvert/config"
 	"github.com/kuvert-app/kuvert/server/client/clientenv"
 	"github.com/kuvert-app/kuvert/server/client/shipping"
+	"github.com/kuvert-app/kuvert/settings"
 )
 
 // shipMu serialises the app's background shipping; the queue's file
@@ -22,14 +23,20 @@ var shipMu sync.Mutex
 // if one is configured, on a goroutine of its own: sealing never waits
 // for it, and what does not go now goes after the next sealing (or with
 // `kuvert log sync`). ShipWait lets tests wait for it.
+//
+// It follows the CLI's rule (clientenv.Ensure): a computer with a server
+// and an enrollment code but no token enrolls first, and the
+// organisation's settings are fetched and cached.
 func (u *UI) shipInBackground(l *auditlog.Log, cfg *config.Config) {
 	s, err := u.settingsFor(cfg)
-	if err != nil {
+	if err != nil || s.ServerURL.Value == "" {
 		return
 	}
-	c, err := clientenv.FromSettings(s)
-	if err != nil || c == nil {
-		return
+	src := settings.Sources{Getenv: u.deps.Getenv, Keyring: u.deps.Keyring, Home: u.deps.Home, File: cfg}
+	if u.deps.Policy != nil {
+		if src.Policy, err = u.deps.Policy(); err != nil {
+			return
+		}
 	}
 	u.shipWork.Add(1)
 	go func() {
@@ -38,6 +45,10 @@ func (u *UI) shipInBackground(l *auditlog.Log, cfg *config.Config) {
 		defer shipMu.Unlock()
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
+		_, c, err := clientenv.Ensure(ctx, clientenv.Env{Sources: src, Keyring: u.deps.Keyring})
+		if err != nil || c == nil {
+			return
+		}
 		app.Sync(ctx, l, c, 0)
 	}()
 }

@@ -29,6 +29,11 @@ type Handler struct {
 	Store *Store
 	Relay *Relay // nil: the server sends no SMS (503 on /api/v1/sms)
 	Log   *slog.Logger
+	// Org are the organisation's settings GET /api/v1/settings answers
+	// when the server sends no SMS (with a relay, its policy's words).
+	Org *api.OrgSettings
+
+	enrollFails failLimiter
 	// Opener is the recipient page served at /oppna.html, with the
 	// organisation's name (opener.Branded); nil: the page as built.
 	Opener []byte
@@ -59,6 +64,8 @@ func (h *Handler) init() {
 	m.Handle("GET /api/v1/log/entries", h.auth(h.entries, api.RoleRegistrar, api.RoleAdmin))
 	m.Handle("GET /api/v1/log/export.csv", h.auth(h.export, api.RoleRegistrar, api.RoleAdmin))
 	m.Handle("GET /api/v1/log/verify", h.auth(h.verify, api.RoleRegistrar, api.RoleAdmin))
+	m.HandleFunc("POST /api/v1/enroll", h.enroll)
+	m.Handle("GET /api/v1/settings", h.auth(h.settings, api.RoleDevice, api.RoleAdmin))
 	m.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, http.StatusNotFound, api.CodeNotFound, "okänd adress / unknown endpoint")
 	})

@@ -222,7 +222,7 @@ func (s *Store) migrate(ctx context.Context) error {
 		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", int64(lockSchema)); err != nil {
 			return dbErr(err)
 		}
-		if _, err := tx.Exec(ctx, schema); err != nil {
+		if _, err := tx.Exec(ctx, schema+enrollSchema); err != nil {
 			return dbErr(err)
 		}
 		var have string

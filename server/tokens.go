@@ -22,6 +22,10 @@ type Token struct {
 	Role    string     `json:"role"`
 	Created time.Time  `json:"created"`
 	Revoked *time.Time `json:"revoked,omitempty"`
+	// EnrollCode and EnrollPrefix name the enrollment code a device
+	// token was bought with (nil, "" for a token made by hand).
+	EnrollCode   *int64 `json:"enroll_code,omitempty"`
+	EnrollPrefix string `json:"enroll_prefix,omitempty"`
 }
 
 // ErrUnauthorized: no token, or one that is unknown or revoked.
@@ -62,13 +66,14 @@ func (s *Store) AddToken(ctx context.Context, name, role string) (string, error)
 
 // Tokens lists every token, revoked ones included.
 func (s *Store) Tokens(ctx context.Context) ([]Token, error) {
-	rows, err := s.pool.Query(ctx, "SELECT id, name, role, created, revoked FROM tokens ORDER BY id")
+	rows, err := s.pool.Query(ctx, `SELECT t.id, t.name, t.role, t.created, t.revoked, t.enroll_code, coalesce(c.prefix, '')
+		FROM tokens t LEFT JOIN enroll_codes c ON c.id = t.enroll_code ORDER BY t.id`)
 	if err != nil {
 		return nil, dbErr(err)
 	}
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Token, error) {
 		var t Token
-		err := r.Scan(&t.ID, &t.Name, &t.Role, &t.Created, &t.Revoked)
+		err := r.Scan(&t.ID, &t.Name, &t.Role, &t.Created, &t.Revoked, &t.EnrollCode, &t.EnrollPrefix)
 		return t, err
 	})
 	return out, dbErr(err)

@@ -262,6 +262,7 @@ func newRootCmd(f *Factory) *cobra.Command {
 		newOpenerCmd(f, nil),
 		newServerCmd(f),
 		newConfigCmd(f),
+		newEnrollCmd(f),
 	)
 	root.CompletionOptions.DisableDefaultCmd = true
 	structureUsage(root)

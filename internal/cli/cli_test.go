@@ -3,7 +3,6 @@ package cli
 import (
 	"bytes"
 	"context"
-	"errors"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -12,8 +11,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kuvert-app/kuvert/settings"
 	"github.com/spf13/cobra"
 	yzip "github.com/yeka/zip"
+	"github.com/zalando/go-keyring"
 )
 
 // testEnv is what a test's command lines get from the machine: a home
@@ -24,6 +25,8 @@ type testEnv struct {
 	home    string
 	env     map[string]string
 	keyring mapKeyring
+	// policy is machine policy; nil is none.
+	policy func() (settings.Layer, error)
 }
 
 func newTestEnv(t *testing.T) *testEnv {
@@ -33,8 +36,10 @@ func newTestEnv(t *testing.T) *testEnv {
 
 // factory is the Factory of one command line over the streams s.
 func (e *testEnv) factory(s *IOStreams) *Factory {
-	return &Factory{IOStreams: s, Getenv: func(k string) string { return e.env[k] }, Keyring: e.keyring, Now: time.Now}
+	return &Factory{IOStreams: s, Getenv: e.getenv, Keyring: e.keyring, Policy: e.policy, Now: time.Now}
 }
+
+func (e *testEnv) getenv(k string) string { return e.env[k] }
 
 // run runs one kuvert command line with nothing on standard input.
 func (e *testEnv) run(args ...string) (int, string, string) { return e.runIn("", args...) }
@@ -47,14 +52,15 @@ func (e *testEnv) runIn(in string, args ...string) (int, string, string) {
 	return code, out.String(), errOut.String()
 }
 
-// mapKeyring is a keyring in memory: service + "/" + user → secret.
+// mapKeyring is a keyring in memory: service + "/" + user → secret. It
+// says not-found as go-keyring does.
 type mapKeyring map[string]string
 
 func (k mapKeyring) Get(service, user string) (string, error) {
 	if s, ok := k[service+"/"+user]; ok {
 		return s, nil
 	}
-	return "", errors.New("not in the keyring")
+	return "", keyring.ErrNotFound
 }
 
 func (k mapKeyring) Set(service, user, secret string) error {

@@ -89,7 +89,7 @@ func settingsJSON(st *settings.Settings) any {
 		Secrets  []secretJSON  `json:"secrets"`
 	}{Settings: []settingJSON{}, Secrets: []secretJSON{}}
 	for _, v := range st.Values() {
-		out.Settings = append(out.Settings, settingJSON{v.Key, v.Value, string(v.Source), v.Where})
+		out.Settings = append(out.Settings, settingJSON{v.Key, shownValue(v), string(v.Source), v.Where})
 	}
 	for _, sec := range st.Secrets() {
 		out.Secrets = append(out.Secrets, secretJSON{sec.Key, sec.Stored(), string(sec.Source()), sec.Where()})
@@ -102,7 +102,7 @@ func printSettings(w io.Writer, st *settings.Settings) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "INSTÄLLNING / SETTING\tVÄRDE / VALUE\tKÄLLA / SOURCE")
 	for _, v := range st.Values() {
-		val := v.Value
+		val := shownValue(v)
 		if val == "" {
 			val = "-"
 		}
@@ -118,6 +118,15 @@ func printSettings(w io.Writer, st *settings.Settings) error {
 		fmt.Fprintf(tw, "%s\t%s\t%s\n", sec.Key, stored, src)
 	}
 	return tw.Flush()
+}
+
+// shownValue is what config show prints of a value: the enrollment code
+// is a secret (it buys device tokens), so only that one is set.
+func shownValue(v settings.Value) string {
+	if v.Key == "enrollment_code" && v.Value != "" {
+		return "(satt / set)"
+	}
+	return v.Value
 }
 
 func where(src settings.Source, at string) string {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/kuvert-app/kuvert/app"
 	"github.com/kuvert-app/kuvert/auditlog"
+	"github.com/kuvert-app/kuvert/server/client"
 	"github.com/kuvert-app/kuvert/settings"
 )
 
@@ -27,10 +28,19 @@ type Factory struct {
 	Policy func() (settings.Layer, error)
 	// Now is the clock.
 	Now func() time.Time
+	// Hostname names the computer when it enrolls; nil is os.Hostname.
+	Hostname func() (string, error)
 
 	once     sync.Once // the settings are resolved at first use, once
 	settings *settings.Settings
 	err      error
+
+	serverOnce sync.Once // the server is enrolled with and asked once
+	server     struct {
+		st  *settings.Settings
+		c   *client.Client
+		err error
+	}
 }
 
 // secretStore is the OS keyring, read and written.
@@ -48,19 +58,17 @@ func systemFactory() *Factory {
 
 // resolve resolves every setting (package settings) once: machine
 // policy, config.json, the environment and the keyring, each secret read
-// when first used. It is the one place the CLI reads its settings.
+// when first used, and the organisation's settings last cached from its
+// server (no network: [Factory.ensureServer] fetches them). It is the one
+// place the CLI reads its settings.
 func (f *Factory) resolve() (*settings.Settings, error) {
 	f.once.Do(func() {
-		src := settings.Sources{Getenv: f.Getenv}
-		if f.Keyring != nil {
-			src.Keyring = f.Keyring
+		e, err := f.serverEnv()
+		if err != nil {
+			f.err = err
+			return
 		}
-		if f.Policy != nil {
-			if src.Policy, f.err = f.Policy(); f.err != nil {
-				return
-			}
-		}
-		f.settings, f.err = settings.Resolve(src)
+		f.settings, f.err = e.Resolve()
 	})
 	return f.settings, f.err
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/kuvert-app/kuvert/app"
 	"github.com/kuvert-app/kuvert/internal/termsafe"
 	"github.com/kuvert-app/kuvert/server/client"
+	"github.com/kuvert-app/kuvert/server/client/clientenv"
 	"github.com/kuvert-app/kuvert/server/client/shipping"
 	"github.com/kuvert-app/kuvert/settings"
 )
@@ -31,10 +32,23 @@ func (f *Factory) serverFor(rawURL string) (*client.Client, error) {
 	if rawURL != serverConfigured && errors.As(a.Settings.ServerURL.Check("--server", rawURL), &locked) {
 		return nil, lockedError(locked)
 	}
-	if rawURL == serverConfigured {
+	if rawURL == serverConfigured || rawURL == a.Settings.ServerURL.Value {
 		rawURL = ""
 	}
-	c, err := a.Server(rawURL)
+	var c *client.Client
+	if rawURL == "" && a.Settings.ServerURL.Value != "" {
+		// The configured server: enroll first if a code is configured.
+		_, c, err = f.ensureServer(context.Background())
+		if errors.Is(err, clientenv.ErrNoEnrollment) {
+			err = client.ErrNoToken
+		}
+		var ee *client.EnrollError
+		if errors.As(err, &ee) {
+			return nil, err
+		}
+	} else {
+		c, err = a.Server(rawURL)
+	}
 	if errors.Is(err, app.ErrNoServer) {
 		return nil, withHint(usagef("no kuvert server is configured"),
 			`set KUVERT_SERVER_URL, or "server_url" in config.json, or give --server URL`)
@@ -226,12 +240,17 @@ func shipInPassing(ctx context.Context, f *Factory, logDir string) {
 	if err != nil {
 		return
 	}
-	c, err := a.Server("")
-	q := &shipping.Queue{Log: l, Client: c}
+	q := &shipping.Queue{Log: l}
 	st, serr := q.Status()
 	if serr != nil || st.Waiting == 0 {
 		return
 	}
+	// Entries wait: now the server is needed (enrolling first, once).
+	_, c, err := f.ensureServer(ctx)
+	if errors.Is(err, clientenv.ErrNoEnrollment) {
+		err = client.ErrNoToken
+	}
+	q.Client = c
 	if err != nil {
 		note(fmt.Sprintf("%d %s väntar på att skickas till servern / %d %s for the server: %v", st.Waiting, plural(st.Waiting, "post", "poster"), st.Waiting, plural(st.Waiting, "entry waits", "entries wait"), err))
 		return

@@ -26,6 +26,7 @@ import (
 	"github.com/kuvert-app/kuvert/internal/termsafe"
 	"github.com/kuvert-app/kuvert/opener"
 	"github.com/kuvert-app/kuvert/server"
+	"github.com/kuvert-app/kuvert/server/api"
 	"github.com/kuvert-app/kuvert/settings"
 	"github.com/kuvert-app/kuvert/sms"
 	"github.com/kuvert-app/kuvert/sms/providers"
@@ -62,7 +63,7 @@ func newServerCmd(f *Factory) *cobra.Command {
 		Short: "The organisation's central log, SMS relay and registrar's page / Organisationens server",
 		Long:  serverLong,
 	}
-	cmd.AddCommand(newServerRunCmd(f), newServerTokenCmd(f), newServerPruneCmd(f), newServerVerifyCmd(f), newServerKeyCmd(f))
+	cmd.AddCommand(newServerRunCmd(f), newServerTokenCmd(f), newServerPruneCmd(f), newServerVerifyCmd(f), newServerKeyCmd(f), newServerEnrollCodeCmd(f))
 	return cmd
 }
 
@@ -263,7 +264,7 @@ func (f *Factory) serverSender() (sms.Sender, error) {
 // relayWords are the server's SMS settings: the organisation's words and
 // the countries it texts.
 type relayWords struct {
-	organisation, openerURL, lang, countries string
+	organisation, openerURL, lang, countries, template string
 }
 
 // relayFor builds the relay from its settings and checks them, so a
@@ -271,7 +272,7 @@ type relayWords struct {
 // template that does not fit one SMS, does not start.
 func relayFor(st *server.Store, sender sms.Sender, lim server.Limits, w relayWords, log *slog.Logger) (*server.Relay, error) {
 	r := &server.Relay{Store: st, Sender: sender, Limits: lim, Log: log,
-		Policy: &sms.Policy{Organisation: strings.TrimSpace(w.organisation), OpenerURL: strings.TrimSpace(w.openerURL), Lang: w.lang}}
+		Policy: &sms.Policy{Organisation: strings.TrimSpace(w.organisation), OpenerURL: strings.TrimSpace(w.openerURL), Lang: w.lang, Template: w.template}}
 	for _, c := range strings.Split(w.countries, ",") {
 		c = strings.ToUpper(strings.TrimSpace(c))
 		if c != "" && c != server.HomeRegion {
@@ -325,7 +326,10 @@ Stops cleanly on SIGTERM or SIGINT.`,
 				return err
 			}
 			logger := slog.New(slog.NewTextHandler(s.ErrOut, nil))
-			h := &server.Handler{Store: st, Log: logger}
+			// Desktops take these as their organisation's settings
+			// (GET /api/v1/settings); with a relay, its own policy.
+			h := &server.Handler{Store: st, Log: logger, Org: &api.OrgSettings{Organisation: strings.TrimSpace(words.organisation),
+				OpenerURL: strings.TrimSpace(words.openerURL), SMSTemplate: words.template, SMSLanguage: words.lang}}
 			// The recipient page it serves says whom it is from.
 			if h.Opener, err = opener.Branded(opener.Brand{Organisation: strings.TrimSpace(words.organisation)}); err != nil {
 				return usagef("organisationens namn kan inte stå på mottagarsidan (styrtecken, eller över %d tecken) / the organisation's name cannot go on the recipient page (control characters, or over %d characters)", opener.MaxOrganisationRune, opener.MaxOrganisationRune)
@@ -380,6 +384,7 @@ Stops cleanly on SIGTERM or SIGINT.`,
 	fl.StringVar(&words.organisation, "organisation", words.organisation, "the organisation's `NAME` every text shows (KUVERT_ORGANISATION)")
 	fl.StringVar(&words.openerURL, "opener-url", words.openerURL, "the recipient page's public https `URL` the texts give (KUVERT_OPENER_URL; none: no link)")
 	fl.StringVar(&words.lang, "sms-lang", words.lang, "the texts' language: sv or en")
+	fl.StringVar(&words.template, "sms-template", words.template, "the texts' `TEMPLATE` with {org}, {ref}, {password} (and {url}); default the language's own")
 	return cmd
 }
 
@@ -437,13 +442,13 @@ keeps only its SHA-256.`,
 				return writeJSON(s, ts)
 			}
 			tw := tabwriter.NewWriter(s.Out, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "NAMN/NAME\tROLL/ROLE\tSKAPAD/CREATED\tÅTERKALLAD/REVOKED")
+			fmt.Fprintln(tw, "NAMN/NAME\tROLL/ROLE\tSKAPAD/CREATED\tÅTERKALLAD/REVOKED\tREGISTRERAD MED/ENROLLED WITH")
 			for _, t := range ts {
 				rev := "-"
 				if t.Revoked != nil {
 					rev = t.Revoked.Local().Format("2006-01-02 15:04")
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", t.Name, t.Role, t.Created.Local().Format("2006-01-02 15:04"), rev)
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", t.Name, t.Role, t.Created.Local().Format("2006-01-02 15:04"), rev, enrolledFrom(t))
 			}
 			return tw.Flush()
 		},

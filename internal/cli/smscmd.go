@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -11,6 +12,7 @@ import (
 	"github.com/kuvert-app/kuvert/settings"
 	"github.com/kuvert-app/kuvert/sms"
 	"github.com/kuvert-app/kuvert/sms/providers"
+	"github.com/kuvert-app/kuvert/sms/relay"
 	"github.com/spf13/cobra"
 )
 
@@ -26,6 +28,13 @@ func (f *Factory) smsPolicy(cfg *settings.Settings, org, lang string) (*sms.Poli
 // gives io.Discard, because a demo box shows the password and a batch's
 // stderr goes to cron mail.
 func (f *Factory) smsPolicyTo(console io.Writer, cfg *settings.Settings, org, lang string) (*sms.Policy, error) {
+	// The organisation's words come from its server when one is
+	// configured, so the text previewed here is the text its relay
+	// sends; texting through the relay needs the device enrolled.
+	cfg, serr := f.withServerSettings(context.Background(), cfg, cfg.SMSProvider.Value == relay.ProviderName)
+	if serr != nil {
+		return nil, serr
+	}
 	pol, err := providers.Build(cfg, providers.Options{Organisation: org, Lang: lang, Console: console})
 	var locked *settings.LockedError
 	if errors.As(err, &locked) {

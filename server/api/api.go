@@ -16,6 +16,8 @@
 //	GET  /api/v1/log/entries?QUERY     registrar, admin: → [EntriesResponse]
 //	GET  /api/v1/log/export.csv?QUERY  registrar, admin: the local log's CSV export
 //	GET  /api/v1/log/verify            registrar, admin: → [VerifyResponse]
+//	POST /api/v1/enroll                anyone (no token): [EnrollRequest] → [EnrollResponse]
+//	GET  /api/v1/settings              device, admin: → [OrgSettings]
 //	GET  /                             the registrar's page
 //	GET  /oppna.html                   the recipient opener page
 //

@@ -60,6 +60,12 @@ func New(rawURL, token string) (*Client, error) {
 	if strings.ContainsAny(token, " \r\n\t") {
 		return nil, errors.New("serverns token är skadad / the server token holds spaces or line breaks; copy it again")
 	}
+	return newClient(u, token), nil
+}
+
+// newClient is a client for base; an empty token sends no
+// Authorization header (enrollment, which the code pays for).
+func newClient(u *url.URL, token string) *Client {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.Proxy = http.ProxyFromEnvironment
 	tr.DialContext = (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext
@@ -71,7 +77,7 @@ func New(rawURL, token string) (*Client, error) {
 		// redirects, and the token must not be sent anywhere else.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
-	return &Client{base: u, token: token, hc: hc, Timeout: DefaultTimeout}, nil
+	return &Client{base: u, token: token, hc: hc, Timeout: DefaultTimeout}
 }
 
 // ErrNoToken: a server address is set but no token.
@@ -226,7 +232,9 @@ func (c *Client) do(ctx context.Context, op, method, path string, q url.Values, 
 	if err != nil {
 		return &Error{Op: op, Server: c.base.Host, Err: errors.New("bad request")}
 	}
-	req.Header.Set("Authorization", "Bearer "+c.token)
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
 	req.Header.Set("User-Agent", "kuvert-client")
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")

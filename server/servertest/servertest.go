@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/kuvert-app/kuvert/server"
+	"github.com/kuvert-app/kuvert/server/api"
 	"github.com/kuvert-app/kuvert/server/pgtest"
 	"github.com/kuvert-app/kuvert/sms"
 )
@@ -85,15 +86,17 @@ func (s *Server) NewStore(t testing.TB, cluster *pgtest.Cluster, o Options) *ser
 }
 
 func (s *Server) handlerFor(st *server.Store, o Options) http.Handler {
-	h := &server.Handler{Store: st}
+	pol := o.Policy
+	if pol == nil {
+		pol = &sms.Policy{Organisation: Organisation}
+	}
+	// The organisation's settings, as `kuvert server run` hands them in
+	// (with a relay, the relay's own words are answered).
+	h := &server.Handler{Store: st, Org: &api.OrgSettings{Organisation: pol.Organisation, OpenerURL: pol.OpenerURL, SMSTemplate: pol.Template, SMSLanguage: pol.Lang}}
 	if o.Sender != nil {
 		lim := o.Limits
 		if lim == (server.Limits{}) {
 			lim = server.DefaultLimits
-		}
-		pol := o.Policy
-		if pol == nil {
-			pol = &sms.Policy{Organisation: Organisation}
 		}
 		h.Relay = &server.Relay{Store: st, Sender: o.Sender, Limits: lim, Policy: pol}
 	}

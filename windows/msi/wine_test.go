@@ -22,8 +22,13 @@ import (
 // TestMSIUnderWine installs the package with Windows Installer (Wine's
 // msiexec, silently, as Intune and SCCM do), then upgrades it, refuses a
 // downgrade and uninstalls it, checking the files, the registry and the
-// Start-menu shortcut each time. make test-windows runs it with the
-// programs it built (KUVERT_WINDOWS_EXE, KUVERT_WINDOWS_GUI).
+// Start-menu shortcut each time. Between install and upgrade, with only
+// a server address and an enrollment code written to HKLM's policy key,
+// the installed kuvert.exe enrolls itself with a real `kuvert server`
+// on PostgreSQL, texts through its relay and ships to its central log;
+// after the upgrade it still does, with the token it has. make
+// test-windows runs it with the programs it built (KUVERT_WINDOWS_EXE,
+// KUVERT_WINDOWS_GUI).
 func TestMSIUnderWine(t *testing.T) {
 	exe, gui := os.Getenv("KUVERT_WINDOWS_EXE"), os.Getenv("KUVERT_WINDOWS_GUI")
 	if exe == "" || gui == "" {
@@ -120,6 +125,18 @@ func TestMSIUnderWine(t *testing.T) {
 	}
 	t.Logf("install in %v", time.Since(mark).Round(100*time.Millisecond))
 	checkInstalled("1.0.0", oldBin)
+
+	// A desktop no one configured: machine policy names the server and
+	// an enrollment code, and the first sealing enrolls, texts through
+	// the relay in the organisation's words set on the server, and
+	// ships its entry to the central log.
+	const organisation = "Servkommun"
+	srv := startOrgServer(t, organisation)
+	device := ""
+	if srv != nil {
+		device = enrollByPolicy(t, w, srv, organisation)
+	}
+
 	// The installed program runs from Program Files and reads what a
 	// Group Policy Object made from kuvert.admx writes.
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -153,6 +170,9 @@ func TestMSIUnderWine(t *testing.T) {
 	}
 	t.Logf("upgrade in %v", time.Since(mark).Round(100*time.Millisecond))
 	checkInstalled("1.1.0", newBin)
+	if srv != nil {
+		stillEnrolled(t, w, srv, device)
+	}
 
 	// Downgrade: refused (ERROR_INSTALL_FAILURE, 1603; a Unix exit
 	// status keeps its low byte, 67), and 1.1.0 stays as it was.
