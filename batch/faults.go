@@ -21,6 +21,14 @@ const (
 	CodeRowNoFile      fault.Code = "batch.row-no-file"
 	CodeRowNoMobile    fault.Code = "batch.row-no-mobile"
 
+	// The list as a whole: its characters (line, char: the first bad
+	// one, quoted) and an Excel workbook.
+	CodeEncodingReplaced   fault.Code = "batch.encoding-replaced" // line, char
+	CodeEncodingUnknown    fault.Code = "batch.encoding-unknown"
+	CodeEncodingImprobable fault.Code = "batch.encoding-improbable" // line, char
+	CodeWorkbookUnreadable fault.Code = "batch.workbook-unreadable"
+	CodeWorkbookNoSheet    fault.Code = "batch.workbook-no-sheet"
+
 	// The list's header (column: quoted as written) and its rows.
 	CodeUnknownColumn  fault.Code = "batch.unknown-column" // column
 	CodeColumnTwice    fault.Code = "batch.column-twice"   // column

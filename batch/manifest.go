@@ -304,18 +304,16 @@ func decodeManifest(raw []byte) ([]byte, error) {
 	text := bytes.TrimPrefix(raw, []byte("\xef\xbb\xbf"))
 	if utf8.Valid(text) {
 		if line, c := firstImprobable(text, false); c != 0 {
-			return nil, fmt.Errorf("%w: %w: manifestet innehåller ersättningstecken (rad %d: %q), så bokstäver har redan gått förlorade; spara det från originalet som \"CSV UTF-8\" i Excel / the manifest holds replacement characters (line %d: %q), so letters were already lost; save it from the original as \"CSV UTF-8\" in Excel",
-				crypt.ErrInput, ErrEncoding, line, c, line, c)
+			return nil, fmt.Errorf("%w: %w: %w", crypt.ErrInput, ErrEncoding, fault.New(CodeEncodingReplaced, "line", strconv.Itoa(line), "char", fmt.Sprintf("%q", c)))
 		}
 		return text, nil
 	}
 	dec, err := charmap.Windows1252.NewDecoder().Bytes(text)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w: manifestet är varken UTF-8 eller Windows-1252; spara det som \"CSV UTF-8\" i Excel / the manifest is neither UTF-8 nor Windows-1252; save it as \"CSV UTF-8\" in Excel", crypt.ErrInput, ErrEncoding)
+		return nil, fmt.Errorf("%w: %w: %w", crypt.ErrInput, ErrEncoding, fault.New(CodeEncodingUnknown))
 	}
 	if line, c := firstImprobable(dec, true); c != 0 {
-		return nil, fmt.Errorf("%w: %w: manifestet är inte UTF-8, och som Windows-1252 blir det osannolika tecken (rad %d: %q) — kanske sparat på en Mac; spara det som \"CSV UTF-8\" i Excel och försök igen / the manifest is not UTF-8, and read as Windows-1252 it gives improbable characters (line %d: %q) — perhaps saved on a Mac; save it as \"CSV UTF-8\" in Excel and try again",
-			crypt.ErrInput, ErrEncoding, line, c, line, c)
+		return nil, fmt.Errorf("%w: %w: %w", crypt.ErrInput, ErrEncoding, fault.New(CodeEncodingImprobable, "line", strconv.Itoa(line), "char", fmt.Sprintf("%q", c)))
 	}
 	return dec, nil
 }

@@ -3,12 +3,15 @@ package gui
 import (
 	"errors"
 	"net"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 
 	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/test"
+	"golang.org/x/text/encoding/charmap"
 
 	"github.com/kuvert-app/kuvert/config"
 	"github.com/kuvert-app/kuvert/settings"
@@ -89,6 +92,18 @@ func TestSwedishOnErrorPaths(t *testing.T) {
 			noEnglish(t, "header problem", v.cell(r, batchColumns-1))
 		}
 		noEnglish(t, "header summary", v.summary.Text)
+		// A list saved on a Mac: the reason alone, not the core's
+		// "invalid input: …" around it.
+		mac, _ := charmap.Macintosh.NewEncoder().String("fil;mobil;namn\nanna.pdf;070-123 45 67;Örjan Ärlig\n")
+		bad := filepath.Join(h.workDir, "mac.csv")
+		if err := os.WriteFile(bad, []byte(mac), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		v.LoadManifest(bad)
+		noEnglish(t, "encoding", v.summary.Text)
+		if !strings.Contains(v.summary.Text, "kanske sparad på en Mac") {
+			t.Errorf("encoding: %q", v.summary.Text)
+		}
 		// A long problem gets a row tall enough to be read whole.
 		one := wrappedHeight("x", batchColumnWidths[batchColumns-1])
 		for r := range v.lines {

@@ -35,6 +35,12 @@ var lines = map[fault.Code]string{
 	batch.CodeRowNoFile:      "no file",
 	batch.CodeRowNoMobile:    "no mobile number",
 
+	batch.CodeEncodingReplaced:   `manifestet innehåller ersättningstecken (rad {line}: {char}), så bokstäver har redan gått förlorade; spara det från originalet som "CSV UTF-8" i Excel / the manifest holds replacement characters (line {line}: {char}), so letters were already lost; save it from the original as "CSV UTF-8" in Excel`,
+	batch.CodeEncodingUnknown:    `manifestet är varken UTF-8 eller Windows-1252; spara det som "CSV UTF-8" i Excel / the manifest is neither UTF-8 nor Windows-1252; save it as "CSV UTF-8" in Excel`,
+	batch.CodeEncodingImprobable: `manifestet är inte UTF-8, och som Windows-1252 blir det osannolika tecken (rad {line}: {char}) — kanske sparat på en Mac; spara det som "CSV UTF-8" i Excel och försök igen / the manifest is not UTF-8, and read as Windows-1252 it gives improbable characters (line {line}: {char}) — perhaps saved on a Mac; save it as "CSV UTF-8" in Excel and try again`,
+	batch.CodeWorkbookUnreadable: `arbetsboken går inte att läsa — skadad eller skyddad med lösenord; spara den utan lösenord eller som "CSV UTF-8" / the workbook cannot be read — damaged or protected with a password; save it without one or as "CSV UTF-8"`,
+	batch.CodeWorkbookNoSheet:    "arbetsboken har inget blad / the workbook has no sheet",
+
 	batch.CodeUnknownColumn:  "unknown column {column} (known: file/fil, phone/mobil, name/namn, email/epost, case/diarienummer, output, format, recipient)",
 	batch.CodeColumnTwice:    "column {column} appears twice",
 	batch.CodeNoFileColumn:   "no file column (file or fil)",
