@@ -77,6 +77,11 @@ func TestRelayedSMSIsOneText(t *testing.T) {
 	if recs[2][col("id")] != "own" || recs[2][col("samma_sms")] != "relay | status" || recs[2][col("sms_status")] != "levererad" {
 		t.Errorf("the SMS row: %q", recs[2])
 	}
+	// The number as Excel shows it, with no apostrophe in front: a string
+	// constant (internal/excelcsv).
+	if recs[1][col("mottagare")] != `="+46 70-*** ** 67"` || recs[2][col("mottagare")] != `="+46 70-*** ** 67"` {
+		t.Errorf("the SMS row: %q", recs[2])
+	}
 }
 
 // The relay's record arriving after the device's, two refused sends

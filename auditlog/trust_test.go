@@ -15,7 +15,7 @@ import (
 	"golang.org/x/mod/sumdb/tlog"
 )
 
-// Issue 13.1: edit an entry, delete the checkpoints and the hash cache,
+// Attack: edit an entry, delete the checkpoints and the hash cache,
 // run any ordinary command. Repair used to sign the edited entries as
 // "written before an interruption" and verify with the kept key passed.
 func TestForgeryThroughRepairRefused(t *testing.T) {
@@ -120,7 +120,7 @@ func TestCrashAfterCheckpointWithdrawn(t *testing.T) {
 	}
 }
 
-// Issue 13.2: dropping the newest k entries with their k checkpoints
+// Attack: dropping the newest k entries with their k checkpoints
 // leaves a log that is whole on its own; a checkpoint kept elsewhere
 // catches it.
 func TestRollbackCaughtByKeptCheckpoint(t *testing.T) {
@@ -214,7 +214,7 @@ func TestDeletedLogReported(t *testing.T) {
 	appendN(t, l3, 1)
 }
 
-// Issue 13.3: any entry could be hidden by a "pruned" stub with the right
+// Attack: any entry could be hidden by a "pruned" stub with the right
 // leaf hash and no prune record.
 func TestStubWithoutPruneRecordIsTampering(t *testing.T) {
 	l, _ := newLog(t)
@@ -273,7 +273,7 @@ func TestPruneRecordNamesRange(t *testing.T) {
 	}
 }
 
-// Issue 13.4: one sealing of a folder with 4,600 long paths wrote an
+// Attack: one sealing of a folder with 4,600 long paths wrote an
 // 18 MB line that broke every later reader.
 func TestHugeFileListBounded(t *testing.T) {
 	l, _ := newLog(t)

@@ -282,7 +282,7 @@ func defaultName(r Row) string {
 // the output folder: state.json and report.csv, anything named after them
 // (report.csv.bak, state.json.old) and names starting with a dot (the
 // temporary files of atomic writes and of sealing). No archive may take
-// such a name (issue 13, item 7: an archive named state.json was sealed,
+// such a name (an archive named state.json would be sealed,
 // texted, then overwritten by the run's state).
 func OwnFile(name string) bool {
 	n := strings.ToLower(name)

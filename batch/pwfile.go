@@ -75,7 +75,7 @@ var passwordHeader = func() string {
 // is created with mode 0600. An existing one (an earlier attempt of the
 // run) must be a kuvert password file that only its owner can read: a
 // file with wider permissions, or anything else, is refused untouched
-// rather than filled with passwords (issue 13, item 12).
+// rather than filled with passwords.
 func openPasswordFile(path string) (*passwordFile, error) {
 	p := &passwordFile{rows: map[int]bool{}}
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_APPEND|os.O_CREATE|os.O_EXCL, 0o600)

@@ -11,7 +11,7 @@ import (
 )
 
 // A crafted archive or recipient name cannot become a formula when
-// report.csv is opened in Excel (issue 13, item 12): every such cell
+// report.csv is opened in Excel: every such cell
 // starts with an apostrophe. ("|" and other characters Windows forbids
 // no longer pass the naming rule at all.)
 func TestReportFormulaSafe(t *testing.T) {
@@ -45,7 +45,7 @@ func TestReportFormulaSafe(t *testing.T) {
 }
 
 // A row's default archive name follows the one naming rule: no part of a
-// personnummer (issue 12), from the name column or the first file.
+// personnummer, from the name column or the first file.
 func TestDefaultNameNoPersonnummer(t *testing.T) {
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "intyg_811218-9876.pdf"), []byte("x"), 0o644)

@@ -100,6 +100,30 @@ func Attempted(m *Manifest, dir string) bool {
 	return err == nil && st != nil && st.BatchID == m.ID
 }
 
+// Finished reports whether dir holds an earlier attempt of m's run in
+// which every row of m came to an end: sent, sealed, already done, or
+// only shown by the demo provider. A row that failed or never started
+// leaves the run unfinished.
+func Finished(m *Manifest, dir string) bool {
+	st, err := readState(dir)
+	if err != nil || st == nil || st.BatchID != m.ID || len(m.Rows) == 0 {
+		return false
+	}
+	ended := map[int]bool{}
+	for _, r := range st.Rows {
+		switch r.Result {
+		case ResultSent, ResultResumed, ResultSealed, ResultDone, ResultDemo:
+			ended[r.Row] = true
+		}
+	}
+	for _, r := range m.Rows {
+		if !ended[r.Num] {
+			return false
+		}
+	}
+	return true
+}
+
 // MailEnvFrom is the relay's part of the resolved settings; the password
 // is read (from the keyring, maybe) only when a relay is set.
 func MailEnvFrom(s *settings.Settings) MailEnv {

@@ -24,6 +24,7 @@ type batchForm struct {
 	Mail     string          // batch.MailDraft, MailSend, MailNone; "" the default (batch.DefaultMail)
 	OutDir   string          // the run's folder (batch.OutDir: a dated folder beside the manifest, or the earlier run's)
 	Resumes  bool            // OutDir holds an earlier attempt of this run: starting continues it
+	Finished bool            // that attempt ended every row (batch.Finished): nothing is left to do
 	Jobs     int             // rows in parallel; 0: batch.DefaultJobs
 }
 
@@ -51,6 +52,7 @@ func (f *batchForm) Load(path, home string, l *auditlog.Log, format crypt.Format
 	if len(m.Rows) > 0 {
 		f.OutDir = batch.OutDir(m)
 		f.Resumes = batch.Attempted(m, f.OutDir)
+		f.Finished = batch.Finished(m, f.OutDir)
 	}
 }
 

@@ -33,7 +33,7 @@ func writeManifest(t *testing.T, dir, header string, rows []string, files ...str
 
 func testLog(t *testing.T) *auditlog.Log {
 	t.Helper()
-	home := t.TempDir()
+	home := tempDir(t)
 	l, err := auditlog.Open(auditlog.Options{Dir: filepath.Join(home, "log"), KeyDir: filepath.Join(home, "keys"), Tool: "test"})
 	if err != nil {
 		t.Fatal(err)
@@ -44,14 +44,14 @@ func testLog(t *testing.T) *auditlog.Log {
 // TestBatchFormListsEveryProblem: the form holds batch.Load's own
 // problems (the CLI's messages), all of them, and cannot start.
 func TestBatchFormListsEveryProblem(t *testing.T) {
-	dir := t.TempDir()
+	dir := tempDir(t)
 	p := writeManifest(t, dir, "fil;mobil;namn;epost", []string{
 		"anna.pdf;070-123 45 67;Anna;anna@kommun.example",
 		"saknas.pdf;070-123 45 68;Bo;bo@kommun.example",
 		"cecilia.pdf;08-123 456 78;Cecilia;inte-en-adress",
 	}, "anna.pdf", "cecilia.pdf")
 	var f batchForm
-	f.Load(p, t.TempDir(), testLog(t), crypt.FormatZip)
+	f.Load(p, tempDir(t), testLog(t), crypt.FormatZip)
 	want, err := batch.Load(p, batch.LoadOptions{Format: crypt.FormatZip})
 	if err != nil {
 		t.Fatal(err)
@@ -85,11 +85,11 @@ func TestBatchFormListsEveryProblem(t *testing.T) {
 // the SMS policy goes in as batch.Options.UseSMS puts it, and sending
 // needs the relay.
 func TestBatchFormOptions(t *testing.T) {
-	dir := t.TempDir()
+	dir := tempDir(t)
 	p := writeManifest(t, dir, "fil;mobil;namn", []string{"anna.pdf;070-123 45 67;Anna"}, "anna.pdf")
 	l := testLog(t)
 	var f batchForm
-	f.Load(p, t.TempDir(), l, "")
+	f.Load(p, tempDir(t), l, "")
 	if !f.CanStart() || f.MailMode() != batch.MailNone || f.Resumes {
 		t.Fatalf("no e-mail column: can start %v, mail %q, resumes %v", f.CanStart(), f.MailMode(), f.Resumes)
 	}
@@ -104,7 +104,7 @@ func TestBatchFormOptions(t *testing.T) {
 	}
 
 	p = writeManifest(t, dir, "fil;mobil;namn;epost", []string{"anna.pdf;070-123 45 67;Anna;anna@kommun.example"}, "anna.pdf")
-	f.Load(p, t.TempDir(), l, "")
+	f.Load(p, tempDir(t), l, "")
 	if f.MailMode() != batch.MailDraft {
 		t.Fatalf("with an e-mail column the mail step is %q, want draft", f.MailMode())
 	}

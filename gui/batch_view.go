@@ -69,12 +69,7 @@ const batchColumns = 5
 func newBatchView(u *UI) *batchView {
 	v := &batchView{u: u, status: map[int]string{}}
 	v.choose = widget.NewButtonWithIcon(lang.L("batch.choose"), theme.FolderOpenIcon(), func() {
-		dialog.ShowFileOpen(func(r fyne.URIReadCloser, err error) {
-			if err == nil && r != nil {
-				r.Close()
-				v.LoadManifest(r.URI().Path())
-			}
-		}, u.win)
+		u.pickFiles(lang.L("picker.manifest"), false, filtersManifest(), func(p []string) { v.LoadManifest(p[0]) })
 	})
 	v.path = widget.NewLabel(lang.L("batch.none"))
 	v.path.Wrapping = fyne.TextWrapBreak
@@ -226,6 +221,8 @@ func (v *batchView) update() {
 		v.summary.SetText(lang.L("batch.hint"))
 	case len(f.Problems()) > 0:
 		v.summary.SetText(problemsSummary(len(f.Problems()), len(f.Manifest.Rows)))
+	case f.Finished:
+		v.summary.SetText(lang.L("batch.finished", map[string]any{"Rows": len(f.Manifest.Rows), "Dir": f.OutDir}))
 	case f.Resumes:
 		v.summary.SetText(lang.L("batch.resumes", map[string]any{"Rows": len(f.Manifest.Rows), "Dir": f.OutDir}))
 	default:
@@ -245,7 +242,7 @@ func (v *batchView) update() {
 	} else {
 		v.demo.Hide()
 	}
-	if f.Resumes {
+	if f.Resumes && !f.Finished {
 		v.start.SetText(lang.L("batch.resume"))
 	} else {
 		v.start.SetText(lang.L("batch.start"))
@@ -354,6 +351,7 @@ func (v *batchView) finish(sum *batch.Summary, err error) {
 	// when rows are left.
 	v.mu.Lock()
 	v.form.Resumes = sum != nil && batch.Attempted(v.form.Manifest, v.form.OutDir)
+	v.form.Finished = sum != nil && batch.Finished(v.form.Manifest, v.form.OutDir)
 	v.mu.Unlock()
 	v.update()
 	switch {

@@ -70,7 +70,7 @@ func goodManifest(t *testing.T, dir string, n int) string {
 // row's problems in the table at once, with batch's own words, and Start
 // stays disabled.
 func TestBatchViewShowsEveryProblem(t *testing.T) {
-	h := newHarness(t, &config.Config{SMS: config.SMS{Provider: "outbox:" + filepath.Join(t.TempDir(), "sms.jsonl"), Sender: "Lönekontoret"}})
+	h := newHarness(t, &config.Config{SMS: config.SMS{Provider: "outbox:" + filepath.Join(tempDir(t), "sms.jsonl"), Sender: "Lönekontoret"}})
 	h.u.SelectTab("batch")
 	v := h.u.batch
 	if !v.start.Disabled() {
@@ -113,7 +113,7 @@ func TestBatchViewShowsEveryProblem(t *testing.T) {
 // column): one SMS and one draft per row, the report beside them, no
 // password anywhere in the window.
 func TestBatchViewRunsOutboxAndDrafts(t *testing.T) {
-	outbox := filepath.Join(t.TempDir(), "sms.jsonl")
+	outbox := filepath.Join(tempDir(t), "sms.jsonl")
 	h := newHarness(t, &config.Config{SMS: config.SMS{Provider: "outbox:" + outbox, Sender: "Lönekontoret"}})
 	v := h.u.batch
 	v.LoadManifest(goodManifest(t, h.workDir, 3))
@@ -165,7 +165,7 @@ func TestBatchViewSendsThroughRelay(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(s.Close)
-	outbox := filepath.Join(t.TempDir(), "sms.jsonl")
+	outbox := filepath.Join(tempDir(t), "sms.jsonl")
 	h := newHarness(t, &config.Config{SMS: config.SMS{Provider: "outbox:" + outbox, Sender: "Lönekontoret"}, MailFrom: "lon@kommun.example"})
 	h.setenv("KUVERT_SMTP_URL", "smtp+insecure://"+strings.Replace(relaytest.User, "@", "%40", 1)+"@"+s.Addr)
 	h.setenv("KUVERT_SMTP_PASSWORD", "")
@@ -191,7 +191,7 @@ func TestBatchViewSendsThroughRelay(t *testing.T) {
 // run stops with rows not started; the view says it resumes, and the
 // second start does the rest: every row texted exactly once.
 func TestBatchViewResumesAfterCancel(t *testing.T) {
-	outbox := filepath.Join(t.TempDir(), "sms.jsonl")
+	outbox := filepath.Join(tempDir(t), "sms.jsonl")
 	h := newHarness(t, &config.Config{SMS: config.SMS{Provider: "outbox:" + outbox, Sender: "Lönekontoret"}})
 	v := h.u.batch
 	const n = 5

@@ -116,6 +116,8 @@ type Deps struct {
 	ShowFile func(path string) error
 	// Clipboard, if set, replaces the app's (tests).
 	Clipboard fyne.Clipboard
+	// Picker shows the OS's file dialogs; nil uses fyne's (picker.go).
+	Picker Picker
 }
 
 // SystemDeps are the real ones: $KUVERT_HOME or the OS config folder, and
@@ -144,6 +146,8 @@ type UI struct {
 	// shipWork is the log's shipping to the kuvert server under way in
 	// the background (server_sync.go), for tests to wait on.
 	shipWork sync.WaitGroup
+	// pickWork is a native file dialog open (picker.go), for tests.
+	pickWork sync.WaitGroup
 }
 
 // New builds the window's content.
@@ -221,13 +225,22 @@ func (u *UI) AddFiles(paths []string) { u.seal.addPaths(paths) }
 // SetPhone types a recipient number into the Seal view.
 func (u *UI) SetPhone(s string) { u.seal.phone.SetText(s) }
 
+// SetArchiveName types an archive name into the Seal view.
+func (u *UI) SetArchiveName(s string) { u.seal.archive.SetText(s) }
+
+// SearchLog types a search into the Log view.
+func (u *UI) SearchLog(q string) { u.logv.refresh(); u.logv.search.SetText(q) }
+
+// LoadManifest chooses a batch manifest in the Massutskick view.
+func (u *UI) LoadManifest(path string) { u.batch.LoadManifest(path) }
+
 // OnDropped takes files and folders dropped on the window: archives go to
 // the Open view when it is showing, everything else to the Seal list.
 func (u *UI) OnDropped(_ fyne.Position, uris []fyne.URI) {
 	var paths []string
 	for _, uri := range uris {
 		if uri != nil && uri.Scheme() == "file" {
-			paths = append(paths, uri.Path())
+			paths = append(paths, localPath(uri))
 		}
 	}
 	if len(paths) == 0 {

@@ -114,7 +114,13 @@ func (h *harness) getenv(k string) string {
 // keyring and an environment of its own (empty until h.setenv).
 func newHarness(t *testing.T, cfg *config.Config) *harness {
 	t.Helper()
-	h := &harness{t: t, home: t.TempDir(), keys: &memKeyring{m: map[string]string{}}, workDir: t.TempDir(), clip: &lockedClipboard{}, env: map[string]string{}}
+	return newHarnessAt(t, tempDir(t), cfg)
+}
+
+// newHarnessAt is newHarness with kuvert's state folder at home.
+func newHarnessAt(t *testing.T, home string, cfg *config.Config) *harness {
+	t.Helper()
+	h := &harness{t: t, home: home, keys: &memKeyring{m: map[string]string{}}, workDir: tempDir(t), clip: &lockedClipboard{}, env: map[string]string{}}
 	if cfg != nil {
 		if err := config.Save(h.home, cfg); err != nil {
 			t.Fatal(err)
@@ -279,7 +285,7 @@ func TestDropFillsListAndFlagsPersonnummer(t *testing.T) {
 
 func TestPhoneNumberValidatedAsTyped(t *testing.T) {
 	// A provider that sends (the demo one says it does not: TestDemoProviderNamedAsDemo).
-	h := newHarness(t, &config.Config{SMS: config.SMS{Provider: "outbox:" + filepath.Join(t.TempDir(), "sms.jsonl")}})
+	h := newHarness(t, &config.Config{SMS: config.SMS{Provider: "outbox:" + filepath.Join(tempDir(t), "sms.jsonl")}})
 	v := h.u.seal
 	h.drop(h.file("a.txt", "hej"))
 	if v.primary.Text != lang.L("seal.button.seal") {
@@ -344,7 +350,7 @@ func TestPhoneNumberValidatedAsTyped(t *testing.T) {
 // TestSealSendsPasswordByOutbox: the primary button seals, the outbox
 // provider receives the password, and that password opens the archive.
 func TestSealSendsPasswordByOutbox(t *testing.T) {
-	outbox := filepath.Join(t.TempDir(), "sms.jsonl")
+	outbox := filepath.Join(tempDir(t), "sms.jsonl")
 	h := newHarness(t, &config.Config{SMS: config.SMS{Provider: "outbox:" + outbox, Sender: "Lönekontoret"}})
 	v := h.u.seal
 	content := "namn;personnummer\nAnna;" + testPnr + "\n"
@@ -401,7 +407,7 @@ func TestSealSendsPasswordByOutbox(t *testing.T) {
 	if !strings.HasSuffix(archive, ".zip") {
 		t.Fatalf("archive %s is not a zip", archive)
 	}
-	dest := t.TempDir()
+	dest := tempDir(t)
 	res, err := crypt.Extract(context.Background(), archive, crypt.ExtractOptions{OpenOptions: crypt.OpenOptions{Credentials: crypt.Credentials{Password: pw}}, Dest: dest, Force: true})
 	if err != nil {
 		t.Fatalf("the archive does not open with the texted password: %v", err)
@@ -461,10 +467,11 @@ func TestSealSendsPasswordByOutbox(t *testing.T) {
 		t.Errorf("a draft to a bad address was written (status %q)", v.status.Text)
 	}
 
-	// "Visa i mappen" asks the OS to show the archive's folder.
+	// "Visa i mappen" ("Visa i Utforskaren" on Windows) asks the OS to
+	// show the archive's folder.
 	var show *widget.Button
 	for _, o := range test.LaidOutObjects(v.result) {
-		if b, ok := o.(*widget.Button); ok && b.Text == lang.L("result.showFolder") {
+		if b, ok := o.(*widget.Button); ok && b.Text == showFileLabel() {
 			show = b
 		}
 	}
@@ -902,11 +909,11 @@ func TestTranslationsComplete(t *testing.T) {
 // language.
 func TestLanguageFollowsLocale(t *testing.T) {
 	if os.Getenv("KUVERT_GUI_LANG_CHILD") == "1" {
-		if _, err := New(test.NewTempApp(t), test.NewTempWindow(t, widget.NewLabel("")), Deps{Home: t.TempDir() + "/home", Keyring: &memKeyring{m: map[string]string{}}}); err != nil {
+		if _, err := New(test.NewTempApp(t), test.NewTempWindow(t, widget.NewLabel("")), Deps{Home: tempDir(t) + "/home", Keyring: &memKeyring{m: map[string]string{}}}); err != nil {
 			t.Fatal(err)
 		}
 		if l := os.Getenv("KUVERT_GUI_LANG_CHOICE"); l != "" {
-			home := t.TempDir()
+			home := tempDir(t)
 			if err := config.Save(home, &config.Config{AppLanguage: l}); err != nil {
 				t.Fatal(err)
 			}

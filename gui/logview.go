@@ -21,26 +21,64 @@ import (
 type logView struct {
 	u       *UI
 	content fyne.CanvasObject
-	entries []auditlog.Row // the log's fold: one row per SMS
+	entries []auditlog.Row // the rows shown: the fold's, narrowed by search
+	all     []auditlog.Row // the log's fold: one row per SMS, newest first
+	search  *widget.Entry  // a reference, a case number or a name
 	table   *widget.Table
 	status  *widget.Label
 	server  *widget.Label // what waits for the kuvert server, when one is set
 	// verifyServerBtn checks the central log; shown when a server is set.
 	verifyServerBtn *widget.Button
 	details         *details // the selected row, and its resend
+	searchSaid      bool     // the status says the search found nothing
 	// work is what runs in the background (a resend, a server check),
 	// for tests to wait on.
 	work sync.WaitGroup
 }
 
-// logColumns: time, event, archive, files, recipient (masked), SMS
-// status, case; with their widths at scale 1.
+// logColumns: time, event, the SMS's reference, the recipient's name,
+// case, archive, files, number (masked), SMS status; with their widths
+// at scale 1. What a caller can quote (reference, name, case) comes
+// first.
 var logColumns = []struct {
 	key   string
 	width float32
+	cell  func(*auditlog.Row) string
 }{
-	{"log.col.time", 130}, {"log.col.action", 140}, {"log.col.archive", 170}, {"log.col.files", 50},
-	{"log.col.to", 140}, {"log.col.sms", 130}, {"log.col.case", 110},
+	{"log.col.time", 130, func(r *auditlog.Row) string { return r.When().Local().Format("2006-01-02 15:04") }},
+	{"log.col.action", 120, func(r *auditlog.Row) string { return lang.X("log.action."+string(r.Action), string(r.Action)) }},
+	{"log.col.ref", 80, func(r *auditlog.Row) string {
+		if r.Delivery != nil {
+			return r.Delivery.Ref
+		}
+		return ""
+	}},
+	{"log.col.name", 140, func(r *auditlog.Row) string { return r.Note }},
+	{"log.col.case", 110, func(r *auditlog.Row) string { return r.Case }},
+	{"log.col.archive", 150, func(r *auditlog.Row) string {
+		if r.Archive != nil {
+			return r.Archive.Name
+		}
+		return ""
+	}},
+	{"log.col.files", 50, func(r *auditlog.Row) string {
+		if n := r.FilesTotal(); n > 0 {
+			return fmt.Sprint(n)
+		}
+		return ""
+	}},
+	{"log.col.to", 140, func(r *auditlog.Row) string {
+		if r.Delivery != nil {
+			return r.Delivery.To
+		}
+		return ""
+	}},
+	{"log.col.sms", 130, func(r *auditlog.Row) string {
+		if r.Delivery != nil {
+			return deliveryWords(r.Delivery)
+		}
+		return ""
+	}},
 }
 
 func newLogView(u *UI) *logView {
@@ -86,39 +124,65 @@ func newLogView(u *UI) *logView {
 			v.details.show(&v.entries[id.Row])
 		}
 	}
-	v.content = container.NewBorder(container.NewVBox(container.NewHBox(refresh, verify, v.verifyServerBtn, export), v.status, v.server), v.details.box, nil, nil, v.table)
+	v.search = widget.NewEntry()
+	v.search.SetPlaceHolder(lang.L("log.search.placeholder"))
+	v.search.OnChanged = func(string) { v.filter() }
+	searchRow := container.NewBorder(nil, nil, widget.NewIcon(theme.SearchIcon()), nil, v.search)
+	v.content = container.NewBorder(container.NewVBox(container.NewHBox(refresh, verify, v.verifyServerBtn, export), searchRow, v.status, v.server), v.details.box, nil, nil, v.table)
 	return v
 }
 
 // entryCell is one cell of the log table. Nothing in an entry is secret
 // (no password, the number masked), so everything may be shown.
 func entryCell(r *auditlog.Row, col int) string {
-	e := &r.Entry
-	switch col {
-	case 0:
-		return e.When().Local().Format("2006-01-02 15:04")
-	case 1:
-		return lang.X("log.action."+string(e.Action), string(e.Action))
-	case 2:
-		if e.Archive != nil {
-			return e.Archive.Name
-		}
-	case 3:
-		if n := e.FilesTotal(); n > 0 {
-			return fmt.Sprint(n)
-		}
-	case 4:
-		if e.Delivery != nil {
-			return e.Delivery.To
-		}
-	case 5:
-		if e.Delivery != nil {
-			return deliveryWords(e.Delivery)
-		}
-	case 6:
-		return e.Case
+	if col < 0 || col >= len(logColumns) {
+		return ""
 	}
-	return ""
+	return logColumns[col].cell(r)
+}
+
+// logMatches says whether a row answers what was typed in the search
+// box: its SMS reference ("6h7mse", "ref 6h7mse", any case), its case
+// number (auditlog.CaseMatches: "2026/118" finds "SN 2026/118") or a
+// part of the recipient's name.
+func logMatches(r *auditlog.Row, query string) bool {
+	q := strings.ToLower(strings.TrimSpace(query))
+	if q == "" {
+		return true
+	}
+	if r.Delivery != nil && r.Delivery.Ref != "" {
+		ref := strings.TrimSpace(strings.TrimLeft(strings.TrimPrefix(q, "ref"), " :."))
+		if ref != "" && strings.EqualFold(r.Delivery.Ref, ref) {
+			return true
+		}
+	}
+	if auditlog.CaseMatches(r.Case, query) {
+		return true
+	}
+	return r.Note != "" && strings.Contains(strings.ToLower(r.Note), q)
+}
+
+// filter shows the rows that match the search box.
+func (v *logView) filter() {
+	q := v.search.Text
+	v.entries = v.entries[:0:0]
+	for _, r := range v.all {
+		if logMatches(&r, q) {
+			v.entries = append(v.entries, r)
+		}
+	}
+	v.table.UnselectAll()
+	v.details.show(nil)
+	switch {
+	case len(v.all) == 0:
+		v.status.SetText(lang.L("log.empty"))
+	case len(v.entries) == 0:
+		v.status.SetText(lang.L("log.search.none", map[string]any{"Query": strings.TrimSpace(q)}))
+	case v.status.Text == lang.L("log.empty") || v.searchSaid:
+		v.status.SetText("")
+	}
+	v.searchSaid = len(v.all) > 0 && len(v.entries) == 0
+	v.table.Refresh()
 }
 
 // entryLine is the whole row as one line (for tests and screen readers).
@@ -151,7 +215,21 @@ func (v *logView) refresh() {
 	if len(rows) > 500 {
 		rows = rows[:500]
 	}
-	v.entries = rows
+	// A follow-up (the SMS after its sealing) names the recipient through
+	// the entry it follows: show the name on both rows, so a search by
+	// name finds the reference too.
+	names := map[string]string{}
+	for _, e := range es {
+		if e.Note != "" {
+			names[e.ID] = e.Note
+		}
+	}
+	for i := range rows {
+		if rows[i].Note == "" && rows[i].Refers != "" {
+			rows[i].Note = names[rows[i].Refers]
+		}
+	}
+	v.all = rows
 	// Without a server the line takes no room.
 	if line := v.u.serverLine(l); line != "" {
 		v.server.SetText(line)
@@ -161,14 +239,7 @@ func (v *logView) refresh() {
 		v.server.Hide()
 		v.verifyServerBtn.Hide()
 	}
-	v.table.UnselectAll()
-	v.details.show(nil)
-	if len(rows) == 0 {
-		v.status.SetText(lang.L("log.empty"))
-	} else if v.status.Text == lang.L("log.empty") {
-		v.status.SetText("")
-	}
-	v.table.Refresh()
+	v.filter()
 }
 
 func (v *logView) verify() {
@@ -194,7 +265,7 @@ func (v *logView) export() {
 			return
 		}
 		defer w.Close()
-		v.exportTo(w, w.URI().Path())
+		v.exportTo(w, localPath(w.URI()))
 	}, v.u.win)
 	d.SetFileName("kuvert-logg.csv")
 	d.Show()

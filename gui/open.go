@@ -9,7 +9,6 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -40,23 +39,13 @@ func newOpenView(u *UI) *openView {
 	v.archive.SetPlaceHolder(lang.L("open.drop"))
 	v.archive.OnChanged = func(string) { v.update() }
 	choose := widget.NewButtonWithIcon(lang.L("open.choose"), theme.FolderOpenIcon(), func() {
-		dialog.ShowFileOpen(func(r fyne.URIReadCloser, err error) {
-			if err == nil && r != nil {
-				r.Close()
-				v.setArchive(r.URI().Path())
-			}
-		}, u.win)
+		u.pickFiles(lang.L("picker.archive"), false, filtersArchive(), func(p []string) { v.setArchive(p[0]) })
 	})
 	v.password = widget.NewPasswordEntry()
 	v.password.OnSubmitted = func(string) { v.start() }
 	v.identity = widget.NewEntry()
 	chooseID := widget.NewButtonWithIcon(lang.L("open.chooseIdentity"), theme.AccountIcon(), func() {
-		dialog.ShowFileOpen(func(r fyne.URIReadCloser, err error) {
-			if err == nil && r != nil {
-				r.Close()
-				v.identity.SetText(r.URI().Path())
-			}
-		}, u.win)
+		u.pickFiles(lang.L("picker.identity"), false, filtersAll(), func(p []string) { v.identity.SetText(p[0]) })
 	})
 	v.dest = widget.NewLabel("")
 	v.button = widget.NewButtonWithIcon(lang.L("open.button"), theme.ConfirmIcon(), v.start)

@@ -49,9 +49,14 @@ func (p *orgPrompt) refresh() {
 	st, err := p.u.settingsFor(cfg)
 	if strings.TrimSpace(cfg.Organisation) != "" || err == nil && (st.Organisation.Source == settings.FromPolicy || st.Organisation.Source == settings.FromServer) {
 		p.content.Hide()
-		return
+	} else {
+		p.content.Show()
 	}
-	p.content.Show()
+	// The Seal view lays itself out again, so a hidden prompt leaves no
+	// empty band above the files.
+	if p.u.seal != nil && p.u.seal.content != nil {
+		p.u.seal.content.Refresh()
+	}
 }
 
 // submit saves the organisation (refused while config.json is unreadable).
@@ -70,4 +75,8 @@ func (p *orgPrompt) submit() {
 		p.u.settings.organisation.SetText(org)
 	}
 	p.refresh()
+	// The prompt goes away; the Seal view's status says it was saved.
+	if p.u.seal != nil {
+		p.u.seal.status.SetText(lang.L("org.saved", map[string]any{"Org": org}))
+	}
 }

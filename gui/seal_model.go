@@ -7,6 +7,7 @@ import (
 
 	"github.com/kuvert-app/kuvert/crypt"
 	"github.com/kuvert-app/kuvert/envelope"
+	"github.com/kuvert-app/kuvert/naming"
 	"github.com/kuvert-app/kuvert/sms"
 )
 
@@ -25,6 +26,9 @@ type sealForm struct {
 	Phone       string         // the recipient's mobile number as typed; empty: no SMS
 	Name        string         // the recipient's name, for the log (envelope.Request.Note)
 	Case        string         // diarienummer, for the log
+	// ArchiveName is the archive's file name as the user typed it; empty:
+	// the name kuvert proposes (proposedName).
+	ArchiveName string
 	// SMSDemo: the configured provider only shows the message (the
 	// console demo), so nothing will be sent.
 	SMSDemo bool
@@ -52,6 +56,7 @@ const (
 	fieldFiles formField = iota + 1
 	fieldPassword
 	fieldPhone
+	fieldArchive
 )
 
 // problemKind is what is wrong, for the view to word.
@@ -62,6 +67,7 @@ const (
 	problemWeakPassword             // below crypt.MinPasswordBits
 	problemZipPassword              // a zip password 7-Zip cannot take (crypt.CheckZipPassword)
 	problemNumber                   // sms.ParseMobile refused the number; Err is its *sms.NumberError
+	problemArchiveName              // naming.Archive refused the typed name; Err wraps naming.ErrName
 )
 
 // formProblem is one reason the form cannot be sealed yet.
@@ -104,6 +110,11 @@ func (f *sealForm) Validate() []formProblem {
 			out = append(out, formProblem{Field: fieldPassword, Kind: problemWeakPassword, Err: crypt.ErrWeakPassword})
 		} else if err := f.passwordFitsFormat(); err != nil {
 			out = append(out, formProblem{Field: fieldPassword, Kind: problemZipPassword, Err: err})
+		}
+	}
+	if name := strings.TrimSpace(f.ArchiveName); name != "" {
+		if _, err := naming.Archive(name, f.format()); err != nil {
+			out = append(out, formProblem{Field: fieldArchive, Kind: problemArchiveName, Err: err})
 		}
 	}
 	if f.SendsSMS() {
@@ -196,8 +207,14 @@ func (f *sealForm) Request(env requestEnv) (envelope.Request, error) {
 	if err != nil {
 		return envelope.Request{}, err
 	}
+	name := ""
+	if typed := strings.TrimSpace(f.ArchiveName); typed != "" {
+		if name, err = naming.Archive(typed, f.format()); err != nil {
+			return envelope.Request{}, err
+		}
+	}
 	req := envelope.Request{
-		Seal:     crypt.SealOptions{Inputs: ins, Output: archivePath(ins, f.format(), paths, env.OutputDir), Format: f.format(), Password: pw},
+		Seal:     crypt.SealOptions{Inputs: ins, Output: archivePath(ins, f.format(), paths, env.OutputDir, name), Format: f.format(), Password: pw},
 		Case:     strings.TrimSpace(f.Case),
 		Note:     strings.TrimSpace(f.Name),
 		Operator: env.Operator,

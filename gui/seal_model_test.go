@@ -81,7 +81,7 @@ func TestSealFormValidate(t *testing.T) {
 // Request builds envelope's request from the form alone: inputs, a free
 // archive name, the chosen password, the log's fields and the SMS.
 func TestSealFormRequest(t *testing.T) {
-	dir := t.TempDir()
+	dir := tempDir(t)
 	write := func(name string) fileItem {
 		p := filepath.Join(dir, name)
 		if err := os.WriteFile(p, []byte("namn;pnr\n"), 0o644); err != nil {
@@ -94,13 +94,13 @@ func TestSealFormRequest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	outbox := &sms.Outbox{Path: filepath.Join(t.TempDir(), "sms.jsonl")}
+	outbox := &sms.Outbox{Path: filepath.Join(tempDir(t), "sms.jsonl")}
 	setup := func() (smsSetup, error) {
 		return smsSetup{Sender: outbox, Policy: &sms.Policy{Template: sms.Templates["en"], Organisation: "Lönekontoret"}}, nil
 	}
 	calls := 0
 	counted := func() (smsSetup, error) { calls++; return setup() }
-	other := t.TempDir()
+	other := tempDir(t)
 
 	cases := []struct {
 		name      string

@@ -75,6 +75,7 @@ func (v *sealView) reset() {
 	v.phone.SetText("")
 	v.name.SetText("")
 	v.caseID.SetText("")
+	v.form.ArchiveName = ""
 	v.ownPw.SetText("")
 	v.newPassword()
 	v.validate()
@@ -86,13 +87,18 @@ func (v *sealView) askDraft() {
 	}
 	to := widget.NewEntry()
 	to.SetPlaceHolder("namn@example.se")
-	dialog.ShowForm(lang.L("result.draft"), "OK", lang.L("seal.cancel"), []*widget.FormItem{widget.NewFormItem(lang.L("result.draft.to"), to)}, func(ok bool) {
+	d := dialog.NewForm(lang.L("result.draft"), "OK", lang.L("seal.cancel"), []*widget.FormItem{widget.NewFormItem(lang.L("result.draft.to"), to)}, func(ok bool) {
 		if ok {
 			if path := v.writeDraft(to.Text); path != "" {
 				v.openDraft(path)
 			}
 		}
 	}, v.u.win)
+	// A form dialog is as narrow as its widest part: an empty entry
+	// would leave room for a few letters of the address.
+	d.Resize(fyne.NewSize(600, d.MinSize().Height))
+	d.Show()
+	v.u.win.Canvas().Focus(to)
 }
 
 // writeDraft writes ARCHIVE.eml beside the last archive: attached, a
@@ -104,7 +110,10 @@ func (v *sealView) writeDraft(to string) string {
 	// names are never reused), and asking again, say after closing the
 	// mail program, writes it anew rather than failing.
 	d := envelope.Draft{To: strings.TrimSpace(to), Lang: cfg.SMS.Language, ByAge: strings.HasPrefix(v.last.Format, "age"), OpenerURL: cfg.OpenerURL, Force: true}
-	if v.last.Delivery != nil {
+	// The draft names the SMS's reference only when an SMS went: a demo
+	// showed its text to nobody, and the draft must not tell the
+	// recipient a password is on its way.
+	if v.last.Delivery != nil && v.last.Delivery.Status != sms.StatusDemo {
 		d.Ref = v.last.Delivery.Ref
 	}
 	path, err := envelope.WriteDraft(v.last.Archive, d)

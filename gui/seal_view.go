@@ -2,15 +2,16 @@ package gui
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -19,6 +20,7 @@ import (
 	"github.com/kuvert-app/kuvert/envelope"
 	"github.com/kuvert-app/kuvert/internal/bytesize"
 	"github.com/kuvert-app/kuvert/scan"
+	"github.com/kuvert-app/kuvert/sms"
 )
 
 // sealView is the Seal tab: widgets bound to a [sealForm]. Each widget
@@ -49,14 +51,20 @@ type sealView struct {
 	ownBox    *fyne.Container
 	phone     *widget.Entry
 	phoneInfo *widget.Label
-	name      *widget.Entry
-	caseID    *widget.Entry
-	primary   *widget.Button
-	cancelBtn *widget.Button
-	progress  *widget.ProgressBar
-	status    *widget.Label
-	result    *fyne.Container
-	org       *orgPrompt
+	// archive is the archive's file name: kuvert's proposal until the
+	// user types her own; archiveInfo says what is wrong with hers.
+	archive     *widget.Entry
+	archiveInfo *widget.Label
+	proposed    string // the name kuvert proposes for the listed files
+	showingName bool   // the view is writing the proposal into archive
+	name        *widget.Entry
+	caseID      *widget.Entry
+	primary     *widget.Button
+	cancelBtn   *widget.Button
+	progress    *widget.ProgressBar
+	status      *widget.Label
+	result      *fyne.Container
+	org         *orgPrompt
 
 	cancel context.CancelFunc
 	busy   bool
@@ -156,6 +164,22 @@ func newSealView(u *UI) *sealView {
 	v.phone = widget.NewEntry()
 	v.phone.SetPlaceHolder(lang.L("seal.phone.placeholder"))
 	v.phoneInfo = widget.NewLabel("")
+	// Wrapped: a long hint under the number must not widen the window.
+	v.phoneInfo.Wrapping = fyne.TextWrapWord
+	v.archive = widget.NewEntry()
+	v.archiveInfo = widget.NewLabel("")
+	v.archiveInfo.Wrapping = fyne.TextWrapWord
+	v.archiveInfo.Hide()
+	v.archive.OnChanged = func(s string) {
+		if v.showingName {
+			return
+		}
+		v.form.ArchiveName = strings.TrimSpace(s)
+		if v.form.ArchiveName == v.proposed {
+			v.form.ArchiveName = ""
+		}
+		v.validate()
+	}
 	v.phone.OnChanged = func(s string) { v.form.Phone = s; v.validate() }
 	v.name = widget.NewEntry()
 	v.name.OnChanged = func(s string) { v.form.Name = s }
@@ -183,6 +207,7 @@ func newSealView(u *UI) *sealView {
 	v.refreshProvider()
 
 	form := widget.NewForm(
+		widget.NewFormItem(lang.L("seal.archive"), container.NewVBox(v.archive, v.archiveInfo)),
 		widget.NewFormItem(lang.L("seal.format"), container.NewVBox(v.format, v.formatTip)),
 		widget.NewFormItem(lang.L("seal.password"), container.NewVBox(v.pwMode, v.genBox, v.ownBox)),
 		widget.NewFormItem(lang.L("seal.phone"), container.NewVBox(v.phone, v.phoneInfo)),
@@ -272,10 +297,31 @@ func (v *sealView) validate() {
 		v.strLabel.SetText(msg)
 	}
 
+	v.showProposal(f)
+	p, bad := problems[fieldArchive]
+	if bad {
+		v.archiveInfo.SetText("⚠ " + archiveNameProblem(p.Err, f.ArchiveName, f.format()))
+	}
+	if bad != v.archiveInfo.Visible() {
+		if bad {
+			v.archiveInfo.Show()
+		} else {
+			v.archiveInfo.Hide()
+		}
+		// The hint takes or gives back a line: lay the form out again.
+		if v.content != nil {
+			v.content.Refresh()
+		}
+	}
+
 	switch p, bad := problems[fieldPhone]; {
 	case !f.SendsSMS():
 		v.phoneInfo.SetText("")
 		v.primary.SetText(lang.L("seal.button.seal"))
+	case bad && stillTyping(f.Phone, p.Err):
+		// Half a number is not a wrong number: say what is missing.
+		v.phoneInfo.SetText(lang.L("seal.phone.typing"))
+		v.primary.SetText(v.sendLabel(f))
 	case bad:
 		v.phoneInfo.SetText("⚠ " + numberProblem(p.Err))
 		v.primary.SetText(v.sendLabel(f))
@@ -373,20 +419,45 @@ func (v *sealView) removeFile(i int) {
 }
 
 func (v *sealView) chooseFile() {
-	dialog.ShowFileOpen(func(r fyne.URIReadCloser, err error) {
-		if err != nil || r == nil {
-			return
-		}
-		r.Close()
-		v.addPaths([]string{r.URI().Path()})
-	}, v.u.win)
+	v.u.pickFiles(lang.L("picker.files"), true, filtersAll(), v.addPaths)
 }
 
 func (v *sealView) chooseFolder() {
-	dialog.ShowFolderOpen(func(l fyne.ListableURI, err error) {
-		if err != nil || l == nil {
-			return
+	v.u.pickFolder(lang.L("picker.folder"), func(dir string) { v.addPaths([]string{dir}) })
+}
+
+// showProposal puts the name kuvert proposes for the listed files and
+// format into the archive field, unless the user typed her own.
+func (v *sealView) showProposal(f sealForm) {
+	name := proposedName(f.Paths(), f.format())
+	if name == v.proposed {
+		return // an emptied field stays empty: the placeholder shows the proposal
+	}
+	v.proposed = name
+	v.archive.SetPlaceHolder(name)
+	if f.ArchiveName == "" {
+		v.showingName = true
+		v.archive.SetText(name)
+		v.showingName = false
+	}
+}
+
+// stillTyping: the number refused is one the user may still be typing,
+// digits (and + - ( ) and spaces) too few for a mobile number (a Swedish one
+// has ten, 07X-XXX XX XX).
+func stillTyping(typed string, err error) bool {
+	var ne *sms.NumberError
+	if !errors.As(err, &ne) || ne.Problem != sms.NumberInvalid && ne.Problem != sms.NumberUnreadable {
+		return false
+	}
+	digits := 0
+	for _, c := range typed {
+		switch {
+		case c >= '0' && c <= '9':
+			digits++
+		case !strings.ContainsRune("+-() ", c):
+			return false // letters: not a number being typed
 		}
-		v.addPaths([]string{l.Path()})
-	}, v.u.win)
+	}
+	return digits < 10
 }

@@ -8,7 +8,6 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -61,10 +60,24 @@ type settingsView struct {
 	// read-only, never saved.
 	locked map[string]bool
 	form   *widget.Form
+
+	// providerChosen: the user picked a provider in this form; until
+	// then Save leaves config.json's sms.provider as it was, so the
+	// provider shown (the resolved one) is never written for her.
+	providerChosen bool
+	// serverState says how the log stands with the kuvert server, when
+	// one is set.
+	serverState *widget.Label
+	// items are every row of the form; relayout shows those that apply
+	// (the Twilio rows for Twilio only, the token rows only when the
+	// user, not policy or the environment, gives the token).
+	items                  []*widget.FormItem
+	twilioItems, tokenItem []*widget.FormItem
+	formBox                *fyne.Container // holds form; relayout puts a new one in
 }
 
 var (
-	providerKeys = []string{"console", "twilio"}
+	providerKeys = []string{"console", "twilio", "kuvert-server"}
 	langKeys     = []string{"sv", "en"}
 	langNames    = []string{"Svenska", "English"}
 	appLangKeys  = []string{"", "sv", "en"} // "" follows the OS
@@ -76,11 +89,20 @@ func indexOf(keys []string, key string) int { return max(slices.Index(keys, key)
 func newSettingsView(u *UI) *settingsView {
 	v := &settingsView{u: u}
 	cfg := u.config()
-	names := []string{lang.L("settings.provider.console"), lang.L("settings.provider.twilio")}
-	v.provider = widget.NewSelect(names, func(string) {})
-	v.provider.SetSelectedIndex(0)
-	if cfg.SMS.Provider == "twilio" {
-		v.provider.SetSelectedIndex(1)
+	names := []string{lang.L("settings.provider.console"), lang.L("settings.provider.twilio"), lang.L("settings.provider.server")}
+	v.provider = widget.NewSelect(names, nil)
+	// The provider shown is the one that texts now (the resolved
+	// setting: a server configured texts through the server), not only
+	// what config.json says.
+	shown := cfg.SMS.Provider
+	if st, err := u.settingsFor(cfg); err == nil {
+		shown = st.SMSProvider.Value
+	}
+	v.provider.SetSelectedIndex(indexOf(providerKeys, shown))
+	v.provider.OnChanged = func(string) {
+		v.providerChosen = true
+		v.relayout()
+		v.updatePreview()
 	}
 	v.sid = widget.NewEntry()
 	if s, err := u.deps.Keyring.Get(keyringService, settings.TwilioAccountSIDKey); err == nil {
@@ -118,10 +140,14 @@ func newSettingsView(u *UI) *settingsView {
 	v.serverURL = widget.NewEntry()
 	v.serverURL.SetText(cfg.ServerURL)
 	v.serverURL.SetPlaceHolder("https://kuvert.exempelby.se")
+	v.serverURL.OnChanged = func(string) { v.relayout() }
 	v.serverToken = widget.NewPasswordEntry()
 	v.serverToken.SetPlaceHolder(lang.L("settings.server.token.placeholder"))
 	v.serverTokenState = widget.NewLabel("")
 	v.serverTokenRemove = widget.NewButtonWithIcon(lang.L("settings.token.remove"), theme.DeleteIcon(), v.removeServerToken)
+	v.serverState = widget.NewLabel("")
+	v.serverState.Wrapping = fyne.TextWrapWord
+	v.serverState.Hide()
 	v.smsLang = widget.NewSelect(langNames, func(string) { v.updatePreview() })
 	v.smsLang.SetSelectedIndex(indexOf(langKeys, cfg.SMS.Language))
 	v.appLang = widget.NewSelect(append([]string{lang.L("settings.applang.auto")}, langNames...), nil)
@@ -129,6 +155,8 @@ func newSettingsView(u *UI) *settingsView {
 	v.preview = widget.NewLabel("")
 	v.preview.Wrapping = fyne.TextWrapWord
 	v.segments = widget.NewLabel("")
+	// Wrapped: a long problem with the text must not widen the window.
+	v.segments.Wrapping = fyne.TextWrapWord
 	v.format = widget.NewSelect([]string{"zip", "age"}, nil)
 	v.format.SetSelected("zip")
 	if cfg.Format == "age" {
@@ -137,26 +165,27 @@ func newSettingsView(u *UI) *settingsView {
 	v.outdir = widget.NewEntry()
 	v.outdir.SetText(cfg.OutputDir)
 	chooseDir := widget.NewButtonWithIcon(lang.L("settings.chooseDir"), theme.FolderOpenIcon(), func() {
-		dialog.ShowFolderOpen(func(l fyne.ListableURI, err error) {
-			if err == nil && l != nil {
-				v.outdir.SetText(l.Path())
-			}
-		}, u.win)
+		u.pickFolder(lang.L("picker.outdir"), v.outdir.SetText)
 	})
 	save := widget.NewButtonWithIcon(lang.L("settings.save"), theme.DocumentSaveIcon(), v.save)
 	save.Importance = widget.HighImportance
 	v.status = widget.NewLabel("")
-	form := widget.NewForm(
-		widget.NewFormItem(lang.L("settings.organisation"), v.organisation),
-		widget.NewFormItem(lang.L("settings.opener"), v.openerURL),
-		widget.NewFormItem(lang.L("settings.server"), v.serverURL),
-		widget.NewFormItem(lang.L("settings.server.token"), container.NewVBox(
-			container.NewHBox(v.serverTokenState, v.serverTokenRemove), v.serverToken)),
-		widget.NewFormItem(lang.L("settings.provider"), v.provider),
+	serverTokenItem := widget.NewFormItem(lang.L("settings.server.token"), container.NewVBox(
+		container.NewHBox(v.serverTokenState, v.serverTokenRemove), v.serverToken))
+	v.tokenItem = []*widget.FormItem{serverTokenItem}
+	v.twilioItems = []*widget.FormItem{
 		widget.NewFormItem(lang.L("settings.sid"), v.sid),
 		widget.NewFormItem(lang.L("settings.token"), container.NewVBox(
 			container.NewHBox(v.tokenState, v.tokenReplace, v.tokenRemove), v.token)),
 		widget.NewFormItem(lang.L("settings.from"), v.from),
+	}
+	form := widget.NewForm(
+		widget.NewFormItem(lang.L("settings.organisation"), v.organisation),
+		widget.NewFormItem(lang.L("settings.opener"), v.openerURL),
+		widget.NewFormItem(lang.L("settings.server"), container.NewVBox(v.serverURL, v.serverState)),
+		serverTokenItem,
+		widget.NewFormItem(lang.L("settings.provider"), v.provider),
+		v.twilioItems[0], v.twilioItems[1], v.twilioItems[2],
 		widget.NewFormItem(lang.L("settings.smslang"), v.smsLang),
 		widget.NewFormItem(lang.L("settings.preview"), container.NewVBox(v.preview, v.segments)),
 		widget.NewFormItem(lang.L("settings.test"), container.NewVBox(
@@ -165,11 +194,14 @@ func newSettingsView(u *UI) *settingsView {
 		widget.NewFormItem(lang.L("settings.outdir"), container.NewBorder(nil, nil, nil, chooseDir, v.outdir)),
 		widget.NewFormItem(lang.L("settings.applang"), v.appLang),
 	)
-	v.content = container.NewVScroll(container.NewVBox(form, save, v.status))
+	v.items = form.Items
+	v.formBox = container.NewStack(form)
+	v.content = container.NewVScroll(container.NewVBox(v.formBox, save, v.status))
 	v.lockByPolicy(form)
 	v.updatePreview()
 	v.refreshToken()
 	v.refreshServerToken()
+	v.relayout()
 	if _, err := u.loadConfig(); err != nil {
 		v.status.SetText(friendly(err))
 	}
@@ -246,8 +278,10 @@ func (v *settingsView) save() {
 		}
 		v.serverToken.SetText("")
 	}
+	v.providerChosen = false
 	v.refreshToken()
 	v.refreshServerToken()
+	v.relayout()
 	v.u.seal.refreshProvider()
 	v.u.seal.org.refresh()
 	if langChanged {
@@ -271,10 +305,12 @@ func (v *settingsView) apply(cfg *config.Config) {
 	if !v.locked["server_url"] {
 		cfg.ServerURL = strings.TrimSpace(v.serverURL.Text)
 	}
-	if !v.locked["sms.providers"] {
+	if !v.locked["sms.providers"] && v.providerChosen {
 		cfg.SMS.Provider = providerKeys[v.provider.SelectedIndex()]
 	}
-	cfg.SMS.From = strings.TrimSpace(v.from.Text)
+	if v.from.Visible() {
+		cfg.SMS.From = strings.TrimSpace(v.from.Text)
+	}
 	cfg.SMS.Language = langKeys[v.smsLang.SelectedIndex()]
 	cfg.Format = v.format.Selected
 	cfg.OutputDir = strings.TrimSpace(v.outdir.Text)
@@ -300,12 +336,26 @@ func (v *settingsView) refreshToken() {
 }
 
 // refreshServerToken shows whether the keyring holds a server token,
-// never the token.
+// never the token, and how the log stands with the server.
 func (v *settingsView) refreshServerToken() {
+	v.serverState.Hide()
+	if l, err := v.u.openLog(); err == nil {
+		if line := v.u.serverLine(l); line != "" {
+			v.serverState.SetText(line)
+			v.serverState.Show()
+		}
+	}
 	if _, err := v.u.deps.Keyring.Get(keyringService, settings.ServerTokenKey); err == nil {
 		v.serverTokenState.SetText(lang.L("settings.token.stored"))
 		v.serverTokenRemove.Show()
 		return
+	}
+	v.serverTokenRemove.Hide()
+	if st, err := v.u.settingsFor(v.u.config()); err == nil {
+		if src := st.ServerToken.Source(); src == settings.FromPolicy || src == settings.FromEnv {
+			v.serverTokenState.SetText(lang.L("settings.server.token.given"))
+			return
+		}
 	}
 	v.serverTokenState.SetText(lang.L("settings.token.none"))
 	v.serverTokenRemove.Hide()
@@ -412,4 +462,46 @@ func (v *settingsView) sendTest() {
 			}
 		})
 	}()
+}
+
+// relayout shows the form's rows that apply: the Twilio rows only with
+// Twilio chosen and its credentials not given by policy or the
+// environment; the server token's row only when a server is set and
+// its token is not given by policy or the environment.
+func (v *settingsView) relayout() {
+	if v.formBox == nil || v.items == nil {
+		return
+	}
+	st, err := v.u.settingsFor(v.u.config())
+	givenElsewhere := func(sec *settings.Secret) bool {
+		src := sec.Source()
+		return src == settings.FromPolicy || src == settings.FromEnv || src == settings.FromServer
+	}
+	hide := map[*widget.FormItem]bool{}
+	twilio := providerKeys[v.provider.SelectedIndex()] == "twilio"
+	if !twilio || err == nil && givenElsewhere(st.TwilioAccountSID) && givenElsewhere(st.TwilioAuthToken) {
+		for _, it := range v.twilioItems {
+			hide[it] = true
+		}
+	}
+	serverSet := strings.TrimSpace(v.serverURL.Text) != "" || err == nil && st.ServerURL.Value != ""
+	if !serverSet || err == nil && givenElsewhere(st.ServerToken) {
+		for _, it := range v.tokenItem {
+			hide[it] = true
+		}
+	}
+	var items []*widget.FormItem
+	for _, it := range v.items {
+		it.Widget.Show()
+		if hide[it] {
+			it.Widget.Hide()
+			continue
+		}
+		items = append(items, it)
+	}
+	// A form lays out its rows once: a new form with the rows that
+	// apply (the same items, with their policy hints) takes its place.
+	v.form = widget.NewForm(items...)
+	v.formBox.Objects = []fyne.CanvasObject{v.form}
+	v.formBox.Refresh()
 }

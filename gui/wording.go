@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"path/filepath"
+	"strings"
 	"syscall"
 
 	"fyne.io/fyne/v2/lang"
@@ -13,6 +15,8 @@ import (
 	"github.com/kuvert-app/kuvert/auditlog"
 	"github.com/kuvert-app/kuvert/crypt"
 	"github.com/kuvert-app/kuvert/envelope"
+	"github.com/kuvert-app/kuvert/naming"
+	"github.com/kuvert-app/kuvert/personnummer"
 	"github.com/kuvert-app/kuvert/scan"
 	"github.com/kuvert-app/kuvert/server/api"
 	"github.com/kuvert-app/kuvert/server/client"
@@ -137,3 +141,25 @@ func plural(key string, n int, data map[string]any) string {
 // Service over D-Bus, Windows Credential Manager, the macOS Keychain)
 // refuses: never the keyring library's own words (exec: "dbus-launch" …).
 func keyringFailed(error) string { return lang.L("err.keyring") }
+
+// archiveNameProblem words why naming.Archive refused the archive name
+// the user typed (err; the decision is naming's): a path, the wrong
+// extension, a personnummer, or a character a file name cannot hold.
+func archiveNameProblem(err error, name string, f crypt.Format) string {
+	ext := ".zip"
+	if f == crypt.FormatAge {
+		ext = ".age"
+	}
+	name = naming.StripFormat(strings.TrimSpace(name))
+	switch {
+	case !errors.Is(err, naming.ErrName):
+		return err.Error()
+	case strings.ContainsAny(name, `/\`):
+		return lang.L("seal.archive.path")
+	case !strings.HasSuffix(strings.ToLower(name), ext):
+		return lang.L("seal.archive.ext", map[string]any{"Ext": ext, "Has": filepath.Ext(name)})
+	case len(personnummer.FindAll(name)) > 0:
+		return lang.L("seal.archive.pnr")
+	}
+	return lang.L("seal.archive.bad")
+}

@@ -9,9 +9,12 @@
 // `go build` needs no npm. TestEmbeddedPageIsBuilt checks that the embedded
 // bytes are exactly what the sources and the lock file build.
 //
-// This package must never fetch, template or otherwise change the page at
-// run time: the SHA-256 an organisation publishes is the SHA-256 of
-// [Page], byte for byte (see docs/opener.md).
+// This package never fetches or otherwise changes the page at run time,
+// with one exception: [Branded] puts the organisation's name and logo in
+// the one place the page leaves for them. The SHA-256 an organisation
+// publishes is that of the page it serves, byte for byte: [Page] when it
+// gives no name, the branded page's when it does (`kuvert opener` prints
+// it; see docs/opener.md).
 package opener
 
 import (

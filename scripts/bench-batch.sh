@@ -3,7 +3,7 @@
 # a manifest with the outbox SMS provider, side by side with the shell loop
 # an admin writes today (7zz once per row); then the same rows sealed,
 # mailed through a loopback SMTP relay (scripts/relay) and texted
-# (outbox), the whole job of issue 16. Prints rows/s and peak RSS.
+# (outbox), the whole batch job. Prints rows/s and peak RSS.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DIR=${BENCH_DIR:-bench-out}/batch

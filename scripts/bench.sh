@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Benchmarks kuvert side by side with 7-Zip, age and kuvert as it was
-# before issue 17 (commit 353976c, built into $DIR/kuvert-base-353976c),
+# before the streaming rewrite (commit 353976c, built into $DIR/kuvert-base-353976c),
 # in one run, and prints a Markdown table: wall time, CPU time, output
-# size and peak RSS, the speed-up, the target of issue 17 and pass/miss.
+# size and peak RSS, the speed-up, the target in docs/performance.md and pass/miss.
 # Results go to docs/performance.md by hand, with the machine and the
 # load (printed first and last: other people share the cores). Each
 # command runs three times and the fastest run counts (REPS=1 for the
@@ -26,7 +26,7 @@ gen files "$DIR/many" 1000x100K
 gen files "$DIR/folder" 20x20M
 gen csvs "$DIR/csvs" 20x20M
 
-# kuvert as it was before issue 17 (353976c, where w/perf branched from
+# kuvert as it was before the streaming rewrite (353976c, where w/perf branched from
 # main), for the "≥ 2× today" rows; BASE_REF=<commit> compares another.
 BASE_REF=${BASE_REF:-353976c}
 BASE=$DIR/kuvert-base-$(git rev-parse --short "$BASE_REF")
@@ -115,7 +115,7 @@ k=$(measure "$DIR/sx" "$KUVERT" decrypt -q -i "$DIR/key.txt" -o "$DIR/sx" "$DIR/
 p=$(measure "$DIR/t.out" age -d -i "$DIR/key.txt" -o "$DIR/t.out" "$DIR/t.age")
 row "age -d, 500 MB" "$k" "$p" 1.0
 
-# Many files, against kuvert before issue 17.
+# Many files, against kuvert before the streaming rewrite.
 k=$(measure "$DIR/many.zip" "$KUVERT" encrypt -q --password-env -o "$DIR/many.zip" "$DIR/many")
 p=$(measure "$DIR/many0.zip" "$BASE" encrypt -q --password-env -o "$DIR/many0.zip" "$DIR/many")
 row "zip, 1,000 × 100 KB payslips in one archive (kuvert before)" "$k" "$p" 2

@@ -20,7 +20,13 @@ printf 'Protokoll\n' > "$work/filer/protokoll.txt"
 
 # One sealing on record so the log view has something to show.
 if [ -x "${KUVERT_CLI:-}" ]; then
-	"$KUVERT_CLI" encrypt --case "KS 2026/118" --sms "070-123 45 67" "$work/filer/protokoll.txt" >/dev/null
+	"$KUVERT_CLI" encrypt --case "KS 2026/118" --note "Åsa Öberg" --sms "070-123 45 67" "$work/filer/protokoll.txt" >/dev/null
+	"$KUVERT_CLI" encrypt --case "SN 2025/77" --note "Kalle Ek" --sms "070-765 43 21" "$work/filer/protokoll.txt" -o "$work/filer/kallelse.zip" >/dev/null
+	# A payroll batch run to its end (demo), for the finished batch view.
+	mkdir -p "$work/lön"
+	printf 'x' > "$work/lön/lön_1.pdf"; printf 'y' > "$work/lön/lön_2.pdf"
+	printf 'fil;mobil;namn\nlön_1.pdf;070-123 45 11;Åsa Öberg\nlön_2.pdf;070-123 45 12;Kalle Ek\n' > "$work/lön/lönelista.csv"
+	"$KUVERT_CLI" batch "$work/lön/lönelista.csv" >/dev/null 2>&1 || true
 fi
 
 shoot() { # view [files to open with]
@@ -56,3 +62,10 @@ shoot batch
 shoot open
 shoot log
 shoot settings
+# The changed views: a finished batch, a searched log, the archive's
+# name refused, a number half typed, Settings with a kuvert server.
+[ -x "${KUVERT_CLI:-}" ] && KUVERT_GUI_MANIFEST="$work/lön/lönelista.csv" shoot batch-finished
+KUVERT_GUI_SEARCH="2026/118" shoot log-search
+KUVERT_GUI_ARCHIVE="lön 19121212-1212.zip" shoot seal-name "$work/filer/lönelista_november.csv"
+KUVERT_GUI_PHONE="070-12" shoot seal-typing "$work/filer/protokoll.txt"
+KUVERT_SMS_PROVIDER= KUVERT_SERVER_URL=https://kuvert.exempelby.se KUVERT_SERVER_TOKEN=kvt_exempel shoot settings-server

@@ -29,6 +29,9 @@ type Handler struct {
 	Store *Store
 	Relay *Relay // nil: the server sends no SMS (503 on /api/v1/sms)
 	Log   *slog.Logger
+	// Opener is the recipient page served at /oppna.html, with the
+	// organisation's name (opener.Branded); nil: the page as built.
+	Opener []byte
 
 	mux      *http.ServeMux
 	once     sync.Once
@@ -63,7 +66,11 @@ func (h *Handler) init() {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		w.Header().Set("X-Content-Type-Options", "nosniff")
 		w.Header().Set("Referrer-Policy", "no-referrer")
-		w.Write(opener.Page())
+		if h.Opener != nil {
+			w.Write(h.Opener)
+		} else {
+			w.Write(opener.Page())
+		}
 	})
 	sub, _ := fs.Sub(webFS, "web")
 	files := http.FileServerFS(sub)

@@ -9,6 +9,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"errors"
+	"io"
 	"math/big"
 	"net"
 	"net/http"
@@ -131,13 +132,23 @@ func TestServerRunTLS(t *testing.T) {
 	env := serverEnv(t)
 	dir := t.TempDir()
 	certFile, keyFile, pool := selfSigned(t, dir)
-	p := serverproc.StartTLS(t, env, pool, "--tls-cert", certFile, "--tls-key", keyFile)
+	p := serverproc.StartTLS(t, env, pool, "--tls-cert", certFile, "--tls-key", keyFile, "--organisation", "Ånge & <Bräcke>")
 	c := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
 	resp, err := c.Get(p.URL + "/healthz")
 	if err != nil || resp.StatusCode != 200 {
 		t.Fatalf("https healthz: %v %v", resp, err)
 	}
 	resp.Body.Close()
+	// The recipient page it serves carries the organisation's name.
+	resp, err = c.Get(p.URL + "/oppna.html")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(page), `<strong id="organisation">Ånge &amp; &lt;Bräcke&gt;</strong>`) {
+		t.Errorf("the served page does not carry the organisation's name")
+	}
 	// Plain HTTP to the TLS port gets nothing useful.
 	if resp, err := http.Get(strings.Replace(p.URL, "https://", "http://", 1) + "/healthz"); err == nil && resp.StatusCode == 200 {
 		t.Fatal("plain HTTP answered on the TLS port")

@@ -24,6 +24,7 @@ import (
 	"fyne.io/fyne/v2/app"
 
 	"github.com/kuvert-app/kuvert/gui"
+	"github.com/kuvert-app/kuvert/gui/osdialog"
 	"github.com/kuvert-app/kuvert/internal/desktop"
 	"github.com/kuvert-app/kuvert/internal/single"
 )
@@ -46,7 +47,9 @@ func main() {
 	a := app.NewWithID("se.kuvert.desktop")
 	a.SetIcon(fyne.NewStaticResource("Icon.png", icon))
 	w := a.NewWindow("kuvert")
-	u, err := gui.New(a, w, gui.SystemDeps())
+	deps := gui.SystemDeps()
+	deps.Picker = osdialog.Picker{}
+	u, err := gui.New(a, w, deps)
 	if err != nil {
 		os.Stderr.WriteString("kuvert-gui: " + err.Error() + "\n")
 		os.Exit(1)
@@ -66,12 +69,22 @@ func main() {
 			return rep
 		})
 	}
-	// For scripts/screenshot.sh: start on a given view, number typed in.
+	// For scripts/screenshot.sh: start on a given view, with a number, an
+	// archive name or a log search typed in, or a batch manifest chosen.
 	if tab := os.Getenv("KUVERT_GUI_TAB"); tab != "" {
 		u.SelectTab(tab)
 	}
 	if ph := os.Getenv("KUVERT_GUI_PHONE"); ph != "" {
 		u.SetPhone(ph)
+	}
+	if name := os.Getenv("KUVERT_GUI_ARCHIVE"); name != "" {
+		u.SetArchiveName(name)
+	}
+	if q := os.Getenv("KUVERT_GUI_SEARCH"); q != "" {
+		u.SearchLog(q)
+	}
+	if m := os.Getenv("KUVERT_GUI_MANIFEST"); m != "" {
+		u.LoadManifest(m)
 	}
 	w.ShowAndRun()
 }

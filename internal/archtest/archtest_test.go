@@ -53,8 +53,11 @@ func TestLayers(t *testing.T) {
 		{"server/client/shipping", []string{mod + "app"}},
 		{"settings", []string{mod + "app"}},
 		// The desktop app's views test headless: the GL driver stays in
-		// cmd/kuvert-gui.
-		{"gui", []string{"fyne.io/fyne/v2/app", "github.com/go-gl", "github.com/spf13/cobra", mod + "internal/cli"}},
+		// cmd/kuvert-gui, and the OS's file dialog (gui.Picker) stays in
+		// gui/osdialog, which only cmd/kuvert-gui hands to the app: a
+		// headless test must never open it.
+		{"gui", []string{"fyne.io/fyne/v2/app", "github.com/go-gl", "github.com/spf13/cobra", mod + "internal/cli", "github.com/ncruces/zenity", mod + "gui/osdialog"}},
+		{"gui/osdialog", []string{"fyne.io/fyne/v2/app", "github.com/go-gl", "github.com/spf13/cobra", mod + "internal/cli"}},
 		{"internal/cli", []string{"fyne.io/fyne", mod + "gui"}},
 		// The server is a shell too: no CLI or GUI framework; the wire
 		// types are plain data; nothing but the server knows PostgreSQL.

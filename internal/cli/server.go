@@ -10,8 +10,11 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/user"
 	"path/filepath"
 	"runtime"
+	"slices"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -20,6 +23,8 @@ import (
 
 	"github.com/kuvert-app/kuvert/config"
 	"github.com/kuvert-app/kuvert/internal/atomicfile"
+	"github.com/kuvert-app/kuvert/internal/termsafe"
+	"github.com/kuvert-app/kuvert/opener"
 	"github.com/kuvert-app/kuvert/server"
 	"github.com/kuvert-app/kuvert/settings"
 	"github.com/kuvert-app/kuvert/sms"
@@ -39,8 +44,10 @@ Environment / Miljö:
   KUVERT_SERVER_SIGNING_KEY  the file with the server's signing key
                              (default $KUVERT_HOME/server-signing.key); every
                              server process on one database uses the same key
-  KUVERT_SERVER_SECRETS      a file of TWILIO_ACCOUNT_SID=… and TWILIO_AUTH_TOKEN=…
-                             lines (mode 0600), else those variables themselves
+  KUVERT_SERVER_SECRETS      a file of KEY=VALUE lines (mode 0600) that may hold any
+                             of the settings here but KUVERT_HOME (the database URL
+                             with its password, TWILIO_*, KUVERT_SMS_FROM, …); the
+                             environment comes first
   KUVERT_SMS_PROVIDER, KUVERT_SMS_FROM, TWILIO_MESSAGING_SERVICE_SID, KUVERT_TWILIO_API_URL
                              as for the CLI
   KUVERT_ORGANISATION, KUVERT_OPENER_URL
@@ -61,16 +68,25 @@ func newServerCmd(f *Factory) *cobra.Command {
 
 // databaseURL reads KUVERT_DATABASE_URL.
 func (f *Factory) databaseURL() (string, error) {
-	u := strings.TrimSpace(f.Getenv("KUVERT_DATABASE_URL"))
+	getenv, err := f.serverGetenv()
+	if err != nil {
+		return "", err
+	}
+	u := strings.TrimSpace(getenv("KUVERT_DATABASE_URL"))
 	if u == "" {
-		return "", usagef("KUVERT_DATABASE_URL is not set (the PostgreSQL database, e.g. postgres://kuvert@db.example/kuvert)")
+		return "", withHint(usagef("KUVERT_DATABASE_URL är inte satt / KUVERT_DATABASE_URL is not set (the PostgreSQL database, e.g. postgres://kuvert:PASSWORD@db.example/kuvert)"),
+			"put KUVERT_DATABASE_URL=… in the KUVERT_SERVER_SECRETS file (mode 0600), so that its password is in no process's environment listing or shell history")
 	}
 	return u, nil
 }
 
 // signingKeyPath is KUVERT_SERVER_SIGNING_KEY or the default file.
 func (f *Factory) signingKeyPath() (string, error) {
-	if p := f.Getenv("KUVERT_SERVER_SIGNING_KEY"); p != "" {
+	getenv, err := f.serverGetenv()
+	if err != nil {
+		return "", err
+	}
+	if p := getenv("KUVERT_SERVER_SIGNING_KEY"); p != "" {
 		return p, nil
 	}
 	st, err := f.Settings()
@@ -102,8 +118,14 @@ func (f *Factory) loadSigningKey(create bool) (string, error) {
 		}
 		b, err = os.ReadFile(p) // another process may have won the race
 	}
-	if err != nil {
-		return "", withHint(fmt.Errorf("the server's signing key: %w", err), "set KUVERT_SERVER_SIGNING_KEY to the key file every server process shares")
+	switch {
+	case errors.Is(err, fs.ErrPermission):
+		return "", withHint(fmt.Errorf("signeringsnyckeln kan inte läsas / the server's signing key cannot be read: %w", err), ownerHint(p))
+	case errors.Is(err, fs.ErrNotExist):
+		return "", withHint(fmt.Errorf("signeringsnyckeln finns inte / the server's signing key is missing: %w", err),
+			"make it with kuvert server key, or set KUVERT_SERVER_SIGNING_KEY to the key file every server process shares")
+	case err != nil:
+		return "", fmt.Errorf("the server's signing key: %w", err)
 	}
 	if runtime.GOOS != "windows" {
 		if fi, err := os.Stat(p); err == nil && fi.Mode().Perm()&0o077 != 0 {
@@ -135,8 +157,20 @@ func (f *Factory) openServerStore(ctx context.Context, create bool) (*server.Sto
 	return st, nil
 }
 
+// secretKeys are the settings kuvert server reads: each may stand in the
+// KUVERT_SERVER_SECRETS file as well as in the environment (the
+// environment first). KUVERT_HOME is not one: it says where the server's
+// files are, before any file is read.
+var secretKeys = []string{
+	"KUVERT_DATABASE_URL", "KUVERT_SERVER_SIGNING_KEY",
+	"TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "KUVERT_SMS_FROM", "TWILIO_MESSAGING_SERVICE_SID",
+	"KUVERT_SMS_PROVIDER", "KUVERT_SMS_TIMEOUT", "KUVERT_TWILIO_API_URL",
+	"KUVERT_ORGANISATION", "KUVERT_OPENER_URL",
+}
+
 // readSecrets reads KEY=VALUE lines (as systemd's EnvironmentFile) from
-// a file only its owner can read.
+// a file only its owner can read. A key the server does not read is an
+// error that names it, never silently ignored.
 func readSecrets(path string) (map[string]string, error) {
 	fi, err := os.Stat(path)
 	if err != nil {
@@ -147,7 +181,7 @@ func readSecrets(path string) (map[string]string, error) {
 	}
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, err
+		return nil, withHint(fmt.Errorf("KUVERT_SERVER_SECRETS: %w", err), ownerHint(path))
 	}
 	defer f.Close()
 	out := map[string]string{}
@@ -157,13 +191,47 @@ func readSecrets(path string) (map[string]string, error) {
 		if line == "" || strings.HasPrefix(line, "#") {
 			continue
 		}
-		k, v, ok := strings.Cut(line, "=")
+		k, v, ok := strings.Cut(strings.TrimPrefix(line, "export "), "=")
 		if !ok {
-			return nil, fmt.Errorf("%s line %d is not KEY=VALUE", path, n)
+			return nil, fmt.Errorf("%s rad %d är inte NYCKEL=VÄRDE / %s line %d is not KEY=VALUE", path, n, path, n)
 		}
-		out[strings.TrimSpace(k)] = strings.Trim(strings.TrimSpace(v), `"'`)
+		k = strings.TrimSpace(k)
+		if !slices.Contains(secretKeys, k) {
+			return nil, withHint(fmt.Errorf("%s rad %d: servern läser inte %s / %s line %d: the server does not read %s", path, n, termsafe.Escape(k), path, n, termsafe.Escape(k)),
+				"the file may hold "+strings.Join(secretKeys, ", "))
+		}
+		out[k] = strings.Trim(strings.TrimSpace(v), `"'`)
 	}
 	return out, sc.Err()
+}
+
+// ownerHint is the hint for a server file this user cannot read: it
+// belongs to another user (made by root, say), and the way out.
+func ownerHint(path string) string {
+	who := "this user"
+	if u, err := user.Current(); err == nil {
+		who = "user " + u.Username
+	}
+	return fmt.Sprintf("%s cannot read %s: give it to the user the server runs as (as root: kuvert server key --owner USER for the signing key, chown USER for other files)", who, path)
+}
+
+// serverGetenv is the server's settings: the environment, then the
+// KUVERT_SERVER_SECRETS file.
+func (f *Factory) serverGetenv() (func(string) string, error) {
+	p := f.Getenv("KUVERT_SERVER_SECRETS")
+	if p == "" {
+		return f.Getenv, nil
+	}
+	sec, err := readSecrets(p)
+	if err != nil {
+		return nil, err
+	}
+	return func(k string) string {
+		if v := f.Getenv(k); v != "" {
+			return v
+		}
+		return sec[k]
+	}, nil
 }
 
 // serverSender is the SMS provider the server texts with: Twilio (or an
@@ -172,21 +240,9 @@ func readSecrets(path string) (map[string]string, error) {
 func (f *Factory) serverSender() (sms.Sender, error) {
 	// The secrets file stands beside the environment for the Twilio
 	// account; the environment comes first. A server reads no keyring.
-	getenv := f.Getenv
-	if p := f.Getenv("KUVERT_SERVER_SECRETS"); p != "" {
-		sec, err := readSecrets(p)
-		if err != nil {
-			return nil, err
-		}
-		getenv = func(k string) string {
-			if v := f.Getenv(k); v != "" {
-				return v
-			}
-			if k == "TWILIO_ACCOUNT_SID" || k == "TWILIO_AUTH_TOKEN" {
-				return sec[k]
-			}
-			return ""
-		}
+	getenv, err := f.serverGetenv()
+	if err != nil {
+		return nil, err
 	}
 	st, err := settings.Resolve(settings.Sources{Getenv: getenv, Home: os.TempDir(), File: &config.Config{}})
 	if err != nil {
@@ -195,7 +251,13 @@ func (f *Factory) serverSender() (sms.Sender, error) {
 	if st.SMSProvider.Value == "console" && st.SMSProvider.Source != settings.FromDefault {
 		return nil, usagef("the console demo provider prints passwords; a server texts with twilio (or outbox:FILE in tests)")
 	}
-	return providers.Server(st)
+	snd, err := providers.Server(st)
+	if err != nil {
+		// A setting that is missing or wrong (the sender, say): exit 2, so
+		// that a service manager does not restart it for ever.
+		return nil, usageError{err}
+	}
+	return snd, nil
 }
 
 // relayWords are the server's SMS settings: the organisation's words and
@@ -242,6 +304,16 @@ Stops cleanly on SIGTERM or SIGINT.`,
 			if (cert == "") != (key == "") {
 				return usagef("--tls-cert and --tls-key go together")
 			}
+			getenv, err := f.serverGetenv()
+			if err != nil {
+				return err
+			}
+			if !cmd.Flags().Changed("organisation") {
+				words.organisation = getenv("KUVERT_ORGANISATION")
+			}
+			if !cmd.Flags().Changed("opener-url") {
+				words.openerURL = getenv("KUVERT_OPENER_URL")
+			}
 			ctx := cmd.Context()
 			st, err := f.openServerStore(ctx, true)
 			if err != nil {
@@ -254,6 +326,10 @@ Stops cleanly on SIGTERM or SIGINT.`,
 			}
 			logger := slog.New(slog.NewTextHandler(s.ErrOut, nil))
 			h := &server.Handler{Store: st, Log: logger}
+			// The recipient page it serves says whom it is from.
+			if h.Opener, err = opener.Branded(opener.Brand{Organisation: strings.TrimSpace(words.organisation)}); err != nil {
+				return usagef("organisationens namn kan inte stå på mottagarsidan (styrtecken, eller över %d tecken) / the organisation's name cannot go on the recipient page (control characters, or over %d characters)", opener.MaxOrganisationRune, opener.MaxOrganisationRune)
+			}
 			if sender != nil {
 				if h.Relay, err = relayFor(st, sender, lim, words, logger); err != nil {
 					return err
@@ -488,18 +564,45 @@ func keyLabel(vkey string) string {
 
 func newServerKeyCmd(f *Factory) *cobra.Command {
 	s := f.IOStreams
-	return &cobra.Command{
-		Use:   "key",
+	var owner string
+	cmd := &cobra.Command{
+		Use:   "key [--owner USER]",
 		Short: "Print the verifier key of the server's signing key (creating the key if there is none)",
 		Long: `Print the verifier key that checks this server's signed tree heads. Publish
 it to clients and auditors (kuvert log verify --server URL --key KEY).
 The signing key is created at KUVERT_SERVER_SIGNING_KEY (default
-$KUVERT_HOME/server-signing.key, mode 0600) if it does not exist.`,
+$KUVERT_HOME/server-signing.key, mode 0600) if it does not exist.
+Run as root with --owner USER (the user the server runs as, e.g. kuvert),
+the key and the files beside it are given to that user: without it, a key
+made by root is one the server cannot read.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			var uid, gid int
+			if owner != "" {
+				var err error
+				if uid, gid, err = lookupOwner(owner); err != nil {
+					return err
+				}
+			}
+			p, err := f.signingKeyPath()
+			if err != nil {
+				return err
+			}
+			_, statErr := os.Stat(filepath.Dir(p))
 			skey, err := f.loadSigningKey(true)
 			if err != nil {
 				return err
+			}
+			if owner != "" {
+				paths := []string{p, server.HeadFileFor(p), server.HeadFileFor(p) + ".lock"}
+				if errors.Is(statErr, fs.ErrNotExist) {
+					paths = append(paths, filepath.Dir(p)) // made just now, for the key
+				}
+				for _, q := range paths {
+					if err := os.Lchown(q, uid, gid); err != nil && !errors.Is(err, fs.ErrNotExist) {
+						return fmt.Errorf("kan inte ge %s till %s / cannot give %s to %s: %w", q, owner, q, owner, err)
+					}
+				}
 			}
 			vkey, err := server.VerifierKey(skey)
 			if err != nil {
@@ -509,4 +612,20 @@ $KUVERT_HOME/server-signing.key, mode 0600) if it does not exist.`,
 			return nil
 		},
 	}
+	cmd.Flags().StringVar(&owner, "owner", "", "give the key and the files beside it to `USER` (run as root; the user the server runs as)")
+	return cmd
+}
+
+// lookupOwner is the user and group ids of --owner USER.
+func lookupOwner(name string) (uid, gid int, err error) {
+	if runtime.GOOS == "windows" {
+		return 0, 0, usagef("--owner finns inte på Windows / --owner is not for Windows: set the key file's permissions in Explorer")
+	}
+	u, err := user.Lookup(name)
+	if err != nil {
+		return 0, 0, usagef("användaren %s finns inte / no user %s: %v", termsafe.Escape(name), termsafe.Escape(name), err)
+	}
+	uid, _ = strconv.Atoi(u.Uid)
+	gid, _ = strconv.Atoi(u.Gid)
+	return uid, gid, nil
 }

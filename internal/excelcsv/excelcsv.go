@@ -65,11 +65,43 @@ func (w *Writer) Flush() error {
 	return w.cw.Error()
 }
 
-// Safe prefixes a cell that starts like a formula (= + - @, tab, CR)
-// with an apostrophe, so Excel shows it as text.
+// Safe defuses a cell that starts like a formula (= + - @, tab, CR), so
+// that Excel shows it as text:
+//
+//   - A phone number in international form ("+46 73-123 45 67", or as the
+//     log masks it, "+46 73-*** ** 67": a plus and a digit, then only
+//     digits, spaces, dashes and stars, at most 32 characters) becomes
+//     the formula ="+46 73-123 45 67", a string constant and nothing else.
+//     Excel shows exactly the number, as text, with nothing in front;
+//     as it stands Excel would read it as the formula =46 73-123 45 67
+//     (the space is its intersection operator) and show #NULL!. The cell
+//     can hold nothing but those characters: no quote, no name, no call.
+//   - Any other such cell gets an apostrophe in front, which Excel shows:
+//     a visible mark is the price of text that could be anything.
 func Safe(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
+	if s == "" || !strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return s
 	}
-	return s
+	if isPhone(s) {
+		return `="` + s + `"`
+	}
+	return "'" + s
 }
+
+// isPhone reports whether s is "+", a digit, then digits, spaces, dashes
+// and stars (a masked number) ending in a digit or a star, at most 32
+// bytes.
+func isPhone(s string) bool {
+	last := s[len(s)-1]
+	if len(s) < 3 || len(s) > 32 || s[0] != '+' || !isDigit(s[1]) || !isDigit(last) && last != '*' {
+		return false
+	}
+	for i := 2; i < len(s); i++ {
+		if c := s[i]; !isDigit(c) && c != ' ' && c != '-' && c != '*' {
+			return false
+		}
+	}
+	return true
+}
+
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }

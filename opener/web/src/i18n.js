@@ -32,7 +32,8 @@ export const TEXTS = {
     pdfSaveOnly: "PDF-filer visas inte på sidan (en PDF kan innehålla skript som webbläsarens PDF-visare kör). Spara filen och öppna den i ditt PDF-program.",
     truncated: "Visar de första {n} raderna.",
     previewOf: "Förhandsvisning av {name}",
-    footer: "Sidan fungerar utan internet när den väl är laddad. Den kommer från kuvert.",
+    footer: "Sidan fungerar utan internet när den väl är laddad.",
+    from: "Från",
     err: {
       nofile: "Välj först den krypterade filen.",
       password: "Fel lösenord. Kontrollera att du har skrivit det exakt som i sms:et, med bindestrecken, och försök igen.",
@@ -87,7 +88,8 @@ export const TEXTS = {
     pdfSaveOnly: "PDF files are not shown on the page (a PDF can carry scripts that the browser's PDF viewer runs). Save the file and open it in your PDF program.",
     truncated: "Showing the first {n} rows.",
     previewOf: "Preview of {name}",
-    footer: "Once loaded, the page works without the internet. It comes from kuvert.",
+    footer: "Once loaded, the page works without the internet.",
+    from: "From",
     err: {
       nofile: "First choose the encrypted file.",
       password: "Wrong password. Check that you typed it exactly as in the text message, including the dashes, and try again.",

@@ -208,7 +208,11 @@ form.addEventListener("submit", async (e) => {
     statusEl.textContent = fill(T().filesDone, { n: done.n, files: done.n === 1 ? T().file1 : T().fileN });
     renderEntries();
     results.hidden = false;
-    $("filesheading").focus();
+    // The files are what the recipient came for: bring them to the top of
+    // the screen (on a phone they are below the form), and the focus with
+    // them for a screen reader.
+    $("filesheading").focus({ preventScroll: true });
+    results.scrollIntoView({ block: "start" });
   } catch (err) {
     if (err instanceof OpenError) {
       let key = err.kind;
