@@ -21,6 +21,28 @@ const (
 	CodeRowNoFile      fault.Code = "batch.row-no-file"
 	CodeRowNoMobile    fault.Code = "batch.row-no-mobile"
 
+	// The list as a whole: its characters (line, char: the first bad
+	// one, quoted) and an Excel workbook.
+	CodeEncodingReplaced   fault.Code = "batch.encoding-replaced" // line, char
+	CodeEncodingUnknown    fault.Code = "batch.encoding-unknown"
+	CodeEncodingImprobable fault.Code = "batch.encoding-improbable" // line, char
+	CodeWorkbookUnreadable fault.Code = "batch.workbook-unreadable"
+	CodeWorkbookNoSheet    fault.Code = "batch.workbook-no-sheet"
+
+	// The list's header (column: quoted as written) and its rows.
+	CodeUnknownColumn  fault.Code = "batch.unknown-column" // column
+	CodeColumnTwice    fault.Code = "batch.column-twice"   // column
+	CodeNoFileColumn   fault.Code = "batch.no-file-column"
+	CodeNoPhoneColumn  fault.Code = "batch.no-phone-column"
+	CodeNoRows         fault.Code = "batch.no-rows"
+	CodeRowNotCSV      fault.Code = "batch.row-not-csv" // cause: the CSV reader's
+	CodeRowRecipient   fault.Code = "batch.row-recipient"
+	CodeRowOutput      fault.Code = "batch.row-output"       // cause: the naming rule's
+	CodeRowOutputOwn   fault.Code = "batch.row-output-own"   // output
+	CodeRowOutputTwice fault.Code = "batch.row-output-twice" // output, row: the other row
+	CodeRowEmailPnr    fault.Code = "batch.row-email-pnr"
+	CodeRowEmail       fault.Code = "batch.row-email" // email (quoted), cause: the address parser's
+
 	// A row whose archive was changed since it was sealed and logged;
 	// archive is its name.
 	CodeStaleChanged       fault.Code = "batch.stale-archive-changed"

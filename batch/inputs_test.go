@@ -133,9 +133,3 @@ func TestInputsCheckedAgainBeforeSealing(t *testing.T) {
 		t.Fatalf("%d SMS", n)
 	}
 }
-
-// isFault reports whether err holds a fault of code.
-func isFault(err error, code fault.Code) bool {
-	f, ok := fault.As(err)
-	return ok && f.Code == code
-}

@@ -14,6 +14,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -47,6 +48,9 @@ type Row struct {
 type Problem struct {
 	Row int
 	Err error
+	// The row's cells as written, so a shell can show which row it is
+	// (a bad row is not among Rows).
+	Name, File, Phone string
 }
 
 // Manifest is a parsed and validated manifest.
@@ -133,19 +137,19 @@ func Load(path string, o LoadOptions) (*Manifest, error) {
 		switch {
 		case key == "":
 		case !ok:
-			m.Problems = append(m.Problems, Problem{1, fmt.Errorf("unknown column %q (known: file/fil, phone/mobil, name/namn, email/epost, case/diarienummer, output, format, recipient)", h)})
+			m.Problems = append(m.Problems, Problem{Row: 1, Err: fault.New(CodeUnknownColumn, "column", strconv.Quote(h))})
 		default:
 			if _, dup := idx[f]; dup {
-				m.Problems = append(m.Problems, Problem{1, fmt.Errorf("column %q appears twice", h)})
+				m.Problems = append(m.Problems, Problem{Row: 1, Err: fault.New(CodeColumnTwice, "column", strconv.Quote(h))})
 			}
 			idx[f] = i
 		}
 	}
 	if _, ok := idx["file"]; !ok {
-		m.Problems = append(m.Problems, Problem{1, errors.New("no file column (file or fil)")})
+		m.Problems = append(m.Problems, Problem{Row: 1, Err: fault.New(CodeNoFileColumn)})
 	}
 	if _, ok := idx["phone"]; !ok && !o.NoSMS {
-		m.Problems = append(m.Problems, Problem{1, errors.New("no phone column (phone or mobil)")})
+		m.Problems = append(m.Problems, Problem{Row: 1, Err: fault.New(CodeNoPhoneColumn)})
 	}
 	_, m.HasEmail = idx["email"]
 	if len(m.Problems) > 0 {
@@ -169,7 +173,7 @@ func Load(path string, o LoadOptions) (*Manifest, error) {
 		}
 		num++
 		if err != nil {
-			m.Problems = append(m.Problems, Problem{num, fmt.Errorf("not valid CSV: %w", err)})
+			m.Problems = append(m.Problems, Problem{Row: num, Err: fault.New(CodeRowNotCSV).Wrap(err)})
 			continue
 		}
 		get := func(f string) string {
@@ -207,7 +211,7 @@ func Load(path string, o LoadOptions) (*Manifest, error) {
 		}
 		if row.Recipient != "" {
 			if _, err := crypt.ParseRecipient(row.Recipient); err != nil {
-				probs = append(probs, errors.New("recipient: not an age public key"))
+				probs = append(probs, fault.New(CodeRowRecipient))
 			}
 			row.Format = crypt.FormatAge
 		}
@@ -224,21 +228,21 @@ func Load(path string, o LoadOptions) (*Manifest, error) {
 		}
 		if row.Output != "" {
 			if out, err := naming.Archive(row.Output, row.Format); err != nil {
-				probs = append(probs, fmt.Errorf("output: %w", err))
+				probs = append(probs, fault.New(CodeRowOutput).Wrap(err))
 			} else if row.Output = out; OwnFile(row.Output) {
-				probs = append(probs, fmt.Errorf("output %s: the name is kept for the run's own files (state.json, report.csv, their backups, names starting with a dot); choose another name", row.Output))
+				probs = append(probs, fault.New(CodeRowOutputOwn, "output", row.Output))
 			}
 			key := strings.ToLower(row.Output)
 			if prev, dup := outputs[key]; dup {
-				probs = append(probs, fmt.Errorf("output %s is also row %d's", row.Output, prev))
+				probs = append(probs, fault.New(CodeRowOutputTwice, "output", row.Output, "row", strconv.Itoa(prev)))
 			}
 			outputs[key] = num
 		}
 		if row.Email != "" {
 			if len(personnummer.FindAll(row.Email)) > 0 {
-				probs = append(probs, errors.New("e-mail address holds a personnummer"))
+				probs = append(probs, fault.New(CodeRowEmailPnr))
 			} else if ascii, err := mailrelay.Address(row.Email); err != nil {
-				probs = append(probs, fmt.Errorf("e-mail %q: %w", row.Email, err))
+				probs = append(probs, fault.New(CodeRowEmail, "email", strconv.Quote(row.Email)).Wrap(err))
 			} else {
 				// The form that goes on the wire and into the report: an
 				// internationalised domain in punycode shows what it is.
@@ -247,14 +251,14 @@ func Load(path string, o LoadOptions) (*Manifest, error) {
 		}
 		if len(probs) > 0 {
 			for _, p := range probs {
-				m.Problems = append(m.Problems, Problem{num, p})
+				m.Problems = append(m.Problems, Problem{Row: num, Err: p, Name: row.Name, File: get("file"), Phone: get("phone")})
 			}
 			continue
 		}
 		m.Rows = append(m.Rows, row)
 	}
 	if len(m.Rows) == 0 && len(m.Problems) == 0 {
-		m.Problems = append(m.Problems, Problem{0, errors.New("the manifest has no rows")})
+		m.Problems = append(m.Problems, Problem{Row: 0, Err: fault.New(CodeNoRows)})
 	}
 	return m, nil
 }
@@ -300,18 +304,16 @@ func decodeManifest(raw []byte) ([]byte, error) {
 	text := bytes.TrimPrefix(raw, []byte("\xef\xbb\xbf"))
 	if utf8.Valid(text) {
 		if line, c := firstImprobable(text, false); c != 0 {
-			return nil, fmt.Errorf("%w: %w: manifestet innehåller ersättningstecken (rad %d: %q), så bokstäver har redan gått förlorade; spara det från originalet som \"CSV UTF-8\" i Excel / the manifest holds replacement characters (line %d: %q), so letters were already lost; save it from the original as \"CSV UTF-8\" in Excel",
-				crypt.ErrInput, ErrEncoding, line, c, line, c)
+			return nil, fmt.Errorf("%w: %w: %w", crypt.ErrInput, ErrEncoding, fault.New(CodeEncodingReplaced, "line", strconv.Itoa(line), "char", fmt.Sprintf("%q", c)))
 		}
 		return text, nil
 	}
 	dec, err := charmap.Windows1252.NewDecoder().Bytes(text)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w: manifestet är varken UTF-8 eller Windows-1252; spara det som \"CSV UTF-8\" i Excel / the manifest is neither UTF-8 nor Windows-1252; save it as \"CSV UTF-8\" in Excel", crypt.ErrInput, ErrEncoding)
+		return nil, fmt.Errorf("%w: %w: %w", crypt.ErrInput, ErrEncoding, fault.New(CodeEncodingUnknown))
 	}
 	if line, c := firstImprobable(dec, true); c != 0 {
-		return nil, fmt.Errorf("%w: %w: manifestet är inte UTF-8, och som Windows-1252 blir det osannolika tecken (rad %d: %q) — kanske sparat på en Mac; spara det som \"CSV UTF-8\" i Excel och försök igen / the manifest is not UTF-8, and read as Windows-1252 it gives improbable characters (line %d: %q) — perhaps saved on a Mac; save it as \"CSV UTF-8\" in Excel and try again",
-			crypt.ErrInput, ErrEncoding, line, c, line, c)
+		return nil, fmt.Errorf("%w: %w: %w", crypt.ErrInput, ErrEncoding, fault.New(CodeEncodingImprobable, "line", strconv.Itoa(line), "char", fmt.Sprintf("%q", c)))
 	}
 	return dec, nil
 }

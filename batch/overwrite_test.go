@@ -34,7 +34,7 @@ func manifestWith(t *testing.T, dir string, outputs ...string) string {
 
 // An archive may not take the name of the run's own files (state.json,
 // report.csv, their backups and temporary files): the row is refused up
-// front with a message that says why.
+// front with a code that says why (the shells word it).
 //
 // Names without .zip/.age never pass the naming rule; these end in .zip
 // and are still the run's own.
@@ -45,7 +45,7 @@ func TestOwnFileNamesRefused(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(m.Problems) != 1 || m.Problems[0].Row != 3 || !strings.Contains(m.Problems[0].Err.Error(), "kept for the run's own files") {
+		if len(m.Problems) != 1 || m.Problems[0].Row != 3 || m.Problems[0].Err.Error() != "batch.row-output-own{output="+name+"}" {
 			t.Errorf("%s: problems %v", name, m.Problems)
 		}
 		if len(m.Rows) != 1 {

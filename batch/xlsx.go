@@ -11,6 +11,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/kuvert-app/kuvert/crypt"
+	"github.com/kuvert-app/kuvert/fault"
 )
 
 // records is where a manifest's rows come from: a CSV reader, or the
@@ -40,12 +41,12 @@ func isWorkbook(path string, raw []byte) bool {
 func workbookRecords(raw []byte) (records, error) {
 	x, err := excelize.OpenReader(bytes.NewReader(raw))
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w: arbetsboken går inte att läsa — skadad eller skyddad med lösenord; spara den utan lösenord eller som \"CSV UTF-8\" / the workbook cannot be read — damaged or protected with a password; save it without one or as \"CSV UTF-8\"", crypt.ErrInput, ErrWorkbook)
+		return nil, fmt.Errorf("%w: %w: %w", crypt.ErrInput, ErrWorkbook, fault.New(CodeWorkbookUnreadable))
 	}
 	defer x.Close()
 	sheets := x.GetSheetList()
 	if len(sheets) == 0 {
-		return nil, fmt.Errorf("%w: %w: arbetsboken har inget blad / the workbook has no sheet", crypt.ErrInput, ErrWorkbook)
+		return nil, fmt.Errorf("%w: %w: %w", crypt.ErrInput, ErrWorkbook, fault.New(CodeWorkbookNoSheet))
 	}
 	rows, err := x.GetRows(sheets[0])
 	if err != nil {

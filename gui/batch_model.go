@@ -1,6 +1,7 @@
 package gui
 
 import (
+	"errors"
 	"sort"
 	"strings"
 
@@ -117,11 +118,15 @@ func (f *batchForm) Lines() []batchLine {
 	}
 	for _, p := range f.Manifest.Problems {
 		if i, ok := at[p.Row]; ok && p.Row > 1 {
-			out[i].Problem += "; " + describe(p.Err)
+			out[i].Problem += "; " + rowProblem(p.Err)
 			continue
 		}
 		at[p.Row] = len(out)
-		out = append(out, batchLine{Row: p.Row, Problem: describe(p.Err)})
+		num := p.Phone // as written when it is no number, to be corrected
+		if ph, err := sms.ParseMobile(p.Phone); err == nil {
+			num = sms.MaskNumber(ph)
+		}
+		out = append(out, batchLine{Row: p.Row, Name: p.Name, File: p.File, Number: num, Problem: rowProblem(p.Err)})
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Row < out[j].Row })
 	return out
@@ -178,4 +183,14 @@ func errNotStartable(f *batchForm) error {
 		return errorString("no manifest chosen")
 	}
 	return errorString("the manifest has problems; nothing was sealed or sent")
+}
+
+// rowProblem is one of a list row's problems in the window's language: a
+// mobile number as the seal form says it, the rest through the catalog.
+func rowProblem(err error) string {
+	var ne *sms.NumberError
+	if errors.As(err, &ne) {
+		return numberProblem(err)
+	}
+	return describe(err)
 }

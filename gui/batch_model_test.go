@@ -72,7 +72,7 @@ func TestBatchFormListsEveryProblem(t *testing.T) {
 		t.Fatalf("lines %+v", lines)
 	}
 	for _, pr := range want.Problems {
-		if msg := describe(pr.Err); !strings.Contains(lines[pr.Row-2].Problem, msg) {
+		if msg := rowProblem(pr.Err); !strings.Contains(lines[pr.Row-2].Problem, msg) {
 			t.Errorf("row %d lacks %q: %+v", pr.Row, msg, lines[pr.Row-2])
 		}
 	}

@@ -83,7 +83,12 @@ func newBatchView(u *UI) *batchView {
 		},
 		func() fyne.CanvasObject { return widget.NewLabel("") },
 		func(id widget.TableCellID, o fyne.CanvasObject) {
-			o.(*widget.Label).SetText(v.cell(id.Row, id.Col))
+			l := o.(*widget.Label)
+			l.Wrapping = fyne.TextWrapOff
+			if id.Col == batchColumns-1 {
+				l.Wrapping = fyne.TextWrapWord // a problem is read whole
+			}
+			l.SetText(v.cell(id.Row, id.Col))
 		})
 	v.table.ShowHeaderColumn = false
 	v.table.CreateHeader = func() fyne.CanvasObject { return widget.NewLabel("") }
@@ -92,7 +97,7 @@ func newBatchView(u *UI) *batchView {
 			o.(*widget.Label).SetText(lang.L([]string{"batch.col.row", "batch.col.name", "batch.col.file", "batch.col.number", "batch.col.problem"}[id.Col]))
 		}
 	}
-	for c, w := range []float32{50, 150, 200, 130, 420} {
+	for c, w := range batchColumnWidths {
 		v.table.SetColumnWidth(c, w)
 	}
 	v.mail = widget.NewRadioGroup([]string{lang.L("batch.mail.draft"), lang.L("batch.mail.send"), lang.L("batch.mail.none")}, func(s string) {
@@ -199,6 +204,7 @@ func (v *batchView) LoadManifest(path string) {
 	v.report.SetText("")
 	v.openRep.Hide()
 	v.state.SetText("")
+	v.fitRows()
 	v.table.Refresh()
 	v.update()
 }
@@ -214,13 +220,13 @@ func (v *batchView) update() {
 	case f.Manifest == nil:
 		v.summary.SetText(lang.L("batch.hint"))
 	case len(f.Problems()) > 0:
-		v.summary.SetText(lang.L("batch.problems", map[string]any{"Count": len(f.Problems()), "Rows": len(f.Manifest.Rows)}))
+		v.summary.SetText(problemsSummary(len(f.Problems()), len(f.Manifest.Rows)))
 	case f.Finished:
 		v.summary.SetText(lang.L("batch.finished", map[string]any{"Rows": len(f.Manifest.Rows), "Dir": f.OutDir}))
 	case f.Resumes:
 		v.summary.SetText(lang.L("batch.resumes", map[string]any{"Rows": len(f.Manifest.Rows), "Dir": f.OutDir}))
 	default:
-		v.summary.SetText(lang.L("batch.ready", map[string]any{"Rows": len(f.Manifest.Rows), "Dir": f.OutDir}))
+		v.summary.SetText(plural("batch.ready", len(f.Manifest.Rows), map[string]any{"Rows": len(f.Manifest.Rows), "Dir": f.OutDir}))
 	}
 	mode := f.MailMode()
 	for i, m := range batchMailChoices {
@@ -364,6 +370,7 @@ func (v *batchView) finish(sum *batch.Summary, err error) {
 		}
 		v.state.SetText(msg)
 	}
+	v.fitRows()
 	v.table.Refresh()
 }
 
@@ -424,4 +431,37 @@ func rowResultText(r batch.RowResult) string {
 		s += ": " + r.Error
 	}
 	return s
+}
+
+// problemsSummary says how many problems a list has and how many of its
+// rows are valid, each in its singular or plural.
+func problemsSummary(problems, valid int) string {
+	return plural("batch.problems", problems, map[string]any{"Count": problems}) + " " +
+		plural("batch.valid", valid, map[string]any{"Rows": valid}) + " " + lang.L("batch.problems.fix")
+}
+
+// batchColumnWidths are the table's columns: row, name, file, number,
+// problem or result.
+var batchColumnWidths = []float32{50, 150, 200, 130, 420}
+
+// fitRows makes each row as tall as its problem or result needs when
+// wrapped in its column, so no text is cut off.
+func (v *batchView) fitRows() {
+	v.mu.Lock()
+	n := len(v.lines)
+	v.mu.Unlock()
+	one := widget.NewLabel("x").MinSize().Height
+	for i := 0; i < n; i++ {
+		h := wrappedHeight(v.cell(i, batchColumns-1), batchColumnWidths[batchColumns-1])
+		v.table.SetRowHeight(i, max(one, h))
+	}
+}
+
+// wrappedHeight is the height a word-wrapped label of the given width
+// needs for text.
+func wrappedHeight(text string, width float32) float32 {
+	l := widget.NewLabel(text)
+	l.Wrapping = fyne.TextWrapWord
+	l.Resize(fyne.NewSize(width, 1))
+	return l.MinSize().Height
 }

@@ -88,7 +88,7 @@ func TestBatchViewShowsEveryProblem(t *testing.T) {
 	}
 	table := batchTable(v)
 	for _, pr := range m.Problems {
-		if msg := describe(pr.Err); !strings.Contains(table, msg) {
+		if msg := rowProblem(pr.Err); !strings.Contains(table, msg) {
 			t.Errorf("the table lacks %q:\n%s", msg, table)
 		}
 	}
@@ -98,7 +98,7 @@ func TestBatchViewShowsEveryProblem(t *testing.T) {
 	if !v.start.Disabled() {
 		t.Fatal("Start is enabled for a manifest with problems")
 	}
-	if want := lang.L("batch.problems", map[string]any{"Count": len(m.Problems), "Rows": 1}); v.summary.Text != want {
+	if want := problemsSummary(len(m.Problems), 1); v.summary.Text != want {
 		t.Errorf("summary %q, want %q", v.summary.Text, want)
 	}
 	// A file that is not a manifest at all says so.

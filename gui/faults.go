@@ -12,7 +12,22 @@ import (
 // as {{.name}}, the wrapped cause as {{.cause}}), the rest as the error
 // reads. Swedish only in Swedish, English only in English — the CLI's
 // two-language lines are the CLI's.
-func describe(err error) string { return fault.Text(err, faultWords) }
+//
+// Where err holds a fault the window has words for, those words are the
+// message: the sentinels around it ("invalid input: …") are the core's
+// machine text, in English.
+func describe(err error) string {
+	if e, ok := fault.As(err); ok {
+		cause := ""
+		if e.Err != nil {
+			cause = describe(e.Err)
+		}
+		if s, ok := faultWords(e, cause); ok {
+			return s
+		}
+	}
+	return fault.Text(err, faultWords)
+}
 
 func faultWords(e *fault.Error, cause string) (string, bool) {
 	key := "fault." + string(e.Code)

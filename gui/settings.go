@@ -260,20 +260,20 @@ func (v *settingsView) save() {
 	}
 	if sid := strings.TrimSpace(v.sid.Text); sid != "" {
 		if err := v.u.deps.Keyring.Set(keyringService, settings.TwilioAccountSIDKey, sid); err != nil {
-			v.status.SetText(friendly(err))
+			v.status.SetText(keyringFailed(err))
 			return
 		}
 	}
 	if tok := v.token.Text; tok != "" {
 		if err := v.u.deps.Keyring.Set(keyringService, settings.TwilioAuthTokenKey, tok); err != nil {
-			v.status.SetText(friendly(err))
+			v.status.SetText(keyringFailed(err))
 			return
 		}
 		v.token.SetText("")
 	}
 	if tok := strings.TrimSpace(v.serverToken.Text); tok != "" {
 		if err := v.u.deps.Keyring.Set(keyringService, settings.ServerTokenKey, tok); err != nil {
-			v.status.SetText(friendly(err))
+			v.status.SetText(keyringFailed(err))
 			return
 		}
 		v.serverToken.SetText("")
@@ -364,7 +364,7 @@ func (v *settingsView) refreshServerToken() {
 // removeServerToken takes the server token out of the keyring.
 func (v *settingsView) removeServerToken() {
 	if err := v.u.deps.Keyring.Delete(keyringService, settings.ServerTokenKey); err != nil {
-		v.status.SetText(friendly(err))
+		v.status.SetText(keyringFailed(err))
 		return
 	}
 	v.serverToken.SetText("")
@@ -375,7 +375,7 @@ func (v *settingsView) removeServerToken() {
 // removeToken takes the Twilio token out of the keyring.
 func (v *settingsView) removeToken() {
 	if err := v.u.deps.Keyring.Delete(keyringService, settings.TwilioAuthTokenKey); err != nil {
-		v.status.SetText(friendly(err))
+		v.status.SetText(keyringFailed(err))
 		return
 	}
 	v.token.SetText("")

@@ -1,7 +1,11 @@
 package gui
 
 import (
+	"context"
 	"errors"
+	"fmt"
+	"net"
+	"net/http"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -14,20 +18,65 @@ import (
 	"github.com/kuvert-app/kuvert/naming"
 	"github.com/kuvert-app/kuvert/personnummer"
 	"github.com/kuvert-app/kuvert/scan"
+	"github.com/kuvert-app/kuvert/server/api"
+	"github.com/kuvert-app/kuvert/server/client"
 	"github.com/kuvert-app/kuvert/sms"
 )
 
-// smsFailure is what to do, then the provider's own words (with the
-// Twilio error code) when there are any.
+// smsFailure is what happened, then why in the window's language
+// ([smsReason]): never the provider's or the transport's own words.
 func smsFailure(err error, what string) string {
-	var pe *sms.ProviderError
-	if errors.As(err, &pe) {
-		what += "\n\n" + pe.Error()
-		if pe.Hint != "" {
-			what += "\n" + pe.Hint
+	return what + "\n\n" + smsReason(err)
+}
+
+// smsReason says why an SMS did not go, from the catalog: the service
+// (kuvert server or Twilio) not reached, the server's refusals, Twilio's
+// known error codes, else the code or HTTP status alone. Only a
+// refusal of the number asks the clerk to check the number.
+func smsReason(err error) string {
+	var ce *client.Error
+	if errors.As(err, &ce) {
+		switch {
+		case ce.Status == 0:
+			return lang.L("sms.reason.unreachable")
+		case ce.Code == api.CodeAlreadySent:
+			return lang.L("sms.reason.already-sent")
+		case ce.Status == http.StatusTooManyRequests:
+			return lang.L("sms.reason.rate")
+		case ce.Status == http.StatusBadGateway && ce.Code == api.CodeProvider:
+			return lang.L("sms.reason.provider-refused")
+		case ce.Status == http.StatusUnauthorized:
+			return lang.L("sms.reason.token")
+		case ce.Status == http.StatusServiceUnavailable:
+			return lang.L("sms.reason.server-cannot")
 		}
+		return lang.L("sms.reason.server", map[string]any{"Status": ce.Status})
 	}
-	return what
+	var pe *sms.ProviderError
+	if errors.As(err, &pe) && pe.Code != 0 {
+		data := map[string]any{"Code": pe.Code, "Status": pe.Status}
+		if k := fmt.Sprintf("sms.reason.twilio.%d", pe.Code); lang.L(k, data) != k {
+			return lang.L(k, data)
+		}
+		return lang.L("sms.reason.code", data)
+	}
+	if unreachable(err) {
+		return lang.L("sms.reason.unreachable")
+	}
+	if pe != nil && pe.Status != 0 {
+		return lang.L("sms.reason.status", map[string]any{"Status": pe.Status})
+	}
+	return lang.L("sms.reason.other")
+}
+
+// unreachable reports whether err is a service not reached: no
+// connection, no such host, no answer in time.
+func unreachable(err error) bool {
+	var op *net.OpError
+	var dns *net.DNSError
+	var ne net.Error
+	return errors.As(err, &op) || errors.As(err, &dns) || errors.Is(err, syscall.ECONNREFUSED) ||
+		errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout())
 }
 
 // friendly explains a failure in plain words with what to do next.
@@ -78,6 +127,20 @@ func zipPasswordProblem(err error) string {
 	}
 	return lang.L("seal.strength.ascii")
 }
+
+// plural is key's form for n from the catalog: key+".one" for one,
+// key+".other" for every other count (Swedish and English both).
+func plural(key string, n int, data map[string]any) string {
+	if n == 1 {
+		return lang.L(key+".one", data)
+	}
+	return lang.L(key+".other", data)
+}
+
+// keyringFailed is what the clerk reads when the OS keyring (Secret
+// Service over D-Bus, Windows Credential Manager, the macOS Keychain)
+// refuses: never the keyring library's own words (exec: "dbus-launch" …).
+func keyringFailed(error) string { return lang.L("err.keyring") }
 
 // archiveNameProblem words why naming.Archive refused the archive name
 // the user typed (err; the decision is naming's): a path, the wrong

@@ -87,6 +87,7 @@ type ProviderError struct {
 	Status  int    // HTTP status, if any
 	Message string // plain words for staff
 	Hint    string // what to do next
+	Cause   error  // the transport's or the server's error, if any
 }
 
 func (e *ProviderError) Error() string {
@@ -96,7 +97,14 @@ func (e *ProviderError) Error() string {
 	return e.Message
 }
 
-func (e *ProviderError) Unwrap() error { return ErrNotDelivered }
+// Unwrap gives [ErrNotDelivered] and the cause, so a shell can tell an
+// unreachable service from a refusal.
+func (e *ProviderError) Unwrap() []error {
+	if e.Cause == nil {
+		return []error{ErrNotDelivered}
+	}
+	return []error{ErrNotDelivered, e.Cause}
+}
 
 const refAlphabet = "23456789abcdefghjkmnpqrstuvwxyz"
 

@@ -36,7 +36,7 @@ func TestHasEveryCode(t *testing.T) {
 func TestPlaceholdersFilled(t *testing.T) {
 	ph := regexp.MustCompile(`\{[a-z]+\}`)
 	for c, line := range lines {
-		fields := map[string]string{"file": "F", "archive": "A", "count": "3", "before": "2026-01-01", "retention": "2y", "entry": "E", "device": "D", "id": "SM1", "name": "x.zip", "masked": "19811218-****", "dir": "ut", "uid": "4242", "mode": "-rwxrwxrwx", "batch": "b", "path": "p"}
+		fields := map[string]string{"file": "F", "archive": "A", "count": "3", "before": "2026-01-01", "retention": "2y", "entry": "E", "device": "D", "id": "SM1", "name": "x.zip", "masked": "19811218-****", "dir": "ut", "uid": "4242", "mode": "-rwxrwxrwx", "batch": "b", "path": "p", "column": `"c"`, "output": "o.zip", "row": "2", "email": `"e"`, "line": "3", "char": "'Œ'"}
 		if got := ph.FindString(fill(line, fields, "C")); got != "" {
 			t.Errorf("%s: %q left in %q", c, got, line)
 		}
@@ -61,6 +61,20 @@ func TestKeepsWords(t *testing.T) {
 		{fault.New(batch.CodeFileInHome, "file", ".kuvert/config.json"), "file .kuvert/config.json: in kuvert's own folder (KUVERT_HOME, with the log and its signing key); kuvert seals nothing from there"},
 		{fmt.Errorf("%w: %w", crypt.ErrInput, fault.New(batch.CodeFileSwapped, "file", "a.pdf")), "invalid input: file a.pdf: not the file that was checked"},
 		{fault.New(batch.CodeRowNoMobile), "no mobile number"},
+		{fmt.Errorf("%w: %w: %w", crypt.ErrInput, batch.ErrEncoding, fault.New(batch.CodeEncodingImprobable, "line", "3", "char", "'Œ'")), "invalid input: the manifest's character encoding cannot be told: manifestet är inte UTF-8, och som Windows-1252 blir det osannolika tecken (rad 3: 'Œ') — kanske sparat på en Mac; spara det som \"CSV UTF-8\" i Excel och försök igen / the manifest is not UTF-8, and read as Windows-1252 it gives improbable characters (line 3: 'Œ') — perhaps saved on a Mac; save it as \"CSV UTF-8\" in Excel and try again"},
+		{fault.New(batch.CodeFileHeld, "file", "lön.xlsx"), "file lön.xlsx: öppen i ett annat program (t.ex. Excel), stäng den och försök igen / open in another program (e.g. Excel): close it and try again"},
+		{fault.New(batch.CodeUnknownColumn, "column", `"färg"`), `unknown column "färg" (known: file/fil, phone/mobil, name/namn, email/epost, case/diarienummer, output, format, recipient)`},
+		{fault.New(batch.CodeColumnTwice, "column", `"fil"`), `column "fil" appears twice`},
+		{fault.New(batch.CodeNoFileColumn), "no file column (file or fil)"},
+		{fault.New(batch.CodeNoPhoneColumn), "no phone column (phone or mobil)"},
+		{fault.New(batch.CodeNoRows), "the manifest has no rows"},
+		{fault.New(batch.CodeRowNotCSV).Wrap(errors.New(`extraneous " in field`)), `not valid CSV: extraneous " in field`},
+		{fault.New(batch.CodeRowRecipient), "recipient: not an age public key"},
+		{fault.New(batch.CodeRowOutput).Wrap(errors.New("x")), "output: x"},
+		{fault.New(batch.CodeRowOutputOwn, "output", "report.csv"), "output report.csv: the name is kept for the run's own files (state.json, report.csv, their backups, names starting with a dot); choose another name"},
+		{fault.New(batch.CodeRowOutputTwice, "output", "ut.zip", "row", "9"), "output ut.zip is also row 9's"},
+		{fault.New(batch.CodeRowEmailPnr), "e-mail address holds a personnummer"},
+		{fault.New(batch.CodeRowEmail, "email", `"x"`).Wrap(errors.New("y")), `e-mail "x": y`},
 		{fault.New(batch.CodeStaleChanged, "archive", "a_rad2.zip"), "its files changed since it was sealed, and its archive a_rad2.zip was changed too; kuvert does not replace it (move it away and run again)"},
 		{fault.New(envelope.CodeNotRecordedRemoved).Wrap(fmt.Errorf("%w: disk full", auditlog.ErrUnavailable)), "the compliance log cannot be written: disk full; the archive was removed, because nothing may be sealed without a record"},
 		{fault.New(envelope.CodeDraftFailedKept, "archive", "a.zip").Wrap(errors.New("the draft a.zip.eml already exists (use --force)")), "the archive a.zip is sealed and kept, but the e-mail draft could not be written: the draft a.zip.eml already exists (use --force)"},

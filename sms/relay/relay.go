@@ -120,7 +120,7 @@ func smsError(err error) error {
 	if !errors.As(err, &ce) {
 		return fmt.Errorf("%w: %w", sms.ErrNotDelivered, err)
 	}
-	pe := &sms.ProviderError{Status: ce.Status, Message: ce.Error()}
+	pe := &sms.ProviderError{Status: ce.Status, Message: ce.Error(), Cause: ce}
 	switch {
 	case ce.Code == api.CodeAlreadySent:
 		pe.Message = "sms:et till detta kuvert har redan skickats eller kan ha skickats; servern skickar det aldrig igen / the SMS for this sealing was already sent, or may have been; the server never sends it again"

@@ -256,7 +256,7 @@ func (s *Sender) createOnce(ctx context.Context, m sms.Message, retryAfter *time
 		return sms.Receipt{}, unknownFate, &sms.ProviderError{Message: fmt.Sprintf("Twilio did not answer within %s", s.cfg.Timeout), Hint: "check the network or proxy settings (KUVERT_TWILIO_API_URL)"}
 	default:
 		// Could not connect: nothing was sent.
-		return sms.Receipt{}, retry, &sms.ProviderError{Message: "cannot reach Twilio (" + netReason(err) + ")", Hint: "check the network or proxy settings (KUVERT_TWILIO_API_URL)"}
+		return sms.Receipt{}, retry, &sms.ProviderError{Message: "cannot reach Twilio (" + netReason(err) + ")", Cause: err, Hint: "check the network or proxy settings (KUVERT_TWILIO_API_URL)"}
 	}
 }
 
@@ -310,7 +310,7 @@ func (s *Sender) Status(ctx context.Context, id string) (sms.Receipt, error) {
 		if errors.As(err, &te) {
 			return sms.Receipt{}, plainError(te)
 		}
-		return sms.Receipt{}, &sms.ProviderError{Message: "cannot reach Twilio (" + netReason(err) + ")"}
+		return sms.Receipt{}, &sms.ProviderError{Message: "cannot reach Twilio (" + netReason(err) + ")", Cause: err}
 	}
 	return receipt(res), nil
 }

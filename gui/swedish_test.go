@@ -1,0 +1,168 @@
+package gui
+
+import (
+	"errors"
+	"net"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"fyne.io/fyne/v2/lang"
+	"fyne.io/fyne/v2/test"
+	"golang.org/x/text/encoding/charmap"
+
+	"github.com/kuvert-app/kuvert/config"
+	"github.com/kuvert-app/kuvert/settings"
+)
+
+// english finds words a Swedish window must not show: English prose and
+// the raw words of Go's network and keyring errors.
+var english = regexp.MustCompile(`(?i)\b(the|not|could|cannot|missing|unreadable|invalid|error|failed|refused|connection|dial|tcp|queued|exec|executable|dbus-launch|is|are|was|and|row|file|no)\b`)
+
+// ownWords are kuvert's own names a Swedish text may quote: the list's
+// column names, its run's files, a template's fields.
+var ownWords = regexp.MustCompile(`\(kända: [^)]*\)|\(fil eller file\)|\(mobil eller phone\)|recipient:|report\.csv|state\.json|"CSV UTF-8"|\{\{[^}]*\}\}`)
+
+// noEnglish fails when a text shown in the Swedish window has English in
+// it.
+func noEnglish(t *testing.T, where, text string) {
+	t.Helper()
+	if text == "" {
+		t.Errorf("%s: nothing shown", where)
+	}
+	if w := english.FindAllString(ownWords.ReplaceAllString(text, ""), -1); len(w) > 0 {
+		t.Errorf("%s: English %q in %q", where, w, text)
+	}
+}
+
+// brokenKeyring is a keyring whose every call fails as go-keyring does
+// on a Linux desktop without a D-Bus session.
+type brokenKeyring struct{}
+
+var errNoDBus = errors.New(`exec: "dbus-launch": executable file not found in $PATH`)
+
+func (brokenKeyring) Get(string, string) (string, error) { return "", errNoDBus }
+func (brokenKeyring) Set(string, string, string) error   { return errNoDBus }
+func (brokenKeyring) Delete(string, string) error        { return errNoDBus }
+
+// A clerk with the app in Swedish meets Swedish only on its error paths:
+// a list full of problems (each bad row with its cells, the counts in the
+// right singular or plural), the kuvert server down while an SMS is sent
+// (and no "check the number", which was fine), and a keyring that cannot
+// be used.
+func TestSwedishOnErrorPaths(t *testing.T) {
+	t.Run("batch list", func(t *testing.T) {
+		h := newHarness(t, &config.Config{AppLanguage: "sv", SMS: config.SMS{Provider: "outbox:" + t.TempDir() + "/sms.jsonl", Sender: "Lönekontoret"}})
+		h.u.SelectTab("batch")
+		v := h.u.batch
+		p := writeManifest(t, h.workDir, "fil;mobil;namn;epost;output", []string{
+			"saknas.pdf;070-123 45 68;Bo;;",
+			"anna.pdf;;Cecilia;;",
+			"anna.pdf;070-12;Dora;;",
+			"anna.pdf;070-123 45 69;Erik;inte en adress;",
+			"anna.pdf;070-123 45 70;Frida;19121212-1212@exempelby.se;",
+			"anna.pdf;070-123 45 71;Gustav;;report.csv",
+			"anna.pdf;070-123 45 72;Hanna;;ut.zip",
+			"anna.pdf;070-123 45 73;Ivar;;ut.zip",
+		}, "anna.pdf")
+		v.LoadManifest(p)
+		table := batchTable(v)
+		for r := 0; r < len(v.lines); r++ {
+			if p := v.cell(r, batchColumns-1); p != "" {
+				noEnglish(t, "problem", p)
+			}
+		}
+		for _, want := range []string{"Bo\tsaknas.pdf\t+46 70-*** ** 68", "Cecilia\tanna.pdf", "Dora\tanna.pdf\t070-12\t", "inte giltig", "personnummer", "används också på rad"} {
+			if !strings.Contains(table, want) {
+				t.Errorf("the table lacks %q:\n%s", want, table)
+			}
+		}
+		noEnglish(t, "summary", v.summary.Text)
+		if !strings.Contains(v.summary.Text, "1 rad är giltig.") || strings.Contains(v.summary.Text, "1 rader") {
+			t.Errorf("summary %q", v.summary.Text)
+		}
+		// A header it does not know, in Swedish too.
+		v.LoadManifest(writeManifest(t, h.workDir, "fil;mobil;färg", []string{"anna.pdf;070-123 45 67;röd"}, "anna.pdf"))
+		if table := batchTable(v); !strings.Contains(table, `okänd kolumn "färg"`) {
+			t.Errorf("unknown column:\n%s", table)
+		}
+		for r := range v.lines {
+			noEnglish(t, "header problem", v.cell(r, batchColumns-1))
+		}
+		noEnglish(t, "header summary", v.summary.Text)
+		// A list saved on a Mac: the reason alone, not the core's
+		// "invalid input: …" around it.
+		mac, _ := charmap.Macintosh.NewEncoder().String("fil;mobil;namn\nanna.pdf;070-123 45 67;Örjan Ärlig\n")
+		bad := filepath.Join(h.workDir, "mac.csv")
+		if err := os.WriteFile(bad, []byte(mac), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		v.LoadManifest(bad)
+		noEnglish(t, "encoding", v.summary.Text)
+		if !strings.Contains(v.summary.Text, "kanske sparad på en Mac") {
+			t.Errorf("encoding: %q", v.summary.Text)
+		}
+		// A long problem gets a row tall enough to be read whole.
+		one := wrappedHeight("x", batchColumnWidths[batchColumns-1])
+		for r := range v.lines {
+			if text := v.cell(r, batchColumns-1); len(text) > 120 {
+				if h := wrappedHeight(text, batchColumnWidths[batchColumns-1]); h <= one {
+					t.Errorf("%q fits in one line of %v", text, batchColumnWidths[batchColumns-1])
+				}
+			}
+		}
+	})
+
+	t.Run("server down", func(t *testing.T) {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr := ln.Addr().String()
+		ln.Close() // nothing answers there now
+		h := newHarness(t, &config.Config{AppLanguage: "sv", Organisation: "Sundsvalls kommun", ServerURL: "http://" + addr})
+		h.keys.Set(keyringService, settings.ServerTokenKey, "kvt_enhet")
+		v := h.u.seal
+		h.drop(h.file("lista.txt", "x"))
+		test.Type(v.phone, "070 123 45 67")
+		test.Tap(v.primary)
+		v.work.Wait()
+		h.u.shipWork.Wait()
+		noEnglish(t, "status", v.status.Text)
+		if !strings.Contains(v.status.Text, lang.L("sms.reason.unreachable")) || strings.Contains(v.status.Text, "Kontrollera numret") {
+			t.Errorf("status %q", v.status.Text)
+		}
+	})
+
+	t.Run("keyring", func(t *testing.T) {
+		h := newHarness(t, &config.Config{AppLanguage: "sv", Organisation: "Sundsvalls kommun"})
+		v := h.u.settings
+		v.u.deps.Keyring = brokenKeyring{}
+		v.serverURL.SetText("https://kuvert.exempelby.se")
+		test.Type(v.serverToken, "kvt_hemlig-token")
+		v.save()
+		noEnglish(t, "save", v.status.Text)
+		if v.status.Text != lang.L("err.keyring") {
+			t.Errorf("save: %q", v.status.Text)
+		}
+		v.removeServerToken()
+		if v.status.Text != lang.L("err.keyring") {
+			t.Errorf("remove: %q", v.status.Text)
+		}
+	})
+
+	t.Run("reasons", func(t *testing.T) {
+		h := newHarness(t, &config.Config{AppLanguage: "sv"})
+		_ = h
+		sv := loadTranslations(t, "sv.json")
+		for k, s := range sv {
+			if strings.HasPrefix(k, "sms.reason.") || strings.HasPrefix(k, "fault.batch.") || k == "err.keyring" || strings.HasPrefix(k, "batch.") {
+				if w := english.FindAllString(ownWords.ReplaceAllString(s, ""), -1); len(w) > 0 {
+					t.Errorf("sv.json %s: English %q in %q", k, w, s)
+				}
+			}
+		}
+	})
+}
