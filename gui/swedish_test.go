@@ -97,6 +97,14 @@ func TestSwedishOnErrorPaths(t *testing.T) {
 			noEnglish(t, "header problem", v.cell(r, batchColumns-1))
 		}
 		noEnglish(t, "header summary", v.summary.Text)
+		// A format neither zip nor age: crypt's English reason is not shown.
+		v.LoadManifest(writeManifest(t, h.workDir, "fil;mobil;format", []string{"anna.pdf;070-123 45 67;7z"}, "anna.pdf"))
+		if table := batchTable(v); !strings.Contains(table, `okänt format "7z"`) {
+			t.Errorf("unknown format:\n%s", table)
+		}
+		for r := range v.lines {
+			noEnglish(t, "format problem", v.cell(r, batchColumns-1))
+		}
 		// A list saved on a Mac: the reason alone, not the core's
 		// "invalid input: …" around it.
 		mac, _ := charmap.Macintosh.NewEncoder().String("fil;mobil;namn\nanna.pdf;070-123 45 67;Örjan Ärlig\n")

@@ -48,6 +48,7 @@ var lines = map[fault.Code]string{
 	batch.CodeNoRows:         "the manifest has no rows",
 	batch.CodeRowNotCSV:      "not valid CSV: {cause}",
 	batch.CodeRowRecipient:   "recipient: not an age public key",
+	batch.CodeRowFormat:      "unknown format {format} (use zip or age)",
 	batch.CodeRowOutput:      "output: {cause}",
 	batch.CodeRowOutputOwn:   "output {output}: the name is kept for the run's own files (state.json, report.csv, their backups, names starting with a dot); choose another name",
 	batch.CodeRowOutputTwice: "output {output} is also row {row}'s",

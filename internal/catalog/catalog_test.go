@@ -39,7 +39,7 @@ func TestHasEveryCode(t *testing.T) {
 func TestPlaceholdersFilled(t *testing.T) {
 	ph := regexp.MustCompile(`\{[a-z]+\}`)
 	for c, line := range lines {
-		fields := map[string]string{"file": "F", "archive": "A", "count": "3", "before": "2026-01-01", "retention": "2y", "entry": "E", "device": "D", "id": "SM1", "name": "x.zip", "masked": "19811218-****", "dir": "ut", "uid": "4242", "mode": "-rwxrwxrwx", "batch": "b", "path": "p", "column": `"c"`, "output": "o.zip", "row": "2", "email": `"e"`, "line": "3", "char": "'Œ'", "url": `"u"`, "server": "s"}
+		fields := map[string]string{"file": "F", "archive": "A", "count": "3", "before": "2026-01-01", "retention": "2y", "entry": "E", "device": "D", "id": "SM1", "name": "x.zip", "masked": "19811218-****", "dir": "ut", "uid": "4242", "mode": "-rwxrwxrwx", "batch": "b", "path": "p", "column": `"c"`, "output": "o.zip", "row": "2", "email": `"e"`, "line": "3", "char": "'Œ'", "url": `"u"`, "server": "s", "format": `"f"`}
 		if got := ph.FindString(fill(line, fields, "C")); got != "" {
 			t.Errorf("%s: %q left in %q", c, got, line)
 		}
@@ -73,6 +73,7 @@ func TestKeepsWords(t *testing.T) {
 		{fault.New(batch.CodeNoRows), "the manifest has no rows"},
 		{fault.New(batch.CodeRowNotCSV).Wrap(errors.New(`extraneous " in field`)), `not valid CSV: extraneous " in field`},
 		{fault.New(batch.CodeRowRecipient), "recipient: not an age public key"},
+		{fault.New(batch.CodeRowFormat, "format", `"7z"`), `unknown format "7z" (use zip or age)`},
 		{fault.New(batch.CodeRowOutput).Wrap(errors.New("x")), "output: x"},
 		{fault.New(batch.CodeRowOutputOwn, "output", "report.csv"), "output report.csv: the name is kept for the run's own files (state.json, report.csv, their backups, names starting with a dot); choose another name"},
 		{fault.New(batch.CodeRowOutputTwice, "output", "ut.zip", "row", "9"), "output ut.zip is also row 9's"},
