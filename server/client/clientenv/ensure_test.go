@@ -251,7 +251,8 @@ func TestEnsureRefusals(t *testing.T) {
 		t.Fatalf("token not kept: %v", err)
 	}
 
-	// Used up, expired, revoked, unknown: each its own Swedish words.
+	// Used up, expired, revoked, unknown: each its own code (the shells
+	// word it), naming the server, never the code.
 	if _, _, err := clientenv.Ensure(ctx, desktop(t, srv.URL, code, &memKeyring{})); err != nil {
 		t.Fatal(err)
 	}
@@ -263,16 +264,17 @@ func TestEnsureRefusals(t *testing.T) {
 	for _, tc := range []struct {
 		code  string
 		want  error
-		words string
+		fault fault.Code
 	}{
-		{code, client.ErrEnrollUsedUp, "förbrukad"},
-		{expired, client.ErrEnrollExpired, "har gått ut"},
-		{revoked, client.ErrEnrollRevoked, "återkallad"},
-		{"kve-2345-6789", client.ErrEnrollUnknown, "känner inte igen"},
+		{code, client.ErrEnrollUsedUp, client.CodeEnrollUsedUp},
+		{expired, client.ErrEnrollExpired, client.CodeEnrollExpired},
+		{revoked, client.ErrEnrollRevoked, client.CodeEnrollRevoked},
+		{"kve-2345-6789", client.ErrEnrollUnknown, client.CodeEnrollUnknown},
 	} {
 		kr := &memKeyring{}
 		_, _, err := clientenv.Ensure(ctx, desktop(t, srv.URL, tc.code, kr))
-		if !errors.Is(err, tc.want) || !strings.Contains(err.Error(), tc.words) {
+		f, ok := fault.As(err)
+		if !errors.Is(err, tc.want) || !errors.Is(err, client.ErrEnrollRefused) || !ok || f.Code != tc.fault || f.Field("server") == "" {
 			t.Errorf("%v: %v", tc.want, err)
 		}
 		if err != nil && strings.Contains(err.Error(), tc.code) {
