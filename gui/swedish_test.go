@@ -14,6 +14,7 @@ import (
 	"fyne.io/fyne/v2/test"
 	"golang.org/x/text/encoding/charmap"
 
+	"github.com/kuvert-app/kuvert/app"
 	"github.com/kuvert-app/kuvert/config"
 	"github.com/kuvert-app/kuvert/fault"
 	"github.com/kuvert-app/kuvert/server/client"
@@ -183,12 +184,30 @@ func TestSwedishOnErrorPaths(t *testing.T) {
 			{fault.New(client.CodeURLPlainHTTP, "url", `"http://kuvert.exempelby.se"`), `"http://kuvert.exempelby.se" använder http`},
 			{fault.New(clientenv.CodeTokenNotKept, "name", "ekonomi-pc-0142").Wrap(errNoDBus), "återkalla ekonomi-pc-0142"},
 			{fault.New(clientenv.CodeEnrollKeyring).Wrap(errNoDBus), "sparades till senare"},
+			// The central log's check: the server's own words stay out.
+			{fault.New(app.CodeServerCheckFailed, "entry", "7", "problem", "hash mismatch").Also(client.ErrTampered), "vid post 7"},
+			{fault.New(app.CodeServerKeySwapped, "key", "kuvert+1234abcd").Also(client.ErrTampered), "annan nyckel"},
+			// A call to the server that failed outside an SMS.
+			{&client.Error{Op: "head", Server: "kuvert.exempelby.se", Err: &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connect: connection refused")}}, "svarar inte"},
+			{&client.Error{Op: "verify", Server: "kuvert.exempelby.se", Status: 401}, "godtog inte"},
+			{&client.Error{Op: "verify", Server: "kuvert.exempelby.se", Status: 418, Message: "the server is a teapot"}, "HTTP 418"},
 		} {
 			got := friendly(tc.err)
 			noEnglish(t, tc.err.Error(), got)
-			if !strings.Contains(got, tc.want) || strings.Contains(got, "dbus") {
+			if !strings.Contains(got, tc.want) || strings.Contains(got, "dbus") || strings.Contains(got, "mismatch") || strings.Contains(got, "teapot") {
 				t.Errorf("%v: %q, want %q", tc.err, got, tc.want)
 			}
+		}
+	})
+
+	// The central log's verdict names what does not hold in Swedish.
+	t.Run("central log verdict", func(t *testing.T) {
+		newHarness(t, &config.Config{AppLanguage: "sv"})
+		err := fault.New(app.CodeServerKeyDiffers, "key", "kuvert+1234abcd").Also(client.ErrTampered)
+		got := serverVerdict(nil, err)
+		noEnglish(t, "verdict", got)
+		if !strings.HasPrefix(got, "✗ Centrala loggen är INTE hel") || !strings.Contains(got, "kuvert+1234abcd") {
+			t.Errorf("verdict %q", got)
 		}
 	})
 

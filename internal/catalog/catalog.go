@@ -101,6 +101,10 @@ var lines = map[fault.Code]string{
 	"client.enroll-used-up":       "kuvert-servern / kuvert server {server}: registreringskoden är förbrukad (alla datorer den räckte till är registrerade); be IT om en ny kod / the enrollment code is used up; ask IT for a new one",
 	"client.enroll-expired":       "kuvert-servern / kuvert server {server}: registreringskoden har gått ut; be IT om en ny kod / the enrollment code has expired; ask IT for a new one",
 	"client.enroll-revoked":       "kuvert-servern / kuvert server {server}: registreringskoden är återkallad; be IT om en ny kod / the enrollment code has been revoked; ask IT for a new one",
+	"app.server-key-swapped":      "the compliance log does not verify: centralloggen på kuvert-servern håller inte / the central log on the kuvert server: the server now reports key {key}, but the heads this computer saw from it are signed by another key; only the server itself vouches for the new one, so its history may have been rewritten (if its administrator changed the key, check with --key and the newly published verifier key)",
+	"app.upload-unproved":         "the compliance log does not verify: centralloggen på kuvert-servern håller inte / the central log on the kuvert server: when this computer shipped entry {seq} ({id}) the server's answer did not prove it holds it; the entry still waits to be shipped ({message})",
+	"app.server-check-failed":     "the compliance log does not verify: centralloggen på kuvert-servern håller inte / the central log on the kuvert server: the server's own check failed at entry {entry}: {problem}",
+	"app.server-key-differs":      "the compliance log does not verify: centralloggen på kuvert-servern håller inte / the central log on the kuvert server: the server reports key {key}, not the one given",
 	"client.central-log-tampered": "the compliance log does not verify: centralloggen på kuvert-servern håller inte / the central log on the kuvert server",
 
 	"clientenv.not-enrolled":   "datorn är inte registrerad hos kuvert-servern / this computer is not enrolled with the kuvert server: run kuvert enroll CODE with the code from IT (or ask IT to set EnrollmentCode by policy)",

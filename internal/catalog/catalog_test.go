@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"testing"
 
+	"github.com/kuvert-app/kuvert/app"
 	"github.com/kuvert-app/kuvert/auditlog"
 	"github.com/kuvert-app/kuvert/batch"
 	"github.com/kuvert-app/kuvert/crypt"
@@ -39,7 +40,7 @@ func TestHasEveryCode(t *testing.T) {
 func TestPlaceholdersFilled(t *testing.T) {
 	ph := regexp.MustCompile(`\{[a-z]+\}`)
 	for c, line := range lines {
-		fields := map[string]string{"file": "F", "archive": "A", "count": "3", "before": "2026-01-01", "retention": "2y", "entry": "E", "device": "D", "id": "SM1", "name": "x.zip", "masked": "19811218-****", "dir": "ut", "uid": "4242", "mode": "-rwxrwxrwx", "batch": "b", "path": "p", "column": `"c"`, "output": "o.zip", "row": "2", "email": `"e"`, "line": "3", "char": "'Œ'", "url": `"u"`, "server": "s", "format": `"f"`}
+		fields := map[string]string{"file": "F", "archive": "A", "count": "3", "before": "2026-01-01", "retention": "2y", "entry": "E", "device": "D", "id": "SM1", "name": "x.zip", "masked": "19811218-****", "dir": "ut", "uid": "4242", "mode": "-rwxrwxrwx", "batch": "b", "path": "p", "column": `"c"`, "output": "o.zip", "row": "2", "email": `"e"`, "line": "3", "char": "'Œ'", "url": `"u"`, "server": "s", "format": `"f"`, "key": "k", "seq": "1", "message": "m", "problem": "p"}
 		if got := ph.FindString(fill(line, fields, "C")); got != "" {
 			t.Errorf("%s: %q left in %q", c, got, line)
 		}
@@ -98,6 +99,7 @@ func TestKeepsWords(t *testing.T) {
 		{fault.New(client.CodeNoEnrollCode), "ingen registreringskod / no enrollment code"},
 		{fmt.Errorf("%w: it has 2 entries, but it had 3 when this computer last checked: it was cut back", client.ErrTampered), "the compliance log does not verify: centralloggen på kuvert-servern håller inte / the central log on the kuvert server: it has 2 entries, but it had 3 when this computer last checked: it was cut back"},
 		{fault.New(client.CodeEnrollUsedUp, "server", "kuvert.exempelby.se"), "kuvert-servern / kuvert server kuvert.exempelby.se: registreringskoden är förbrukad (alla datorer den räckte till är registrerade); be IT om en ny kod / the enrollment code is used up; ask IT for a new one"},
+		{fault.New(app.CodeServerKeyDiffers, "key", "kuvert+1234abcd").Also(client.ErrTampered), "the compliance log does not verify: centralloggen på kuvert-servern håller inte / the central log on the kuvert server: the server reports key kuvert+1234abcd, not the one given"},
 		{clientenv.ErrNoEnrollment, "datorn är inte registrerad hos kuvert-servern / this computer is not enrolled with the kuvert server: run kuvert enroll CODE with the code from IT (or ask IT to set EnrollmentCode by policy)"},
 		{fault.New(clientenv.CodeNoKeyring), "no keyring to keep the device token in"},
 		{fault.New(clientenv.CodeEnrollBusy).Wrap(errors.New("timed out")), "registreringen väntar på en annan kuvert / another kuvert is enrolling this computer: timed out"},
