@@ -98,6 +98,14 @@ func TestSwedishOnErrorPaths(t *testing.T) {
 			noEnglish(t, "header problem", v.cell(r, batchColumns-1))
 		}
 		noEnglish(t, "header summary", v.summary.Text)
+		// A row the CSV reader stumbles on: its reason in Swedish.
+		v.LoadManifest(writeManifest(t, h.workDir, "fil;mobil;namn", []string{"anna.pdf;070-123 45 67;Jo\"han"}, "anna.pdf"))
+		if table := batchTable(v); !strings.Contains(table, `citattecken (") mitt i ett fält`) {
+			t.Errorf("bad CSV:\n%s", table)
+		}
+		for r := range v.lines {
+			noEnglish(t, "CSV problem", v.cell(r, batchColumns-1))
+		}
 		// A format neither zip nor age: crypt's English reason is not shown.
 		v.LoadManifest(writeManifest(t, h.workDir, "fil;mobil;format", []string{"anna.pdf;070-123 45 67;7z"}, "anna.pdf"))
 		if table := batchTable(v); !strings.Contains(table, `okänt format "7z"`) {
