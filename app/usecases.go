@@ -52,7 +52,8 @@ func RunBatch(ctx context.Context, m *batch.Manifest, o batch.Options) (*batch.S
 
 // Sync ships the log's waiting entries to the kuvert server c in the
 // log's order, waiting up to wait for another process shipping the same
-// log; see [shipping.Queue.Ship].
-func Sync(ctx context.Context, l *auditlog.Log, c *client.Client, wait time.Duration) (shipping.Result, error) {
-	return (&shipping.Queue{Log: l, Client: c, Wait: wait}).Ship(ctx)
+// log; a failure is kept for `log status` in the shell's words; see
+// [shipping.Queue.Ship].
+func Sync(ctx context.Context, l *auditlog.Log, c *client.Client, wait time.Duration, words func(error) string) (shipping.Result, error) {
+	return (&shipping.Queue{Log: l, Client: c, Wait: wait, Words: words}).Ship(ctx)
 }

@@ -3,10 +3,11 @@ package app
 import (
 	"context"
 	"errors"
-	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/kuvert-app/kuvert/auditlog"
+	"github.com/kuvert-app/kuvert/fault"
 	"github.com/kuvert-app/kuvert/server/api"
 	"github.com/kuvert-app/kuvert/server/client"
 	"github.com/kuvert-app/kuvert/server/client/heads"
@@ -119,12 +120,12 @@ func (a *App) VerifyServer(ctx context.Context, c *client.Client, key string) (*
 		return out, seenErr
 	}
 	if fromServer && (len(out.OtherKeys) > 0 || shippedOther) {
-		return out, fmt.Errorf("%w: the server now reports key %s, but the heads this computer saw from it are signed by another key; only the server itself vouches for the new one, so its history may have been rewritten (if its administrator changed the key, check with --key and the newly published verifier key)", client.ErrTampered, key)
+		return out, fault.New(CodeServerKeySwapped, "key", key).Also(client.ErrTampered)
 	}
 	if refused != nil {
 		// Whatever the server's head says now, it answered this
 		// computer's upload without proving it kept the entries.
-		return out, fmt.Errorf("%w: when this computer shipped entry %d (%s) the server's answer did not prove it holds it; the entry still waits to be shipped (%s)", client.ErrTampered, refused.Seq, refused.ID, refused.Message)
+		return out, fault.New(CodeUploadUnproved, "seq", strconv.FormatInt(refused.Seq, 10), "id", refused.ID, "message", refused.Message).Also(client.ErrTampered)
 	}
 	hc, err := heads.Check(ctx, c, store, key, shipped)
 	out.Head = hc
@@ -136,10 +137,10 @@ func (a *App) VerifyServer(ctx context.Context, c *client.Client, key string) (*
 	case err == nil:
 		out.Server = vr
 		if !vr.OK {
-			return out, fmt.Errorf("%w: the server's own check failed at entry %d: %s", client.ErrTampered, vr.FirstBad, vr.Problem)
+			return out, fault.New(CodeServerCheckFailed, "entry", strconv.FormatInt(vr.FirstBad, 10), "problem", vr.Problem).Also(client.ErrTampered)
 		}
 		if strings.TrimSpace(vr.Key) != key {
-			return out, fmt.Errorf("%w: the server reports key %s, not the one given", client.ErrTampered, vr.Key)
+			return out, fault.New(CodeServerKeyDiffers, "key", vr.Key).Also(client.ErrTampered)
 		}
 	case errors.Is(err, client.ErrForbidden):
 		out.Warnings = append(out.Warnings, NotFullCheck)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/kuvert-app/kuvert/auditlog"
 	"github.com/kuvert-app/kuvert/crypt"
+	"github.com/kuvert-app/kuvert/fault"
 	"github.com/kuvert-app/kuvert/sms"
 	"github.com/kuvert-app/kuvert/sms/twilio"
 	"github.com/kuvert-app/kuvert/sms/twilio/twiliotest"
@@ -276,5 +277,27 @@ func TestDefaultJobs(t *testing.T) {
 	age := &Manifest{Rows: []Row{{Format: crypt.FormatZip}, {Format: crypt.FormatAge}}}
 	if got := DefaultJobs(age, true); got != n {
 		t.Errorf("an age passphrase row: %d", got)
+	}
+}
+
+// A format the list names that is neither zip nor age is the row's
+// problem, as a fault the shells word, with the value as written.
+func TestUnknownFormatIsARowProblem(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "a.pdf"), []byte("x"), 0o644)
+	p := filepath.Join(dir, "m.csv")
+	os.WriteFile(p, []byte("fil;mobil;format\na.pdf;070-123 45 67;7z\na.pdf;070-123 45 68;AGE\n"), 0o644)
+	m, err := Load(p, LoadOptions{Format: crypt.FormatZip})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Problems) != 1 || m.Problems[0].Row != 2 || !isFault(m.Problems[0].Err, CodeRowFormat) {
+		t.Fatalf("problems %+v", m.Problems)
+	}
+	if f, _ := fault.As(m.Problems[0].Err); f.Field("format") != `"7z"` {
+		t.Fatalf("format field %q", f.Field("format"))
+	}
+	if len(m.Rows) != 1 || m.Rows[0].Format != crypt.FormatAge {
+		t.Fatalf("rows %+v", m.Rows)
 	}
 }

@@ -37,6 +37,7 @@ const (
 	CodeNoRows         fault.Code = "batch.no-rows"
 	CodeRowNotCSV      fault.Code = "batch.row-not-csv" // cause: the CSV reader's
 	CodeRowRecipient   fault.Code = "batch.row-recipient"
+	CodeRowFormat      fault.Code = "batch.row-format"       // format: quoted as written; neither zip nor age
 	CodeRowOutput      fault.Code = "batch.row-output"       // cause: the naming rule's
 	CodeRowOutputOwn   fault.Code = "batch.row-output-own"   // output
 	CodeRowOutputTwice fault.Code = "batch.row-output-twice" // output, row: the other row

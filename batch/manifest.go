@@ -206,7 +206,7 @@ func Load(path string, o LoadOptions) (*Manifest, error) {
 		row.Format = o.Format
 		if f := get("format"); f != "" {
 			if row.Format, err = crypt.ParseFormat(f); err != nil {
-				probs = append(probs, err)
+				probs = append(probs, fault.New(CodeRowFormat, "format", strconv.Quote(f)))
 			}
 		}
 		if row.Recipient != "" {

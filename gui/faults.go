@@ -1,9 +1,13 @@
 package gui
 
 import (
+	"encoding/csv"
+	"errors"
+
 	"fyne.io/fyne/v2/lang"
 
 	"github.com/kuvert-app/kuvert/auditlog"
+	"github.com/kuvert-app/kuvert/batch"
 	"github.com/kuvert-app/kuvert/fault"
 )
 
@@ -31,6 +35,13 @@ func describe(err error) string {
 
 func faultWords(e *fault.Error, cause string) (string, bool) {
 	key := "fault." + string(e.Code)
+	if e.Code == batch.CodeRowNotCSV {
+		// The CSV reader's reason, in the window's words where it is
+		// one a clerk can fix; its own English never.
+		if r := csvReason(e.Err); r != "" {
+			key, cause = "batch.csv.row", lang.L("batch.csv."+r)
+		}
+	}
 	data := map[string]any{"cause": cause}
 	for n, v := range e.Fields {
 		data[n] = v
@@ -53,4 +64,17 @@ func entryDetails(e *auditlog.Entry) string {
 		return s
 	}
 	return e.Event.String()
+}
+
+// csvReason names what the CSV reader stumbled on, for the catalog's
+// "batch.csv.<reason>": a quote out of place, or a quoted field not
+// closed; "" for anything else.
+func csvReason(err error) string {
+	switch {
+	case errors.Is(err, csv.ErrBareQuote):
+		return "bare-quote"
+	case errors.Is(err, csv.ErrQuote):
+		return "quote"
+	}
+	return ""
 }

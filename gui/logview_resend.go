@@ -153,7 +153,7 @@ func (v *logView) verifyServer() {
 func serverVerdict(chk *app.ServerCheck, err error) string {
 	switch {
 	case errors.Is(err, client.ErrTampered):
-		return "✗ " + lang.L("log.server.bad", map[string]any{"Problem": err.Error()})
+		return "✗ " + lang.L("log.server.bad", map[string]any{"Problem": describe(err)})
 	case err != nil:
 		return friendly(err)
 	}

@@ -49,7 +49,7 @@ func (u *UI) shipInBackground(l *auditlog.Log, cfg *config.Config) {
 		if err != nil || c == nil {
 			return
 		}
-		app.Sync(ctx, l, c, 0)
+		app.Sync(ctx, l, c, 0, describe)
 	}()
 }
 

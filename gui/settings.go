@@ -222,7 +222,7 @@ func (v *settingsView) updatePreview() {
 	st, err := v.u.settingsFor(cfg)
 	if err != nil {
 		v.preview.SetText("")
-		v.segments.SetText("⚠ " + err.Error())
+		v.segments.SetText("⚠ " + describe(err))
 		return
 	}
 	body, n, err := providers.Preview(st, providers.Options{Provider: cfg.SMS.Provider})

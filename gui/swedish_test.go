@@ -2,6 +2,7 @@ package gui
 
 import (
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -13,7 +14,12 @@ import (
 	"fyne.io/fyne/v2/test"
 	"golang.org/x/text/encoding/charmap"
 
+	"github.com/kuvert-app/kuvert/app"
 	"github.com/kuvert-app/kuvert/config"
+	"github.com/kuvert-app/kuvert/fault"
+	"github.com/kuvert-app/kuvert/server/client"
+	"github.com/kuvert-app/kuvert/server/client/clientenv"
+	"github.com/kuvert-app/kuvert/server/client/shipping"
 	"github.com/kuvert-app/kuvert/settings"
 )
 
@@ -92,6 +98,22 @@ func TestSwedishOnErrorPaths(t *testing.T) {
 			noEnglish(t, "header problem", v.cell(r, batchColumns-1))
 		}
 		noEnglish(t, "header summary", v.summary.Text)
+		// A row the CSV reader stumbles on: its reason in Swedish.
+		v.LoadManifest(writeManifest(t, h.workDir, "fil;mobil;namn", []string{"anna.pdf;070-123 45 67;Jo\"han"}, "anna.pdf"))
+		if table := batchTable(v); !strings.Contains(table, `citattecken (") mitt i ett fält`) {
+			t.Errorf("bad CSV:\n%s", table)
+		}
+		for r := range v.lines {
+			noEnglish(t, "CSV problem", v.cell(r, batchColumns-1))
+		}
+		// A format neither zip nor age: crypt's English reason is not shown.
+		v.LoadManifest(writeManifest(t, h.workDir, "fil;mobil;format", []string{"anna.pdf;070-123 45 67;7z"}, "anna.pdf"))
+		if table := batchTable(v); !strings.Contains(table, `okänt format "7z"`) {
+			t.Errorf("unknown format:\n%s", table)
+		}
+		for r := range v.lines {
+			noEnglish(t, "format problem", v.cell(r, batchColumns-1))
+		}
 		// A list saved on a Mac: the reason alone, not the core's
 		// "invalid input: …" around it.
 		mac, _ := charmap.Macintosh.NewEncoder().String("fil;mobil;namn\nanna.pdf;070-123 45 67;Örjan Ärlig\n")
@@ -136,6 +158,67 @@ func TestSwedishOnErrorPaths(t *testing.T) {
 		}
 	})
 
+	// A server is set but this computer has no token (it was never
+	// enrolled): the Seal view says so in Swedish, without the CLI's
+	// environment variables or the English beside it.
+	t.Run("server without token", func(t *testing.T) {
+		h := newHarness(t, &config.Config{AppLanguage: "sv", Organisation: "Sundsvalls kommun", ServerURL: "https://kuvert.exempelby.se"})
+		v := h.u.seal
+		h.drop(h.file("lista.txt", "x"))
+		test.Type(v.phone, "070 123 45 67")
+		test.Tap(v.primary)
+		v.work.Wait()
+		h.u.shipWork.Wait()
+		noEnglish(t, "status", v.status.Text)
+		if !strings.Contains(v.status.Text, lang.L("fault.client.no-token")) || strings.Contains(v.status.Text, "KUVERT_") {
+			t.Errorf("status %q", v.status.Text)
+		}
+	})
+
+	// Each of the server client's faults, as the window words it: Swedish
+	// only, the fields filled, never the token or the code.
+	t.Run("server faults", func(t *testing.T) {
+		newHarness(t, &config.Config{AppLanguage: "sv"})
+		for _, tc := range []struct {
+			err  error
+			want string
+		}{
+			{client.ErrNoToken, "ingen token"},
+			{clientenv.ErrNoEnrollment, "inte registrerad"},
+			{shipping.ErrBusy, "skickar redan loggen"},
+			{fmt.Errorf("%w: it has 2 entries, but it had 3 when this computer last checked: it was cut back", client.ErrTampered), "Centralloggen"},
+			{fault.New(client.CodeEnrollUsedUp, "server", "kuvert.exempelby.se").Also(client.ErrEnrollUsedUp, client.ErrEnrollRefused), "förbrukad"},
+			{fault.New(client.CodeEnrollUnknown, "server", "kuvert.exempelby.se").Also(client.ErrEnrollUnknown, client.ErrEnrollRefused), "kuvert.exempelby.se känner inte igen"},
+			{fault.New(client.CodeURLPlainHTTP, "url", `"http://kuvert.exempelby.se"`), `"http://kuvert.exempelby.se" använder http`},
+			{fault.New(clientenv.CodeTokenNotKept, "name", "ekonomi-pc-0142").Wrap(errNoDBus), "återkalla ekonomi-pc-0142"},
+			{fault.New(clientenv.CodeEnrollKeyring).Wrap(errNoDBus), "sparades till senare"},
+			// The central log's check: the server's own words stay out.
+			{fault.New(app.CodeServerCheckFailed, "entry", "7", "problem", "hash mismatch").Also(client.ErrTampered), "vid post 7"},
+			{fault.New(app.CodeServerKeySwapped, "key", "kuvert+1234abcd").Also(client.ErrTampered), "annan nyckel"},
+			// A call to the server that failed outside an SMS.
+			{&client.Error{Op: "head", Server: "kuvert.exempelby.se", Err: &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connect: connection refused")}}, "svarar inte"},
+			{&client.Error{Op: "verify", Server: "kuvert.exempelby.se", Status: 401}, "godtog inte"},
+			{&client.Error{Op: "verify", Server: "kuvert.exempelby.se", Status: 418, Message: "the server is a teapot"}, "HTTP 418"},
+		} {
+			got := friendly(tc.err)
+			noEnglish(t, tc.err.Error(), got)
+			if !strings.Contains(got, tc.want) || strings.Contains(got, "dbus") || strings.Contains(got, "mismatch") || strings.Contains(got, "teapot") {
+				t.Errorf("%v: %q, want %q", tc.err, got, tc.want)
+			}
+		}
+	})
+
+	// The central log's verdict names what does not hold in Swedish.
+	t.Run("central log verdict", func(t *testing.T) {
+		newHarness(t, &config.Config{AppLanguage: "sv"})
+		err := fault.New(app.CodeServerKeyDiffers, "key", "kuvert+1234abcd").Also(client.ErrTampered)
+		got := serverVerdict(nil, err)
+		noEnglish(t, "verdict", got)
+		if !strings.HasPrefix(got, "✗ Centrala loggen är INTE hel") || !strings.Contains(got, "kuvert+1234abcd") {
+			t.Errorf("verdict %q", got)
+		}
+	})
+
 	t.Run("keyring", func(t *testing.T) {
 		h := newHarness(t, &config.Config{AppLanguage: "sv", Organisation: "Sundsvalls kommun"})
 		v := h.u.settings
@@ -158,7 +241,7 @@ func TestSwedishOnErrorPaths(t *testing.T) {
 		_ = h
 		sv := loadTranslations(t, "sv.json")
 		for k, s := range sv {
-			if strings.HasPrefix(k, "sms.reason.") || strings.HasPrefix(k, "fault.batch.") || k == "err.keyring" || strings.HasPrefix(k, "batch.") {
+			if strings.HasPrefix(k, "sms.reason.") || strings.HasPrefix(k, "fault.batch.") || strings.HasPrefix(k, "fault.client.") || strings.HasPrefix(k, "fault.clientenv.") || strings.HasPrefix(k, "fault.shipping.") || k == "err.keyring" || strings.HasPrefix(k, "batch.") {
 				if w := english.FindAllString(ownWords.ReplaceAllString(s, ""), -1); len(w) > 0 {
 					t.Errorf("sv.json %s: English %q in %q", k, w, s)
 				}

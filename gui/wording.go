@@ -88,6 +88,8 @@ func friendly(err error) string {
 		return lang.L("config.unreadable", map[string]any{"Path": ce.Path, "Detail": detail})
 	case errors.Is(err, envelope.ErrSMS):
 		return smsFailure(err, lang.L("err.sms"))
+	case errors.As(err, new(*client.Error)):
+		return serverFailure(err)
 	case errors.Is(err, auditlog.ErrUnavailable):
 		return lang.L("err.log")
 	case errors.Is(err, syscall.ENOSPC):
@@ -98,6 +100,22 @@ func friendly(err error) string {
 		return lang.L("err.input", map[string]any{"Detail": detail})
 	}
 	return lang.L("err.other", map[string]any{"Detail": detail})
+}
+
+// serverFailure says why a call to the kuvert server failed, in the
+// window's language: not reached (or down for now), the token refused,
+// else the HTTP status alone; never the transport's words or the
+// server's own two-language message.
+func serverFailure(err error) string {
+	var ce *client.Error
+	errors.As(err, &ce)
+	switch {
+	case errors.Is(err, client.ErrUnreachable):
+		return lang.L("err.server.unreachable")
+	case errors.Is(err, client.ErrUnauthorized):
+		return lang.L("err.server.token")
+	}
+	return lang.L("err.server.other", map[string]any{"Status": ce.Status})
 }
 
 // numberProblem says in the user's language what is wrong with a typed

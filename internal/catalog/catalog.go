@@ -48,6 +48,7 @@ var lines = map[fault.Code]string{
 	batch.CodeNoRows:         "the manifest has no rows",
 	batch.CodeRowNotCSV:      "not valid CSV: {cause}",
 	batch.CodeRowRecipient:   "recipient: not an age public key",
+	batch.CodeRowFormat:      "unknown format {format} (use zip or age)",
 	batch.CodeRowOutput:      "output: {cause}",
 	batch.CodeRowOutputOwn:   "output {output}: the name is kept for the run's own files (state.json, report.csv, their backups, names starting with a dot); choose another name",
 	batch.CodeRowOutputTwice: "output {output} is also row {row}'s",
@@ -85,6 +86,36 @@ var lines = map[fault.Code]string{
 	envelope.CodeDeliveryFailedKept:    "the archive {archive} is sealed and kept, but it could not be delivered: {cause}",
 	envelope.CodeDeliveryFailedRemoved: "{cause}; the archive was removed, because its password reached nobody",
 	envelope.CodeSentNotLogged:         "the SMS was sent (id {id}) but the compliance log could not record it: {cause}",
+
+	// The kuvert server's client, the enrollment and the shipping queue
+	// (server/client…): their codes written out, as the server imports
+	// this package and the client's tests import the server.
+	"client.no-token":             "ingen token för kuvert-servern / no token for the kuvert server: set KUVERT_SERVER_TOKEN or save it in the desktop app's settings",
+	"client.token-damaged":        "serverns token är skadad / the server token holds spaces or line breaks; copy it again",
+	"client.url-not-https":        "serverns adress är inte en https-adress / the server address {url} is not an https:// URL",
+	"client.url-userinfo":         "serverns adress får inte innehålla användare eller lösenord / the server address must not hold a user or password; the token goes in KUVERT_SERVER_TOKEN or the keyring",
+	"client.url-query":            "the server address {url} must not have a query or fragment",
+	"client.url-plain-http":       "serverns adress använder http / the server address {url} uses http: the token would travel unencrypted; use https (plain http only to 127.0.0.1, ::1 or localhost)",
+	"client.no-enrollment-code":   "ingen registreringskod / no enrollment code",
+	"client.enroll-unknown":       "kuvert-servern / kuvert server {server}: servern känner inte igen registreringskoden; kontrollera att den är rätt inskriven / the server does not know the enrollment code; check that it is typed correctly",
+	"client.enroll-used-up":       "kuvert-servern / kuvert server {server}: registreringskoden är förbrukad (alla datorer den räckte till är registrerade); be IT om en ny kod / the enrollment code is used up; ask IT for a new one",
+	"client.enroll-expired":       "kuvert-servern / kuvert server {server}: registreringskoden har gått ut; be IT om en ny kod / the enrollment code has expired; ask IT for a new one",
+	"client.enroll-revoked":       "kuvert-servern / kuvert server {server}: registreringskoden är återkallad; be IT om en ny kod / the enrollment code has been revoked; ask IT for a new one",
+	"app.server-key-swapped":      "the compliance log does not verify: centralloggen på kuvert-servern håller inte / the central log on the kuvert server: the server now reports key {key}, but the heads this computer saw from it are signed by another key; only the server itself vouches for the new one, so its history may have been rewritten (if its administrator changed the key, check with --key and the newly published verifier key)",
+	"app.upload-unproved":         "the compliance log does not verify: centralloggen på kuvert-servern håller inte / the central log on the kuvert server: when this computer shipped entry {seq} ({id}) the server's answer did not prove it holds it; the entry still waits to be shipped ({message})",
+	"app.server-check-failed":     "the compliance log does not verify: centralloggen på kuvert-servern håller inte / the central log on the kuvert server: the server's own check failed at entry {entry}: {problem}",
+	"app.server-key-differs":      "the compliance log does not verify: centralloggen på kuvert-servern håller inte / the central log on the kuvert server: the server reports key {key}, not the one given",
+	"client.central-log-tampered": "the compliance log does not verify: centralloggen på kuvert-servern håller inte / the central log on the kuvert server",
+
+	"clientenv.not-enrolled":   "datorn är inte registrerad hos kuvert-servern / this computer is not enrolled with the kuvert server: run kuvert enroll CODE with the code from IT (or ask IT to set EnrollmentCode by policy)",
+	"clientenv.no-keyring":     "no keyring to keep the device token in",
+	"clientenv.enroll-busy":    "registreringen väntar på en annan kuvert / another kuvert is enrolling this computer: {cause}",
+	"clientenv.enroll-keyring": "nyckelringen gick inte att använda, så koden sparades till senare / the OS keyring cannot be used, so the enrollment code was not spent: {cause}",
+	"clientenv.no-hostname":    "datorns namn gick inte att läsa / the computer's name cannot be read: {cause}",
+	"clientenv.token-not-kept": "datorn registrerades som {name} men token kunde inte sparas i nyckelringen; be IT återkalla den (kuvert server token revoke {name}) / enrolled as {name}, but the token could not be kept in the OS keyring: {cause}",
+
+	"shipping.busy":      "en annan kuvert skickar redan loggen till servern / another kuvert is shipping the log to the server right now",
+	"shipping.no-server": "ingen server är inställd / no server is configured (KUVERT_SERVER_URL or server_url in config.json)",
 }
 
 // Text is err in these words: each fault in it worded, the rest as the

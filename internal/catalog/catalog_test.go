@@ -7,12 +7,16 @@ import (
 	"regexp"
 	"testing"
 
+	"github.com/kuvert-app/kuvert/app"
 	"github.com/kuvert-app/kuvert/auditlog"
 	"github.com/kuvert-app/kuvert/batch"
 	"github.com/kuvert-app/kuvert/crypt"
 	"github.com/kuvert-app/kuvert/envelope"
 	"github.com/kuvert-app/kuvert/fault"
 	"github.com/kuvert-app/kuvert/fault/faulttest"
+	"github.com/kuvert-app/kuvert/server/client"
+	"github.com/kuvert-app/kuvert/server/client/clientenv"
+	"github.com/kuvert-app/kuvert/server/client/shipping"
 )
 
 // Every code the core declares (errors and log events) has words here,
@@ -36,7 +40,7 @@ func TestHasEveryCode(t *testing.T) {
 func TestPlaceholdersFilled(t *testing.T) {
 	ph := regexp.MustCompile(`\{[a-z]+\}`)
 	for c, line := range lines {
-		fields := map[string]string{"file": "F", "archive": "A", "count": "3", "before": "2026-01-01", "retention": "2y", "entry": "E", "device": "D", "id": "SM1", "name": "x.zip", "masked": "19811218-****", "dir": "ut", "uid": "4242", "mode": "-rwxrwxrwx", "batch": "b", "path": "p", "column": `"c"`, "output": "o.zip", "row": "2", "email": `"e"`, "line": "3", "char": "'Œ'"}
+		fields := map[string]string{"file": "F", "archive": "A", "count": "3", "before": "2026-01-01", "retention": "2y", "entry": "E", "device": "D", "id": "SM1", "name": "x.zip", "masked": "19811218-****", "dir": "ut", "uid": "4242", "mode": "-rwxrwxrwx", "batch": "b", "path": "p", "column": `"c"`, "output": "o.zip", "row": "2", "email": `"e"`, "line": "3", "char": "'Œ'", "url": `"u"`, "server": "s", "format": `"f"`, "key": "k", "seq": "1", "message": "m", "problem": "p"}
 		if got := ph.FindString(fill(line, fields, "C")); got != "" {
 			t.Errorf("%s: %q left in %q", c, got, line)
 		}
@@ -70,6 +74,7 @@ func TestKeepsWords(t *testing.T) {
 		{fault.New(batch.CodeNoRows), "the manifest has no rows"},
 		{fault.New(batch.CodeRowNotCSV).Wrap(errors.New(`extraneous " in field`)), `not valid CSV: extraneous " in field`},
 		{fault.New(batch.CodeRowRecipient), "recipient: not an age public key"},
+		{fault.New(batch.CodeRowFormat, "format", `"7z"`), `unknown format "7z" (use zip or age)`},
 		{fault.New(batch.CodeRowOutput).Wrap(errors.New("x")), "output: x"},
 		{fault.New(batch.CodeRowOutputOwn, "output", "report.csv"), "output report.csv: the name is kept for the run's own files (state.json, report.csv, their backups, names starting with a dot); choose another name"},
 		{fault.New(batch.CodeRowOutputTwice, "output", "ut.zip", "row", "9"), "output ut.zip is also row 9's"},
@@ -84,6 +89,25 @@ func TestKeepsWords(t *testing.T) {
 		{fmt.Errorf("%w: %w", crypt.ErrInput, fault.New(envelope.CodeSMSNeedsPassword)), "invalid input: SMS delivery needs a password, not age recipients"},
 		{fmt.Errorf("%w: %w", batch.ErrUnsafeOutDir, fault.New(batch.CodeOutDirShared, "dir", "ut", "mode", (fs.FileMode(0o777)|fs.ModeDir).String())), "the output folder is not safe to seal into: utmappen ut kan skrivas av andra (drwxrwxrwx) / the output folder ut can be written by others (drwxrwxrwx); run chmod go-w on it, or choose a folder only you can write to"},
 		{fmt.Errorf("%w: %w: %w", crypt.ErrInput, batch.ErrNotOurs, fault.New(batch.CodeOutDirOtherBatch, "dir", "ut", "batch", "abc")), "invalid input: the output folder holds files this batch did not write: ut belongs to another batch (abc); choose another --out-dir"},
+		// The kuvert server's client, the enrollment and the shipping queue.
+		{client.ErrNoToken, "ingen token för kuvert-servern / no token for the kuvert server: set KUVERT_SERVER_TOKEN or save it in the desktop app's settings"},
+		{fault.New(client.CodeTokenDamaged), "serverns token är skadad / the server token holds spaces or line breaks; copy it again"},
+		{fault.New(client.CodeURLNotHTTPS, "url", `"ftp://x"`), `serverns adress är inte en https-adress / the server address "ftp://x" is not an https:// URL`},
+		{fault.New(client.CodeURLUserinfo), "serverns adress får inte innehålla användare eller lösenord / the server address must not hold a user or password; the token goes in KUVERT_SERVER_TOKEN or the keyring"},
+		{fault.New(client.CodeURLQuery, "url", `"https://x?a=1"`), `the server address "https://x?a=1" must not have a query or fragment`},
+		{fault.New(client.CodeURLPlainHTTP, "url", `"http://x"`), `serverns adress använder http / the server address "http://x" uses http: the token would travel unencrypted; use https (plain http only to 127.0.0.1, ::1 or localhost)`},
+		{fault.New(client.CodeNoEnrollCode), "ingen registreringskod / no enrollment code"},
+		{fmt.Errorf("%w: it has 2 entries, but it had 3 when this computer last checked: it was cut back", client.ErrTampered), "the compliance log does not verify: centralloggen på kuvert-servern håller inte / the central log on the kuvert server: it has 2 entries, but it had 3 when this computer last checked: it was cut back"},
+		{fault.New(client.CodeEnrollUsedUp, "server", "kuvert.exempelby.se"), "kuvert-servern / kuvert server kuvert.exempelby.se: registreringskoden är förbrukad (alla datorer den räckte till är registrerade); be IT om en ny kod / the enrollment code is used up; ask IT for a new one"},
+		{fault.New(app.CodeServerKeyDiffers, "key", "kuvert+1234abcd").Also(client.ErrTampered), "the compliance log does not verify: centralloggen på kuvert-servern håller inte / the central log on the kuvert server: the server reports key kuvert+1234abcd, not the one given"},
+		{clientenv.ErrNoEnrollment, "datorn är inte registrerad hos kuvert-servern / this computer is not enrolled with the kuvert server: run kuvert enroll CODE with the code from IT (or ask IT to set EnrollmentCode by policy)"},
+		{fault.New(clientenv.CodeNoKeyring), "no keyring to keep the device token in"},
+		{fault.New(clientenv.CodeEnrollBusy).Wrap(errors.New("timed out")), "registreringen väntar på en annan kuvert / another kuvert is enrolling this computer: timed out"},
+		{fault.New(clientenv.CodeEnrollKeyring).Wrap(errors.New("locked")), "nyckelringen gick inte att använda, så koden sparades till senare / the OS keyring cannot be used, so the enrollment code was not spent: locked"},
+		{fault.New(clientenv.CodeNoHostname).Wrap(errors.New("empty name")), "datorns namn gick inte att läsa / the computer's name cannot be read: empty name"},
+		{fault.New(clientenv.CodeTokenNotKept, "name", "pc-7").Wrap(errors.New("locked")), "datorn registrerades som pc-7 men token kunde inte sparas i nyckelringen; be IT återkalla den (kuvert server token revoke pc-7) / enrolled as pc-7, but the token could not be kept in the OS keyring: locked"},
+		{shipping.ErrBusy, "en annan kuvert skickar redan loggen till servern / another kuvert is shipping the log to the server right now"},
+		{fault.New(shipping.CodeNoServer), "ingen server är inställd / no server is configured (KUVERT_SERVER_URL or server_url in config.json)"},
 		// A fault inside a fault: the outer one's {cause} is the inner one in words.
 		{fault.New(envelope.CodeDeliveryFailedKept, "archive", "a.zip").Wrap(fault.New(batch.CodeFileMissing, "file", "b.pdf")), "the archive a.zip is sealed and kept, but it could not be delivered: file b.pdf: missing"},
 	} {

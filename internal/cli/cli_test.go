@@ -367,12 +367,12 @@ func TestGenpassFlagsParse(t *testing.T) {
 // read backwards on the registrar's screen. Every --json goes through
 // one writer that escapes it.
 func TestJSONEscapesBidiInEveryCommand(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	name := "lön_\u202efdp.exe"
 	if err := os.WriteFile(filepath.Join(dir, name), []byte("x"), 0o600); err != nil {
 		t.Skip("this file system refuses the name")
 	}
-	t.Setenv("KUVERT_SMS_PROVIDER", "")
 	manifest := filepath.Join(dir, "run.csv")
 	if err := os.WriteFile(manifest, []byte("fil;mobil\n"+name+";0701234510\n"), 0o600); err != nil {
 		t.Fatal(err)
@@ -385,7 +385,12 @@ func TestJSONEscapesBidiInEveryCommand(t *testing.T) {
 		{"batch", []string{"batch", "--json", "--dry-run", "--out-dir", filepath.Join(dir, "ut"), manifest}},
 	} {
 		t.Run(tc.what, func(t *testing.T) {
-			code, out, errOut := runCLI(t, "", tc.args...)
+			t.Parallel()
+			// No SMS provider set: the demo one, whatever this machine's
+			// environment says (the command reads only e's).
+			e := newTestEnv(t)
+			e.env["KUVERT_SMS_PROVIDER"] = ""
+			code, out, errOut := e.run(tc.args...)
 			if code != ExitOK {
 				t.Fatalf("exit %d: %s", code, errOut)
 			}

@@ -86,7 +86,7 @@ func (f *Factory) runEnroll(ctx context.Context, args []string) error {
 	// The organisation's settings, fetched now, so the next command
 	// (and `kuvert config show`) has them even offline.
 	if _, _, err := f.ensureServer(ctx); err != nil {
-		fmt.Fprintf(s.ErrOut, "kuvert: note: %s\n", termsafe.Escape(err.Error()))
+		fmt.Fprintf(s.ErrOut, "kuvert: note: %s\n", termsafe.Escape(describe(err)))
 	}
 	if name == "" {
 		fmt.Fprintln(s.Out, "Datorn är redan registrerad / this computer is already enrolled")

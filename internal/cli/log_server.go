@@ -191,7 +191,7 @@ func verifyServer(cmd *cobra.Command, f *Factory, g *globalOptions, o *serverOpt
 		out.Server = v.Server
 	}
 	if err != nil {
-		out.Problem = err.Error()
+		out.Problem = describe(err)
 		if asJSON {
 			if jerr := writeJSON(s, out); jerr != nil {
 				return jerr

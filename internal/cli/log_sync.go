@@ -42,8 +42,7 @@ func (f *Factory) serverFor(rawURL string) (*client.Client, error) {
 		if errors.Is(err, clientenv.ErrNoEnrollment) {
 			err = client.ErrNoToken
 		}
-		var ee *client.EnrollError
-		if errors.As(err, &ee) {
+		if errors.Is(err, client.ErrEnrollRefused) {
 			return nil, err
 		}
 	} else {
@@ -88,7 +87,7 @@ Skicka de poster som väntar till kuvert-servern nu.`,
 			if err != nil {
 				return err
 			}
-			res, err := app.Sync(cmd.Context(), l, c, 30*time.Second)
+			res, err := app.Sync(cmd.Context(), l, c, 30*time.Second, describe)
 			if errors.Is(err, shipping.ErrBusy) {
 				return withHint(err, "wait a minute and try again")
 			}
@@ -99,7 +98,7 @@ Skicka de poster som väntar till kuvert-servern nu.`,
 					Error string `json:"error,omitempty"`
 				}{OK: err == nil, Result: res}
 				if err != nil {
-					out.Error = err.Error()
+					out.Error = describe(err)
 				}
 				if jerr := writeJSON(s, out); jerr != nil {
 					return jerr
@@ -110,7 +109,7 @@ Skicka de poster som väntar till kuvert-servern nu.`,
 			}
 			if err != nil {
 				if res.Waiting == 0 && client.Temporary(err) {
-					fmt.Fprintf(s.ErrOut, "kuvert: warning: %s\n", termsafe.Escape(err.Error()))
+					fmt.Fprintf(s.ErrOut, "kuvert: warning: %s\n", termsafe.Escape(describe(err)))
 					return nil
 				}
 				return codeError{withHint(err, syncHint(err)), ExitFailure}
@@ -170,7 +169,7 @@ func newLogStatusCmd(f *Factory, g *globalOptions) *cobra.Command {
 					Problem string `json:"problem,omitempty"`
 				}{Configured: st.Server != "", Status: st}
 				if cerr != nil {
-					out.Problem = cerr.Error()
+					out.Problem = describe(cerr)
 				}
 				return writeJSON(s, out)
 			}
@@ -181,7 +180,7 @@ func newLogStatusCmd(f *Factory, g *globalOptions) *cobra.Command {
 			}
 			fmt.Fprintf(w, "Server: %s\n", termsafe.Escape(st.Server))
 			if cerr != nil {
-				fmt.Fprintf(w, "Problem: %s\n", termsafe.Escape(cerr.Error()))
+				fmt.Fprintf(w, "Problem: %s\n", termsafe.Escape(describe(cerr)))
 			}
 			fmt.Fprintf(w, "Väntar / waiting: %d %s\n", st.Waiting, plural(st.Waiting, "post", "poster"))
 			fmt.Fprintf(w, "Skickade / shipped: %d (gallrade innan de skickades / pruned before shipping: %d)\n", st.Shipped, st.Pruned)
@@ -240,7 +239,7 @@ func shipInPassing(ctx context.Context, f *Factory, logDir string) {
 	if err != nil {
 		return
 	}
-	q := &shipping.Queue{Log: l}
+	q := &shipping.Queue{Log: l, Words: describe}
 	st, serr := q.Status()
 	if serr != nil || st.Waiting == 0 {
 		return
@@ -252,7 +251,7 @@ func shipInPassing(ctx context.Context, f *Factory, logDir string) {
 	}
 	q.Client = c
 	if err != nil {
-		note(fmt.Sprintf("%d %s väntar på att skickas till servern / %d %s for the server: %v", st.Waiting, plural(st.Waiting, "post", "poster"), st.Waiting, plural(st.Waiting, "entry waits", "entries wait"), err))
+		note(fmt.Sprintf("%d %s väntar på att skickas till servern / %d %s for the server: %v", st.Waiting, plural(st.Waiting, "post", "poster"), st.Waiting, plural(st.Waiting, "entry waits", "entries wait"), describe(err)))
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), passingTimeout)
@@ -261,7 +260,7 @@ func shipInPassing(ctx context.Context, f *Factory, logDir string) {
 	if err == nil || errors.Is(err, shipping.ErrBusy) || res.Waiting == 0 {
 		return
 	}
-	why := err.Error()
+	why := describe(err)
 	if errors.Is(err, context.DeadlineExceeded) {
 		why = "servern hann inte ta emot allt / the server did not take everything in time"
 	}

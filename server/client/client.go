@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/kuvert-app/kuvert/auditlog"
+	"github.com/kuvert-app/kuvert/fault"
 	"github.com/kuvert-app/kuvert/server/api"
 )
 
@@ -58,7 +59,7 @@ func New(rawURL, token string) (*Client, error) {
 		return nil, ErrNoToken
 	}
 	if strings.ContainsAny(token, " \r\n\t") {
-		return nil, errors.New("serverns token är skadad / the server token holds spaces or line breaks; copy it again")
+		return nil, fault.New(CodeTokenDamaged)
 	}
 	return newClient(u, token), nil
 }
@@ -81,7 +82,7 @@ func newClient(u *url.URL, token string) *Client {
 }
 
 // ErrNoToken: a server address is set but no token.
-var ErrNoToken = errors.New("ingen token för kuvert-servern / no token for the kuvert server: set KUVERT_SERVER_TOKEN or save it in the desktop app's settings")
+var ErrNoToken error = fault.New(CodeNoToken)
 
 // CheckURL parses a server address: https, or http to 127.0.0.1, ::1 or
 // localhost; no user or password in it, no query.
@@ -89,16 +90,16 @@ func CheckURL(raw string) (*url.URL, error) {
 	raw = strings.TrimSpace(raw)
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
-		return nil, fmt.Errorf("serverns adress är inte en https-adress / the server address %q is not an https:// URL", redactRaw(raw))
+		return nil, fault.New(CodeURLNotHTTPS, "url", strconv.Quote(redactRaw(raw)))
 	}
 	if u.User != nil {
-		return nil, errors.New("serverns adress får inte innehålla användare eller lösenord / the server address must not hold a user or password; the token goes in KUVERT_SERVER_TOKEN or the keyring")
+		return nil, fault.New(CodeURLUserinfo)
 	}
 	if u.RawQuery != "" || u.Fragment != "" {
-		return nil, fmt.Errorf("the server address %q must not have a query or fragment", u.Redacted())
+		return nil, fault.New(CodeURLQuery, "url", strconv.Quote(u.Redacted()))
 	}
 	if u.Scheme == "http" && !isLoopback(u.Hostname()) {
-		return nil, fmt.Errorf("serverns adress använder http / the server address %q uses http: the token would travel unencrypted; use https (plain http only to 127.0.0.1, ::1 or localhost)", u.Redacted())
+		return nil, fault.New(CodeURLPlainHTTP, "url", strconv.Quote(u.Redacted()))
 	}
 	u.Path = strings.TrimSuffix(u.Path, "/")
 	return u, nil

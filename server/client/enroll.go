@@ -6,10 +6,11 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/kuvert-app/kuvert/fault"
 	"github.com/kuvert-app/kuvert/server/api"
 )
 
-// Refused enrollments, for errors.Is on an [*EnrollError].
+// Refused enrollments, for errors.Is on the fault [Enroll] returns.
 var (
 	ErrEnrollUnknown = errors.New("unknown enrollment code")
 	ErrEnrollUsedUp  = errors.New("the enrollment code is used up")
@@ -17,33 +18,14 @@ var (
 	ErrEnrollRevoked = errors.New("the enrollment code is revoked")
 )
 
-// EnrollError is a code the server refused, in words for the person at
-// the desktop (Swedish first) and what to do. It never holds the code.
-type EnrollError struct {
-	Server string
-	Reason error // one of ErrEnrollUnknown, …UsedUp, …Expired, …Revoked
-}
-
-func (e *EnrollError) Error() string {
-	var msg string
-	switch e.Reason {
-	case ErrEnrollUnknown:
-		msg = "servern känner inte igen registreringskoden; kontrollera att den är rätt inskriven / the server does not know the enrollment code; check that it is typed correctly"
-	case ErrEnrollUsedUp:
-		msg = "registreringskoden är förbrukad (alla datorer den räckte till är registrerade); be IT om en ny kod / the enrollment code is used up; ask IT for a new one"
-	case ErrEnrollExpired:
-		msg = "registreringskoden har gått ut; be IT om en ny kod / the enrollment code has expired; ask IT for a new one"
-	case ErrEnrollRevoked:
-		msg = "registreringskoden är återkallad; be IT om en ny kod / the enrollment code has been revoked; ask IT for a new one"
-	}
-	return "kuvert-servern / kuvert server " + e.Server + ": " + msg
-}
-
-func (e *EnrollError) Unwrap() error { return e.Reason }
+// ErrEnrollRefused: the server refused the enrollment code; the fault
+// is also one of ErrEnrollUnknown, …UsedUp, …Expired, …Revoked.
+var ErrEnrollRefused = errors.New("the kuvert server refused the enrollment code")
 
 // Enroll trades one use of code at the server at rawURL for a device
 // token of this computer's own. It sends no token; the code goes only in
-// the request body. A refused code is an [*EnrollError].
+// the request body. A refused code is a fault of one of the
+// CodeEnroll… codes, and [ErrEnrollRefused].
 func Enroll(ctx context.Context, rawURL, code, computer string) (api.EnrollResponse, error) {
 	u, err := CheckURL(rawURL)
 	if err != nil {
@@ -51,17 +33,22 @@ func Enroll(ctx context.Context, rawURL, code, computer string) (api.EnrollRespo
 	}
 	code = strings.TrimSpace(code)
 	if code == "" {
-		return api.EnrollResponse{}, errors.New("ingen registreringskod / no enrollment code")
+		return api.EnrollResponse{}, fault.New(CodeNoEnrollCode)
 	}
 	c := newClient(u, "")
 	var res api.EnrollResponse
 	err = c.do(ctx, "enroll", http.MethodPost, "/api/v1/enroll", nil, api.EnrollRequest{Code: code, Computer: computer}, &res, nil, 0)
 	var ce *Error
 	if errors.As(err, &ce) {
-		reason := map[string]error{api.CodeEnrollUnknown: ErrEnrollUnknown, api.CodeEnrollUsedUp: ErrEnrollUsedUp,
-			api.CodeEnrollExpired: ErrEnrollExpired, api.CodeEnrollRevoked: ErrEnrollRevoked}[ce.Code]
-		if reason != nil {
-			return api.EnrollResponse{}, &EnrollError{Server: ce.Server, Reason: reason}
+		refused := map[string]struct {
+			code   fault.Code
+			reason error
+		}{
+			api.CodeEnrollUnknown: {CodeEnrollUnknown, ErrEnrollUnknown}, api.CodeEnrollUsedUp: {CodeEnrollUsedUp, ErrEnrollUsedUp},
+			api.CodeEnrollExpired: {CodeEnrollExpired, ErrEnrollExpired}, api.CodeEnrollRevoked: {CodeEnrollRevoked, ErrEnrollRevoked},
+		}
+		if r, ok := refused[ce.Code]; ok {
+			return api.EnrollResponse{}, fault.New(r.code, "server", ce.Server).Also(r.reason, ErrEnrollRefused)
 		}
 	}
 	if err != nil {

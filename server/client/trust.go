@@ -10,13 +10,14 @@ import (
 	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/kuvert-app/kuvert/auditlog"
+	"github.com/kuvert-app/kuvert/fault"
 	"github.com/kuvert-app/kuvert/server/api"
 )
 
 // ErrTampered: the server's signed heads contradict each other or a head
 // this client saw before: its log was cut back or rewritten. It matches
 // auditlog.ErrTampered (exit code 6).
-var ErrTampered = fmt.Errorf("%w: centralloggen på kuvert-servern håller inte / the central log on the kuvert server", auditlog.ErrTampered)
+var ErrTampered error = fault.New(CodeCentralTampered).Also(auditlog.ErrTampered)
 
 // OpenHead checks that h is signed by vkey as a central log head and that
 // its size and root fields say what the signed note says.

@@ -3,7 +3,6 @@ package clientenv
 import (
 	"context"
 	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
 	"time"
@@ -11,6 +10,7 @@ import (
 	"github.com/gofrs/flock"
 	"github.com/zalando/go-keyring"
 
+	"github.com/kuvert-app/kuvert/fault"
 	"github.com/kuvert-app/kuvert/server/client"
 	"github.com/kuvert-app/kuvert/settings"
 )
@@ -56,7 +56,7 @@ func (e Env) Resolve() (*settings.Settings, error) {
 
 // ErrNoEnrollment: a server is configured, but neither a token nor an
 // enrollment code.
-var ErrNoEnrollment = errors.New("datorn är inte registrerad hos kuvert-servern / this computer is not enrolled with the kuvert server: run kuvert enroll CODE with the code from IT (or ask IT to set EnrollmentCode by policy)")
+var ErrNoEnrollment error = fault.New(CodeNotEnrolled)
 
 // Ensure is the rule every shell follows before it needs the server
 // (shipping, SMS through the relay, log sync): with no server configured
@@ -112,7 +112,7 @@ func Ensure(ctx context.Context, e Env) (*settings.Settings, *client.Client, err
 // does not work loses no use of the code.
 func Enroll(ctx context.Context, e Env, home, serverURL, code string) (name string, err error) {
 	if e.Keyring == nil {
-		return "", errors.New("no keyring to keep the device token in")
+		return "", fault.New(CodeNoKeyring)
 	}
 	if err := os.MkdirAll(home, 0o700); err != nil {
 		return "", err
@@ -122,7 +122,7 @@ func Enroll(ctx context.Context, e Env, home, serverURL, code string) (name stri
 	ok, err := fl.TryLockContext(lctx, 100*time.Millisecond)
 	cancel()
 	if err != nil || !ok {
-		return "", fmt.Errorf("registreringen väntar på en annan kuvert / another kuvert is enrolling this computer: %v", err)
+		return "", fault.New(CodeEnrollBusy).Wrap(lockErr(err))
 	}
 	defer fl.Unlock()
 	have, err := e.Keyring.Get(settings.KeyringService, settings.ServerTokenKey)
@@ -130,7 +130,7 @@ func Enroll(ctx context.Context, e Env, home, serverURL, code string) (name stri
 	case err == nil && have != "":
 		return "", nil // another process enrolled while this one waited
 	case err != nil && !errors.Is(err, keyring.ErrNotFound):
-		return "", fmt.Errorf("nyckelringen gick inte att använda, så koden sparades till senare / the OS keyring cannot be used, so the enrollment code was not spent: %v", err)
+		return "", fault.New(CodeEnrollKeyring).Wrap(err)
 	}
 	hostname := e.Hostname
 	if hostname == nil {
@@ -138,15 +138,32 @@ func Enroll(ctx context.Context, e Env, home, serverURL, code string) (name stri
 	}
 	computer, err := hostname()
 	if err != nil || computer == "" {
-		return "", fmt.Errorf("datorns namn gick inte att läsa / the computer's name cannot be read: %v", err)
+		return "", fault.New(CodeNoHostname).Wrap(hostErr(err))
 	}
 	res, err := client.Enroll(ctx, serverURL, code, computer)
 	if err != nil {
 		return "", err
 	}
 	if err := e.Keyring.Set(settings.KeyringService, settings.ServerTokenKey, res.Token); err != nil {
-		return "", fmt.Errorf("datorn registrerades som %s men token kunde inte sparas i nyckelringen; be IT återkalla den (kuvert server token revoke %s) / enrolled as %s, but the token could not be kept in the OS keyring: %v",
-			res.Name, res.Name, res.Name, err)
+		return "", fault.New(CodeTokenNotKept, "name", res.Name).Wrap(err)
 	}
 	return res.Name, nil
+}
+
+// lockErr is why the enrollment lock was not taken: the lock's error, or
+// its wait running out.
+func lockErr(err error) error {
+	if err == nil {
+		return errors.New("timed out")
+	}
+	return err
+}
+
+// hostErr is why the computer has no name: the OS's error, or an empty
+// name.
+func hostErr(err error) error {
+	if err == nil {
+		return errors.New("empty name")
+	}
+	return err
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/zalando/go-keyring"
 
 	"github.com/kuvert-app/kuvert/config"
+	"github.com/kuvert-app/kuvert/fault"
 	"github.com/kuvert-app/kuvert/server/api"
 	"github.com/kuvert-app/kuvert/server/client"
 	"github.com/kuvert-app/kuvert/server/client/clientenv"
@@ -33,7 +34,10 @@ type memKeyring struct {
 	mu     sync.Mutex
 	m      map[string]string
 	broken bool
-	sets   int
+	// refuseSet fails Set alone: the keyring reads, but will not keep
+	// a new secret.
+	refuseSet bool
+	sets      int
 }
 
 func (k *memKeyring) Get(service, user string) (string, error) {
@@ -52,7 +56,7 @@ func (k *memKeyring) Get(service, user string) (string, error) {
 func (k *memKeyring) Set(service, user, secret string) error {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	if k.broken {
+	if k.broken || k.refuseSet {
 		return errors.New("no Secret Service")
 	}
 	if k.m == nil {
@@ -214,7 +218,9 @@ func TestEnsureRefusals(t *testing.T) {
 	// A keyring that does not work: the code's use is not spent.
 	code, _, _ := srv.Store.AddEnrollCode(ctx, "k-", 1, time.Now().Add(time.Hour))
 	e = desktop(t, srv.URL, code, &memKeyring{broken: true})
-	if _, _, err := clientenv.Ensure(ctx, e); err == nil || !strings.Contains(err.Error(), "nyckelringen") {
+	if _, _, err := clientenv.Ensure(ctx, e); err == nil {
+		t.Fatal("broken keyring: no error")
+	} else if f, ok := fault.As(err); !ok || f.Code != clientenv.CodeEnrollKeyring || f.Err == nil || strings.Contains(err.Error(), code) {
 		t.Fatalf("broken keyring: %v", err)
 	}
 	codes, _ := srv.Store.EnrollCodes(ctx)
@@ -222,7 +228,31 @@ func TestEnsureRefusals(t *testing.T) {
 		t.Fatal("a broken keyring spent the code")
 	}
 
-	// Used up, expired, revoked, unknown: each its own Swedish words.
+	// A computer without a name: the code is not spent either.
+	e = desktop(t, srv.URL, code, &memKeyring{})
+	e.Hostname = func() (string, error) { return "", nil }
+	if _, _, err := clientenv.Ensure(ctx, e); err == nil {
+		t.Fatal("no hostname: no error")
+	} else if f, ok := fault.As(err); !ok || f.Code != clientenv.CodeNoHostname || strings.Contains(err.Error(), code) {
+		t.Fatalf("no hostname: %v", err)
+	}
+	if codes, _ := srv.Store.EnrollCodes(ctx); codes[0].UsesLeft != 1 {
+		t.Fatal("a computer without a name spent the code")
+	}
+
+	// A keyring that reads but will not keep the token: the fault names
+	// the device (for IT to revoke), never the token or the code.
+	spare, _, _ := srv.Store.AddEnrollCode(ctx, "s-", 1, time.Now().Add(time.Hour))
+	e = desktop(t, srv.URL, spare, &memKeyring{refuseSet: true})
+	if _, _, err := clientenv.Ensure(ctx, e); err == nil {
+		t.Fatal("token not kept: no error")
+	} else if f, ok := fault.As(err); !ok || f.Code != clientenv.CodeTokenNotKept || !strings.Contains(f.Field("name"), "pc-0142") || f.Err == nil ||
+		strings.Contains(err.Error(), spare) || strings.Contains(err.Error(), "kvt_") {
+		t.Fatalf("token not kept: %v", err)
+	}
+
+	// Used up, expired, revoked, unknown: each its own code (the shells
+	// word it), naming the server, never the code.
 	if _, _, err := clientenv.Ensure(ctx, desktop(t, srv.URL, code, &memKeyring{})); err != nil {
 		t.Fatal(err)
 	}
@@ -234,16 +264,17 @@ func TestEnsureRefusals(t *testing.T) {
 	for _, tc := range []struct {
 		code  string
 		want  error
-		words string
+		fault fault.Code
 	}{
-		{code, client.ErrEnrollUsedUp, "förbrukad"},
-		{expired, client.ErrEnrollExpired, "har gått ut"},
-		{revoked, client.ErrEnrollRevoked, "återkallad"},
-		{"kve-2345-6789", client.ErrEnrollUnknown, "känner inte igen"},
+		{code, client.ErrEnrollUsedUp, client.CodeEnrollUsedUp},
+		{expired, client.ErrEnrollExpired, client.CodeEnrollExpired},
+		{revoked, client.ErrEnrollRevoked, client.CodeEnrollRevoked},
+		{"kve-2345-6789", client.ErrEnrollUnknown, client.CodeEnrollUnknown},
 	} {
 		kr := &memKeyring{}
 		_, _, err := clientenv.Ensure(ctx, desktop(t, srv.URL, tc.code, kr))
-		if !errors.Is(err, tc.want) || !strings.Contains(err.Error(), tc.words) {
+		f, ok := fault.As(err)
+		if !errors.Is(err, tc.want) || !errors.Is(err, client.ErrEnrollRefused) || !ok || f.Code != tc.fault || f.Field("server") == "" {
 			t.Errorf("%v: %v", tc.want, err)
 		}
 		if err != nil && strings.Contains(err.Error(), tc.code) {

@@ -49,7 +49,10 @@ func TestQueueRefusesMadeUpPlaces(t *testing.T) {
 	l := clienttest.Log(t)
 	clienttest.Seal(t, l, "KS 2026/1")
 	clienttest.Seal(t, l, "KS 2026/2")
-	q := &Queue{Log: l, Client: clienttest.Client(t, hostile.URL, srv.Device)}
+	// The shell's words keep the failure for people: the cursor holds
+	// what they render, not the fault's machine text.
+	words := func(err error) string { return "ORD: " + err.Error() }
+	q := &Queue{Log: l, Client: clienttest.Client(t, hostile.URL, srv.Device), Words: words}
 	_, err := q.Ship(context.Background())
 	if !errors.Is(err, client.ErrTampered) || !errors.Is(err, ErrStuck) || !strings.Contains(err.Error(), "outside its signed head") {
 		t.Fatalf("ship to a server answering made-up places: %v", err)
@@ -60,6 +63,9 @@ func TestQueueRefusesMadeUpPlaces(t *testing.T) {
 	}
 	if c.Seq != 0 || c.Shipped != 0 || c.Stuck == nil || c.Stuck.Code != StuckTampered {
 		t.Fatalf("the queue moved on or does not say why: %+v", c)
+	}
+	if !strings.HasPrefix(c.Stuck.Message, "ORD: "+string(client.CodeCentralTampered)) || !strings.HasPrefix(c.LastError, "ORD: ") {
+		t.Fatalf("the cursor keeps %q and %q, not the shell's words", c.Stuck.Message, c.LastError)
 	}
 	st, _ := q.Status()
 	if st.Waiting != 2 {

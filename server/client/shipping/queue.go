@@ -24,6 +24,7 @@ import (
 	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/kuvert-app/kuvert/auditlog"
+	"github.com/kuvert-app/kuvert/fault"
 	"github.com/kuvert-app/kuvert/internal/atomicfile"
 	"github.com/kuvert-app/kuvert/server/api"
 	"github.com/kuvert-app/kuvert/server/client"
@@ -98,13 +99,33 @@ type Queue struct {
 	// the cursor and trusted from then on.
 	Key string
 	now func() time.Time
+	// Words is how a failure is kept in the cursor for people to read
+	// (LastError, Stuck.Message): the shell's words for the faults in
+	// it; nil keeps the machine text.
+	Words func(error) string
 	// testOnlyAfterAnswer runs between the server's answer and the
 	// cursor's write (a crash there is what tests simulate).
 	testOnlyAfterAnswer func() error
 }
 
+// Codes of the queue's errors a person reads; each shell words them in
+// its catalog.
+const (
+	CodeBusy     fault.Code = "shipping.busy"      // another kuvert is shipping this log
+	CodeNoServer fault.Code = "shipping.no-server" // no server configured
+)
+
+// words is err as the cursor keeps it: the shell's words, else the
+// machine text.
+func (q *Queue) words(err error) string {
+	if q.Words != nil {
+		return q.Words(err)
+	}
+	return err.Error()
+}
+
 // ErrBusy: another kuvert on this computer is shipping this log now.
-var ErrBusy = errors.New("en annan kuvert skickar redan loggen till servern / another kuvert is shipping the log to the server right now")
+var ErrBusy error = fault.New(CodeBusy)
 
 // ErrStuck: the server refused an entry; shipping stops there until it is
 // resolved (see [Cursor.Stuck]).
@@ -276,7 +297,7 @@ func (q *Queue) scan(c *Cursor, max int) (*pending, error) {
 func (q *Queue) Ship(ctx context.Context) (Result, error) {
 	var res Result
 	if q.Client == nil {
-		return res, errors.New("ingen server är inställd / no server is configured (KUVERT_SERVER_URL or server_url in config.json)")
+		return res, fault.New(CodeNoServer)
 	}
 	unlock, err := q.lock(ctx)
 	if err != nil {
@@ -314,11 +335,11 @@ func (q *Queue) Ship(ctx context.Context) (Result, error) {
 			}
 			h, err := q.Client.Head(ctx)
 			if err != nil {
-				c.LastError, c.LastErrorAt = err.Error(), q.clock().Format(time.RFC3339)
+				c.LastError, c.LastErrorAt = q.words(err), q.clock().Format(time.RFC3339)
 				return res, errors.Join(err, q.writeCursor(c))
 			}
 			if err := q.checkHead(ctx, c, h); err != nil {
-				c.LastError, c.LastErrorAt = err.Error(), q.clock().Format(time.RFC3339)
+				c.LastError, c.LastErrorAt = q.words(err), q.clock().Format(time.RFC3339)
 				return res, errors.Join(err, q.writeCursor(c))
 			}
 			c.LastSync = q.clock().Format(time.RFC3339)
@@ -349,16 +370,16 @@ func (q *Queue) Ship(ctx context.Context) (Result, error) {
 		}
 		if err != nil {
 			now := q.clock().Format(time.RFC3339)
-			c.LastError, c.LastErrorAt = err.Error(), now
+			c.LastError, c.LastErrorAt = q.words(err), now
 			if errors.Is(err, client.ErrTampered) {
-				c.Stuck = &Stuck{Seq: p.entries[0].Seq, ID: p.entries[0].ID, Code: StuckTampered, Message: err.Error()}
+				c.Stuck = &Stuck{Seq: p.entries[0].Seq, ID: p.entries[0].ID, Code: StuckTampered, Message: q.words(err)}
 				if werr := q.writeCursor(c); werr != nil {
 					return res, errors.Join(err, werr)
 				}
 				return res, fmt.Errorf("%w: %w", ErrStuck, err)
 			}
 			if !client.Temporary(err) && !errors.Is(err, client.ErrUnauthorized) && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
-				c.Stuck = stuckOf(err, p.entries)
+				c.Stuck = q.stuckOf(err, p.entries)
 				err = fmt.Errorf("%w: %w", ErrStuck, err)
 			}
 			if werr := q.writeCursor(c); werr != nil {
@@ -397,9 +418,9 @@ func (q *Queue) Ship(ctx context.Context) (Result, error) {
 
 // stuckOf names the refused entry: the one whose ID the server's message
 // names, else the batch's first.
-func stuckOf(err error, es []auditlog.Entry) *Stuck {
+func (q *Queue) stuckOf(err error, es []auditlog.Entry) *Stuck {
 	var ce *client.Error
-	s := &Stuck{Seq: es[0].Seq, ID: es[0].ID, Message: err.Error()}
+	s := &Stuck{Seq: es[0].Seq, ID: es[0].ID, Message: q.words(err)}
 	if errors.As(err, &ce) {
 		s.Code = ce.Code
 		for _, e := range es {
