@@ -273,7 +273,7 @@ func (v *batchView) Start() {
 		v.showError(err)
 		return
 	}
-	s, err := v.u.resolveSMS(cfg, nil)
+	s, err := v.u.resolveSMSToSend(cfg)
 	if err != nil {
 		v.showError(err)
 		return

@@ -59,3 +59,48 @@ func TestAppEnrollsByItselfAndShips(t *testing.T) {
 		t.Fatalf("organisation %+v %v", s.Organisation, err)
 	}
 }
+
+// Given a server address and an enrollment code but no device token, the
+// app's first sealing with an SMS through the server's relay enrolls
+// before it texts (as the CLI does), so the text goes out and names the
+// organisation the server gives. A second computer with the code used
+// up is told so in Swedish, texts nothing and seals nothing.
+func TestAppEnrollsBeforeItsFirstText(t *testing.T) {
+	srv, fake := servertest.StartRelay(t, cluster)
+	code, _, err := srv.Store.AddEnrollCode(context.Background(), "hr-", 1, time.Now().Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sealWithCode := func() *harness {
+		h := newHarness(t, &config.Config{ServerURL: srv.URL})
+		h.setenv("KUVERT_ENROLLMENT_CODE", code)
+		v := h.u.seal
+		h.drop(h.file("lista.csv", "a;b\n"))
+		test.Type(v.phone, "0701234567")
+		test.Tap(v.primary)
+		v.work.Wait()
+		h.u.shipWork.Wait()
+		return h
+	}
+	h := sealWithCode()
+	if fake.Posts() != 1 {
+		t.Fatalf("twilio got %d; status %q", fake.Posts(), h.u.seal.status.Text)
+	}
+	if tok, err := h.keys.Get(keyringService, settings.ServerTokenKey); err != nil || !strings.HasPrefix(tok, "kvt_") {
+		t.Fatalf("no token in the keyring: %v", err)
+	}
+	if msgs := fake.Messages(); len(msgs) != 1 || !strings.Contains(msgs[0].Body, servertest.Organisation) {
+		t.Fatalf("text %+v does not name %q", msgs, servertest.Organisation)
+	}
+
+	h2 := sealWithCode()
+	if fake.Posts() != 1 {
+		t.Fatalf("a text went out without a token: %d", fake.Posts())
+	}
+	if got := h2.u.seal.status.Text; !strings.Contains(got, "förbrukad") {
+		t.Fatalf("status %q does not say the code is used up", got)
+	}
+	if n := len(h2.entries()); n != 0 {
+		t.Fatalf("%d entries in the log of a computer that sealed nothing", n)
+	}
+}

@@ -39,7 +39,7 @@ func (v *sealView) start() {
 		OutputDir: cfg.OutputDir,
 		Operator:  cfg.Operator,
 		SMS: func() (smsSetup, error) {
-			s, err := v.u.resolveSMS(cfg, nil)
+			s, err := v.u.resolveSMSToSend(cfg)
 			if err == nil {
 				sent = &sentMessage{Sender: s.Sender}
 				s.Sender = sent

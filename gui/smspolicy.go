@@ -1,9 +1,13 @@
 package gui
 
 import (
+	"context"
 	"io"
+	"time"
 
 	"github.com/kuvert-app/kuvert/config"
+	"github.com/kuvert-app/kuvert/server/client/clientenv"
+	"github.com/kuvert-app/kuvert/settings"
 	"github.com/kuvert-app/kuvert/sms"
 	"github.com/kuvert-app/kuvert/sms/providers"
 )
@@ -34,6 +38,40 @@ func (u *UI) resolveSMS(cfg *config.Config, kr Keyring) (smsSetup, error) {
 		return smsSetup{}, err
 	}
 	return smsSetup{Sender: pol.Sender, Policy: pol, Demo: sms.IsDemo(pol.Sender)}, nil
+}
+
+// resolveSMSToSend is resolveSMS for sealing and batch runs, which text:
+// a computer given a server address and an enrollment code (machine
+// policy or the environment) but no device token yet enrolls first, as
+// the CLI does before it needs the server (clientenv.Ensure), so its
+// first SMS through the relay does not fail for want of a token. Only
+// then does the enrollment cost a call; views that only show the
+// provider use resolveSMS and never reach the server.
+func (u *UI) resolveSMSToSend(cfg *config.Config) (smsSetup, error) {
+	if err := u.enrollIfNeeded(cfg); err != nil {
+		return smsSetup{}, err
+	}
+	return u.resolveSMS(cfg, nil)
+}
+
+// enrollIfNeeded enrolls this computer when a server and an enrollment
+// code are configured and no device token is stored; otherwise it does
+// nothing.
+func (u *UI) enrollIfNeeded(cfg *config.Config) error {
+	s, err := u.settingsFor(cfg)
+	if err != nil || s.ServerURL.Value == "" || s.ServerToken.Stored() || s.EnrollmentCode.Value == "" {
+		return err
+	}
+	src := settings.Sources{Getenv: u.deps.Getenv, Keyring: u.deps.Keyring, Home: u.deps.Home, File: cfg}
+	if u.deps.Policy != nil {
+		if src.Policy, err = u.deps.Policy(); err != nil {
+			return err
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	_, _, err = clientenv.Ensure(ctx, clientenv.Env{Sources: src, Keyring: u.deps.Keyring})
+	return err
 }
 
 // policy is the policy with the (possibly wrapped) sender.
