@@ -63,8 +63,9 @@ run: build
 
 # test: every test (gui vetted once more without cgo: its tests need
 # none, and make test-windows runs them in a Windows test binary); the
-# concurrent packages (background work in the GUI, parallel batch rows, the shared log, SMS retries, the server's group
-# commit and the client's queue) once more under the race detector. The
+# concurrent packages (background work in the GUI, parallel batch rows,
+# the shared log, SMS retries, the server's group commit and the
+# client's queue) once more under the race detector. The
 # first run builds the desktop app's cgo parts (go-gl, GLFW: about 4-5
 # minutes on 2 cores); later runs reuse the cache.
 test: deps
