@@ -226,6 +226,13 @@ func (u *UI) AddFiles(paths []string) { u.seal.addPaths(paths) }
 // SetPhone types a recipient number into the Seal view.
 func (u *UI) SetPhone(s string) { u.seal.phone.SetText(s) }
 
+// PressSeal presses the Seal view's main button, as the clerk does.
+func (u *UI) PressSeal() {
+	if b := u.seal.primary; !b.Disabled() && b.OnTapped != nil {
+		b.OnTapped()
+	}
+}
+
 // SetArchiveName types an archive name into the Seal view.
 func (u *UI) SetArchiveName(s string) { u.seal.archive.SetText(s) }
 

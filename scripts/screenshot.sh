@@ -39,8 +39,7 @@ shoot() { # view [files to open with]
 			xdotool search --name kuvert >/dev/null 2>&1 && break
 		done
 		sleep 2
-		if [ -n "${SHOT_CLICK:-}" ]; then # press a button, let the work finish
-			xdotool mousemove $SHOT_CLICK click 1
+		if [ -n "${KUVERT_GUI_PRESS_SEAL:-}" ]; then # the app presses Seal: let the work finish
 			sleep 3
 		fi
 		win=$(xdotool search --onlyvisible --name kuvert 2>/dev/null | head -n 1)
@@ -57,7 +56,7 @@ shoot() { # view [files to open with]
 shoot seal
 KUVERT_GUI_PHONE="070-123 45 67" shoot seal-filled "$work/filer/lönelista_november.csv" "$work/filer/protokoll.txt"
 # The same, with "Kryptera och skicka lösenord" pressed (demo SMS).
-SHOT_CLICK="125 614" KUVERT_GUI_PHONE="070-123 45 67" shoot seal-done "$work/filer/lönelista_november.csv" "$work/filer/protokoll.txt"
+KUVERT_GUI_PRESS_SEAL=1 KUVERT_GUI_PHONE="070-123 45 67" shoot seal-done "$work/filer/lönelista_november.csv" "$work/filer/protokoll.txt"
 shoot batch
 shoot open
 shoot log

@@ -70,7 +70,8 @@ func main() {
 		})
 	}
 	// For scripts/screenshot.sh: start on a given view, with a number, an
-	// archive name or a log search typed in, or a batch manifest chosen.
+	// archive name or a log search typed in, a batch manifest chosen, or
+	// the Seal button pressed once the window shows.
 	if tab := os.Getenv("KUVERT_GUI_TAB"); tab != "" {
 		u.SelectTab(tab)
 	}
@@ -85,6 +86,12 @@ func main() {
 	}
 	if m := os.Getenv("KUVERT_GUI_MANIFEST"); m != "" {
 		u.LoadManifest(m)
+	}
+	if os.Getenv("KUVERT_GUI_PRESS_SEAL") != "" {
+		go func() {
+			time.Sleep(time.Second)
+			fyne.Do(u.PressSeal)
+		}()
 	}
 	w.ShowAndRun()
 }
