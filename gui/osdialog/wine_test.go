@@ -85,6 +85,11 @@ func TestDialogUnderWine(t *testing.T) {
 		}
 	}
 	display := startXvfb(t)
+	// Every Wine program of the session needs the display, wineboot and
+	// winepath too: the first that wants a desktop starts Wine's desktop
+	// process, and one started without a display leaves the dialog with
+	// no driver (it then returns at once as if cancelled).
+	t.Setenv("DISPLAY", display)
 	repo, err := filepath.Abs("../..")
 	if err != nil {
 		t.Fatal(err)
@@ -134,7 +139,8 @@ func TestDialogUnderWine(t *testing.T) {
 		shot := filepath.Join(work, "screen.png")
 		exec.Command("import", "-display", display, "-window", "root", shot).Run()
 		b, _ := os.ReadFile(log.Name())
-		t.Fatalf(format+"\n(screen: %s)\nchild:\n%s", append(args, shot, b)...)
+		res, _ := os.ReadFile(filepath.Join(work, "result.json"))
+		t.Fatalf(format+"\n(screen: %s)\nchild:\n%s\nresult: %s", append(args, shot, b, res)...)
 	}
 	xdo := func(args ...string) {
 		t.Helper()
