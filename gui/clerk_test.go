@@ -422,3 +422,27 @@ func TestSettingsPreviewProblemWraps(t *testing.T) {
 		t.Errorf("the problem needs %.0f px of width", w)
 	}
 }
+
+// With a server's relay and no organisation name, the SMS preview in
+// Settings says what is missing in the window's language, never the SMS
+// package's English; an address the SMS cannot carry is named as such.
+func TestSettingsPreviewProblemInSwedish(t *testing.T) {
+	h := newHarness(t, nil)
+	h.setenv("KUVERT_SERVER_URL", "https://kuvert.exempelby.se")
+	h.setenv("KUVERT_SERVER_TOKEN", "kvt_hemlig")
+	h.u.settings = newSettingsView(h.u)
+	v := h.u.settings
+	v.updatePreview()
+	if want := "⚠ " + lang.L("settings.preview.noorg"); v.segments.Text != want || !strings.Contains(want, "Organisationens namn saknas") {
+		t.Fatalf("no organisation: %q, want %q", v.segments.Text, want)
+	}
+	v.organisation.SetText("Sundsvalls kommun")
+	v.openerURL.SetText("http://sundsvall.se/oppna")
+	if want := "⚠ " + lang.L("settings.preview.opener"); v.segments.Text != want {
+		t.Fatalf("http opener: %q, want %q", v.segments.Text, want)
+	}
+	v.openerURL.SetText("https://sundsvall.se/oppna")
+	if strings.HasPrefix(v.segments.Text, "⚠") || !strings.Contains(v.preview.Text, "Sundsvalls kommun") {
+		t.Fatalf("a good setting still flagged: %q / %q", v.segments.Text, v.preview.Text)
+	}
+}

@@ -228,7 +228,7 @@ func (v *settingsView) updatePreview() {
 	body, n, err := providers.Preview(st, providers.Options{Provider: cfg.SMS.Provider})
 	if err != nil {
 		v.preview.SetText("")
-		v.segments.SetText("⚠ " + describe(err))
+		v.segments.SetText("⚠ " + previewProblem(err, st.OpenerURL.Value))
 		return
 	}
 	v.preview.SetText(body)

@@ -118,6 +118,22 @@ func serverFailure(err error) string {
 	return lang.L("err.server.other", map[string]any{"Status": ce.Status})
 }
 
+// previewProblem says in the window's language why the SMS cannot be
+// shown with these settings: no organisation name, a recipient page's
+// address (opener) an SMS cannot carry, or else the settings in general;
+// never the SMS package's own English.
+func previewProblem(err error, opener string) string {
+	switch {
+	case errors.Is(err, sms.ErrNoOrganisation):
+		return lang.L("settings.preview.noorg")
+	case opener != "":
+		if _, oerr := sms.CheckOpenerURL(opener); oerr != nil {
+			return lang.L("settings.preview.opener")
+		}
+	}
+	return lang.L("settings.preview.other")
+}
+
 // numberProblem says in the user's language what is wrong with a typed
 // mobile number, showing how it was read.
 func numberProblem(err error) string {
