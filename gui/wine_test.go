@@ -49,27 +49,8 @@ var wineTests = []string{
 // bin/gui.test.exe), under Wine in a prefix of its own whose user locale
 // is Swedish. Each must pass: a test skipped there fails here.
 func TestGUIUnderWine(t *testing.T) {
-	exe := os.Getenv("KUVERT_WINDOWS_GUI_TEST")
-	if exe == "" {
-		t.Skip("make test-windows runs this with KUVERT_WINDOWS_GUI_TEST=bin/gui.test.exe")
-	}
-	exe, err := filepath.Abs(exe)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(exe); err != nil {
-		t.Fatalf("KUVERT_WINDOWS_GUI_TEST: %v", err)
-	}
-	winetest.Require(t)
-	repo, err := filepath.Abs("..")
-	if err != nil {
-		t.Fatal(err)
-	}
-	pfx, err := winetest.New(t.TempDir(), repo)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pfx.Stop)
+	exe := winetest.Exe(t, "KUVERT_WINDOWS_GUI_TEST", "KUVERT_WINDOWS_GUI_TEST=bin/gui.test.exe")
+	pfx := winetest.Start(t, "..")
 
 	out := t.TempDir()
 	report, err := pfx.WindowsPath(filepath.Join(out, "report.json"))

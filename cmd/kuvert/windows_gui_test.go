@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"os"
@@ -21,17 +20,7 @@ import (
 // One Wine prefix and one X server for both; the Wine programs start one
 // at a time.
 func TestWindowsGUI(t *testing.T) {
-	exe := os.Getenv("KUVERT_WINDOWS_GUI")
-	if exe == "" {
-		t.Skip("make test-windows runs this with KUVERT_WINDOWS_GUI=bin/kuvert-gui.exe")
-	}
-	exe, err := filepath.Abs(exe)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(exe); err != nil {
-		t.Fatalf("KUVERT_WINDOWS_GUI: %v", err)
-	}
+	exe := winetest.Exe(t, "KUVERT_WINDOWS_GUI", "KUVERT_WINDOWS_GUI=bin/kuvert-gui.exe")
 	winetest.Require(t)
 	// The clerk's desktop: Swedish. Wine maps å, ä, ö in file names only
 	// through a UTF-8 glibc locale (make deps-windows makes sv_SE.UTF-8).
@@ -40,61 +29,14 @@ func TestWindowsGUI(t *testing.T) {
 	for _, k := range []string{"KUVERT_HOME", "KUVERT_SMS_PROVIDER", "KUVERT_GUI_TAB", "KUVERT_GUI_PHONE"} {
 		t.Setenv(k, "")
 	}
-	// Every Wine program gets the display, winepath and wineboot too: the
-	// first program that needs a desktop starts Wine's desktop process,
-	// which lingers a few seconds, and one started without $DISPLAY
-	// leaves the next window with no driver ("Failed to create helper
-	// window"; measured).
-	t.Setenv("DISPLAY", xvfb(t))
+	winetest.Display(t) // for every Wine program of the session
 	repo, err := filepath.Abs("../..")
 	if err != nil {
 		t.Fatal(err)
 	}
-	pfx, err := winetest.New(t.TempDir(), repo)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pfx.Stop)
+	pfx := winetest.Start(t, repo)
 	t.Run("explorer", func(t *testing.T) { testExplorerStarts(t, pfx, exe) })
 	t.Run("outlook", func(t *testing.T) { testShellOpensDraft(t, pfx, repo) })
-}
-
-// xvfb starts an X server for the window and returns its DISPLAY.
-func xvfb(t *testing.T) string {
-	t.Helper()
-	bin, err := exec.LookPath("Xvfb")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("Xvfb not found (make deps installs xvfb): required in CI")
-		}
-		t.Skip("Xvfb not found (make deps installs xvfb)")
-	}
-	r, w, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(bin, "-displayfd", "3", "-screen", "0", "1024x768x24", "-nolisten", "tcp")
-	cmd.ExtraFiles = []*os.File{w}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	w.Close()
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	line := make(chan string, 1)
-	go func() {
-		s, _ := bufio.NewReader(r).ReadString('\n')
-		line <- strings.TrimSpace(s)
-	}()
-	select {
-	case n := <-line:
-		if n == "" {
-			t.Fatal("Xvfb did not start")
-		}
-		return ":" + n
-	case <-time.After(30 * time.Second):
-		t.Fatal("Xvfb did not start in 30 s")
-	}
-	return ""
 }
 
 // testExplorerStarts: the first start has two files (the %* verb: the

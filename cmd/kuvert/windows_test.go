@@ -29,27 +29,12 @@ var windowsScripts = []string{
 // by KUVERT_WINDOWS_EXE (make test-windows builds bin/kuvert.exe and sets
 // it) under Wine, in a Wine prefix of the test's own.
 func TestScriptsWindows(t *testing.T) {
-	exe := os.Getenv("KUVERT_WINDOWS_EXE")
-	if exe == "" {
-		t.Skip("make test-windows runs this with KUVERT_WINDOWS_EXE=bin/kuvert.exe")
-	}
-	exe, err := filepath.Abs(exe)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(exe); err != nil {
-		t.Fatalf("KUVERT_WINDOWS_EXE: %v", err)
-	}
-	winetest.Require(t)
+	exe := winetest.Exe(t, "KUVERT_WINDOWS_EXE", "KUVERT_WINDOWS_EXE=bin/kuvert.exe")
 	repo, err := filepath.Abs("../..")
 	if err != nil {
 		t.Fatal(err)
 	}
-	pfx, err := winetest.New(t.TempDir(), repo)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pfx.Stop)
+	pfx := winetest.Start(t, repo)
 
 	// A wrapper named kuvert ahead of the test binary's own on PATH, so
 	// the scripts' `exec kuvert` runs kuvert.exe under Wine.

@@ -1,10 +1,8 @@
 package osdialog
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -67,38 +65,16 @@ func TestDialogChild(t *testing.T) {
 // The exe is the package's tests cross-built for Windows, named by
 // KUVERT_WINDOWS_OSDIALOG_TEST (make test-windows builds it).
 func TestDialogUnderWine(t *testing.T) {
-	exe := os.Getenv("KUVERT_WINDOWS_OSDIALOG_TEST")
-	if exe == "" {
-		t.Skip("make test-windows runs this with KUVERT_WINDOWS_OSDIALOG_TEST=bin/osdialog.test.exe")
-	}
-	exe, err := filepath.Abs(exe)
-	if err != nil {
-		t.Fatal(err)
-	}
+	exe := winetest.Exe(t, "KUVERT_WINDOWS_OSDIALOG_TEST", "KUVERT_WINDOWS_OSDIALOG_TEST=bin/osdialog.test.exe")
 	winetest.Require(t)
-	for _, tool := range []string{"Xvfb", "xdotool"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			if os.Getenv("CI") != "" {
-				t.Fatalf("%s is needed (make deps installs xvfb and xdotool)", tool)
-			}
-			t.Skipf("%s is needed (make deps installs xvfb and xdotool)", tool)
+	if _, err := exec.LookPath("xdotool"); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("xdotool is needed (make deps-windows installs it): required in CI")
 		}
+		t.Skip("xdotool is needed (make deps-windows installs it)")
 	}
-	display := startXvfb(t)
-	// Every Wine program of the session needs the display, wineboot and
-	// winepath too: the first that wants a desktop starts Wine's desktop
-	// process, and one started without a display leaves the dialog with
-	// no driver (it then returns at once as if cancelled).
-	t.Setenv("DISPLAY", display)
-	repo, err := filepath.Abs("../..")
-	if err != nil {
-		t.Fatal(err)
-	}
-	pfx, err := winetest.New(t.TempDir(), repo)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pfx.Stop)
+	display := winetest.Display(t)
+	pfx := winetest.Start(t, "../..")
 
 	dir := filepath.Join(t.TempDir(), "Löner mars")
 	if err := os.Mkdir(dir, 0o755); err != nil {
@@ -214,26 +190,4 @@ func TestDialogUnderWine(t *testing.T) {
 	if r.CancelErr != "" || len(r.Cancelled) != 0 {
 		t.Errorf("cancelling returned %q, %q; want nothing and no error", r.Cancelled, r.CancelErr)
 	}
-}
-
-// startXvfb starts an X server of the test's own on a free display.
-func startXvfb(t *testing.T) string {
-	t.Helper()
-	pr, pw, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	x := exec.Command("Xvfb", "-displayfd", "3", "-screen", "0", "1024x768x24", "-nolisten", "tcp")
-	x.ExtraFiles = []*os.File{pw}
-	if err := x.Start(); err != nil {
-		t.Fatal(err)
-	}
-	pw.Close()
-	t.Cleanup(func() { x.Process.Kill(); x.Wait() })
-	line, err := bufio.NewReader(pr).ReadString('\n')
-	pr.Close()
-	if err != nil {
-		t.Fatalf("Xvfb: %v", err)
-	}
-	return fmt.Sprintf(":%s", strings.TrimSpace(line))
 }
