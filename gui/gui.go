@@ -293,16 +293,26 @@ func (u *UI) settingsFor(cfg *config.Config) (*settings.Settings, error) {
 // resolveWith is settingsFor with another keyring (the settings form's
 // unsaved secrets).
 func (u *UI) resolveWith(cfg *config.Config, kr Keyring) (*settings.Settings, error) {
+	src, err := u.sources(cfg, kr)
+	if err != nil {
+		return nil, err
+	}
+	// With the organisation's settings last cached from its server.
+	return clientenv.Env{Sources: src}.Resolve()
+}
+
+// sources is what the app's settings are resolved from: machine policy,
+// the environment, cfg and the keyring kr.
+func (u *UI) sources(cfg *config.Config, kr Keyring) (settings.Sources, error) {
 	src := settings.Sources{Getenv: u.deps.Getenv, Keyring: kr, Home: u.deps.Home, File: cfg}
 	if u.deps.Policy != nil {
 		pol, err := u.deps.Policy()
 		if err != nil {
-			return nil, err
+			return src, err
 		}
 		src.Policy = pol
 	}
-	// With the organisation's settings last cached from its server.
-	return clientenv.Env{Sources: src}.Resolve()
+	return src, nil
 }
 
 // config is the settings for showing: the defaults when config.json

@@ -12,7 +12,6 @@ import (
 	"github.com/kuvert-app/kuvert/config"
 	"github.com/kuvert-app/kuvert/server/client/clientenv"
 	"github.com/kuvert-app/kuvert/server/client/shipping"
-	"github.com/kuvert-app/kuvert/settings"
 )
 
 // shipMu serialises the app's background shipping; the queue's file
@@ -32,11 +31,9 @@ func (u *UI) shipInBackground(l *auditlog.Log, cfg *config.Config) {
 	if err != nil || s.ServerURL.Value == "" {
 		return
 	}
-	src := settings.Sources{Getenv: u.deps.Getenv, Keyring: u.deps.Keyring, Home: u.deps.Home, File: cfg}
-	if u.deps.Policy != nil {
-		if src.Policy, err = u.deps.Policy(); err != nil {
-			return
-		}
+	src, err := u.sources(cfg, u.deps.Keyring)
+	if err != nil {
+		return
 	}
 	u.shipWork.Add(1)
 	go func() {

@@ -7,7 +7,6 @@ import (
 
 	"github.com/kuvert-app/kuvert/config"
 	"github.com/kuvert-app/kuvert/server/client/clientenv"
-	"github.com/kuvert-app/kuvert/settings"
 	"github.com/kuvert-app/kuvert/sms"
 	"github.com/kuvert-app/kuvert/sms/providers"
 )
@@ -62,11 +61,9 @@ func (u *UI) enrollIfNeeded(cfg *config.Config) error {
 	if err != nil || s.ServerURL.Value == "" || s.ServerToken.Stored() || s.EnrollmentCode.Value == "" {
 		return err
 	}
-	src := settings.Sources{Getenv: u.deps.Getenv, Keyring: u.deps.Keyring, Home: u.deps.Home, File: cfg}
-	if u.deps.Policy != nil {
-		if src.Policy, err = u.deps.Policy(); err != nil {
-			return err
-		}
+	src, err := u.sources(cfg, u.deps.Keyring)
+	if err != nil {
+		return err
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
