@@ -127,11 +127,11 @@ windows: deps-windows
 		$(GO) build -trimpath -ldflags '$(WIN_LDFLAGS) -H=windowsgui' -o $(BIN)/kuvert-gui.exe ./cmd/kuvert-gui
 
 # test-windows: the CLI sessions that make sense on Windows, unchanged,
-# against bin/kuvert.exe under Wine in a prefix of the test's own. One
-# session at a time: Wine 8.0's server now and then resets a program's
-# connection when several start at once ("wine client error"), which
-# would make the run flaky (about 6 minutes serial; over 10 on a loaded
-# machine, hence the longer -timeout). Then the MSI with
+# against bin/kuvert.exe under Wine in a prefix of the test's own, whose
+# one wineserver and services every program shares (internal/winetest):
+# about 0.3 s a program, 70 s for the sessions. One session at a time:
+# they share the prefix's registry, Credential Manager and %APPDATA%.
+# Then the MSI with
 # these programs: signed and verified, and installed, upgraded, refused
 # as a downgrade and uninstalled by Wine's msiexec; between install and
 # upgrade the installed kuvert.exe, given only a server address and an

@@ -39,8 +39,8 @@ func TestScriptsWindows(t *testing.T) {
 	// A wrapper named kuvert ahead of the test binary's own on PATH, so
 	// the scripts' `exec kuvert` runs kuvert.exe under Wine.
 	wrap := t.TempDir()
-	// Wine keeps its server's socket under TMPDIR: not in $WORK, where
-	// the sessions list and scan folders.
+	// Wine finds the prefix's one server through TMPDIR (winetest.Prefix.Env):
+	// the sessions keep theirs in $WORK, where they list and scan folders.
 	script := "#!/bin/sh\nTMPDIR=\"$KUVERT_WINE_TMP\" exec \"$KUVERT_WINE_LOADER\" \"$KUVERT_WINDOWS_EXE\" \"$@\"\n"
 	if err := os.WriteFile(filepath.Join(wrap, "kuvert"), []byte(script), 0o755); err != nil {
 		t.Fatal(err)
@@ -51,7 +51,7 @@ func TestScriptsWindows(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	wineTmp := t.TempDir()
+	wineTmp := pfx.Tmp()
 	me, err := user.Current()
 	if err != nil {
 		t.Fatal(err)
@@ -77,8 +77,9 @@ func TestScriptsWindows(t *testing.T) {
 			return err
 		}
 		for _, kv := range pfx.Env([]string{}) {
-			k, v, _ := strings.Cut(kv, "=")
-			env.Setenv(k, v)
+			if k, v, _ := strings.Cut(kv, "="); k != "TMPDIR" {
+				env.Setenv(k, v)
+			}
 		}
 		env.Setenv("KUVERT_WINE_LOADER", pfx.Loader())
 		env.Setenv("KUVERT_WINDOWS_EXE", exe)

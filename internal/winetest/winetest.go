@@ -42,6 +42,7 @@ func Wine() (string, error) {
 type Prefix struct {
 	Dir  string // WINEPREFIX
 	wine string
+	tmp  string // TMPDIR, where the wineserver keeps its socket
 }
 
 // Require fails the test in CI and skips it elsewhere when Wine or
@@ -74,7 +75,15 @@ func New(dir, repo string) (*Prefix, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Prefix{Dir: dir, wine: w}
+	// Wine finds the prefix's server through a socket under TMPDIR: a
+	// program started with another TMPDIR finds none, starts a server of
+	// its own that boots the prefix's services (seconds) and stops when
+	// the program ends, resetting the connection of any program that
+	// starts meanwhile. Every program of the prefix gets this one.
+	p := &Prefix{Dir: dir, wine: w, tmp: filepath.Join(dir, ".tmp")}
+	if err := os.MkdirAll(p.tmp, 0o700); err != nil {
+		return nil, err
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, w, "wineboot", "-i")
@@ -101,6 +110,16 @@ func New(dir, repo string) (*Prefix, error) {
 			return nil, fmt.Errorf("wineserver %s: %v", args[0], err)
 		}
 	}
+	// The first program of a server starts the prefix's services and
+	// desktop, which live as long as the server and inherit that
+	// program's standard output: a test's pipe would never close. Start
+	// them here, with nothing of ours to inherit.
+	warm := exec.CommandContext(ctx, w, "cmd.exe", "/c", "exit")
+	warm.Env = p.Env(nil)
+	if err := warm.Run(); err != nil {
+		p.Stop()
+		return nil, fmt.Errorf("starting the prefix's services: %v", err)
+	}
 	return p, nil
 }
 
@@ -125,15 +144,19 @@ func (p *Prefix) Env(env []string) []string {
 	for _, kv := range env {
 		k, _, _ := strings.Cut(kv, "=")
 		switch k {
-		case "WINEPREFIX", "WINEDEBUG", "WINEARCH", "WINEDLLOVERRIDES":
+		case "WINEPREFIX", "WINEDEBUG", "WINEARCH", "WINEDLLOVERRIDES", "TMPDIR":
 			continue
 		}
 		out = append(out, kv)
 	}
-	return append(out, "WINEPREFIX="+p.Dir, "WINEDEBUG=-all", "WINEARCH=win64",
+	return append(out, "WINEPREFIX="+p.Dir, "TMPDIR="+p.tmp, "WINEDEBUG=-all", "WINEARCH=win64",
 		// No Mono or Gecko installer prompts in a headless prefix.
 		"WINEDLLOVERRIDES=mscoree,mshtml=")
 }
+
+// Tmp is the TMPDIR every program of the prefix must run with (see
+// [Prefix.Env]) to reach its one wineserver.
+func (p *Prefix) Tmp() string { return p.tmp }
 
 // Loader is the Wine program to run an .exe with.
 func (p *Prefix) Loader() string { return p.wine }
