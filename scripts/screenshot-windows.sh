@@ -18,7 +18,26 @@ x86_64-w64-mingw32-gcc -O2 -shared -o "$pfx/drive_c/windows/system32/bcryptprimi
 	windows/wine/processprng.c windows/wine/bcryptprimitives.def -ladvapi32
 "$server" -w
 "$server" -p
+# The clerk's files in their own Documents (Wine links it to the Unix
+# home: a folder of the prefix's instead), handed to the app the way
+# Explorer does: as Windows paths (C:\users\...\Documents\...); so are
+# the folders named in the environment (a Unix path into drive_c is no
+# path a Windows program is ever given).
+docs="$pfx/drive_c/users/$(id -un)/Documents"
+rm -f "$docs"; mkdir -p "$docs/Löner"
 wrap="$pfx/kuvert-gui"
-printf '#!/bin/sh\nexec "%s" "%s" "$@"\n' "$wine" "$exe" > "$wrap"
+cat > "$wrap" <<EOF
+#!/bin/sh
+for a; do
+	shift
+	case "\$a" in /*) a=\$("$wine" winepath -w "\$a") ;; esac
+	set -- "\$@" "\$a"
+done
+for v in KUVERT_HOME KUVERT_GUI_MANIFEST; do
+	eval "p=\\\${\$v:-}"
+	case "\$p" in /*) export "\$v=\$("$wine" winepath -w "\$p")" ;; esac
+done
+exec "$wine" "$exe" "\$@"
+EOF
 chmod +x "$wrap"
-./scripts/screenshot.sh "$wrap" "$out" "$locale"
+SHOT_WORK="$docs/Löner" ./scripts/screenshot.sh "$wrap" "$out" "$locale"

@@ -9,7 +9,9 @@
 set -euo pipefail
 bin=$(realpath "$1"); out=$(realpath -m "$2"); locale=${3:-sv_SE.UTF-8}
 mkdir -p "$out"
-work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
+# SHOT_WORK: an empty folder of the caller's for the files and home
+# (screenshot-windows.sh: one inside the Wine prefix, as a clerk's own).
+if [ -n "${SHOT_WORK:-}" ]; then work=$SHOT_WORK; mkdir -p "$work"; else work=$(mktemp -d); trap 'rm -rf "$work"' EXIT; fi
 # The app's language follows these (read from the environment; the
 # locale need not be installed).
 langenv=(LANG="$locale" LC_ALL="$locale" LC_MESSAGES="$locale" LANGUAGE=)
