@@ -61,20 +61,21 @@ run: build
 	$(BIN)/kuvert log list --since 1h
 	@echo "Öppna med / open with:  $(BIN)/kuvert decrypt demo/lönelista_exempel.zip   (or 7-Zip)"
 
-# test: every test (gui vetted once more without cgo: its tests need
-# none, and make test-windows runs them in a Windows test binary); the
-# concurrent packages (background work in the GUI, parallel batch rows,
-# the shared log, SMS retries, the server's group commit and the
-# client's queue) once more under the race detector. The
+# test: every test, each package once: the concurrent ones (background
+# work in the GUI, parallel batch rows, the shared log, SMS retries, the
+# server's group commit and the client's queue) under the race detector,
+# the others without it; gui vetted once more without cgo (its tests need
+# none, and make test-windows runs them in a Windows test binary). The
 # first run builds the desktop app's cgo parts (go-gl, GLFW: about 4-5
 # minutes on 2 cores); later runs reuse the cache.
+RACE_PKGS := ./gui/ ./envelope/ ./batch/ ./auditlog/ ./sms/ ./server/ ./server/client/... ./internal/groupcommit/
 test: deps
 	@$(GO) mod tidy -diff >/dev/null || { echo 'go.mod/go.sum are not tidy: run go mod tidy'; $(GO) mod tidy -diff; exit 1; }
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo 'gofmt would change:'; gofmt -l $$(git ls-files '*.go'); exit 1; }
 	$(GO) vet ./...
-	$(GO) test -count=1 ./...
 	CGO_ENABLED=0 $(GO) vet ./gui/...
-	$(GO) test -race -count=1 ./gui/ ./envelope/ ./batch/ ./auditlog/ ./sms/ ./server/ ./server/client/... ./internal/groupcommit/
+	$(GO) test -count=1 $$($(GO) list ./... | grep -vxF "$$($(GO) list $(RACE_PKGS))")
+	$(GO) test -race -count=1 $(RACE_PKGS)
 	$(MAKE) --no-print-directory gui-smoke
 	$(MAKE) --no-print-directory test-windows
 
