@@ -182,6 +182,7 @@ deps-windows:
 	command -v locale-gen >/dev/null || missing="$$missing locales"; \
 	command -v Xvfb >/dev/null || missing="$$missing xvfb"; \
 	command -v xdotool >/dev/null || missing="$$missing xdotool"; \
+	command -v setxkbmap >/dev/null || missing="$$missing x11-xkb-utils"; \
 	command -v wixl >/dev/null || missing="$$missing wixl"; \
 	command -v msiinfo >/dev/null || missing="$$missing msitools"; \
 	command -v osslsigncode >/dev/null || missing="$$missing osslsigncode"; \

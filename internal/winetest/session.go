@@ -87,6 +87,15 @@ func Display(t *testing.T) string {
 		if n == "" {
 			t.Fatal("Xvfb did not start")
 		}
+		// A Swedish keyboard, as the clerk's: å, ä and ö have keys of
+		// their own, so xdotool types them with those. On the US layout
+		// it lends a spare key to each such letter for a moment, and a
+		// program that reads the keyboard map late gets nothing (seen:
+		// "Löner" typed into Wine's file dialog as "Lner" on a busy
+		// machine).
+		if out, err := exec.Command("setxkbmap", "-display", ":"+n, "se").CombinedOutput(); err != nil {
+			t.Fatalf("setxkbmap se (make deps-windows installs x11-xkb-utils): %v %s", err, out)
+		}
 		t.Setenv("DISPLAY", ":"+n)
 		return ":" + n
 	case <-time.After(30 * time.Second):
