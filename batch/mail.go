@@ -191,6 +191,12 @@ func refuseChanged(o Options, entry func(state, details string) auditlog.Entry, 
 // must survive a crash, or the re-run could only mail a second archive.
 // It lies in OUT/.pending/ROW (0600, synced) from just before the mail
 // until the SMS is on record, and nowhere else.
+//
+// Rows run side by side share the folder: a row removes only its own
+// file, and [Run] removes the folder once no row runs any more. (A row
+// that removed the folder when it looked empty could do so between
+// another row's MkdirAll and the creation of that row's temporary file,
+// which then failed.)
 func pendingPath(o Options, row int) string {
 	return filepath.Join(o.OutDir, ".pending", strconv.Itoa(row))
 }
@@ -216,5 +222,10 @@ func readPending(o Options, row int) (string, error) {
 
 func removePending(o Options, row int) {
 	os.Remove(pendingPath(o, row))
-	os.Remove(filepath.Dir(pendingPath(o, row))) // only once empty
+}
+
+// removePendingDir removes OUT/.pending if no row keeps a password in it
+// any more (a non-empty folder is not removed). Only when no row runs.
+func removePendingDir(o Options) {
+	os.Remove(filepath.Join(o.OutDir, ".pending"))
 }

@@ -218,6 +218,8 @@ feed:
 	}
 	close(work)
 	wg.Wait()
+	// No row runs any more: the kept passwords' folder goes if empty.
+	removePendingDir(o)
 	for i, r := range m.Rows {
 		if !started[i] {
 			sum.Rows[i] = RowResult{Row: r.Num, Name: r.Name, To: maskTo(r.Phone), Result: ResultPending}
