@@ -8,13 +8,13 @@ import (
 	"bytes"
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"sync"
 	"syscall"
 	"testing"
@@ -37,8 +37,11 @@ func Binary(t testing.TB) string {
 			return
 		}
 		buildBin = filepath.Join(dir, "kuvert")
-		_, file, _, _ := runtime.Caller(0)
-		root := filepath.Join(filepath.Dir(file), "..", "..")
+		root, err := moduleRoot()
+		if err != nil {
+			buildErr = err
+			return
+		}
 		cmd := exec.Command("go", "build", "-o", buildBin, "./cmd/kuvert")
 		cmd.Dir = root
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
@@ -50,6 +53,26 @@ func Binary(t testing.TB) string {
 		t.Fatal(buildErr)
 	}
 	return buildBin
+}
+
+// moduleRoot is the folder holding go.mod, from the test's working
+// folder (its package's) up: not from this file's compiled-in path, which
+// -trimpath (make test) leaves as an import path.
+func moduleRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		up := filepath.Dir(dir)
+		if up == dir {
+			return "", errors.New("serverproc: no go.mod above the working folder")
+		}
+		dir = up
+	}
 }
 
 // Proc is one server process.
