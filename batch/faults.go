@@ -49,6 +49,9 @@ const (
 	CodeStaleChanged       fault.Code = "batch.stale-archive-changed"
 	CodeMailedChanged      fault.Code = "batch.mailed-archive-changed"
 	CodeInterruptedChanged fault.Code = "batch.interrupted-archive-changed"
+	// … whose password was only shown by the demo provider, in a run
+	// that can deliver.
+	CodeShownChanged fault.Code = "batch.demo-archive-changed"
 
 	// The output folder (dir) cannot be sealed into: a link, not a
 	// folder, another account's (uid), writable by others (mode).

@@ -102,9 +102,11 @@ func Attempted(m *Manifest, dir string) bool {
 
 // Finished reports whether dir holds an earlier attempt of m's run in
 // which every row of m came to an end: sent, sealed, already done, or
-// only shown by the demo provider. A row that failed or never started
-// leaves the run unfinished.
-func Finished(m *Manifest, dir string) bool {
+// only shown by the demo provider — the last only when this run's SMS
+// provider is the demo too (demo): a run that can deliver seals such a
+// row again and texts its new password, for nobody has the old one. A
+// row that failed or never started leaves the run unfinished.
+func Finished(m *Manifest, dir string, demo bool) bool {
 	st, err := readState(dir)
 	if err != nil || st == nil || st.BatchID != m.ID || len(m.Rows) == 0 {
 		return false
@@ -112,8 +114,10 @@ func Finished(m *Manifest, dir string) bool {
 	ended := map[int]bool{}
 	for _, r := range st.Rows {
 		switch r.Result {
-		case ResultSent, ResultResumed, ResultSealed, ResultDone, ResultDemo:
+		case ResultSent, ResultResumed, ResultSealed, ResultDone:
 			ended[r.Row] = true
+		case ResultDemo:
+			ended[r.Row] = demo
 		}
 	}
 	for _, r := range m.Rows {

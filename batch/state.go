@@ -16,6 +16,7 @@ type rowHistory struct {
 	sealed *auditlog.Entry // the latest sealing of the row in this run
 	failed bool            // … was removed (seal-failed) after it
 	sent   *auditlog.Entry // a delivered SMS after it
+	shown  *auditlog.Entry // none delivered, one the demo provider showed: the password reached nobody
 	mail   string          // the latest mail state after it (mailSent, …)
 	// all: every sealing of the row in this run, oldest first.
 	all []*auditlog.Entry
@@ -82,7 +83,7 @@ func readHistory(l *auditlog.Log, batchID string) (*history, error) {
 			continue
 		}
 		rh := h.row(e.Row)
-		rh.sealed, rh.sent, rh.failed, rh.mail = &e, nil, false, ""
+		rh.sealed, rh.sent, rh.shown, rh.failed, rh.mail = &e, nil, nil, false, ""
 		rh.all = append(rh.all, &e)
 		for i := range s.FollowUps {
 			f := &s.FollowUps[i]
@@ -90,7 +91,11 @@ func readHistory(l *auditlog.Log, batchID string) (*history, error) {
 				rh.mail = mailState(f)
 			}
 			if f.Action == auditlog.ActionSMS && f.Delivery != nil && !f.Delivery.Status.Failed() {
-				rh.sent = f
+				if f.Delivery.Demo() {
+					rh.shown = f // shown on a screen, sent to nobody
+				} else {
+					rh.sent = f
+				}
 			}
 		}
 		if s.Removed {
@@ -137,10 +142,17 @@ const (
 	stateInterrupted
 	// … and its archive was changed since: fail, replace nothing.
 	stateInterruptedChanged
+	// Sealed, and its SMS only shown by the demo provider, while this
+	// run can deliver: nobody has its password, so record that, remove
+	// the archive, seal again. (A demo run again reports it done, as a
+	// demo: nothing is shown twice.)
+	stateShown
+	// … and its archive was changed since: fail, replace nothing.
+	stateShownChanged
 )
 
 var stateNames = [...]string{"fresh", "unrecorded", "earlier", "stale", "stale-changed", "done", "sms-unknown",
-	"mail-unknown", "mailed-not-texted", "mailed-changed", "interrupted", "interrupted-changed"}
+	"mail-unknown", "mailed-not-texted", "mailed-changed", "interrupted", "interrupted-changed", "demo-shown", "demo-shown-changed"}
 
 func (s rowState) String() string { return stateNames[s] }
 
@@ -154,6 +166,8 @@ type routes struct {
 	// canAsk: the SMS provider can say whether a message went out
 	// ([sms.Finder]); false once it was asked and had none.
 	canAsk bool
+	// demo: the SMS provider only shows its texts ([sms.IsDemo]).
+	demo bool
 }
 
 // classify says where a row stands. It does no I/O: the steps do, and
@@ -178,6 +192,16 @@ func classify(h rowHistory, rt routes) rowState {
 	switch {
 	case h.sent != nil || (!rt.mail || mailed) && !rt.sms && rt.handedOver:
 		return stateDone
+	case h.shown != nil && rt.mail && h.mail == mailSending:
+		return stateMailUnknown
+	case h.shown != nil && rt.sms && rt.demo:
+		return stateDone // as a demo: shown once is enough
+	case h.shown != nil && h.changed:
+		return stateShownChanged
+	case h.shown != nil:
+		// Never asked at the provider, never resumed: the SMS on
+		// record is a demo's, and the password kept for it is gone.
+		return stateShown
 	case rt.sms && smsRef && rt.canAsk:
 		return stateSMSUnknown
 	case rt.mail && h.mail == mailSending:

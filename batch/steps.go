@@ -42,7 +42,8 @@ func runRow(ctx context.Context, m *Manifest, r Row, o Options, h *history, lim 
 		x.res.Email = maskEmail(r.Email)
 	}
 	_, canAsk := o.Sender.(sms.Finder)
-	x.rt = routes{sms: !o.NoSMS && r.Recipient == "", mail: o.mailRow(r), handedOver: r.Recipient != "" || pwOut.has(r.Num), canAsk: canAsk}
+	x.rt = routes{sms: !o.NoSMS && r.Recipient == "", mail: o.mailRow(r), handedOver: r.Recipient != "" || pwOut.has(r.Num), canAsk: canAsk,
+		demo: !o.NoSMS && sms.IsDemo(o.Sender)}
 	x.pol = &sms.Policy{Sender: &limitedSender{o.Sender, lim}, Template: o.Template, Organisation: o.From, Lang: o.Lang, OpenerURL: o.OpenerURL}
 	st := classify(x.h, x.rt)
 	if prev := x.h.current(); prev != nil && !x.h.stale {
@@ -79,8 +80,11 @@ func (x *rowRun) step(st rowState) (RowResult, error) {
 	case stateMailedNotTexted:
 		return x.resumeSMS()
 	case stateInterrupted:
-		return x.restart()
-	case stateStaleChanged, stateMailedChanged, stateInterruptedChanged:
+		return x.restart("avbrutet innan lösenordet levererades; krypterat på nytt / interrupted before the password was delivered; sealed again")
+	case stateShown:
+		x.res.Note = "lösenordet visades bara av demoleverantören; förseglad på nytt / the password was only shown by the demo provider; sealed anew"
+		return x.restart("lösenordet visades bara av demoleverantören och nådde ingen; arkivet togs bort och krypterades på nytt med ett nytt lösenord / the password was only shown by the demo provider and reached nobody; the archive was removed and sealed again with a new password")
+	case stateStaleChanged, stateMailedChanged, stateInterruptedChanged, stateShownChanged:
 		return x.fail(fault.New(changedRefusals[st], "archive", x.r.Output))
 	}
 	panic("batch: no step for row state " + st.String())
@@ -93,6 +97,7 @@ var changedRefusals = map[rowState]fault.Code{
 	stateStaleChanged:       CodeStaleChanged,
 	stateMailedChanged:      CodeMailedChanged,
 	stateInterruptedChanged: CodeInterruptedChanged,
+	stateShownChanged:       CodeShownChanged,
 }
 
 // fail ends the row as failed; an error of the compliance log is also
@@ -206,6 +211,9 @@ func (x *rowRun) resumeSMS() (RowResult, error) {
 // run, if its archive is still there.
 func (x *rowRun) done() (RowResult, error) {
 	prev, sent := x.h.sealed, x.h.sent
+	if sent == nil {
+		sent = x.h.shown // a demo run again: reported as a demo
+	}
 	// The SMS is on record: a password kept for it is not needed any
 	// more (found at the provider after its answer was lost, or sent by
 	// a resend).
@@ -223,11 +231,12 @@ func (x *rowRun) done() (RowResult, error) {
 	return x.res, nil
 }
 
-// restart seals again a row interrupted before its password reached
-// anyone. The log says so first; the archive goes only once that is on
-// record, and only if it is still the one the log knows.
-func (x *rowRun) restart() (RowResult, error) {
-	e := rowEntry(x.m, x.r, auditlog.ActionSealFailed, x.h.sealed.ID, "avbrutet innan lösenordet levererades; krypterat på nytt / interrupted before the password was delivered; sealed again")
+// restart seals again a row whose password reached nobody: interrupted
+// before it was delivered, or only shown by the demo provider. The log
+// says so first (why: the entry's details); the archive goes only once
+// that is on record, and only if it is still the one the log knows.
+func (x *rowRun) restart(why string) (RowResult, error) {
+	e := rowEntry(x.m, x.r, auditlog.ActionSealFailed, x.h.sealed.ID, why)
 	if _, err := x.o.Log.Append(e); err != nil {
 		return x.fail(fmt.Errorf("interrupted in an earlier run; it cannot be sealed again, because the compliance log cannot be written: %w", err))
 	}

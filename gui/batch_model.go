@@ -24,15 +24,17 @@ type batchForm struct {
 	Mail     string          // batch.MailDraft, MailSend, MailNone; "" the default (batch.DefaultMail)
 	OutDir   string          // the run's folder (batch.OutDir: a dated folder beside the manifest, or the earlier run's)
 	Resumes  bool            // OutDir holds an earlier attempt of this run: starting continues it
-	Finished bool            // that attempt ended every row (batch.Finished): nothing is left to do
+	Finished bool            // that attempt ended every row for this run's SMS provider (batch.Finished): nothing is left to do
 	Jobs     int             // rows in parallel; 0: batch.DefaultJobs
 }
 
 // Load reads and validates the manifest at path, picks its run (the
 // latest in the log, as a plain `kuvert batch` does) and its folder. The
 // mail step goes back to the manifest's default. home is kuvert's own
-// folder, which no input may come from.
-func (f *batchForm) Load(path, home string, l *auditlog.Log, format crypt.Format) {
+// folder, which no input may come from. demo: the SMS provider only
+// shows its texts (a row an earlier demo run only showed is finished
+// then, and sealed again by a run that can deliver).
+func (f *batchForm) Load(path, home string, l *auditlog.Log, format crypt.Format, demo bool) {
 	*f = batchForm{Path: path, Jobs: f.Jobs}
 	if format == "" {
 		format = crypt.FormatZip
@@ -52,7 +54,7 @@ func (f *batchForm) Load(path, home string, l *auditlog.Log, format crypt.Format
 	if len(m.Rows) > 0 {
 		f.OutDir = batch.OutDir(m)
 		f.Resumes = batch.Attempted(m, f.OutDir)
-		f.Finished = batch.Finished(m, f.OutDir)
+		f.Finished = batch.Finished(m, f.OutDir, demo)
 	}
 }
 

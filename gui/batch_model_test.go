@@ -51,7 +51,7 @@ func TestBatchFormListsEveryProblem(t *testing.T) {
 		"cecilia.pdf;08-123 456 78;Cecilia;inte-en-adress",
 	}, "anna.pdf", "cecilia.pdf")
 	var f batchForm
-	f.Load(p, tempDir(t), testLog(t), crypt.FormatZip)
+	f.Load(p, tempDir(t), testLog(t), crypt.FormatZip, false)
 	want, err := batch.Load(p, batch.LoadOptions{Format: crypt.FormatZip})
 	if err != nil {
 		t.Fatal(err)
@@ -89,7 +89,7 @@ func TestBatchFormOptions(t *testing.T) {
 	p := writeManifest(t, dir, "fil;mobil;namn", []string{"anna.pdf;070-123 45 67;Anna"}, "anna.pdf")
 	l := testLog(t)
 	var f batchForm
-	f.Load(p, tempDir(t), l, "")
+	f.Load(p, tempDir(t), l, "", false)
 	if !f.CanStart() || f.MailMode() != batch.MailNone || f.Resumes {
 		t.Fatalf("no e-mail column: can start %v, mail %q, resumes %v", f.CanStart(), f.MailMode(), f.Resumes)
 	}
@@ -104,7 +104,7 @@ func TestBatchFormOptions(t *testing.T) {
 	}
 
 	p = writeManifest(t, dir, "fil;mobil;namn;epost", []string{"anna.pdf;070-123 45 67;Anna;anna@kommun.example"}, "anna.pdf")
-	f.Load(p, tempDir(t), l, "")
+	f.Load(p, tempDir(t), l, "", false)
 	if f.MailMode() != batch.MailDraft {
 		t.Fatalf("with an e-mail column the mail step is %q, want draft", f.MailMode())
 	}

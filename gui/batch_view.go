@@ -194,8 +194,10 @@ func (v *batchView) LoadManifest(path string) {
 		return
 	}
 	format, _ := crypt.ParseFormat(cfg.Format)
+	s, err := v.u.resolveSMS(cfg, nil)
+	demo := err == nil && s.Demo
 	v.mu.Lock()
-	v.form.Load(path, v.u.deps.Home, l, format)
+	v.form.Load(path, v.u.deps.Home, l, format, demo)
 	v.lines = v.form.Lines()
 	v.status = map[int]string{}
 	v.mu.Unlock()
@@ -322,12 +324,13 @@ func (v *batchView) Start() {
 		defer v.work.Done()
 		sum, err := app.RunBatch(ctx, f.Manifest, opts)
 		v.u.shipInBackground(opts.Log, cfg)
-		fyne.Do(func() { v.finish(sum, err) })
+		fyne.Do(func() { v.finish(sum, err, s.Demo) })
 	}()
 }
 
-// finish shows how the run ended and where its report is.
-func (v *batchView) finish(sum *batch.Summary, err error) {
+// finish shows how the run ended and where its report is; demo: its SMS
+// provider only showed the texts.
+func (v *batchView) finish(sum *batch.Summary, err error, demo bool) {
 	v.busy = false
 	v.cancel = nil
 	v.cancelBt.Hide()
@@ -351,7 +354,7 @@ func (v *batchView) finish(sum *batch.Summary, err error) {
 	// when rows are left.
 	v.mu.Lock()
 	v.form.Resumes = sum != nil && batch.Attempted(v.form.Manifest, v.form.OutDir)
-	v.form.Finished = sum != nil && batch.Finished(v.form.Manifest, v.form.OutDir)
+	v.form.Finished = sum != nil && batch.Finished(v.form.Manifest, v.form.OutDir, demo)
 	v.mu.Unlock()
 	v.update()
 	switch {

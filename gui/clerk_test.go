@@ -47,6 +47,40 @@ func TestFinishedBatchShownAsFinished(t *testing.T) {
 	check("chosen again")
 }
 
+// A demo batch is not finished once a real provider is set up: nobody
+// has its passwords, so the view says it continues, and the run seals the
+// rows again and texts each new password once; then it is finished.
+func TestDemoBatchNotFinishedWithRealProvider(t *testing.T) {
+	h := newHarness(t, &config.Config{Organisation: "Lönekontoret"}) // the console demo
+	v := h.u.batch
+	manifest := goodManifest(t, h.workDir, 2)
+	v.LoadManifest(manifest)
+	test.Tap(v.start)
+	v.work.Wait()
+	if v.last == nil || v.last.Demo != 2 || !v.form.Finished {
+		t.Fatalf("demo run: %+v (%v), finished %v", v.last, v.lastErr, v.form.Finished)
+	}
+	outbox := filepath.Join(tempDir(t), "sms.jsonl")
+	if err := config.Save(h.home, &config.Config{Organisation: "Lönekontoret", SMS: config.SMS{Provider: "outbox:" + outbox, Sender: "Lönekontoret"}}); err != nil {
+		t.Fatal(err)
+	}
+	v.LoadManifest(manifest)
+	if v.form.Finished || v.summary.Text == lang.L("batch.finished", map[string]any{"Rows": 2, "Dir": v.form.OutDir}) || v.start.Text != lang.L("batch.resume") {
+		t.Fatalf("with a real provider: finished %v, summary %q, button %q", v.form.Finished, v.summary.Text, v.start.Text)
+	}
+	test.Tap(v.start)
+	v.work.Wait()
+	if v.last == nil || v.last.Done != 2 || v.last.Demo != 0 || v.lastErr != nil {
+		t.Fatalf("real run: %+v (%v)", v.last, v.lastErr)
+	}
+	if b, _ := os.ReadFile(outbox); strings.Count(string(b), "\n") != 2 {
+		t.Fatalf("outbox:\n%s", b)
+	}
+	if !v.form.Finished {
+		t.Fatal("not finished after the real run")
+	}
+}
+
 // A batch with a failed row is not finished: it says it continues.
 func TestUnfinishedBatchResumes(t *testing.T) {
 	h := newHarness(t, &config.Config{Organisation: "Lönekontoret"})

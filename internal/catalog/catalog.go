@@ -58,6 +58,7 @@ var lines = map[fault.Code]string{
 	batch.CodeStaleChanged:       "its files changed since it was sealed, and its archive {archive} was changed too; kuvert does not replace it (move it away and run again)",
 	batch.CodeMailedChanged:      "its e-mail went out in an earlier run, but its archive {archive} was changed since; the SMS is not sent",
 	batch.CodeInterruptedChanged: "interrupted in an earlier run, and its archive {archive} was changed since; kuvert does not replace it (move it away and run again)",
+	batch.CodeShownChanged:       "lösenordet visades bara av demoleverantören i en tidigare körning, och arkivet {archive} har ändrats sedan dess; kuvert ersätter det inte (flytta undan det och kör igen) / its password was only shown by the demo provider in an earlier run, and its archive {archive} was changed since; kuvert does not replace it (move it away and run again)",
 
 	batch.CodeOutDirLink:       "utmappen {dir} är en länk / the output folder {dir} is a symbolic link; name the folder itself",
 	batch.CodeOutDirNotFolder:  "utmappen {dir} är ingen mapp / the output folder {dir} is not a folder",
