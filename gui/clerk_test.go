@@ -127,6 +127,7 @@ func TestDemoDraftSaysNoSMS(t *testing.T) {
 	}
 	test.Type(to, "kalle@example.se")
 	test.Tap(findButton(objs, "OK"))
+	v.work.Wait()
 	b, err := os.ReadFile(archive + ".eml")
 	if err != nil {
 		t.Fatal(err)

@@ -140,6 +140,12 @@ func newHarnessAt(t *testing.T, home string, cfg *config.Config) *harness {
 		t.Fatal(err)
 	}
 	h.u = u
+	// A test that ends with work still running in the background (a
+	// draft handed to the mail program, a log shipping) would have that
+	// work touch widgets while the next test builds its own: the test
+	// driver runs fyne.Do on the worker. Each test ends when its app is
+	// quiet.
+	t.Cleanup(u.waitIdle)
 	return h
 }
 
@@ -953,4 +959,15 @@ func TestLanguageFollowsLocale(t *testing.T) {
 			t.Errorf("%s, choice %q: got %q, want %q", c.locale, c.choice, m, c.want)
 		}
 	}
+}
+
+// waitIdle waits for every view's background work.
+func (u *UI) waitIdle() {
+	u.seal.work.Wait()
+	u.batch.work.Wait()
+	u.open.work.Wait()
+	u.logv.work.Wait()
+	u.settings.work.Wait()
+	u.shipWork.Wait()
+	u.pickWork.Wait()
 }
