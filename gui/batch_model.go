@@ -25,6 +25,7 @@ type batchForm struct {
 	OutDir   string          // the run's folder (batch.OutDir: a dated folder beside the manifest, or the earlier run's)
 	Resumes  bool            // OutDir holds an earlier attempt of this run: starting continues it
 	Finished bool            // that attempt ended every row for this run's SMS provider (batch.Finished): nothing is left to do
+	Demo     bool            // the SMS provider Finished was judged for only shows its texts
 	Jobs     int             // rows in parallel; 0: batch.DefaultJobs
 }
 
@@ -56,6 +57,20 @@ func (f *batchForm) Load(path, home string, l *auditlog.Log, format crypt.Format
 		f.Resumes = batch.Attempted(m, f.OutDir)
 		f.Finished = batch.Finished(m, f.OutDir, demo)
 	}
+	f.Demo = demo
+}
+
+// Rejudge decides Resumes and Finished again from the run's folder for a
+// provider that delivers (demo false) or only shows (true): a row only
+// the demo provider showed is finished for a demo run, not for one that
+// can text the recipient.
+func (f *batchForm) Rejudge(demo bool) {
+	f.Demo = demo
+	if f.Manifest == nil || len(f.Manifest.Rows) == 0 {
+		return
+	}
+	f.Resumes = batch.Attempted(f.Manifest, f.OutDir)
+	f.Finished = batch.Finished(f.Manifest, f.OutDir, demo)
 }
 
 // Problems are every problem batch.Load found, in row order.

@@ -213,7 +213,14 @@ func (v *batchView) LoadManifest(path string) {
 
 // update redraws the summary, the mail choice and Start from the form.
 func (v *batchView) update() {
+	s, err := v.u.resolveSMS(v.u.config(), nil)
+	demo := err == nil && s.Demo
 	v.mu.Lock()
+	if !v.busy && v.form.Manifest != nil && v.form.Demo != demo {
+		// The provider changed in Settings since the list was judged:
+		// rows the demo provider only showed are left for a real one.
+		v.form.Rejudge(demo)
+	}
 	f := v.form
 	v.mu.Unlock()
 	switch {
@@ -238,7 +245,7 @@ func (v *batchView) update() {
 			v.showingMail = false
 		}
 	}
-	if s, err := v.u.resolveSMS(v.u.config(), nil); err == nil && s.Demo {
+	if demo {
 		v.demo.SetText(lang.L("batch.demo"))
 		v.demo.Show()
 	} else {
@@ -353,8 +360,11 @@ func (v *batchView) finish(sum *batch.Summary, err error, demo bool) {
 	// The folder now holds this run's state: the form says "resumes"
 	// when rows are left.
 	v.mu.Lock()
-	v.form.Resumes = sum != nil && batch.Attempted(v.form.Manifest, v.form.OutDir)
-	v.form.Finished = sum != nil && batch.Finished(v.form.Manifest, v.form.OutDir, demo)
+	if sum != nil {
+		v.form.Rejudge(demo)
+	} else {
+		v.form.Resumes, v.form.Finished, v.form.Demo = false, false, demo
+	}
 	v.mu.Unlock()
 	v.update()
 	switch {

@@ -81,6 +81,41 @@ func TestDemoBatchNotFinishedWithRealProvider(t *testing.T) {
 	}
 }
 
+// The list stays chosen while the clerk sets up a real provider in
+// Settings: back on Massutskick, the rows the demo only showed are left
+// to do, without choosing the list again; back to the demo, they are done.
+func TestBatchRejudgedWhenProviderChanges(t *testing.T) {
+	h := newHarness(t, &config.Config{Organisation: "Lönekontoret"})
+	v := h.u.batch
+	v.LoadManifest(goodManifest(t, h.workDir, 2))
+	test.Tap(v.start)
+	v.work.Wait()
+	finished := lang.L("batch.finished", map[string]any{"Rows": 2, "Dir": v.form.OutDir})
+	if !v.form.Finished || v.summary.Text != finished {
+		t.Fatalf("demo run: finished %v, summary %q", v.form.Finished, v.summary.Text)
+	}
+	batchTab := h.u.tabs.Items[1]
+	if batchTab.Content != v.content {
+		t.Fatal("the second tab is not Massutskick")
+	}
+	provider := func(p string) {
+		t.Helper()
+		if err := config.Save(h.home, &config.Config{Organisation: "Lönekontoret", SMS: config.SMS{Provider: p, Sender: "Lönekontoret"}}); err != nil {
+			t.Fatal(err)
+		}
+		h.u.tabs.Select(h.u.tabs.Items[len(h.u.tabs.Items)-1])
+		h.u.tabs.Select(batchTab)
+	}
+	provider("outbox:" + filepath.Join(tempDir(t), "sms.jsonl"))
+	if v.form.Finished || v.summary.Text == finished || v.start.Text != lang.L("batch.resume") || v.demo.Visible() {
+		t.Errorf("with a real provider: finished %v, summary %q, button %q, demo line %v", v.form.Finished, v.summary.Text, v.start.Text, v.demo.Visible())
+	}
+	provider("")
+	if !v.form.Finished || v.summary.Text != finished || v.start.Text != lang.L("batch.start") || !v.demo.Visible() {
+		t.Errorf("back to the demo: finished %v, summary %q, button %q, demo line %v", v.form.Finished, v.summary.Text, v.start.Text, v.demo.Visible())
+	}
+}
+
 // A batch with a failed row is not finished: it says it continues.
 func TestUnfinishedBatchResumes(t *testing.T) {
 	h := newHarness(t, &config.Config{Organisation: "Lönekontoret"})
