@@ -105,15 +105,16 @@ func checkZip(ra io.ReaderAt, size int64, lim Limits, plainOK bool) (*stdzip.Rea
 	var total int64
 	entries := make([]zipEntry, 0, len(zr.File))
 	for _, f := range zr.File {
+		name := entryName(f)
 		aes, mtime, err := parseExtra(f.Extra)
 		if err != nil {
-			return nil, nil, fmt.Errorf("%w: entry %s: %v", ErrDamaged, quoteName(f.Name), err)
+			return nil, nil, fmt.Errorf("%w: entry %s: %v", ErrDamaged, quoteName(name), err)
 		}
 		if mtime.IsZero() {
 			mtime = dosLocal(f.ModifiedDate, f.ModifiedTime)
 		}
 		e := zipEntry{
-			name:      f.Name,
+			name:      name,
 			size:      int64(f.UncompressedSize64),
 			csize:     int64(f.CompressedSize64),
 			modified:  mtime,
@@ -124,30 +125,30 @@ func checkZip(ra io.ReaderAt, size int64, lim Limits, plainOK bool) (*stdzip.Rea
 			crc:       f.CRC32,
 		}
 		if e.size < 0 || e.csize < 0 {
-			return nil, nil, fmt.Errorf("%w: entry %s has an impossible size", ErrDamaged, quoteName(f.Name))
+			return nil, nil, fmt.Errorf("%w: entry %s has an impossible size", ErrDamaged, quoteName(name))
 		}
 		switch {
 		case f.Flags&0x40 != 0:
-			return nil, nil, fmt.Errorf("%w: entry %s uses PKWARE strong encryption", ErrUnsupported, quoteName(f.Name))
+			return nil, nil, fmt.Errorf("%w: entry %s uses PKWARE strong encryption", ErrUnsupported, quoteName(name))
 		case e.encrypted && aes == nil:
-			return nil, nil, fmt.Errorf("%w: entry %s uses ZipCrypto, the old zip encryption that is broken; ask the sender to use AES-256", ErrUnsupported, quoteName(f.Name))
+			return nil, nil, fmt.Errorf("%w: entry %s uses ZipCrypto, the old zip encryption that is broken; ask the sender to use AES-256", ErrUnsupported, quoteName(name))
 		case e.encrypted:
 			if f.Method != 99 || (aes.version != 1 && aes.version != 2) || aes.strength < 1 || aes.strength > 3 {
-				return nil, nil, fmt.Errorf("%w: entry %s has an unknown AES variant", ErrUnsupported, quoteName(f.Name))
+				return nil, nil, fmt.Errorf("%w: entry %s has an unknown AES variant", ErrUnsupported, quoteName(name))
 			}
 			if aes.method != zipStore && aes.method != zipDeflate {
-				return nil, nil, fmt.Errorf("%w: entry %s uses compression method %d (only stored and deflated entries are supported)", ErrUnsupported, quoteName(f.Name), aes.method)
+				return nil, nil, fmt.Errorf("%w: entry %s uses compression method %d (only stored and deflated entries are supported)", ErrUnsupported, quoteName(name), aes.method)
 			}
 			if e.csize < aesOverhead(aes.strength) {
-				return nil, nil, fmt.Errorf("%w: entry %s is too short to be encrypted", ErrDamaged, quoteName(f.Name))
+				return nil, nil, fmt.Errorf("%w: entry %s is too short to be encrypted", ErrDamaged, quoteName(name))
 			}
 		case e.isDir || e.size == 0 && e.csize == 0:
 			// Directories and empty files carry no data to protect.
 		case !plainOK:
-			return nil, nil, fmt.Errorf("%w: entry %s is not encrypted although the archive is; it may have been added by someone else", ErrDamaged, quoteName(f.Name))
+			return nil, nil, fmt.Errorf("%w: entry %s is not encrypted although the archive is; it may have been added by someone else", ErrDamaged, quoteName(name))
 		default:
 			if f.Method != stdzip.Store && f.Method != stdzip.Deflate {
-				return nil, nil, fmt.Errorf("%w: entry %s uses compression method %d", ErrUnsupported, quoteName(f.Name), f.Method)
+				return nil, nil, fmt.Errorf("%w: entry %s uses compression method %d", ErrUnsupported, quoteName(name), f.Method)
 			}
 		}
 		if e.size > lim.MaxTotal-total {
@@ -155,7 +156,7 @@ func checkZip(ra io.ReaderAt, size int64, lim Limits, plainOK bool) (*stdzip.Rea
 		}
 		total += e.size
 		if e.size > ratioFloor && e.size/max(e.csize, 1) > lim.MaxRatio {
-			return nil, nil, fmt.Errorf("%w: entry %s expands %d times (limit %d): a decompression bomb?", ErrUnsafe, quoteName(f.Name), e.size/max(e.csize, 1), lim.MaxRatio)
+			return nil, nil, fmt.Errorf("%w: entry %s expands %d times (limit %d): a decompression bomb?", ErrUnsafe, quoteName(name), e.size/max(e.csize, 1), lim.MaxRatio)
 		}
 		entries = append(entries, e)
 	}
