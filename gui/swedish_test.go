@@ -16,6 +16,7 @@ import (
 
 	"github.com/kuvert-app/kuvert/app"
 	"github.com/kuvert-app/kuvert/config"
+	"github.com/kuvert-app/kuvert/crypt"
 	"github.com/kuvert-app/kuvert/fault"
 	"github.com/kuvert-app/kuvert/server/client"
 	"github.com/kuvert-app/kuvert/server/client/clientenv"
@@ -184,6 +185,8 @@ func TestSwedishOnErrorPaths(t *testing.T) {
 			want string
 		}{
 			{client.ErrNoToken, "ingen token"},
+			// Excel holds the workbook (crypt.LockedFile's error, as on Windows).
+			{fmt.Errorf("seal: %w", &crypt.LockedError{Path: `C:\Users\asa\Lönelista december.xlsx`, Err: errors.New("The process cannot access the file because it is being used by another process.")}), `C:\Users\asa\Lönelista december.xlsx är öppen i ett annat program (t.ex. Excel). Stäng filen där`},
 			{clientenv.ErrNoEnrollment, "inte registrerad"},
 			{shipping.ErrBusy, "skickar redan loggen"},
 			{fmt.Errorf("%w: it has 2 entries, but it had 3 when this computer last checked: it was cut back", client.ErrTampered), "Centralloggen"},

@@ -29,6 +29,7 @@ var wineTests = []string{
 	"TestDropFillsListAndFlagsPersonnummer",
 	"TestSealSendsPasswordByOutbox",
 	"TestCancelLeavesNothing",
+	"TestSealHeldFile",
 	"TestOpenView",
 	"TestLogViewVerifiesAndExports",
 	"TestSettingsKeepSecretsInKeyring",

@@ -96,6 +96,10 @@ func friendly(err error) string {
 		return lang.L("err.disk")
 	case errors.Is(err, scan.ErrSensitive):
 		return lang.L("err.sensitive", map[string]any{"Detail": detail})
+	case errors.As(err, new(*crypt.LockedError)):
+		var le *crypt.LockedError
+		errors.As(err, &le)
+		return lang.L("err.held", map[string]any{"Path": le.Path})
 	case errors.Is(err, crypt.ErrInput), errors.Is(err, crypt.ErrWeakPassword), errors.Is(err, crypt.ErrExists):
 		return lang.L("err.input", map[string]any{"Detail": detail})
 	}
