@@ -32,6 +32,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/zalando/go-keyring"
+
 	"github.com/kuvert-app/kuvert/config"
 )
 
@@ -69,7 +71,8 @@ const (
 var SecretKeys = []string{ServerTokenKey, SMTPPasswordKey, TwilioAccountSIDKey, TwilioAuthTokenKey}
 
 // Keyring reads the OS keyring (Windows Credential Manager, macOS
-// Keychain, Secret Service). A missing entry is an error.
+// Keychain, Secret Service). A missing entry is keyring.ErrNotFound
+// (go-keyring's); any other error is a keyring that could not be read.
 type Keyring interface {
 	Get(service, user string) (string, error)
 }
@@ -132,19 +135,26 @@ type Secret struct {
 	Env string // the environment variable that comes first
 
 	once   sync.Once
-	load   func() (string, Source, string)
+	load   func() (string, Source, string, error)
 	value  string
 	source Source
 	where  string
+	err    error
 }
 
 func (s *Secret) resolve() {
 	s.once.Do(func() {
 		if s.load != nil {
-			s.value, s.source, s.where = s.load()
+			s.value, s.source, s.where, s.err = s.load()
 		}
 	})
 }
+
+// Unreadable is the OS keyring's error when none was found in the
+// environment and the keyring could not be read (not merely had no
+// entry): the secret may well be stored there, so "not stored" would be
+// untrue.
+func (s *Secret) Unreadable() error { s.resolve(); return s.err }
 
 // Reveal returns the secret, or "" when none is stored. Only the code
 // that hands it to the server, Twilio or the SMTP relay calls it.
@@ -364,16 +374,20 @@ func (r *resolver) value(key, env, file, def string) Value {
 // secret resolves lazily: the environment, else the OS keyring.
 func (r *resolver) secret(key, env string) *Secret {
 	getenv, kr := r.src.Getenv, r.src.Keyring
-	return &Secret{Key: key, Env: env, load: func() (string, Source, string) {
+	return &Secret{Key: key, Env: env, load: func() (string, Source, string, error) {
 		if v := strings.TrimSpace(getenv(env)); v != "" {
-			return v, FromEnv, env
+			return v, FromEnv, env, nil
 		}
 		if kr != nil {
-			if v, err := kr.Get(KeyringService, key); err == nil && strings.TrimSpace(v) != "" {
-				return strings.TrimSpace(v), FromKeyring, KeyringService + "/" + key
+			v, err := kr.Get(KeyringService, key)
+			switch {
+			case err == nil && strings.TrimSpace(v) != "":
+				return strings.TrimSpace(v), FromKeyring, KeyringService + "/" + key, nil
+			case err != nil && !errors.Is(err, keyring.ErrNotFound):
+				return "", "", "", err
 			}
 		}
-		return "", "", ""
+		return "", "", "", nil
 	}}
 }
 

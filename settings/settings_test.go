@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/zalando/go-keyring"
+
 	"github.com/kuvert-app/kuvert/config"
 )
 
@@ -29,7 +31,7 @@ func (k *keys) Get(service, user string) (string, error) {
 	}
 	v, ok := k.m[service+"/"+user]
 	if !ok {
-		return "", errors.New("not found")
+		return "", keyring.ErrNotFound // as go-keyring says it
 	}
 	return v, nil
 }
@@ -166,6 +168,20 @@ func TestKeyringUnavailable(t *testing.T) {
 	s := resolve(t, Sources{Keyring: &keys{fail: errors.New("dbus: no secret service")}, Home: t.TempDir()})
 	if s.ServerToken.Stored() || s.ServerToken.Reveal() != "" {
 		t.Fatal("a failing keyring gave a token")
+	}
+	// It is not "not stored" either: the token may be in the keyring.
+	if err := s.ServerToken.Unreadable(); err == nil || !strings.Contains(err.Error(), "dbus") {
+		t.Errorf("Unreadable: %v", err)
+	}
+	// A secret in the environment needs no keyring.
+	s = resolve(t, Sources{Getenv: env{"KUVERT_SERVER_TOKEN": "kvt_x"}.get, Keyring: &keys{fail: errors.New("dbus: no secret service")}, Home: t.TempDir()})
+	if !s.ServerToken.Stored() || s.ServerToken.Unreadable() != nil {
+		t.Errorf("from the environment: stored %v, unreadable %v", s.ServerToken.Stored(), s.ServerToken.Unreadable())
+	}
+	// An entry that is merely missing is not stored, and no error.
+	s = resolve(t, Sources{Keyring: &keys{m: map[string]string{}}, Home: t.TempDir()})
+	if s.ServerToken.Stored() || s.ServerToken.Unreadable() != nil {
+		t.Errorf("missing entry: stored %v, unreadable %v", s.ServerToken.Stored(), s.ServerToken.Unreadable())
 	}
 }
 

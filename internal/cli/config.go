@@ -81,6 +81,9 @@ type secretJSON struct {
 	Stored bool   `json:"stored"`
 	Source string `json:"source,omitempty"`
 	Where  string `json:"where,omitempty"`
+	// Unknown: the OS keyring could not be read, so whether it holds the
+	// secret is not known (stored is false).
+	Unknown bool `json:"unknown,omitempty"`
 }
 
 func settingsJSON(st *settings.Settings) any {
@@ -92,7 +95,7 @@ func settingsJSON(st *settings.Settings) any {
 		out.Settings = append(out.Settings, settingJSON{v.Key, shownValue(v), string(v.Source), v.Where})
 	}
 	for _, sec := range st.Secrets() {
-		out.Secrets = append(out.Secrets, secretJSON{sec.Key, sec.Stored(), string(sec.Source()), sec.Where()})
+		out.Secrets = append(out.Secrets, secretJSON{sec.Key, sec.Stored(), string(sec.Source()), sec.Where(), !sec.Stored() && sec.Unreadable() != nil})
 	}
 	return out
 }
@@ -112,8 +115,13 @@ func printSettings(w io.Writer, st *settings.Settings) error {
 	fmt.Fprintln(tw, "HEMLIGHET / SECRET\tSPARAD / STORED\tKÄLLA / SOURCE")
 	for _, sec := range st.Secrets() {
 		stored, src := "nej / no", "-"
-		if sec.Stored() {
+		switch {
+		case sec.Stored():
 			stored, src = "ja / yes", where(sec.Source(), sec.Where())
+		case sec.Unreadable() != nil:
+			// It may be stored there: "no" would send the user to store
+			// it again, into a keyring that cannot take it.
+			stored, src = "okänt / unknown", "nyckelringen gick inte att läsa / the keyring could not be read"
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\n", sec.Key, stored, src)
 	}
