@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"os/user"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -17,8 +18,8 @@ import (
 // TestWindowsGUI starts kuvert-gui.exe (KUVERT_WINDOWS_GUI; make
 // test-windows builds it) under Wine the way Explorer's "Skicka med
 // kuvert" does, and checks how the desktop reaches the mail program.
-// One Wine prefix and one X server for both; the Wine programs start one
-// at a time.
+// One Wine prefix and one X server for all; the Wine programs start one
+// at a time, but for the four that Explorer starts at once.
 func TestWindowsGUI(t *testing.T) {
 	exe := winetest.Exe(t, "KUVERT_WINDOWS_GUI", "KUVERT_WINDOWS_GUI=bin/kuvert-gui.exe")
 	winetest.Require(t)
@@ -36,6 +37,7 @@ func TestWindowsGUI(t *testing.T) {
 	}
 	pfx := winetest.Start(t, repo)
 	t.Run("explorer", func(t *testing.T) { testExplorerStarts(t, pfx, exe) })
+	t.Run("explorer-at-once", func(t *testing.T) { testExplorerAtOnce(t, pfx, exe) })
 	t.Run("outlook", func(t *testing.T) { testShellOpensDraft(t, pfx, repo) })
 }
 
@@ -156,6 +158,115 @@ func testExplorerStarts(t *testing.T, pfx *winetest.Prefix, exe string) {
 	case <-exited:
 		t.Fatalf("the first window ended (%v):\n%s", exitErr, firstOut())
 	default:
+	}
+}
+
+// testExplorerAtOnce: the MSI's verb passes "%1", so for four files
+// selected together Explorer starts four kuvert-gui.exe at the same
+// moment, with no window running yet. One becomes the window; the other
+// three hand their file to it (each waiting for it to listen) and exit 0.
+// Their answers count 2, 3 and 4 files: all four in one window, none
+// dropped, no second window.
+func testExplorerAtOnce(t *testing.T, pfx *winetest.Prefix, exe string) {
+	dir := filepath.Join(t.TempDir(), "Utskick för juni")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	env := pfx.Env(nil)
+	type start struct {
+		cmd  *exec.Cmd
+		log  string
+		done chan struct{}
+		err  error
+	}
+	var starts []*start
+	defer func() {
+		for _, s := range starts {
+			s.cmd.Process.Kill()
+			<-s.done
+		}
+	}()
+	logs := t.TempDir()
+	for i, name := range []string{"lönespec Åsa.pdf", "lönespec Örjan.pdf", "lönespec Ängla.pdf", "lönespec Östen.pdf"} {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte("%PDF-1.4 "+name), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		wp, err := pfx.WindowsPath(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := &start{cmd: pfx.Command(ctx, exe, wp), log: filepath.Join(logs, fmt.Sprintf("start%d.log", i)), done: make(chan struct{})}
+		s.cmd.Env = env
+		f, err := os.Create(s.log)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		s.cmd.Stdout, s.cmd.Stderr = f, f
+		starts = append(starts, s)
+	}
+	t0 := time.Now()
+	for _, s := range starts {
+		if err := s.cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		go func() { s.err = s.cmd.Wait(); close(s.done) }()
+	}
+	out := func(s *start) string { b, _ := os.ReadFile(s.log); return strings.TrimSpace(string(b)) }
+	all := func() string {
+		var b strings.Builder
+		for i, s := range starts {
+			fmt.Fprintf(&b, "start %d:\n%s\n", i, out(s))
+		}
+		return b.String()
+	}
+	ended := func() (n int) {
+		for _, s := range starts {
+			select {
+			case <-s.done:
+				n++
+			default:
+			}
+		}
+		return n
+	}
+	for ended() < len(starts)-1 {
+		if time.Since(t0) > 2*time.Minute {
+			t.Fatalf("%d of %d starts ended in 2 min; the rest run (two windows?):\n%s", ended(), len(starts), all())
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Logf("three starts handed off within %v", time.Since(t0).Round(time.Millisecond))
+	var counts []string
+	for _, s := range starts {
+		select {
+		case <-s.done:
+		default:
+			continue // the window
+		}
+		if s.err != nil {
+			t.Errorf("a start ended with %v", s.err)
+		}
+		o := out(s)
+		if strings.Contains(o, "ett nytt öppnas") {
+			t.Errorf("a start opened a window of its own: %q", o)
+		}
+		var n int
+		if _, err := fmt.Sscanf(o, "%d filer i formuläret", &n); err != nil {
+			t.Errorf("a start printed %q", o)
+		}
+		counts = append(counts, fmt.Sprint(n))
+	}
+	slices.Sort(counts)
+	if got := strings.Join(counts, " "); got != "2 3 4" {
+		t.Errorf("the hand-offs counted %q files, want 2 3 4 (every file in one window)\n%s", got, all())
+	}
+	time.Sleep(time.Second)
+	if ended() != len(starts)-1 {
+		t.Errorf("the window ended too:\n%s", all())
 	}
 }
 
