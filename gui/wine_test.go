@@ -30,6 +30,7 @@ var wineTests = []string{
 	"TestSealSendsPasswordByOutbox",
 	"TestCancelLeavesNothing",
 	"TestSealHeldFile",
+	"TestClaimWhileAddressIsRead",
 	"TestOpenView",
 	"TestLogViewVerifiesAndExports",
 	"TestSettingsKeepSecretsInKeyring",

@@ -32,8 +32,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/zalando/go-keyring"
-
 	"github.com/kuvert-app/kuvert/config"
 )
 
@@ -71,8 +69,9 @@ const (
 var SecretKeys = []string{ServerTokenKey, SMTPPasswordKey, TwilioAccountSIDKey, TwilioAuthTokenKey}
 
 // Keyring reads the OS keyring (Windows Credential Manager, macOS
-// Keychain, Secret Service). A missing entry is keyring.ErrNotFound
-// (go-keyring's); any other error is a keyring that could not be read.
+// Keychain, Secret Service). A missing entry is an error that
+// [Sources].KeyringMissing recognises; any other error is a keyring that
+// could not be read.
 type Keyring interface {
 	Get(service, user string) (string, error)
 }
@@ -92,6 +91,11 @@ type Sources struct {
 	Getenv func(string) string
 	// Keyring is the OS keyring; nil is an empty one.
 	Keyring Keyring
+	// KeyringMissing reports a Keyring error that means only that there
+	// is no such entry (go-keyring's ErrNotFound; the keyring is the
+	// shell's, so this package does not name it). Any other error leaves
+	// the secret [Secret.Unreadable]. nil: every error does.
+	KeyringMissing func(error) bool
 	// Home, if set, is kuvert's folder, before KUVERT_HOME and the OS
 	// user configuration folder.
 	Home string
@@ -373,7 +377,7 @@ func (r *resolver) value(key, env, file, def string) Value {
 
 // secret resolves lazily: the environment, else the OS keyring.
 func (r *resolver) secret(key, env string) *Secret {
-	getenv, kr := r.src.Getenv, r.src.Keyring
+	getenv, kr, missing := r.src.Getenv, r.src.Keyring, r.src.KeyringMissing
 	return &Secret{Key: key, Env: env, load: func() (string, Source, string, error) {
 		if v := strings.TrimSpace(getenv(env)); v != "" {
 			return v, FromEnv, env, nil
@@ -383,7 +387,7 @@ func (r *resolver) secret(key, env string) *Secret {
 			switch {
 			case err == nil && strings.TrimSpace(v) != "":
 				return strings.TrimSpace(v), FromKeyring, KeyringService + "/" + key, nil
-			case err != nil && !errors.Is(err, keyring.ErrNotFound):
+			case err != nil && (missing == nil || !missing(err)):
 				return "", "", "", err
 			}
 		}

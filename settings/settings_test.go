@@ -8,14 +8,18 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/zalando/go-keyring"
-
 	"github.com/kuvert-app/kuvert/config"
 )
 
 type env map[string]string
 
 func (e env) get(k string) string { return e[k] }
+
+// errNotFound is the fake keyring's "no such entry" (go-keyring's
+// ErrNotFound in the shells).
+var errNotFound = errors.New("secret not found in keyring")
+
+func isNotFound(err error) bool { return errors.Is(err, errNotFound) }
 
 // keys is an in-memory keyring that counts its reads.
 type keys struct {
@@ -31,7 +35,7 @@ func (k *keys) Get(service, user string) (string, error) {
 	}
 	v, ok := k.m[service+"/"+user]
 	if !ok {
-		return "", keyring.ErrNotFound // as go-keyring says it
+		return "", errNotFound
 	}
 	return v, nil
 }
@@ -179,9 +183,14 @@ func TestKeyringUnavailable(t *testing.T) {
 		t.Errorf("from the environment: stored %v, unreadable %v", s.ServerToken.Stored(), s.ServerToken.Unreadable())
 	}
 	// An entry that is merely missing is not stored, and no error.
-	s = resolve(t, Sources{Keyring: &keys{m: map[string]string{}}, Home: t.TempDir()})
+	s = resolve(t, Sources{Keyring: &keys{m: map[string]string{}}, KeyringMissing: isNotFound, Home: t.TempDir()})
 	if s.ServerToken.Stored() || s.ServerToken.Unreadable() != nil {
 		t.Errorf("missing entry: stored %v, unreadable %v", s.ServerToken.Stored(), s.ServerToken.Unreadable())
+	}
+	// Without a way to tell "missing", any error leaves it unknown.
+	s = resolve(t, Sources{Keyring: &keys{m: map[string]string{}}, Home: t.TempDir()})
+	if !errors.Is(s.ServerToken.Unreadable(), errNotFound) {
+		t.Errorf("no KeyringMissing: unreadable %v", s.ServerToken.Unreadable())
 	}
 }
 

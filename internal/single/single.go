@@ -178,11 +178,33 @@ func listen(dir string, lk *flock.Flock) (*Server, error) {
 	}
 	s := &Server{dir: dir, lock: lk, ln: ln, nonce: hex.EncodeToString(nonce[:])}
 	addr := fmt.Sprintf("kuvert-gui 1\n%s\n%s\n%s\n", network, ln.Addr().String(), s.nonce)
-	if err := atomicfile.WriteFile(filepath.Join(dir, addrName), []byte(addr), 0o600); err != nil {
+	if err := writeAddr(filepath.Join(dir, addrName), []byte(addr)); err != nil {
 		ln.Close()
 		return nil, err
 	}
 	return s, nil
+}
+
+// addrWriteWait bounds how long the new window keeps trying to put its
+// address in place.
+const addrWriteWait = 3 * time.Second
+
+// writeAddr replaces the address file atomically. On Windows a file that
+// is open cannot be replaced ("Access denied"), and when Explorer starts
+// one kuvert-gui per selected file, the others read the address file, a
+// crashed window's or the one being written, many times a second while
+// this one claims. Each holds it open for a moment only, so the write is
+// tried again; giving up would leave the claimant to open a window of its
+// own, and the files would end up in two.
+func writeAddr(path string, b []byte) error {
+	deadline := time.Now().Add(addrWriteWait)
+	for {
+		err := atomicfile.WriteFile(path, b, 0o600)
+		if err == nil || time.Now().After(deadline) {
+			return err
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 // Serve answers later starts with h until Close. Requests are handled one
