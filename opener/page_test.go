@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -13,6 +14,7 @@ import (
 	yzip "github.com/yeka/zip"
 
 	"github.com/kuvert-app/kuvert/crypt"
+	"github.com/kuvert-app/kuvert/internal/browsertest"
 )
 
 // The two messages a recipient must be able to tell apart (Swedish first).
@@ -72,6 +74,36 @@ func TestOpensSevenZipAES(t *testing.T) {
 		t.Fatalf("got %+v", r)
 	}
 	want(t, tb.save(2), files)
+}
+
+// An AES zip whose names are in the OEM code page without the UTF-8 flag,
+// as 7-Zip and Windows' own zip write them on a Swedish desktop (bsdtar
+// writes the same with hdrcharset=CP850): the page shows and saves the
+// names the sender saw, as kuvert decrypt does.
+func TestOpensOEMNames(t *testing.T) {
+	_, err := exec.LookPath("bsdtar")
+	browsertest.NeedTool(t, err, "bsdtar")
+	files := []file{{"lönelista_åäö ÅÄÖ.csv", payroll(20<<10, 14)}}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, files[0].name), files[0].data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	arch := filepath.Join(t.TempDir(), "oem.zip")
+	cmd := exec.Command("bsdtar", "--format", "zip", "--options", "zip:encryption=aes256,zip:hdrcharset=CP850", "--passphrase", testPassword, "-cf", arch, files[0].name)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "LC_ALL=C.UTF-8")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("bsdtar: %v\n%s", err, b)
+	}
+	if b, _ := os.ReadFile(arch); !bytes.Contains(b, []byte("l\x94nelista_\x86\x84\x94 \x8f\x8e\x99.csv")) {
+		t.Fatal("bsdtar did not write the name in CP850: the test proves nothing")
+	}
+	tb := newTab(t, tabOptions{})
+	r := tb.open(arch, testPassword, "")
+	if r.Error != "" || len(r.Entries) != 1 {
+		t.Fatalf("got %+v", r)
+	}
+	want(t, tb.save(1), files)
 }
 
 func TestOpensAgePassphrase(t *testing.T) {
