@@ -44,8 +44,9 @@ func sessionEnv(ts *testscript.TestScript) []string {
 		}
 	}
 	// Wine keeps its server's socket under TMPDIR, as the kuvert wrapper
-	// sets it (TestScriptsWindows).
-	return append(env, "TMPDIR="+ts.Getenv("KUVERT_WINE_TMP"))
+	// sets it (TestScriptsWindows); Ctrl-C must reach the program itself,
+	// so the wrapper becomes it (wineWrapper).
+	return append(env, "TMPDIR="+ts.Getenv("KUVERT_WINE_TMP"), "KUVERT_WRAP_EXEC=1")
 }
 
 // ctrlc CODE WAIT PROG ARGS... runs PROG, presses Ctrl-C and checks that

@@ -58,6 +58,45 @@ func TestWindowsScriptsChosen(t *testing.T) {
 	}
 }
 
+// wineWrapper is the sessions' `kuvert`: kuvert.exe under Wine.
+//
+// Under load (two test lanes at once), Wine 8.0 now and then ends a
+// program with exit status 1 before it has written a byte, with Wine's
+// own diagnostics off (WINEDEBUG=-all; turned on, they break the
+// sessions' `! stderr .`). Seen twice in about five full runs, both times
+// on `kuvert log verify`, never on an idle machine in 100 tries. kuvert
+// itself never exits 1 without saying why on stderr, so such a run is
+// Wine's: it is run once more with the same standard input, and noted in
+// KUVERT_WINE_SILENT, which the test prints. A second silent exit stands,
+// and the session fails as it would have.
+//
+// With KUVERT_WRAP_EXEC set the wrapper becomes Wine (exec), so that a
+// signal to it reaches the program: Ctrl-C (the ctrlc command) and
+// kill -KILL of a background job.
+const wineWrapper = `#!/bin/sh
+export TMPDIR="$KUVERT_WINE_TMP"
+if [ -n "$KUVERT_WRAP_EXEC" ]; then
+	exec "$KUVERT_WINE_LOADER" "$KUVERT_WINDOWS_EXE" "$@"
+fi
+d=$(mktemp -d)
+cat > "$d/in"
+try=1
+while :; do
+	"$KUVERT_WINE_LOADER" "$KUVERT_WINDOWS_EXE" "$@" < "$d/in" > "$d/out" 2> "$d/err"
+	rc=$?
+	if [ $rc -eq 1 ] && [ $try -eq 1 ] && [ ! -s "$d/out" ] && [ ! -s "$d/err" ]; then
+		echo "kuvert $*" >> "$KUVERT_WINE_SILENT"
+		try=2
+		continue
+	fi
+	break
+done
+cat "$d/out"
+cat "$d/err" >&2
+rm -rf "$d"
+exit $rc
+`
+
 // TestScriptsWindows runs the Windows sessions against the program named
 // by KUVERT_WINDOWS_EXE (make test-windows builds bin/kuvert.exe and sets
 // it) under Wine, in a Wine prefix of the test's own.
@@ -74,10 +113,15 @@ func TestScriptsWindows(t *testing.T) {
 	wrap := t.TempDir()
 	// Wine finds the prefix's one server through TMPDIR (winetest.Prefix.Env):
 	// the sessions keep theirs in $WORK, where they list and scan folders.
-	script := "#!/bin/sh\nTMPDIR=\"$KUVERT_WINE_TMP\" exec \"$KUVERT_WINE_LOADER\" \"$KUVERT_WINDOWS_EXE\" \"$@\"\n"
-	if err := os.WriteFile(filepath.Join(wrap, "kuvert"), []byte(script), 0o755); err != nil {
+	silent := filepath.Join(t.TempDir(), "silent.log")
+	if err := os.WriteFile(filepath.Join(wrap, "kuvert"), []byte(wineWrapper), 0o755); err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() {
+		if b, err := os.ReadFile(silent); err == nil {
+			t.Logf("Wine ended kuvert.exe with exit 1 before it wrote anything, and the run was repeated:\n%s", b)
+		}
+	})
 	// And winreg: Windows' reg.exe in the prefix, for machine policy.
 	reg := "#!/bin/sh\nTMPDIR=\"$KUVERT_WINE_TMP\" exec \"$KUVERT_WINE_LOADER\" reg.exe \"$@\"\n"
 	if err := os.WriteFile(filepath.Join(wrap, "winreg"), []byte(reg), 0o755); err != nil {
@@ -118,6 +162,7 @@ func TestScriptsWindows(t *testing.T) {
 		env.Setenv("KUVERT_WINDOWS_EXE", exe)
 		env.Setenv("PATH", wrap+string(os.PathListSeparator)+env.Getenv("PATH"))
 		env.Setenv("KUVERT_WINE_TMP", wineTmp)
+		env.Setenv("KUVERT_WINE_SILENT", silent)
 		env.Values[locksKey{}] = map[string]func(){}
 		// %APPDATA% of the prefix's user, who is named after the Unix one.
 		env.Setenv("APPDATA_DIR", filepath.Join(pfx.Dir, "drive_c", "users", me.Username, "AppData", "Roaming"))
