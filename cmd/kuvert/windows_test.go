@@ -64,7 +64,8 @@ func TestWindowsScriptsChosen(t *testing.T) {
 // program with exit status 1 before it has written a byte, with Wine's
 // own diagnostics off (WINEDEBUG=-all; turned on, they break the
 // sessions' `! stderr .`). Seen twice in about five full runs, both times
-// on `kuvert log verify`, never on an idle machine in 100 tries. kuvert
+// on `kuvert log verify`; not in 160 runs of it in a loop, idle or with
+// both cores busy. kuvert
 // itself never exits 1 without saying why on stderr, so such a run is
 // Wine's: it is run once more with the same standard input, and noted in
 // KUVERT_WINE_SILENT, which the test prints. A second silent exit stands,
