@@ -93,10 +93,6 @@ func (osKeyring) Delete(s, u string) error {
 	return nil
 }
 
-// keyringMissing: go-keyring's word for an entry that is not there (the
-// keyring works), as opposed to a keyring that cannot be read.
-func keyringMissing(err error) bool { return errors.Is(err, keyring.ErrNotFound) }
-
 const keyringService = settings.KeyringService
 
 // Deps is what the app needs from the machine.
@@ -308,7 +304,7 @@ func (u *UI) resolveWith(cfg *config.Config, kr Keyring) (*settings.Settings, er
 // sources is what the app's settings are resolved from: machine policy,
 // the environment, cfg and the keyring kr.
 func (u *UI) sources(cfg *config.Config, kr Keyring) (settings.Sources, error) {
-	src := settings.Sources{Getenv: u.deps.Getenv, Keyring: kr, KeyringMissing: keyringMissing, Home: u.deps.Home, File: cfg}
+	src := settings.Sources{Getenv: u.deps.Getenv, Keyring: kr, KeyringMissing: clientenv.KeyringMissing, Home: u.deps.Home, File: cfg}
 	if u.deps.Policy != nil {
 		pol, err := u.deps.Policy()
 		if err != nil {

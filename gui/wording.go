@@ -83,6 +83,7 @@ func unreachable(err error) bool {
 func friendly(err error) string {
 	detail := describe(err)
 	var ce *configError
+	var held *crypt.LockedError
 	switch {
 	case errors.As(err, &ce):
 		return lang.L("config.unreadable", map[string]any{"Path": ce.Path, "Detail": detail})
@@ -96,10 +97,8 @@ func friendly(err error) string {
 		return lang.L("err.disk")
 	case errors.Is(err, scan.ErrSensitive):
 		return lang.L("err.sensitive", map[string]any{"Detail": detail})
-	case errors.As(err, new(*crypt.LockedError)):
-		var le *crypt.LockedError
-		errors.As(err, &le)
-		return lang.L("err.held", map[string]any{"Path": le.Path})
+	case errors.As(err, &held):
+		return lang.L("err.held", map[string]any{"Path": held.Path})
 	case errors.Is(err, crypt.ErrInput), errors.Is(err, crypt.ErrWeakPassword), errors.Is(err, crypt.ErrExists):
 		return lang.L("err.input", map[string]any{"Detail": detail})
 	}

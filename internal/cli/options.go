@@ -35,10 +35,6 @@ func (osKeyring) Delete(service, user string) error {
 	return nil
 }
 
-// keyringMissing: go-keyring's word for an entry that is not there (the
-// keyring works), as opposed to a keyring that cannot be read.
-func keyringMissing(err error) bool { return errors.Is(err, keyring.ErrNotFound) }
-
 // writeJSON writes v indented to the command's output, with the
 // characters that reorder or hide text on a terminal escaped (see
 // [jsonText]). Every --json goes through it or [writeJSONLine].

@@ -17,7 +17,7 @@ func (f *Factory) serverEnv() (clientenv.Env, error) {
 	e := clientenv.Env{Hostname: f.Hostname}
 	if f.Keyring != nil {
 		src.Keyring = f.Keyring
-		src.KeyringMissing = keyringMissing
+		src.KeyringMissing = clientenv.KeyringMissing
 		e.Keyring = f.Keyring
 	}
 	if f.Policy != nil {

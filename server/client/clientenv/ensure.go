@@ -54,6 +54,11 @@ func (e Env) Resolve() (*settings.Settings, error) {
 	return s, nil
 }
 
+// KeyringMissing reports a keyring error that means only that there is
+// no such entry (go-keyring's ErrNotFound), as opposed to a keyring that
+// cannot be read: settings.Sources.KeyringMissing for the shells.
+func KeyringMissing(err error) bool { return errors.Is(err, keyring.ErrNotFound) }
+
 // ErrNoEnrollment: a server is configured, but neither a token nor an
 // enrollment code.
 var ErrNoEnrollment error = fault.New(CodeNotEnrolled)
@@ -129,7 +134,7 @@ func Enroll(ctx context.Context, e Env, home, serverURL, code string) (name stri
 	switch {
 	case err == nil && have != "":
 		return "", nil // another process enrolled while this one waited
-	case err != nil && !errors.Is(err, keyring.ErrNotFound):
+	case err != nil && !KeyringMissing(err):
 		return "", fault.New(CodeEnrollKeyring).Wrap(err)
 	}
 	hostname := e.Hostname
